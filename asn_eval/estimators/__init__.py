@@ -1,0 +1,1 @@
+"""Causal estimators for staggered policy adoption (see the modules for each method)."""

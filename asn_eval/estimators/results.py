@@ -1,0 +1,144 @@
+"""Shared result objects for every estimator.
+
+One frozen object per estimate, in the manner of linearmodels and pyfixest: labelled
+pandas objects, a tidy ``to_frame()``, a ``summary()`` that renders as text and as HTML
+in a notebook, and a one-sentence statement of the main effect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+TIDY_COLUMNS = ("estimate", "std_error", "ci_low", "ci_high")
+
+
+def normal_interval(
+    estimate: pd.Series | np.ndarray | float,
+    std_error: pd.Series | np.ndarray | float,
+    level: float = 0.95,
+    *,
+    critical_value: float | None = None,
+):
+    """Symmetric interval ``estimate +/- z * std_error`` (or a given critical value)."""
+    z = stats.norm.ppf(0.5 + level / 2) if critical_value is None else critical_value
+    return estimate - z * std_error, estimate + z * std_error
+
+
+@dataclass(frozen=True)
+class EstimateTable:
+    """Estimates indexed by a label (regressor, event time, cohort, ...).
+
+    Parameters
+    ----------
+    params, std_errors
+        Series sharing one index (its name becomes the index column of ``to_frame``).
+    method
+        Short name of the estimator, e.g. ``"TWFE"`` or ``"Callaway-Sant'Anna"``.
+    outcome
+        Name of the outcome variable.
+    level
+        Confidence level of ``ci_low``/``ci_high``.
+    critical_value
+        Used instead of the normal quantile, e.g. for uniform (sup-t) bands.
+    info
+        Extra facts shown in the summary (observations, clusters, SE convention, ...).
+    """
+
+    params: pd.Series
+    std_errors: pd.Series
+    method: str
+    outcome: str
+    level: float = 0.95
+    critical_value: float | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self.params / self.std_errors
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return pd.Series(
+            2 * stats.norm.sf(np.abs(self.tvalues.to_numpy(dtype=float))),
+            index=self.params.index,
+        )
+
+    def conf_int(self, level: float | None = None) -> pd.DataFrame:
+        level = self.level if level is None else level
+        crit = self.critical_value if level == self.level else None
+        low, high = normal_interval(self.params, self.std_errors, level, critical_value=crit)
+        return pd.DataFrame({"ci_low": low, "ci_high": high}, index=self.params.index)
+
+    def to_frame(self) -> pd.DataFrame:
+        ci = self.conf_int()
+        frame = pd.DataFrame(
+            {
+                "estimate": self.params,
+                "std_error": self.std_errors,
+                "ci_low": ci["ci_low"],
+                "ci_high": ci["ci_high"],
+            },
+            index=self.params.index,
+        )
+        return frame.reset_index()
+
+    def statement(self) -> str:
+        """One sentence on the first (main) estimate, in plain English."""
+        frame = self.to_frame()
+        row = frame.iloc[0]
+        label = row.iloc[0]
+        lo, hi = row["ci_low"], row["ci_high"]
+        if lo > 0:
+            verdict = "a positive effect"
+        elif hi < 0:
+            verdict = "a negative effect"
+        else:
+            verdict = "no detectable effect"
+        pct = round(self.level * 100)
+        return (
+            f"{self.method} finds {verdict} of {label} on {self.outcome}: "
+            f"{row['estimate']:.4g} ({pct}% CI {lo:.4g} to {hi:.4g})."
+        )
+
+    def summary(self) -> Summary:
+        return Summary(self)
+
+    def _repr_html_(self) -> str:
+        return self.summary()._repr_html_()
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Text and HTML rendering of an :class:`EstimateTable`."""
+
+    result: EstimateTable
+
+    def _header(self) -> list[tuple[str, str]]:
+        rows = [("Method", self.result.method), ("Outcome", self.result.outcome)]
+        rows += [(str(k), str(v)) for k, v in self.result.info.items()]
+        return rows
+
+    def __str__(self) -> str:
+        head = "\n".join(f"{k:<24}{v}" for k, v in self._header())
+        table = self.result.to_frame().to_string(index=False, float_format=lambda x: f"{x:.4f}")
+        return f"{head}\n\n{table}\n\n{self.result.statement()}"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in self._header())
+        table = self.result.to_frame().to_html(
+            index=False, float_format=lambda x: f"{x:.4f}", border=0
+        )
+        return (
+            f"<table>{head}</table>{table}<p>{self.result.statement()}</p>"
+        )
