@@ -1,0 +1,335 @@
+"""Analysis panels built from a loaded, validated and pseudonymised dataset.
+
+Data flows one way (STYLE.md): ``asn_eval.data.load_dataset`` gives the tables, this module
+turns them into the three panels every chapter analyses, and nothing here reads raw files.
+
+* :func:`employee_year_panel`: one row per employee and year (from the performance table),
+  with age and age band, "SKP Baik or better", absence, sanctions, JP of training that year and
+  the policy exposure of the agency the employee worked in that year.
+* :func:`agency_year_panel`: one row per agency and year, with the shares and means of the
+  employee-year panel, budget and places, IKM, and for each policy the adoption cohort
+  (first year of adoption, 0 = never within the years covered).
+* :func:`monthly_service_series`: the monthly service table with each agency's adoption month
+  and a post-adoption indicator per policy, for interrupted time series.
+
+Only the data contract of ``asn_eval.data`` is assumed: any object with ``.tables`` (a dict of
+DataFrames) and ``.years`` works, so the functions are easy to test on small frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from asn_eval.regulations import JP_MINIMUM_PER_YEAR, SKP_GOOD_PREDICATES
+
+POLICIES: tuple[str, ...] = (
+    "training_programme",
+    "performance_appraisal",
+    "reward_punishment",
+    "digitalisation",
+)
+
+# Age bands for the heterogeneity and adoption analyses: a project choice (ASN enter at 18 and
+# most retire at 58 or 60), wide enough that each band holds many employees per agency.
+AGE_BAND_EDGES: tuple[int, ...] = (0, 30, 40, 50, 200)
+AGE_BAND_LABELS: tuple[str, ...] = ("<30", "30-39", "40-49", "50+")
+
+NEVER_TREATED = 0
+
+
+def age_band(age: pd.Series | Sequence[float]) -> pd.Series:
+    """Ordered age band of each age in years (``<30``, ``30-39``, ``40-49``, ``50+``).
+
+    Examples
+    --------
+    >>> list(age_band([29, 30, 49.5, 61]))
+    ['<30', '30-39', '40-49', '50+']
+    """
+    ages = pd.Series(age, dtype=float)
+    return pd.cut(
+        ages,
+        bins=list(AGE_BAND_EDGES),
+        labels=list(AGE_BAND_LABELS),
+        right=False,
+        ordered=True,
+    )
+
+
+def _years(dataset: Any, years: Sequence[int] | None) -> list[int]:
+    if years is not None:
+        return sorted(int(y) for y in years)
+    if getattr(dataset, "years", None):
+        return sorted(int(y) for y in dataset.years)
+    return sorted(int(y) for y in dataset.tables["performance"]["year"].unique())
+
+
+def adoption_cohorts(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
+    """First year of adoption of each policy by each agency.
+
+    Parameters
+    ----------
+    dataset
+        Loaded dataset (``.tables["agencies"]`` and ``.tables["policies"]``).
+    years
+        Years covered; defaults to ``dataset.years``.
+
+    Returns
+    -------
+    DataFrame
+        One row per agency (sorted by ``agency_code``) with ``agency_code`` and one integer
+        column per policy: the calendar year of the start date, or 0 when the agency never
+        adopted the policy or adopted it after the last year covered (so it is a comparison
+        unit throughout, the convention of R's ``did``). An agency that adopted before the
+        first year keeps that earlier year: it is treated in every year covered.
+    """
+    covered = _years(dataset, years)
+    last = covered[-1]
+    agencies = dataset.tables["agencies"][["agency_code"]].drop_duplicates()
+    policies = dataset.tables.get("policies")
+    out = agencies.copy()
+    for policy in POLICIES:
+        if policies is None or policy not in policies:
+            out[policy] = NEVER_TREATED
+            continue
+        start = policies.set_index("agency_code")[policy]
+        year = pd.to_datetime(start).dt.year
+        year = year.where(year <= last)
+        out[policy] = out["agency_code"].map(year).fillna(NEVER_TREATED).astype(int).to_numpy()
+    return out.sort_values("agency_code").reset_index(drop=True)
+
+
+def treatment_map(dataset: Any, policy: str, *, years: Sequence[int] | None = None) -> pd.DataFrame:
+    """Agency x year 0/1 map of whether ``policy`` was in force (adopted in or before the year).
+
+    Rows are agencies ordered by adoption year (never-adopters last), columns are years.
+    """
+    _check_policy(policy)
+    covered = _years(dataset, years)
+    cohorts = adoption_cohorts(dataset, years=covered)
+    cohort = cohorts.set_index("agency_code")[policy]
+    grid = pd.DataFrame(
+        {year: ((cohort > 0) & (cohort <= year)).astype(int) for year in covered},
+        index=cohort.index,
+    )
+    order = cohort.replace(NEVER_TREATED, np.iinfo(np.int64).max).sort_values(kind="stable")
+    grid = grid.loc[order.index]
+    grid.columns.name = "year"
+    return grid
+
+
+def _check_policy(policy: str) -> None:
+    if policy not in POLICIES:
+        raise ValueError(f"Unknown policy {policy!r}; the policies are {', '.join(POLICIES)}.")
+
+
+def training_by_employee_year(dataset: Any) -> pd.DataFrame:
+    """Total JP per employee and calendar year (only employee-years with any training)."""
+    training = dataset.tables.get("training")
+    if training is None or training.empty:
+        return pd.DataFrame({"employee_id": [], "year": [], "jp": []}).astype(
+            {"year": int, "jp": float}
+        )
+    frame = training.assign(year=pd.to_datetime(training["date"]).dt.year.astype(int))
+    return frame.groupby(["employee_id", "year"], as_index=False, observed=True)["jp"].sum()
+
+
+def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
+    """One row per employee and year, the unit of the individual-level analyses.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by ``employee_id, year``. Columns: ``employee_id, year, agency_code`` (agency
+        that year), ``agency_type, sex, education, rank, position_type, employment_type``,
+        ``age`` (years completed by 31 December), ``age_band``, ``tenure`` (years since
+        ``service_start``), ``skp_predicate``, ``skp_good`` (1.0 if Sangat Baik or Baik, 0.0
+        otherwise, NaN when the predicate is missing), ``absence_days``, ``sanction_level``,
+        ``sanctioned`` (any sanction), ``jp`` (training hours that year, 0 when none),
+        ``meets_jp_minimum`` (JP >= the 20 JP minimum, PP 17/2020), and per policy
+        ``cohort_<policy>`` (the agency's adoption year, 0 = never) and ``treated_<policy>``.
+    """
+    covered = _years(dataset, years)
+    perf = dataset.tables["performance"]
+    perf = perf[perf["year"].isin(covered)].copy()
+    perf["year"] = perf["year"].astype(int)
+
+    employees = dataset.tables["employees"]
+    person_cols = [
+        c
+        for c in (
+            "employee_id",
+            "birth_date",
+            "sex",
+            "education",
+            "rank",
+            "position_type",
+            "employment_type",
+            "service_start",
+        )
+        if c in employees
+    ]
+    panel = perf.merge(employees[person_cols], on="employee_id", how="left", validate="m:1")
+    agencies = dataset.tables["agencies"][["agency_code", "agency_type"]]
+    panel = panel.merge(agencies, on="agency_code", how="left", validate="m:1")
+
+    birth_year = pd.to_datetime(panel["birth_date"]).dt.year
+    panel["age"] = (panel["year"] - birth_year).astype(float)
+    panel["age_band"] = age_band(panel["age"]).to_numpy()
+    if "service_start" in panel:
+        panel["tenure"] = (panel["year"] - pd.to_datetime(panel["service_start"]).dt.year).astype(
+            float
+        )
+
+    predicate = panel["skp_predicate"].astype("object")
+    panel["skp_good"] = np.where(
+        predicate.isna(), np.nan, predicate.isin(SKP_GOOD_PREDICATES).astype(float)
+    )
+    panel["sanctioned"] = panel["sanction_level"].astype("object").fillna("none").ne("none")
+
+    jp = training_by_employee_year(dataset)
+    panel = panel.merge(jp, on=["employee_id", "year"], how="left", validate="1:1")
+    panel["jp"] = panel["jp"].fillna(0.0).astype(float)
+    panel["meets_jp_minimum"] = panel["jp"] >= JP_MINIMUM_PER_YEAR
+
+    cohorts = adoption_cohorts(dataset, years=covered).set_index("agency_code")
+    for policy in POLICIES:
+        cohort = panel["agency_code"].map(cohorts[policy]).fillna(NEVER_TREATED).astype(int)
+        panel[f"cohort_{policy}"] = cohort
+        panel[f"treated_{policy}"] = ((cohort > 0) & (cohort <= panel["year"])).astype(int)
+
+    panel = panel.drop(columns=["birth_date", "service_start"], errors="ignore")
+    return panel.sort_values(["employee_id", "year"]).reset_index(drop=True)
+
+
+def ikm_by_agency_year(dataset: Any) -> pd.DataFrame:
+    """IKM (PermenPANRB 14/2017) per agency and calendar year from respondent scores.
+
+    With equal weights 1/9, IKM = 25 x the mean over elements of the element means (NRR); the
+    semesters of a year are pooled. Returns ``agency_code, year, ikm, ikm_respondents``.
+    """
+    from asn_eval.regulations import IKM_SCALE
+
+    sat = dataset.tables.get("satisfaction")
+    if sat is None or sat.empty:
+        return pd.DataFrame(columns=["agency_code", "year", "ikm", "ikm_respondents"])
+    items = [f"u{i}" for i in range(1, 10)]
+    frame = sat.assign(year=sat["period"].astype(str).str[:4].astype(int))
+    grouped = frame.groupby(["agency_code", "year"], observed=True)
+    nrr = grouped[items].mean()
+    out = pd.DataFrame(
+        {
+            "ikm": nrr.mean(axis=1) * IKM_SCALE,
+            "ikm_respondents": grouped.size(),
+        }
+    )
+    return out.reset_index()
+
+
+def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
+    """One row per agency and year: outcomes, resources and adoption cohorts.
+
+    Returns
+    -------
+    DataFrame
+        Sorted by ``agency_code, year``; every agency appears for every covered year.
+        Columns: ``agency_code, agency_type, year, n_employees, skp_good_share, n_skp``
+        (employees with a predicate), ``absence_mean, sanction_share, jp_mean,
+        jp_minimum_share``, budget columns when present (``training_budget, training_places,
+        headcount, budget_per_employee, places_per_employee``), ``ikm, ikm_respondents`` when
+        the satisfaction table is present, and for each policy ``cohort_<policy>`` (first year
+        of adoption, 0 = never) and ``treated_<policy>``.
+    """
+    covered = _years(dataset, years)
+    person = employee_year_panel(dataset, years=covered)
+    grouped = person.groupby(["agency_code", "year"], observed=True)
+    outcomes = pd.DataFrame(
+        {
+            "n_employees": grouped.size(),
+            "skp_good_share": grouped["skp_good"].mean(),
+            "n_skp": grouped["skp_good"].count(),
+            "absence_mean": grouped["absence_days"].mean(),
+            "sanction_share": grouped["sanctioned"].mean(),
+            "jp_mean": grouped["jp"].mean(),
+            "jp_minimum_share": grouped["meets_jp_minimum"].mean(),
+        }
+    ).reset_index()
+
+    agencies = dataset.tables["agencies"][["agency_code", "agency_type"]].drop_duplicates()
+    grid = agencies.merge(pd.DataFrame({"year": covered}), how="cross")
+    panel = grid.merge(outcomes, on=["agency_code", "year"], how="left", validate="1:1")
+    panel["n_employees"] = panel["n_employees"].fillna(0).astype(int)
+    panel["n_skp"] = panel["n_skp"].fillna(0).astype(int)
+
+    budget = dataset.tables.get("budget")
+    if budget is not None and not budget.empty:
+        cols = ["agency_code", "year", "training_budget", "training_places", "headcount"]
+        panel = panel.merge(
+            budget[[c for c in cols if c in budget]], on=["agency_code", "year"], how="left"
+        )
+        staff = panel["headcount"].where(panel["headcount"] > 0)
+        panel["budget_per_employee"] = panel["training_budget"] / staff
+        panel["places_per_employee"] = panel["training_places"] / staff
+
+    if dataset.tables.get("satisfaction") is not None:
+        panel = panel.merge(
+            ikm_by_agency_year(dataset), on=["agency_code", "year"], how="left", validate="1:1"
+        )
+
+    cohorts = adoption_cohorts(dataset, years=covered).set_index("agency_code")
+    for policy in POLICIES:
+        cohort = panel["agency_code"].map(cohorts[policy]).fillna(NEVER_TREATED).astype(int)
+        panel[f"cohort_{policy}"] = cohort
+        panel[f"treated_{policy}"] = ((cohort > 0) & (cohort <= panel["year"])).astype(int)
+    return panel.sort_values(["agency_code", "year"]).reset_index(drop=True)
+
+
+def monthly_service_series(dataset: Any) -> pd.DataFrame:
+    """Monthly service records with each agency's adoption month per policy.
+
+    Returns
+    -------
+    DataFrame
+        The ``services`` table sorted by ``service, agency_code, month``, plus
+        ``completion_rate`` (completed / requests), and for each policy ``adopted_<policy>``
+        (first month of adoption, NaT = never) and ``post_<policy>`` (1 from the adoption
+        month on).
+    """
+    services = dataset.tables["services"].copy()
+    services["month"] = pd.to_datetime(services["month"]).dt.to_period("M").dt.to_timestamp()
+    requests = services["requests"].where(services["requests"] > 0)
+    services["completion_rate"] = services["completed"] / requests
+    policies = dataset.tables.get("policies")
+    for policy in POLICIES:
+        if policies is None or policy not in policies:
+            start = pd.Series(dtype="datetime64[ns]")
+        else:
+            start = pd.to_datetime(policies.set_index("agency_code")[policy])
+            start = start.dt.to_period("M").dt.to_timestamp()
+        adopted = pd.to_datetime(services["agency_code"].map(start))
+        services[f"adopted_{policy}"] = adopted
+        services[f"post_{policy}"] = (adopted.notna() & (services["month"] >= adopted)).astype(int)
+    return services.sort_values(["service", "agency_code", "month"]).reset_index(drop=True)
+
+
+def workforce_snapshot(dataset: Any, *, year: int) -> pd.DataFrame:
+    """Employees serving on 31 December of ``year``, with age and age band at that date.
+
+    One row per employee (no identifying columns beyond the pseudonym), for the descriptive
+    tables of the introduction; callers aggregate and suppress small cells before showing.
+    """
+    employees = dataset.tables["employees"]
+    cutoff = pd.Timestamp(year=int(year), month=12, day=31)
+    start = pd.to_datetime(employees["service_start"])
+    end = pd.to_datetime(employees["service_end"])
+    serving = (start <= cutoff) & (end.isna() | (end > cutoff))
+    frame = employees.loc[serving].copy()
+    frame["age"] = (int(year) - pd.to_datetime(frame["birth_date"]).dt.year).astype(float)
+    frame["age_band"] = age_band(frame["age"]).to_numpy()
+    agencies = dataset.tables["agencies"][["agency_code", "agency_name", "agency_type"]]
+    frame = frame.merge(agencies, on="agency_code", how="left", validate="m:1")
+    drop = ["birth_date", "service_start", "service_end", "nip_flag"]
+    return frame.drop(columns=drop, errors="ignore").reset_index(drop=True)

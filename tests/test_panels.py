@@ -1,0 +1,299 @@
+"""Panels: identities with the input tables, cohorts, treatment maps and IKM arithmetic."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from asn_eval import panels
+from asn_eval.regulations import SKP_PREDICATES
+
+YEARS = [2019, 2020, 2021, 2022, 2023, 2024]
+
+
+def make_dataset(
+    *,
+    n_agencies: int = 12,
+    per_agency: int = 20,
+    years: list[int] = YEARS,
+    effect: float = 0.0,
+    seed: int = 1,
+) -> SimpleNamespace:
+    """A small dataset that follows the data contract of ``asn_eval.data``.
+
+    Agencies adopt the four policies in staggered years (a third never). The share of SKP
+    "Baik or better" rises by ``effect`` (a probability) once performance appraisal is in force.
+    """
+    rng = np.random.default_rng(seed)
+    types = ["dinas", "badan", "kecamatan", "puskesmas"]
+    codes = [f"A{i:02d}" for i in range(n_agencies)]
+    agencies = pd.DataFrame(
+        {
+            "agency_code": codes,
+            "agency_name": [f"Agency {i}" for i in range(n_agencies)],
+            "agency_type": pd.Categorical([types[i % 4] for i in range(n_agencies)]),
+        }
+    )
+    adoption_years = [2021, 2022, 2023, 0]
+    policies = {"agency_code": codes}
+    for k, policy in enumerate(panels.POLICIES):
+        starts = []
+        for i in range(n_agencies):
+            y = adoption_years[(i + k) % 4]
+            starts.append(pd.Timestamp(year=y, month=3 + k, day=1) if y else pd.NaT)
+        policies[policy] = pd.to_datetime(pd.Series(starts))
+    policies = pd.DataFrame(policies)
+
+    n = n_agencies * per_agency
+    employee_id = [f"{i:016x}" for i in range(n)]
+    agency_of = np.repeat(codes, per_agency)
+    birth_year = rng.integers(1965, 2000, n)
+    employees = pd.DataFrame(
+        {
+            "employee_id": employee_id,
+            "agency_code": agency_of,
+            "birth_date": pd.to_datetime([f"{y}-06-15" for y in birth_year]),
+            "sex": rng.choice(["L", "P"], n),
+            "education": pd.Categorical(
+                rng.choice(["SMA", "D3", "S1", "S2"], n),
+                categories=["SD", "SMP", "SMA", "D1", "D2", "D3", "D4", "S1", "S2", "S3"],
+                ordered=True,
+            ),
+            "rank": rng.choice(["II/a", "III/a", "III/b", "IV/a"], n),
+            "position_type": rng.choice(["struktural", "fungsional", "pelaksana"], n),
+            "employment_type": rng.choice(["PNS", "PPPK"], n, p=[0.8, 0.2]),
+            "service_start": pd.to_datetime([f"{y + 22}-01-01" for y in birth_year]),
+            "service_end": pd.NaT,
+            "nip_flag": "",
+        }
+    )
+    pa_year = policies.set_index("agency_code")["performance_appraisal"].dt.year
+    rows = []
+    for year in years:
+        for i in range(n):
+            code = agency_of[i]
+            treated = pa_year[code] <= year if not np.isnan(pa_year[code]) else False
+            p_good = 0.5 + (effect if treated else 0.0)
+            good = rng.random() < p_good
+            predicate = SKP_PREDICATES[int(rng.integers(0, 2))] if good else SKP_PREDICATES[2]
+            absence = int(rng.poisson(2))
+            rows.append(
+                (
+                    employee_id[i],
+                    year,
+                    code,
+                    predicate,
+                    absence,
+                    "ringan" if absence >= 3 else "none",
+                )
+            )
+    performance = pd.DataFrame(
+        rows,
+        columns=[
+            "employee_id",
+            "year",
+            "agency_code",
+            "skp_predicate",
+            "absence_days",
+            "sanction_level",
+        ],
+    )
+    performance["skp_predicate"] = pd.Categorical(
+        performance["skp_predicate"], categories=list(SKP_PREDICATES)[::-1], ordered=True
+    )
+    m = 3 * n * len(years)
+    training = pd.DataFrame(
+        {
+            "employee_id": rng.choice(employee_id, m),
+            "date": pd.to_datetime(
+                [f"{y}-{mo:02d}-10" for y, mo in zip(rng.choice(years, m), rng.integers(1, 13, m))]
+            ),
+            "jp": rng.choice([2.0, 4.0, 8.0, 16.0], m),
+            "type": rng.choice(["teknis", "fungsional", "seminar", "workshop"], m),
+            "route": rng.choice(["klasikal", "e-learning", "nonklasikal lain"], m),
+        }
+    )
+    budget = pd.DataFrame(
+        [
+            (c, y, 1e6 * (10 + i), 5 * (i + 1), per_agency)
+            for i, c in enumerate(codes)
+            for y in years
+        ],
+        columns=["agency_code", "year", "training_budget", "training_places", "headcount"],
+    )
+    months = pd.date_range(f"{years[0]}-01-01", f"{years[-1]}-12-01", freq="MS")
+    services = pd.DataFrame(
+        [(codes[0], mth, "ktp_el", 100, 95, 5.0, "days", 0.8, 2) for mth in months],
+        columns=[
+            "agency_code",
+            "month",
+            "service",
+            "requests",
+            "completed",
+            "median_time",
+            "time_unit",
+            "share_within_standard",
+            "complaints",
+        ],
+    )
+    sat = pd.DataFrame(
+        {
+            "respondent_id": range(8),
+            "agency_code": [codes[0]] * 4 + [codes[1]] * 4,
+            "period": ["2024-S1", "2024-S1", "2024-S2", "2024-S2"] * 2,
+            **{f"u{i}": [3, 3, 3, 3, 4, 4, 4, 4] for i in range(1, 10)},
+        }
+    )
+    digital = pd.DataFrame(
+        {
+            "employee_id": employee_id,
+            "first_use": pd.to_datetime(
+                [
+                    pd.Timestamp(f"{years[-2]}-{1 + i % 12:02d}-01") if i % 5 else pd.NaT
+                    for i in range(n)
+                ]
+            ),
+        }
+    )
+    return SimpleNamespace(
+        tables={
+            "agencies": agencies,
+            "employees": employees,
+            "performance": performance,
+            "training": training,
+            "policies": policies,
+            "budget": budget,
+            "services": services,
+            "satisfaction": sat,
+            "digital_adoption": digital,
+        },
+        years=list(years),
+        synthetic=True,
+        metadata={
+            "synthetic": True,
+            "region": "Kota Kupang",
+            "years": [years[0], years[-1]],
+            "data_date": "2025-01-31",
+            "description": "test data",
+        },
+        quality=pd.DataFrame(
+            {"table": ["employees"], "read": [n + 2], "accepted": [n], "rejected": [2]}
+        ),
+        rejects=pd.DataFrame(columns=["file", "line", "column", "value", "rule"]),
+    )
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return make_dataset()
+
+
+def test_age_band_edges_are_left_closed():
+    assert list(panels.age_band([29.9, 30, 39, 40, 50, 59])) == [
+        "<30",
+        "30-39",
+        "30-39",
+        "40-49",
+        "50+",
+        "50+",
+    ]
+
+
+def test_cohorts_are_adoption_years_and_zero_for_never_or_after_window(dataset):
+    cohorts = panels.adoption_cohorts(dataset).set_index("agency_code")
+    # Agency A00 adopts training in 2021, A01 in 2022, A02 in 2023, A03 never.
+    assert cohorts.loc[["A00", "A01", "A02", "A03"], "training_programme"].tolist() == [
+        2021,
+        2022,
+        2023,
+        0,
+    ]
+    # An adoption after the last covered year counts as never adopted within the window.
+    short = panels.adoption_cohorts(dataset, years=[2019, 2020, 2021, 2022])
+    assert short.set_index("agency_code").loc["A02", "training_programme"] == 0
+
+
+def test_treatment_map_switches_on_in_adoption_year_and_stays_on(dataset):
+    grid = panels.treatment_map(dataset, "performance_appraisal")
+    assert list(grid.columns) == YEARS
+    cohorts = panels.adoption_cohorts(dataset).set_index("agency_code")["performance_appraisal"]
+    for code, row in grid.iterrows():
+        expected = [int(cohorts[code] > 0 and y >= cohorts[code]) for y in YEARS]
+        assert row.tolist() == expected
+    # Rows run from earliest adopter to never-adopters.
+    order = cohorts.loc[grid.index].replace(0, 9999).tolist()
+    assert order == sorted(order)
+
+
+def test_unknown_policy_message(dataset):
+    with pytest.raises(ValueError, match="Unknown policy 'pelatihan'; the policies are"):
+        panels.treatment_map(dataset, "pelatihan")
+
+
+def test_employee_year_panel_keeps_every_performance_row_and_all_training(dataset):
+    person = panels.employee_year_panel(dataset)
+    perf = dataset.tables["performance"]
+    assert len(person) == len(perf)
+    assert not person.duplicated(["employee_id", "year"]).any()
+    # Every JP of training falls in some employee-year (all trainees have performance rows).
+    assert person["jp"].sum() == pytest.approx(dataset.tables["training"]["jp"].sum())
+    expected_good = perf["skp_predicate"].astype(str).isin(["Sangat Baik", "Baik"]).mean()
+    assert person["skp_good"].mean() == pytest.approx(expected_good)
+    assert (person["meets_jp_minimum"] == (person["jp"] >= 20)).all()
+    born = dataset.tables["employees"].set_index("employee_id")["birth_date"].dt.year
+    assert (person["age"] == person["year"] - person["employee_id"].map(born)).all()
+
+
+def test_skp_good_is_missing_when_predicate_is_missing():
+    data = make_dataset(n_agencies=4, per_agency=5, years=[2020, 2021])
+    perf = data.tables["performance"]
+    perf.loc[perf["year"] == 2020, "skp_predicate"] = np.nan
+    person = panels.employee_year_panel(data)
+    assert person.loc[person["year"] == 2020, "skp_good"].isna().all()
+    assert person.loc[person["year"] == 2021, "skp_good"].notna().all()
+    agency = panels.agency_year_panel(data)
+    assert (agency.loc[agency["year"] == 2020, "n_skp"] == 0).all()
+
+
+def test_agency_year_panel_aggregates_add_up(dataset):
+    agency = panels.agency_year_panel(dataset)
+    assert len(agency) == 12 * len(YEARS)
+    per_year = dataset.tables["performance"].groupby("year").size()
+    assert agency.groupby("year")["n_employees"].sum().to_dict() == per_year.to_dict()
+    person = panels.employee_year_panel(dataset)
+    weighted = (agency["jp_mean"] * agency["n_employees"]).sum()
+    assert weighted == pytest.approx(person["jp"].sum())
+    assert (agency["budget_per_employee"] == agency["training_budget"] / 20).all()
+    treated = agency["treated_digitalisation"] == (
+        (agency["cohort_digitalisation"] > 0) & (agency["year"] >= agency["cohort_digitalisation"])
+    )
+    assert treated.all()
+
+
+def test_ikm_is_25_times_mean_element_score(dataset):
+    ikm = panels.ikm_by_agency_year(dataset).set_index("agency_code")
+    # All nine elements scored 3 -> NRR 3 -> IKM 75; all scored 4 -> IKM 100 (PermenPANRB 14/2017).
+    assert ikm.loc["A00", "ikm"] == pytest.approx(75.0)
+    assert ikm.loc["A01", "ikm"] == pytest.approx(100.0)
+    assert ikm.loc["A00", "ikm_respondents"] == 4
+
+
+def test_monthly_series_post_indicator_starts_in_adoption_month(dataset):
+    series = panels.monthly_service_series(dataset)
+    start = dataset.tables["policies"].set_index("agency_code").loc["A00", "training_programme"]
+    post = series.set_index("month")["post_training_programme"]
+    assert post[post == 1].index.min() == start
+    assert series["completion_rate"].iloc[0] == pytest.approx(0.95)
+
+
+def test_workforce_snapshot_counts_those_serving_at_year_end():
+    data = make_dataset(n_agencies=4, per_agency=5, years=[2020, 2021])
+    employees = data.tables["employees"]
+    employees.loc[0, "service_end"] = pd.Timestamp("2020-06-30")
+    employees.loc[1, "service_start"] = pd.Timestamp("2022-01-01")
+    snap = panels.workforce_snapshot(data, year=2021)
+    assert len(snap) == 20 - 2
+    assert "birth_date" not in snap
