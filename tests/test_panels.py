@@ -109,7 +109,10 @@ def make_dataset(
         {
             "employee_id": rng.choice(employee_id, m),
             "date": pd.to_datetime(
-                [f"{y}-{mo:02d}-10" for y, mo in zip(rng.choice(years, m), rng.integers(1, 13, m))]
+                [
+                    f"{y}-{mo:02d}-10"
+                    for y, mo in zip(rng.choice(years, m), rng.integers(1, 13, m), strict=True)
+                ]
             ),
             "jp": rng.choice([2.0, 4.0, 8.0, 16.0], m),
             "type": rng.choice(["teknis", "fungsional", "seminar", "workshop"], m),
