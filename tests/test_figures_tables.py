@@ -1,0 +1,150 @@
+"""Figures and tables: deterministic bytes, print resolution, names, captions, locale display."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from asn_eval.figures import (  # noqa: E402
+    PALETTE,
+    FigureRegistry,
+    figure_caption,
+    save_figure,
+    use_style,
+)
+from asn_eval.tables import TableRegistry, display_table, save_table  # noqa: E402
+
+
+def _figure():
+    use_style()
+    fig, ax = plt.subplots(figsize=(3, 2))
+    x = np.arange(-3, 4)
+    ax.errorbar(x, 0.1 * x, yerr=0.05, marker="o")
+    ax.axhline(0, color="grey")
+    ax.set_xlabel("Tahun relatif terhadap adopsi")
+    ax.set_title("Studi peristiwa")
+    return fig
+
+
+def test_saved_figure_bytes_are_identical_across_runs(tmp_path):
+    first = save_figure(_figure(), tmp_path / "a", 3, 2, "event_study", caption="X", lang="id")
+    second = save_figure(_figure(), tmp_path / "b", 3, 2, "event_study", caption="X", lang="id")
+    for fmt in ("png", "svg"):
+        assert first.paths[fmt].read_bytes() == second.paths[fmt].read_bytes(), fmt
+    svg = first.paths["svg"].read_text()
+    assert "<dc:date>" not in svg  # no run date stamped in the file
+    png = first.paths["png"].read_bytes()
+    assert b"Software" not in png  # no matplotlib version stamp either
+
+
+def test_figure_name_resolution_and_caption(tmp_path):
+    saved = save_figure(
+        _figure(), tmp_path, 3, 2, "event_study", caption="Studi peristiwa SKP", lang="id"
+    )
+    assert saved.paths["png"] == tmp_path / "figures" / "3-2_event_study.png"
+    assert saved.paths["svg"] == tmp_path / "figures" / "3-2_event_study.svg"
+    dpi = Image.open(saved.png).info["dpi"]
+    assert dpi == pytest.approx((300, 300), abs=0.1)
+    assert saved.caption == "Gambar 3.2. Studi peristiwa SKP"
+    # the notebook display embeds the file itself, with no machine-specific path
+    assert repr(saved) == "Gambar 3.2. Studi peristiwa SKP (figures/3-2_event_study.png)"
+    assert "<figcaption>Gambar 3.2. Studi peristiwa SKP</figcaption>" in saved._repr_html_()
+    # saving closed the figure, so the inline backend does not show it a second time
+    assert plt.get_fignums() == []
+
+
+def test_registry_numbers_figures_in_order_and_captions_in_english(tmp_path):
+    registry = FigureRegistry(tmp_path, chapter=4, lang="en")
+    a = registry.save(_figure(), "adoption_curve", "Digital adoption by age band")
+    b = registry.save(_figure(), "budget", "Training places", formats=("png", "pdf"))
+    assert (a.number, b.number) == (1, 2)
+    assert b.caption == "Figure 4.2. Training places"
+    assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == [
+        "4-1_adoption_curve.png",
+        "4-1_adoption_curve.svg",
+        "4-2_budget.pdf",
+        "4-2_budget.png",
+    ]
+    assert figure_caption(1, 1, "Pegawai per OPD", "id") == "Gambar 1.1. Pegawai per OPD"
+
+
+def test_style_uses_the_colour_blind_safe_palette():
+    use_style()
+    cycle = [to_hex(c).upper() for c in plt.rcParams["axes.prop_cycle"].by_key()["color"]]
+    assert cycle == [c.upper() for c in PALETTE]
+    assert plt.rcParams["savefig.dpi"] == 300
+
+
+def test_bad_slug_message(tmp_path):
+    with pytest.raises(ValueError) as err:
+        save_figure(_figure(), tmp_path, 1, 1, "Event Study")
+    assert str(err.value).startswith("Figure slug 'Event Study' must be lower-case")
+    plt.close("all")
+
+
+TABLE = pd.DataFrame(
+    {
+        "agency": ["Dinas Kesehatan", "Badan & Sekretariat_X"],
+        "employees": [1234, 57],
+        "jp_per_person": [21.25, np.nan],
+        "share_20jp": [0.456, "x"],  # "x": a cell suppressed for privacy
+    }
+)
+
+
+def test_save_table_writes_values_csv_and_locale_booktabs_latex(tmp_path):
+    saved = save_table(
+        TABLE,
+        tmp_path,
+        2,
+        1,
+        "jp_by_agency",
+        "JP per pegawai",
+        "id",
+        percent=["share_20jp"],
+        note="x: disembunyikan",
+    )
+    csv = (tmp_path / "tables" / "2-1_jp_by_agency.csv").read_text()
+    assert csv.splitlines() == [
+        "agency,employees,jp_per_person,share_20jp",
+        "Dinas Kesehatan,1234,21.25,0.456",
+        "Badan & Sekretariat_X,57,,x",
+    ]
+    tex = saved.paths["tex"].read_text()
+    for piece in (
+        r"\toprule",
+        r"\midrule",
+        r"\bottomrule",
+        r"\caption{Tabel 2.1. JP per pegawai}",
+        r"\label{tab:2-1_jp_by_agency}",
+        r"Dinas Kesehatan & 1.234 & 21,3 & 45,6\% \\",  # 21.25 rounds half-up to 21,3
+        r"Badan \& Sekretariat\_X & 57 & – & x \\",
+        r"\footnotesize x: disembunyikan",
+    ):
+        assert piece in tex, piece
+    assert r"\begin{tabular}{lrrr}" in tex
+    assert repr(saved) == "Tabel 2.1. JP per pegawai (tables/2-1_jp_by_agency.csv)"
+
+
+def test_display_table_is_deterministic_and_captioned():
+    first = display_table(TABLE, 2, 1, "JP per employee", "en", percent=["share_20jp"]).data
+    second = display_table(TABLE, 2, 1, "JP per employee", "en", percent=["share_20jp"]).data
+    assert first == second
+    assert "<caption>Table 2.1. JP per employee</caption>" in first
+    assert 'id="T_2_1_table"' in first
+    assert ">1,234</td>" in first and ">45.6%</td>" in first
+    assert "Badan &amp; Sekretariat_X" in first
+
+
+def test_table_registry_numbers_in_order(tmp_path):
+    registry = TableRegistry(tmp_path, chapter=5, lang="en")
+    registry.save(TABLE, "findings", "Findings")
+    second = registry.save(TABLE, "recommendations", "Recommendations")
+    assert second.caption == "Table 5.2. Recommendations"
+    assert (tmp_path / "tables" / "5-2_recommendations.tex").exists()
