@@ -1,0 +1,448 @@
+"""Dose-response of training hours (JP) and effect heterogeneity by subgroup.
+
+Two questions of the challenges chapter: does more training go with better performance, and
+is there a step at the 20 JP yearly minimum (PP 17/2020)? And do policies help some staff
+(by age band, education, position type) more than others?
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from asn_eval.estimators.results import EstimateTable
+from asn_eval.estimators.twfe import TwfeResult, twfe
+from asn_eval.regulations import JP_MINIMUM_PER_YEAR
+
+__all__ = [
+    "DoseResponseResult",
+    "HeterogeneityResult",
+    "dose_response",
+    "heterogeneity",
+    "hour_bin_labels",
+]
+
+DEFAULT_BINS: tuple[float, ...] = (0, 10, 20, 40, 80)
+REFERENCE_BIN = "0 JP"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def hour_bin_labels(bins: Sequence[float] = DEFAULT_BINS) -> list[str]:
+    """Labels of the hour bins: ``0 JP`` (reference) then ``[a, b)`` bins and the open top bin.
+
+    Examples
+    --------
+    >>> hour_bin_labels((0, 10, 20, 40, 80))
+    ['0 JP', '>0-10 JP', '10-20 JP', '20-40 JP', '40-80 JP', '80+ JP']
+    """
+    edges = list(bins)
+    labels = [REFERENCE_BIN, f">0-{_fmt(edges[1])} JP"] if len(edges) > 1 else [REFERENCE_BIN]
+    labels += [f"{_fmt(a)}-{_fmt(b)} JP" for a, b in zip(edges[1:-1], edges[2:], strict=True)]
+    labels.append(f"{_fmt(edges[-1])}+ JP" if len(edges) > 1 else ">0 JP")
+    return labels
+
+
+def _hour_bins(hours: np.ndarray, edges: list[float]) -> np.ndarray:
+    """Bin index per row: 0 for exactly 0 JP, then (0, e1), [e1, e2), ..., [e_last, inf)."""
+    return np.where(hours == 0, 0, np.searchsorted(edges[1:], hours, side="right") + 1)
+
+
+@dataclass(frozen=True)
+class DoseResponseResult(EstimateTable):
+    """Effects of training-hour bins relative to no training, and the jump at the minimum.
+
+    ``params``/``std_errors`` are indexed by ``hours_bin`` (the reference bin ``0 JP`` is not
+    estimated). ``jump`` is the estimated step at ``threshold`` JP from a piecewise-linear
+    specification, with ``jump_se`` and ``jump_pvalue``. ``bin_fit`` and ``spline_fit`` are
+    the two underlying :class:`~asn_eval.estimators.twfe.TwfeResult` objects, ``counts`` the
+    number of employee-years per bin.
+    """
+
+    threshold: float = JP_MINIMUM_PER_YEAR
+    jump: float = np.nan
+    jump_se: float = np.nan
+    jump_pvalue: float = np.nan
+    counts: pd.Series = field(default_factory=pd.Series)
+    bin_fit: TwfeResult | None = None
+    spline_fit: TwfeResult | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = super().to_frame()
+        frame.insert(1, "n", self.counts.reindex(frame["hours_bin"]).to_numpy())
+        return frame
+
+    def statement(self) -> str:
+        """One sentence on the step at the threshold, in plain English."""
+        crit = stats.t.ppf(0.5 + self.level / 2, self.spline_fit.df)
+        lo, hi = self.jump - crit * self.jump_se, self.jump + crit * self.jump_se
+        if lo > 0:
+            verdict = "a step up"
+        elif hi < 0:
+            verdict = "a step down"
+        else:
+            verdict = "no detectable step"
+        pct = round(self.level * 100)
+        return (
+            f"Two-way fixed effects with training-hour bins find {verdict} in {self.outcome} at "
+            f"the {_fmt(self.threshold)} JP minimum: {self.jump:.4g} "
+            f"({pct}% CI {lo:.4g} to {hi:.4g}, p = {self.jump_pvalue:.3g})."
+        )
+
+
+def dose_response(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    hours: str,
+    unit: str,
+    time: str,
+    cluster: str | None = None,
+    bins: Sequence[float] = DEFAULT_BINS,
+    threshold: float = JP_MINIMUM_PER_YEAR,
+    level: float = 0.95,
+) -> DoseResponseResult:
+    """Dose-response of training hours by two-way fixed effects with hour bins.
+
+    Two TWFE regressions with unit and time fixed effects (:func:`~asn_eval.estimators.twfe.
+    twfe`):
+
+    1. *bins*: dummies for ``>0-10, 10-20, 20-40, 40-80, 80+`` JP (by default) against the
+       reference of no training at all (``0 JP``); each coefficient is the mean difference in
+       the outcome, within employee and year, against a year without training;
+    2. *threshold*: a continuous piecewise-linear function of hours with knots at the bin
+       edges plus a step ``1{hours >= threshold}``; the step's coefficient is the jump at the
+       20 JP minimum (PP 11/2017 art. 203 as amended by PP 17/2020) over and above the smooth
+       dose-response, tested against zero.
+
+    Training hours are chosen, not assigned: read the curve as an association within employee
+    and year, not as a causal dose-response, unless hours were allocated as good as randomly.
+
+    Parameters
+    ----------
+    data
+        Employee-year panel, e.g. ``asn_eval.panels.employee_year_panel`` (columns ``jp``,
+        ``employee_id``, ``year``, ``agency_code``).
+    outcome
+        Outcome column (e.g. ``"skp_good"``).
+    hours
+        Training hours (JP) in the year; 0 for no training.
+    unit, time
+        Fixed-effect columns.
+    cluster
+        Column to cluster on (e.g. ``"agency_code"``); ``None`` gives classical SEs.
+    bins
+        Increasing bin edges starting at 0; the top bin is open.
+    threshold
+        Hours at which the step is tested (default: the 20 JP minimum); employee-years on
+        both sides of it must be observed.
+    level
+        Confidence level.
+
+    Returns
+    -------
+    DoseResponseResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"id": np.repeat(np.arange(300), 4), "year": np.tile(range(4), 300)})
+    >>> df["jp"] = rng.choice([0, 5, 15, 30, 60, 100], size=len(df))
+    >>> df["y"] = np.log1p(df["jp"]) + rng.normal(size=len(df))
+    >>> res = dose_response(df, outcome="y", hours="jp", unit="id", time="year")
+    >>> list(res.to_frame()["hours_bin"])
+    ['>0-10 JP', '10-20 JP', '20-40 JP', '40-80 JP', '80+ JP']
+    """
+    edges = [float(b) for b in bins]
+    if len(edges) < 2 or edges[0] != 0 or np.any(np.diff(edges) <= 0):
+        raise ValueError(
+            f"dose_response: bins must be increasing edges starting at 0, e.g. (0, 10, 20, 40, "
+            f"80); got {tuple(bins)}."
+        )
+    missing = [c for c in (outcome, hours, unit, time, cluster) if c and c not in data.columns]
+    if missing:
+        raise KeyError(f"dose_response: column(s) {missing} not in the data.")
+    columns = list(dict.fromkeys(c for c in (outcome, hours, unit, time, cluster) if c))
+    frame = data[columns]
+    incomplete = frame.isna().any(axis=1)
+    if incomplete.any():
+        warnings.warn(
+            f"dose_response dropped {int(incomplete.sum())} of {len(frame)} rows with missing "
+            f"values in {columns}.",
+            stacklevel=2,
+        )
+        frame = frame.loc[~incomplete]
+    jp = frame[hours].to_numpy(dtype=float)
+    if (jp < 0).any():
+        raise ValueError(
+            f"dose_response: {hours} has {int((jp < 0).sum())} negative value(s); training "
+            f"hours must be 0 or more."
+        )
+    if not (jp < threshold).any() or not (jp >= threshold).any():
+        raise ValueError(
+            f"dose_response: no employee-years on one side of the {_fmt(threshold)} JP "
+            f"threshold, so the step there cannot be estimated."
+        )
+
+    labels = hour_bin_labels(edges)
+    codes = _hour_bins(jp, edges)
+    counts = pd.Series(
+        np.bincount(codes, minlength=len(labels)), index=pd.Index(labels, name="hours_bin")
+    )
+    if counts[REFERENCE_BIN] == 0:
+        raise ValueError(
+            "dose_response: no employee-year has 0 JP, the reference category, so the bin "
+            "effects have nothing to be compared with."
+        )
+    empty = [label for label, n in counts.items() if n == 0]
+    if empty:
+        warnings.warn(
+            f"dose_response: no employee-years in bin(s) {empty}; left out.", stacklevel=2
+        )
+    estimated = [label for label in labels[1:] if counts[label] > 0]
+    work = frame.reset_index(drop=True).copy()
+    for label in estimated:
+        work[label] = (codes == labels.index(label)).astype(float)
+
+    # Continuous piecewise-linear in hours (knots at the bin edges and the threshold) plus
+    # a step at the threshold: the step is then a jump over and above the smooth curve.
+    knots = sorted({e for e in edges[1:] if e < jp.max()} | {float(threshold)})
+    spline_terms = ["hours_slope"] + [f"hours_above_{_fmt(k)}" for k in knots]
+    work["hours_slope"] = jp
+    for k in knots:
+        work[f"hours_above_{_fmt(k)}"] = np.maximum(jp - k, 0.0)
+    step = f"step_at_{_fmt(threshold)}"
+    work[step] = (jp >= threshold).astype(float)
+
+    common = dict(outcome=outcome, unit=unit, time=time, cluster=cluster, level=level)
+    bin_fit = twfe(work, treatment=estimated, **common)
+    spline_fit = twfe(work, treatment=[step, *spline_terms], **common)
+    if step not in spline_fit.params.index or not np.isfinite(spline_fit.std_errors[step]):
+        raise ValueError(
+            f"dose_response: the step at {_fmt(threshold)} JP is not identified (too few "
+            f"employee-years change sides of the threshold within employee)."
+        )
+    params = bin_fit.params[estimated].rename_axis("hours_bin")
+    std_errors = bin_fit.std_errors[estimated].rename_axis("hours_bin")
+    return DoseResponseResult(
+        params=params,
+        std_errors=std_errors,
+        method="TWFE dose-response",
+        outcome=outcome,
+        level=level,
+        critical_value=float(stats.t.ppf(0.5 + level / 2, bin_fit.df)),
+        info={
+            "Employee-years": f"{bin_fit.nobs}",
+            "Reference": "0 JP (no training that year)",
+            "Standard errors": bin_fit.se_type,
+            f"Step at {_fmt(threshold)} JP": (
+                f"{spline_fit.params[step]:.4f} ({spline_fit.std_errors[step]:.4f}), "
+                f"p = {spline_fit.pvalues[step]:.3g}"
+            ),
+        },
+        threshold=float(threshold),
+        jump=float(spline_fit.params[step]),
+        jump_se=float(spline_fit.std_errors[step]),
+        jump_pvalue=float(spline_fit.pvalues[step]),
+        counts=counts,
+        bin_fit=bin_fit,
+        spline_fit=spline_fit,
+    )
+
+
+@dataclass(frozen=True)
+class HeterogeneityResult(EstimateTable):
+    """Overall ATT by subgroup, with differences against the first group.
+
+    ``params``/``std_errors`` are indexed by the subgroup (index name = the ``by`` column).
+    ``differences`` is an :class:`EstimateTable` of each group's ATT minus the reference
+    (first) group's; ``equality_stat``/``equality_pvalue`` the Wald test that all ATTs are
+    equal. ``results`` holds the per-group estimator results.
+    """
+
+    differences: EstimateTable | None = None
+    equality_stat: float = np.nan
+    equality_df: int = 0
+    equality_pvalue: float = np.nan
+    results: dict = field(default_factory=dict)
+
+    def statement(self) -> str:
+        """One sentence on the spread of the ATT across groups."""
+        by = self.params.index.name
+        hi, lo = self.params.idxmax(), self.params.idxmin()
+        verdict = (
+            "differ detectably"
+            if self.equality_pvalue < 1 - self.level
+            else "do not differ detectably"
+        )
+        return (
+            f"By {by}, the effect on {self.outcome} ranges from {self.params[lo]:.4g} ({lo}) to "
+            f"{self.params[hi]:.4g} ({hi}); the groups {verdict} "
+            f"(Wald chi2({self.equality_df}) = {self.equality_stat:.3g}, "
+            f"p = {self.equality_pvalue:.3g})."
+        )
+
+
+def _overall_att(sub, *, outcome, unit, time, cohort, cluster, method):
+    """Overall ATT and SE for one subgroup: CS simple aggregation or static TWFE."""
+    if method == "cs":
+        from asn_eval.estimators.did import att_gt
+
+        agg = att_gt(sub, outcome=outcome, unit=unit, time=time, cohort=cohort, cluster=cluster)
+        agg = agg.aggregate("simple")
+        return float(agg.overall_att), float(agg.overall_se), agg
+    cohorts = sub[cohort].fillna(0).to_numpy()
+    treated = ((cohorts > 0) & (sub[time].to_numpy() >= cohorts)).astype(float)
+    res = twfe(
+        sub.assign(_treated=treated),
+        outcome=outcome,
+        treatment="_treated",
+        unit=unit,
+        time=time,
+        cluster=cluster,
+    )
+    return float(res.params["_treated"]), float(res.std_errors["_treated"]), res
+
+
+def heterogeneity(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    by: str,
+    cluster: str | None = None,
+    method: str = "cs",
+    level: float = 0.95,
+) -> HeterogeneityResult:
+    """Overall average treatment effect on the treated, separately by subgroup.
+
+    Each subgroup (e.g. age band, education, position type) is estimated on its own, with
+    its own treated and comparison units: by default Callaway and Sant'Anna (2021,
+    J. Econometrics 225(2)) ``att_gt(...).aggregate("simple")``; ``method="twfe"`` gives the
+    static two-way fixed effects coefficient instead (biased under staggered adoption with
+    effects that vary over time; kept for comparison).
+
+    Differences between groups and the Wald test of equal effects treat the subgroup
+    estimates as independent. That holds when the groups share no cluster (e.g. clustering
+    on employees); when they share agencies and ``cluster`` is the agency, the estimates
+    are positively correlated and the difference's standard error is conservative.
+
+    Parameters
+    ----------
+    data
+        Long panel (e.g. the employee-year panel).
+    outcome, unit, time
+        Outcome, unit and period columns.
+    cohort
+        First treated period of the unit; 0 or missing for never treated.
+    by
+        Subgroup column; must be constant within each unit (fix a time-varying attribute
+        such as age at one date, e.g. with ``asn_eval.estimators.adoption.age_band``).
+    cluster
+        Column to cluster on; ``None`` clusters on ``unit`` for ``"cs"`` and gives
+        classical SEs for ``"twfe"``.
+    method
+        ``"cs"`` (Callaway-Sant'Anna) or ``"twfe"``.
+    level
+        Confidence level.
+
+    Returns
+    -------
+    HeterogeneityResult
+    """
+    if method not in ("cs", "twfe"):
+        raise ValueError(f'heterogeneity: method must be "cs" or "twfe"; got {method!r}.')
+    missing = [c for c in (outcome, unit, time, cohort, by, cluster) if c and c not in data]
+    if missing:
+        raise KeyError(f"heterogeneity: column(s) {missing} not in the data.")
+    n_no_group = int(data[by].isna().sum())
+    frame = data.loc[data[by].notna()]
+    if n_no_group:
+        warnings.warn(f"heterogeneity dropped {n_no_group} rows with a missing {by}.", stacklevel=2)
+    varying = frame.groupby(unit, observed=True)[by].nunique()
+    if (varying > 1).any():
+        raise ValueError(
+            f"heterogeneity: {by} changes over time for {int((varying > 1).sum())} of "
+            f"{len(varying)} units; subgroups must be fixed per unit (e.g. age band at the "
+            f"start of the panel), so that no unit moves between groups."
+        )
+    values = frame[by]
+    groups = (
+        list(values.cat.categories[values.cat.categories.isin(values.unique())])
+        if isinstance(values.dtype, pd.CategoricalDtype)
+        else sorted(values.unique())
+    )
+    estimates, errors, results = {}, {}, {}
+    for group in groups:
+        sub = frame.loc[values == group]
+        never = sub[cohort].fillna(0).eq(0)
+        if never.all() or not never.any():
+            warnings.warn(
+                f"heterogeneity: {by} = {group} has "
+                f"{'no treated' if never.all() else 'no never-treated'} units; left out.",
+                stacklevel=2,
+            )
+            continue
+        est, se, res = _overall_att(
+            sub,
+            outcome=outcome,
+            unit=unit,
+            time=time,
+            cohort=cohort,
+            cluster=cluster,
+            method=method,
+        )
+        estimates[group], errors[group], results[group] = est, se, res
+    if len(estimates) < 2:
+        raise ValueError(
+            f"heterogeneity: fewer than two groups of {by} have both treated and never-treated "
+            f"units; there is nothing to compare."
+        )
+    index = pd.Index(list(estimates), name=by)
+    params = pd.Series(estimates, index=index, dtype=float)
+    std_errors = pd.Series(errors, index=index, dtype=float)
+    reference = index[0]
+    diff_index = pd.Index([f"{g} - {reference}" for g in index[1:]], name="comparison")
+    differences = EstimateTable(
+        params=pd.Series(params.iloc[1:].to_numpy() - params.iloc[0], index=diff_index),
+        std_errors=pd.Series(
+            np.sqrt(std_errors.iloc[1:].to_numpy() ** 2 + std_errors.iloc[0] ** 2),
+            index=diff_index,
+        ),
+        method="Difference in ATT",
+        outcome=outcome,
+        level=level,
+    )
+    # Wald test of equal ATTs for independent estimates: precision-weighted dispersion.
+    weights = 1 / std_errors**2
+    pooled = float((weights * params).sum() / weights.sum())
+    stat = float((weights * (params - pooled) ** 2).sum())
+    df = len(params) - 1
+    name = "Callaway-Sant'Anna (simple ATT)" if method == "cs" else "TWFE (static)"
+    return HeterogeneityResult(
+        params=params,
+        std_errors=std_errors,
+        method=f"{name} by {by}",
+        outcome=outcome,
+        level=level,
+        info={
+            "Groups": ", ".join(f"{g}" for g in index),
+            "Reference group": f"{reference}",
+            "Group differences": "estimates treated as independent",
+        },
+        differences=differences,
+        equality_stat=stat,
+        equality_df=df,
+        equality_pvalue=float(stats.chi2.sf(stat, df)),
+        results=results,
+    )
