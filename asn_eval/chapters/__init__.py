@@ -1,0 +1,77 @@
+"""The five chapters of the annual report, one module each, opened from a notebook.
+
+Examples
+--------
+In a chapter notebook (parameters ``data_dir, year, lang, seed, output_dir``)::
+
+    from asn_eval.chapters import open_chapter
+    ch = open_chapter("impact", data_dir=data_dir, year=year, lang=lang, seed=seed,
+                      output_dir=output_dir)
+    ch.heading()
+    ch.show("event_study")
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from pathlib import Path
+from typing import Any
+
+from asn_eval.chapters.base import Chapter, load_dataset_cached
+
+# Chapter key -> (module, class), in report order.
+CHAPTERS: dict[str, tuple[str, str]] = {
+    "introduction": ("asn_eval.chapters.introduction", "Introduction"),
+    "policies": ("asn_eval.chapters.policies", "Policies"),
+    "impact": ("asn_eval.chapters.impact", "Impact"),
+    "challenges": ("asn_eval.chapters.challenges", "Challenges"),
+    "conclusion": ("asn_eval.chapters.conclusion", "Conclusion"),
+}
+
+
+def chapter_class(name: str) -> type[Chapter]:
+    """The class of chapter ``name`` (one of :data:`CHAPTERS`)."""
+    if name not in CHAPTERS:
+        raise ValueError(f"Unknown chapter {name!r}; the chapters are {', '.join(CHAPTERS)}.")
+    module, cls = CHAPTERS[name]
+    return getattr(import_module(module), cls)
+
+
+def open_chapter(
+    name: str,
+    *,
+    data_dir: str | Path,
+    year: int,
+    lang: str = "id",
+    seed: int = 2025,
+    output_dir: str | Path = ".",
+    dataset: Any = None,
+    cache: bool = False,
+    **options: Any,
+) -> Chapter:
+    """Load the data (once per process) and return chapter ``name`` ready to show.
+
+    Parameters
+    ----------
+    name
+        ``"introduction"``, ``"policies"``, ``"impact"``, ``"challenges"`` or ``"conclusion"``.
+    data_dir
+        Folder with the data tables (read with :func:`asn_eval.data.load_dataset`).
+    year, lang, seed, output_dir
+        The notebook parameters: report year, ``"id"``/``"en"``, random seed, report folder.
+    dataset
+        An already loaded dataset (tests); ``data_dir`` is then not read.
+    cache
+        Also keep the loaded, pseudonymised dataset under ``output_dir/.cache``, keyed by the
+        hashes of the data files, for the other chapters of the same run.
+    options
+        Passed to the chapter (e.g. ``min_cell_size``).
+    """
+    cls = chapter_class(name)
+    if dataset is None:
+        cache_dir = Path(output_dir) / ".cache" if cache else None
+        dataset = load_dataset_cached(data_dir, cache_dir=cache_dir)
+    return cls(dataset, year=year, lang=lang, seed=seed, output_dir=output_dir, **options)
+
+
+__all__ = ["CHAPTERS", "Chapter", "chapter_class", "open_chapter"]

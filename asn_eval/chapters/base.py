@@ -1,0 +1,277 @@
+"""What every chapter shares: the loaded data, numbering, prose, figures and tables.
+
+A chapter is opened once per notebook (:func:`asn_eval.chapters.open_chapter`); ``heading()``
+shows the chapter title and its introduction, and ``show(section)`` shows one numbered
+section: its heading, prose from the chapter text templates, and numbered figures and tables,
+which are also saved under ``output_dir/figures`` and ``output_dir/tables``. Everything shown
+is HTML without run-dependent bytes, so executed notebooks compare equal under nbval.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import pickle
+from collections.abc import Callable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from asn_eval import formatting as fmt
+from asn_eval.regulations import MIN_CELL_SIZE
+
+TEXT_FILE = Path(__file__).with_name("text.yaml")
+# Marks a suppressed cell (a statistic from fewer than MIN_CELL_SIZE employees).
+SUPPRESSED = "*"
+_TABLE_WORD = {"id": "Tabel", "en": "Table"}
+_DATA_CACHE: dict[str, Any] = {}
+
+
+@cache
+def chapter_text(lang: str) -> dict[str, Any]:
+    """The chapter prose templates of one language (``asn_eval/chapters/text.yaml``)."""
+    fmt.check_language(lang)
+    with open(TEXT_FILE, encoding="utf-8") as handle:
+        return yaml.safe_load(handle)[lang]
+
+
+def _data_fingerprint(data_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(data_dir).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def load_dataset_cached(data_dir: str | Path, *, cache_dir: str | Path | None = None) -> Any:
+    """Load the dataset once per process (and once per data version when ``cache_dir`` is set).
+
+    The cache key is the hash of every file in the data folder, so edited data is reloaded.
+    The cached object is the validated, pseudonymised dataset: it holds no NIP or name.
+    """
+    from asn_eval.data import load_dataset
+
+    data_dir = Path(data_dir)
+    key = _data_fingerprint(data_dir)
+    if key in _DATA_CACHE:
+        return _DATA_CACHE[key]
+    dataset = None
+    path = Path(cache_dir) / f"dataset-{key}.pkl" if cache_dir is not None else None
+    if path is not None and path.exists():
+        with open(path, "rb") as handle:
+            dataset = pickle.load(handle)  # noqa: S301 - our own cache, written below
+    if dataset is None:
+        dataset = load_dataset(data_dir)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as handle:
+                pickle.dump(dataset, handle)
+    _DATA_CACHE[key] = dataset
+    return dataset
+
+
+def _display(html_text: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(html_text))
+
+
+class Chapter:
+    """Base class of the five chapters.
+
+    Subclasses set ``number``, ``key`` and ``sections`` (section keys in report order) and
+    define one method ``section_<key>()`` per section that returns nothing and emits its
+    content through :meth:`paragraph`, :meth:`figure` and :meth:`table`.
+
+    Parameters
+    ----------
+    dataset
+        The loaded dataset (``asn_eval.data.Dataset``).
+    year
+        Report year: the last year analysed and the year of the workforce snapshot.
+    lang
+        ``"id"`` or ``"en"``.
+    seed
+        Seed of every random draw (bootstrap, permutations).
+    output_dir
+        Report folder; figures, tables and ``results.json`` go there.
+    """
+
+    number: int = 0
+    key: str = ""
+    sections: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        dataset: Any,
+        *,
+        year: int,
+        lang: str = fmt.DEFAULT_LANGUAGE,
+        seed: int = 2025,
+        output_dir: str | Path = ".",
+        min_cell_size: int = MIN_CELL_SIZE,
+    ) -> None:
+        from asn_eval.figures import FigureRegistry, use_style
+
+        self.dataset = dataset
+        self.year = int(year)
+        self.lang = fmt.check_language(lang)
+        self.seed = int(seed)
+        self.output_dir = Path(output_dir)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.min_cell_size = int(min_cell_size)
+        self.text = chapter_text(self.lang)
+        self.words = self.text["chapters"][self.key]
+        self._figures = FigureRegistry(self.output_dir, chapter=self.number, lang=self.lang)
+        self._table_count = 0
+        self.emitted: list[tuple[str, str]] = []  # (kind, caption or text), for tests
+        use_style()
+
+    # --- years ------------------------------------------------------------------------
+    @property
+    def years(self) -> list[int]:
+        """Years analysed: the dataset's years up to the report year."""
+        years = [int(y) for y in self.dataset.years if int(y) <= self.year]
+        return years or [int(y) for y in self.dataset.years]
+
+    # --- prose ------------------------------------------------------------------------
+    def t(self, key: str, **values: Any) -> Any:
+        """Chapter text ``key`` (dotted path in text.yaml under this chapter) filled in.
+
+        A key naming a group (e.g. column labels) returns the group as a dictionary.
+        """
+        node: Any = self.words
+        for part in key.split("."):
+            node = node[part]
+        if isinstance(node, dict):
+            return node
+        return str(node).format(**values).strip() if values else str(node).strip()
+
+    def common(self, key: str, **values: Any) -> str:
+        node: Any = self.text["common"]
+        for part in key.split("."):
+            node = node[part]
+        return str(node).format(**values).strip() if values else str(node).strip()
+
+    def num(self, x: Any, digits: int = 1) -> str:
+        return fmt.fmt_number(x, self.lang, digits)
+
+    def pct(self, x: Any, digits: int = 1) -> str:
+        return fmt.fmt_percent(x, self.lang, digits)
+
+    def date(self, x: Any) -> str:
+        return fmt.fmt_date(x, self.lang)
+
+    def paragraph(self, text: str, *, css: str = "") -> None:
+        """Show one paragraph (plain text, HTML-escaped; ``**bold**`` is not interpreted)."""
+        cls = f' class="{css}"' if css else ""
+        self.emitted.append(("paragraph", text))
+        _display(f"<p{cls}>{html.escape(text)}</p>")
+
+    def bullets(self, items: Sequence[str]) -> None:
+        self.emitted.append(("bullets", "\n".join(items)))
+        body = "".join(f"<li>{html.escape(item)}</li>" for item in items)
+        _display(f"<ul>{body}</ul>")
+
+    def notice(self, text: str) -> None:
+        """A boxed notice, e.g. the synthetic-data warning."""
+        self.emitted.append(("notice", text))
+        _display(
+            '<div class="notice" style="border:2px solid #D55E00;padding:0.5em 1em;'
+            f'margin:1em 0"><strong>{html.escape(text)}</strong></div>'
+        )
+
+    # --- headings ---------------------------------------------------------------------
+    def heading(self) -> None:
+        """Show the chapter title (``# 3. Dampak``) and its opening paragraph."""
+        title = f"{self.number}. {self.t('title')}"
+        self.emitted.append(("h1", title))
+        _display(f"<h1>{html.escape(title)}</h1>")
+        self.paragraph(self.t("intro"))
+        self.after_heading()
+
+    def after_heading(self) -> None:
+        """Hook for chapter-specific content under the title (e.g. the synthetic notice)."""
+
+    def section_number(self, section: str) -> str:
+        return f"{self.number}.{self.sections.index(section) + 1}"
+
+    def show(self, section: str) -> None:
+        """Show one section: numbered heading, prose, figures and tables."""
+        if section not in self.sections:
+            raise ValueError(
+                f"Chapter {self.number} ({self.key}) has no section {section!r}; "
+                f"its sections are {', '.join(self.sections)}."
+            )
+        title = f"{self.section_number(section)} {self.t(f'sections.{section}.title')}"
+        self.emitted.append(("h2", title))
+        _display(f"<h2>{html.escape(title)}</h2>")
+        getattr(self, f"section_{section}")()
+
+    def synthetic_notice(self) -> None:
+        if bool(getattr(self.dataset, "synthetic", False)):
+            self.notice(self.common("synthetic_notice"))
+
+    # --- figures and tables -----------------------------------------------------------
+    def figure(self, fig: Any, slug: str, caption: str) -> None:
+        """Save ``fig`` as the chapter's next numbered figure and show it with its caption."""
+        saved = self._figures.save(fig, slug, caption)
+        self.emitted.append(("figure", saved.caption))
+        _display(saved._repr_html_())
+
+    def table(
+        self,
+        frame: pd.DataFrame,
+        slug: str,
+        caption: str,
+        *,
+        formats: dict[str, Callable[[Any], str]] | None = None,
+        note: str | None = None,
+    ) -> pd.DataFrame:
+        """Save ``frame`` as the chapter's next numbered table (CSV and LaTeX) and show it.
+
+        ``formats`` maps columns to functions writing a cell for the reader (locale numbers);
+        the CSV keeps the raw values. Returns the formatted frame.
+        """
+        self._table_count += 1
+        number = self._table_count
+        label = f"{_TABLE_WORD[self.lang]} {self.number}.{number}. {caption}"
+        stem = f"{self.number}-{number}_{slug}"
+        shown = frame.copy()
+        for column, writer in (formats or {}).items():
+            if column in shown:
+                shown[column] = [
+                    SUPPRESSED if isinstance(v, str) and v == SUPPRESSED else writer(v)
+                    for v in shown[column]
+                ]
+        shown = shown.astype(object).where(shown.notna(), fmt.MISSING)
+        folder = self.output_dir / "tables"
+        folder.mkdir(parents=True, exist_ok=True)
+        frame.to_csv(folder / f"{stem}.csv", index=False)
+        latex = shown.to_latex(index=False, caption=label, label=f"tab:{stem}", escape=True)
+        (folder / f"{stem}.tex").write_text(_booktabs(latex), encoding="utf-8")
+        self.emitted.append(("table", label))
+        body = shown.to_html(index=False, border=0, escape=True, classes="report-table")
+        foot = f'<p class="table-note">{html.escape(note)}</p>' if note else ""
+        _display(f'<p class="caption"><strong>{html.escape(label)}</strong></p>{body}{foot}')
+        return shown
+
+    # --- privacy ----------------------------------------------------------------------
+    def suppress(self, frame: pd.DataFrame, *, count: str, columns: Sequence[str]) -> pd.DataFrame:
+        """Replace ``columns`` by :data:`SUPPRESSED` where ``count`` < the minimum cell size."""
+        out = frame.copy()
+        small = out[count] < self.min_cell_size
+        for column in columns:
+            out[column] = out[column].astype(object).where(~small, SUPPRESSED)
+        return out
+
+    def suppression_note(self) -> str:
+        return self.common("suppression_note", n=self.min_cell_size, mark=SUPPRESSED)
+
+
+def _booktabs(latex: str) -> str:
+    """pandas writes booktabs rules already; make sure the preamble names the package."""
+    return "% requires \\usepackage{booktabs}\n" + latex
