@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import html
 import pickle
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,6 @@ from asn_eval.regulations import MIN_CELL_SIZE
 TEXT_FILE = Path(__file__).with_name("text.yaml")
 # Marks a suppressed cell (a statistic from fewer than MIN_CELL_SIZE employees).
 SUPPRESSED = "*"
-_TABLE_WORD = {"id": "Tabel", "en": "Table"}
 _DATA_CACHE: dict[str, Any] = {}
 
 
@@ -115,6 +114,7 @@ class Chapter:
         min_cell_size: int = MIN_CELL_SIZE,
     ) -> None:
         from asn_eval.figures import FigureRegistry, use_style
+        from asn_eval.tables import TableRegistry
 
         self.dataset = dataset
         self.year = int(year)
@@ -126,7 +126,7 @@ class Chapter:
         self.text = chapter_text(self.lang)
         self.words = self.text["chapters"][self.key]
         self._figures = FigureRegistry(self.output_dir, chapter=self.number, lang=self.lang)
-        self._table_count = 0
+        self._tables = TableRegistry(self.output_dir, chapter=self.number, lang=self.lang)
         self.emitted: list[tuple[str, str]] = []  # (kind, caption or text), for tests
         use_style()
 
@@ -228,36 +228,21 @@ class Chapter:
         slug: str,
         caption: str,
         *,
-        formats: dict[str, Callable[[Any], str]] | None = None,
+        digits: int | dict[str, int] = 1,
+        percent: Sequence[str] = (),
         note: str | None = None,
-    ) -> pd.DataFrame:
+    ) -> None:
         """Save ``frame`` as the chapter's next numbered table (CSV and LaTeX) and show it.
 
-        ``formats`` maps columns to functions writing a cell for the reader (locale numbers);
-        the CSV keeps the raw values. Returns the formatted frame.
+        Integers are written without decimals, ``percent`` columns (shares 0-1) as
+        percentages, other numbers with ``digits`` decimals in the report's language; cells
+        suppressed by :meth:`suppress` keep their mark.
         """
-        self._table_count += 1
-        number = self._table_count
-        label = f"{_TABLE_WORD[self.lang]} {self.number}.{number}. {caption}"
-        stem = f"{self.number}-{number}_{slug}"
-        shown = frame.copy()
-        for column, writer in (formats or {}).items():
-            if column in shown:
-                shown[column] = [
-                    SUPPRESSED if isinstance(v, str) and v == SUPPRESSED else writer(v)
-                    for v in shown[column]
-                ]
-        shown = shown.astype(object).where(shown.notna(), fmt.MISSING)
-        folder = self.output_dir / "tables"
-        folder.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(folder / f"{stem}.csv", index=False)
-        latex = shown.to_latex(index=False, caption=label, label=f"tab:{stem}", escape=True)
-        (folder / f"{stem}.tex").write_text(_booktabs(latex), encoding="utf-8")
-        self.emitted.append(("table", label))
-        body = shown.to_html(index=False, border=0, escape=True, classes="report-table")
-        foot = f'<p class="table-note">{html.escape(note)}</p>' if note else ""
-        _display(f'<p class="caption"><strong>{html.escape(label)}</strong></p>{body}{foot}')
-        return shown
+        saved = self._tables.save(
+            frame.reset_index(drop=True), slug, caption, digits=digits, percent=percent, note=note
+        )
+        self.emitted.append(("table", saved.caption))
+        _display(saved._repr_html_())
 
     # --- privacy ----------------------------------------------------------------------
     def suppress(self, frame: pd.DataFrame, *, count: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -270,8 +255,3 @@ class Chapter:
 
     def suppression_note(self) -> str:
         return self.common("suppression_note", n=self.min_cell_size, mark=SUPPRESSED)
-
-
-def _booktabs(latex: str) -> str:
-    """pandas writes booktabs rules already; make sure the preamble names the package."""
-    return "% requires \\usepackage{booktabs}\n" + latex

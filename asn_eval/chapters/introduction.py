@@ -82,7 +82,6 @@ class Introduction(Chapter):
             shown,
             "data_sources",
             self.t("sections.data.caption"),
-            formats={header["rows"]: lambda v: self.num(v, 0)},
         )
 
     # 1.3 ------------------------------------------------------------------------------
@@ -123,14 +122,8 @@ class Introduction(Chapter):
             by_type.rename(columns=cols),
             "workforce_by_agency_type",
             self.t("sections.workforce.caption"),
-            formats={
-                cols["n"]: lambda v: self.num(v, 0),
-                cols["agencies"]: lambda v: self.num(v, 0),
-                cols["female"]: self.pct,
-                cols["pppk"]: self.pct,
-                cols["age"]: lambda v: self.num(v, 0),
-                cols["degree"]: self.pct,
-            },
+            digits={cols["age"]: 0},
+            percent=[cols["female"], cols["pppk"], cols["degree"]],
             note=self.suppression_note(),
         )
 
@@ -182,12 +175,12 @@ class Introduction(Chapter):
                 rejected=self.num(totals["rejected"], 0),
             )
         )
-        integer = {cols[c]: (lambda v: self.num(v, 0)) for c in ("read", "accepted", "rejected")}
         self.table(
             q.rename(columns=cols),
             "data_quality",
             self.t("sections.quality.caption"),
-            formats={**integer, cols["share"]: lambda v: self.pct(v, 2)},
+            digits=2,
+            percent=[cols["share"]],
         )
         rejects = getattr(self.dataset, "rejects", None)
         if rejects is not None and len(rejects):
@@ -204,5 +197,4 @@ class Introduction(Chapter):
                 counts.rename(columns=rcols),
                 "rejected_rows_by_rule",
                 self.t("sections.quality.reject_caption"),
-                formats={rcols["n"]: lambda v: self.num(v, 0)},
             )

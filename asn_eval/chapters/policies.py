@@ -77,7 +77,6 @@ class Policies(Chapter):
             table,
             "adoption_cohorts",
             self.t("sections.adoption.caption"),
-            formats={names[p]: lambda v: self.num(v, 0) for p in POLICIES},
         )
 
     # 2.2 ------------------------------------------------------------------------------
@@ -133,7 +132,8 @@ class Policies(Chapter):
             wide,
             "jp_minimum_by_agency",
             self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR),
-            formats={str(y): lambda v: self.pct(v, 0) for y in self.years},
+            digits=0,
+            percent=[str(y) for y in self.years],
             note=self.suppression_note(),
         )
 
@@ -189,17 +189,15 @@ class Policies(Chapter):
         cols = self.t("sections.resources.columns")
         table = yearly.reset_index().rename(columns=cols)
         table[cols["year"]] = table[cols["year"]].astype(str)
+        table[[cols["places"], cols["headcount"]]] = table[
+            [cols["places"], cols["headcount"]]
+        ].astype(int)
+        table[cols["places_per_employee"]] = table[cols["places_per_employee"]].round(2)
         self.table(
             table,
             "training_resources",
             self.t("sections.resources.caption"),
-            formats={
-                cols["budget"]: self.fmt_rupiah,
-                cols["places"]: lambda v: self.num(v, 0),
-                cols["headcount"]: lambda v: self.num(v, 0),
-                cols["budget_per_employee"]: self.fmt_rupiah,
-                cols["places_per_employee"]: lambda v: self.num(v, 2),
-            },
+            digits={cols["budget"]: 0, cols["budget_per_employee"]: 0},
         )
 
     def fmt_rupiah(self, value) -> str:
