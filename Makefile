@@ -1,0 +1,35 @@
+# asn-eval: one command for the report, one for the tests. Needs only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.asn-eval-installed
+
+.PHONY: setup report test lint notebooks lab clean
+
+setup: $(STAMP)
+
+# Reinstall only when the dependency declarations change; versions are pinned by
+# constraints.txt so that committed notebook outputs and CI agree.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+report: setup
+	$(BIN)/asn-eval report
+
+lint: setup
+	$(BIN)/ruff check asn_eval tests benchmarks
+
+test: lint
+	$(BIN)/pytest tests notebooks --nbval --nbval-current-env
+
+notebooks: setup
+	$(BIN)/asn-eval notebooks
+
+lab: setup
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+clean:
+	rm -rf reports/_notebooks reports/*-id reports/*-en reports/.*-build-* reports/*.failed

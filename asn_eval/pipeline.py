@@ -1,0 +1,424 @@
+"""Build the annual report: execute the five chapter notebooks and assemble the documents.
+
+The run is transactional. Everything is built in a temporary folder beside the output
+folder and moved into place only when every chapter has run and every document is
+written, so a failed run never damages a previous complete report; the partial build is
+kept (``<out>.failed/``) for debugging.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "kupang-synthetic"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+LANGUAGES = ("id", "en")
+DEFAULT_LANG = "id"
+DEFAULT_SEED = 2025
+
+# The five chapters, in report order: (notebook file stem, chapter key).
+CHAPTERS: tuple[tuple[str, str], ...] = (
+    ("01_introduction", "introduction"),
+    ("02_policies", "policies"),
+    ("03_impact", "impact"),
+    ("04_challenges", "challenges"),
+    ("05_conclusion", "conclusion"),
+)
+
+# Packages whose versions go into the manifest: they decide the numbers and the look.
+KEY_PACKAGES = (
+    "asn-eval",
+    "numpy",
+    "pandas",
+    "scipy",
+    "statsmodels",
+    "linearmodels",
+    "matplotlib",
+    "seaborn",
+    "lifelines",
+    "pandera",
+    "papermill",
+    "nbclient",
+    "ipykernel",
+    "babel",
+    "weasyprint",
+)
+
+KERNEL_NAME = "asn-eval-run"
+
+
+class ReportError(RuntimeError):
+    """A report could not be built; ``str()`` is one paragraph meant for the user."""
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    """Parameters passed to every chapter notebook."""
+
+    data_dir: str
+    year: int
+    lang: str
+    seed: int
+    output_dir: str
+
+    def as_notebook_parameters(self) -> dict:
+        return asdict(self)
+
+
+def default_output_dir(year: int, lang: str) -> Path:
+    return REPORTS_DIR / f"{year}-{lang}"
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_hashes(data_dir: Path) -> dict[str, str]:
+    """sha256 of every file in the data folder, by path relative to it (sorted)."""
+    files = sorted(p for p in data_dir.rglob("*") if p.is_file())
+    return {p.relative_to(data_dir).as_posix(): sha256_file(p) for p in files}
+
+
+def package_versions(names: tuple[str, ...] = KEY_PACKAGES) -> dict[str, str]:
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def git_commit(root: Path = PROJECT_ROOT) -> str | None:
+    """The checked-out commit (with ``-dirty`` when the tree has changes), or None."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"{commit}-dirty" if dirty else commit
+
+
+@contextmanager
+def running_kernel_spec() -> Iterator[str]:
+    """A kernelspec for the running interpreter, visible only to this process.
+
+    Papermill looks kernels up by name; registering one globally would tie the report
+    to whatever that name points at on the machine. Instead a private spec naming
+    ``sys.executable`` is put first on JUPYTER_PATH for the duration of the run.
+    """
+    with tempfile.TemporaryDirectory(prefix="asn-eval-kernel-") as tmp:
+        spec_dir = Path(tmp) / "kernels" / KERNEL_NAME
+        spec_dir.mkdir(parents=True)
+        spec = {
+            "argv": [
+                sys.executable,
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+                # The kernel only talks to this process on loopback; its transport
+                # warning would read as a problem in the report log.
+                "--IPKernelApp.log_level=ERROR",
+            ],
+            "display_name": "Python (asn-eval report)",
+            "language": "python",
+            "env": {"PYTHONHASHSEED": "0"},
+        }
+        (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+        previous = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [tmp, previous]))
+        try:
+            yield KERNEL_NAME
+        finally:
+            if previous is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = previous
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = next((part.strip() for part in str(text).splitlines() if part.strip()), "")
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def execute_notebook(
+    source: Path,
+    target: Path,
+    *,
+    parameters: dict | None,
+    kernel_name: str,
+    chapter_label: str,
+) -> None:
+    """Run one notebook with papermill; failures become a one-paragraph ReportError."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(target),
+            parameters=parameters,
+            kernel_name=kernel_name,
+            language="python",
+            cwd=str(source.parent),
+            progress_bar=False,
+            log_output=False,
+            report_mode=False,
+        )
+    except PapermillExecutionError as error:
+        code_cell = _code_cell_number(target, error.cell_index)
+        raise ReportError(
+            f"Chapter {chapter_label} failed in code cell {code_cell} "
+            f"(cell {error.cell_index + 1} of {source.name}): {error.ename}: "
+            f"{_first_line(error.evalue)}. The partly executed notebook is kept at "
+            f"{{partial}}/notebooks/{target.name} for debugging."
+        ) from None
+
+
+def _code_cell_number(notebook_path: Path, cell_index: int) -> int:
+    """1-based position of a cell among the code cells, as a reader counts them."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(str(notebook_path), as_version=4)
+    except (OSError, ValueError):
+        return cell_index + 1
+    return sum(1 for cell in nb.cells[: cell_index + 1] if cell.cell_type == "code")
+
+
+def clean_notebook_metadata(path: Path) -> None:
+    """Drop run times papermill writes, so re-executed notebooks differ only in content."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, str(path))
+
+
+def resolve_year(data_dir: Path, year: int | None) -> int:
+    """The requested year, or the latest year of the dataset."""
+    if year is not None:
+        return int(year)
+    meta = _dataset_metadata(data_dir)
+    years = meta.get("years") or []
+    if years:
+        return int(max(years))
+    raise ReportError(
+        f"Could not tell which year to report on: {data_dir / 'metadata.yaml'} gives no "
+        "'years'. Pass the year explicitly, e.g. --year 2025."
+    )
+
+
+def _dataset_metadata(data_dir: Path) -> dict:
+    import yaml
+
+    path = data_dir / "metadata.yaml"
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def check_inputs(data_dir: Path) -> None:
+    """Validate the data before any chapter runs, so a bad file stops the run early."""
+    if not data_dir.is_dir():
+        raise ReportError(
+            f"The data folder {data_dir} does not exist. Point --data at the folder that holds "
+            "the exported tables (see data/README.md)."
+        )
+    try:
+        from asn_eval.data import DataError, load_dataset
+    except ImportError:  # the data layer is optional only while it is being built
+        return
+    try:
+        load_dataset(data_dir)
+    except DataError as error:
+        raise ReportError(str(error)) from None
+
+
+def build_report(
+    *,
+    data_dir: Path | str = DEFAULT_DATA_DIR,
+    year: int | None = None,
+    lang: str = DEFAULT_LANG,
+    seed: int = DEFAULT_SEED,
+    out_dir: Path | str | None = None,
+    notebooks_dir: Path | str = NOTEBOOKS_DIR,
+    progress: Callable[[str], None] = print,
+) -> Path:
+    """Execute the chapters and write the report folder; returns its path.
+
+    Writes the executed notebooks, ``report.html``, ``report.pdf``, ``manifest.json``
+    and whatever the chapters save (figures/, tables/, results.json).
+    """
+    if lang not in LANGUAGES:
+        raise ReportError(f"Unknown language {lang!r}: use one of {', '.join(LANGUAGES)}.")
+    data_dir = Path(data_dir).resolve()
+    notebooks_dir = Path(notebooks_dir).resolve()
+    year = resolve_year(data_dir, year)
+    out_dir = Path(out_dir) if out_dir is not None else default_output_dir(year, lang)
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+
+    started = time.monotonic()
+    progress(f"Checking the data in {data_dir} ...")
+    check_inputs(data_dir)
+
+    build_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-build-", dir=out_dir.parent))
+    params = ReportParams(
+        data_dir=str(data_dir), year=year, lang=lang, seed=int(seed), output_dir=str(build_dir)
+    )
+    (build_dir / "notebooks").mkdir()
+    failed_dir = out_dir.with_name(out_dir.name + ".failed")
+    try:
+        with running_kernel_spec() as kernel_name:
+            for number, (stem, key) in enumerate(CHAPTERS, start=1):
+                source = notebooks_dir / f"{stem}.ipynb"
+                if not source.exists():
+                    raise ReportError(
+                        f"The chapter notebook {source} is missing; the report needs all five "
+                        f"chapters ({', '.join(s + '.ipynb' for s, _ in CHAPTERS)})."
+                    )
+                progress(
+                    f"[{number}/{len(CHAPTERS)}] chapter {number} ({key}): running {stem}.ipynb"
+                )
+                tic = time.monotonic()
+                execute_notebook(
+                    source,
+                    build_dir / "notebooks" / source.name,
+                    parameters=params.as_notebook_parameters(),
+                    kernel_name=kernel_name,
+                    chapter_label=f"{number} ({key}, {source.name})",
+                )
+                clean_notebook_metadata(build_dir / "notebooks" / source.name)
+                progress(f"      done in {time.monotonic() - tic:.0f} s")
+        progress("Assembling report.html and report.pdf ...")
+        from asn_eval.report_document import write_documents
+
+        write_documents(build_dir, params=params, metadata=_dataset_metadata(data_dir))
+        write_manifest(build_dir, params=params, data_dir=data_dir)
+    except ReportError as error:
+        _keep_failed_build(build_dir, failed_dir)
+        message = str(error).replace("{partial}", str(failed_dir))
+        previous = (
+            f" The previous report in {out_dir} was left untouched." if out_dir.exists() else ""
+        )
+        raise ReportError(message + previous) from None
+    except BaseException:
+        _keep_failed_build(build_dir, failed_dir)
+        raise
+
+    _move_into_place(build_dir, out_dir)
+    if failed_dir.exists():
+        shutil.rmtree(failed_dir)
+    progress(f"Report ready in {time.monotonic() - started:.0f} s: {out_dir / 'report.html'}")
+    return out_dir
+
+
+def _keep_failed_build(build_dir: Path, failed_dir: Path) -> None:
+    if failed_dir.exists():
+        shutil.rmtree(failed_dir)
+    if build_dir.exists():
+        build_dir.rename(failed_dir)
+
+
+def _move_into_place(build_dir: Path, out_dir: Path) -> None:
+    """Swap the finished build in; the old report is removed only after the swap."""
+    old = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
+        out_dir.rename(old)
+    build_dir.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old)
+    _rewrite_build_paths(out_dir, build_dir)
+
+
+def _rewrite_build_paths(out_dir: Path, build_dir: Path) -> None:
+    """Executed notebooks record the temporary output folder; point them at the final one."""
+    for path in (out_dir / "notebooks").glob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        if str(build_dir) in text:
+            path.write_text(text.replace(str(build_dir), str(out_dir)), encoding="utf-8")
+    manifest = out_dir / "manifest.json"
+    if manifest.exists():
+        text = manifest.read_text(encoding="utf-8")
+        manifest.write_text(text.replace(str(build_dir), str(out_dir)), encoding="utf-8")
+
+
+def write_manifest(build_dir: Path, *, params: ReportParams, data_dir: Path) -> Path:
+    manifest = {
+        "parameters": params.as_notebook_parameters(),
+        "inputs": input_hashes(data_dir),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": package_versions(),
+        "git_commit": git_commit(),
+        "chapters": [f"{stem}.ipynb" for stem, _ in CHAPTERS],
+    }
+    path = build_dir / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def refresh_committed_notebooks(
+    notebooks_dir: Path = NOTEBOOKS_DIR, progress: Callable[[str], None] = print
+) -> None:
+    """Re-execute the committed notebooks in place with their own default parameters."""
+    with running_kernel_spec() as kernel_name:
+        for number, (stem, key) in enumerate(CHAPTERS, start=1):
+            path = notebooks_dir / f"{stem}.ipynb"
+            progress(f"[{number}/{len(CHAPTERS)}] re-executing {path.name}")
+            execute_notebook(
+                path,
+                path,
+                parameters=None,
+                kernel_name=kernel_name,
+                chapter_label=f"{number} ({key}, {path.name})",
+            )
+            _restore_kernelspec(path)
+            clean_notebook_metadata(path)
+
+
+def _restore_kernelspec(path: Path) -> None:
+    """Committed notebooks name the ordinary python3 kernel (what JupyterLab and nbval use)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+        "name": "python3",
+    }
+    nbformat.write(nb, str(path))

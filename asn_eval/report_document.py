@@ -1,0 +1,173 @@
+"""Assemble executed chapter notebooks into one report document (HTML and PDF).
+
+The document carries the chapters' outputs only, never their code: prose, numbered
+figures and tables, in report order, behind a cover page and a table of contents. The
+HTML is self-contained (figures embedded as data URIs, styles inline) and deterministic
+for the same notebook outputs; the PDF is printed from the same HTML by WeasyPrint,
+with page numbers and a running synthetic-data notice when it applies.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from asn_eval import __version__
+
+ASSETS = Path(__file__).resolve().parent / "report_assets"
+HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-output", "hide-output"}
+# Output types in order of preference: the richest representation wins.
+MIME_ORDER = ("text/html", "text/markdown", "image/png", "image/svg+xml", "text/plain")
+_HEADING = re.compile(r"<h([1-3])(\s[^>]*)?>(.*?)</h\1>", re.IGNORECASE | re.DOTALL)
+_ID_ATTR = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    anchor: str
+    text: str
+
+
+def load_strings(lang: str) -> dict[str, str]:
+    with open(ASSETS / "strings.yaml", encoding="utf-8") as handle:
+        return yaml.safe_load(handle)[lang]
+
+
+def render_markdown(text: str) -> str:
+    import mistune
+
+    return mistune.html(text)
+
+
+def output_to_html(output: dict) -> str:
+    """HTML for one notebook output; empty for what a reader should not see."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        # stderr carries warnings meant for developers, not for the report's readers.
+        if output.get("name") == "stdout" and output.get("text", "").strip():
+            return f'<pre class="stream">{html.escape(output["text"])}</pre>'
+        return ""
+    if kind not in ("display_data", "execute_result"):
+        return ""
+    data = output.get("data", {})
+    for mime in MIME_ORDER:
+        if mime not in data:
+            continue
+        value = data[mime]
+        value = "".join(value) if isinstance(value, list) else value
+        if mime == "text/html":
+            return value
+        if mime == "text/markdown":
+            return render_markdown(value)
+        if mime == "image/png":
+            return f'<img alt="" src="data:image/png;base64,{value.strip()}">'
+        if mime == "image/svg+xml":
+            return value
+        if mime == "text/plain":
+            # A bare matplotlib repr ("<Figure size ...>") says nothing to a reader.
+            if value.startswith("<") and value.endswith(">"):
+                return ""
+            return f"<pre>{html.escape(value)}</pre>"
+    return ""
+
+
+def notebook_body(path: Path) -> str:
+    """The visible outputs of one executed notebook, in cell order."""
+    nb = nbformat.read(str(path), as_version=4)
+    parts = []
+    for cell in nb.cells:
+        if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
+            continue
+        if cell.cell_type == "markdown":
+            parts.append(render_markdown(cell.source))
+        elif cell.cell_type == "code":
+            for output in cell.get("outputs", []):
+                fragment = output_to_html(output)
+                if fragment:
+                    parts.append(f'<div class="output-block">{fragment}</div>')
+    return "\n".join(parts)
+
+
+def number_headings(body: str, prefix: str) -> tuple[str, list[Heading]]:
+    """Give every h1-h3 a stable anchor and collect them for the table of contents."""
+    headings: list[Heading] = []
+    counter = 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal counter
+        level, attrs, inner = int(match.group(1)), match.group(2) or "", match.group(3)
+        found = _ID_ATTR.search(attrs)
+        if found:
+            anchor = f"{prefix}-{found.group(1)}"
+            attrs = _ID_ATTR.sub("", attrs)
+        else:
+            counter += 1
+            anchor = f"{prefix}-h{counter}"
+        text = html.unescape(_TAGS.sub("", inner)).strip()
+        headings.append(Heading(level=level, anchor=anchor, text=text))
+        return f'<h{level} id="{anchor}"{attrs}>{inner}</h{level}>'
+
+    return _HEADING.sub(replace, body), headings
+
+
+def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -> str:
+    """One self-contained HTML document of the chapters, with cover and contents."""
+    import jinja2
+
+    strings = load_strings(lang)
+    chapters, toc = [], []
+    for number, path in enumerate(notebooks, start=1):
+        body, headings = number_headings(notebook_body(path), prefix=f"ch{number}")
+        chapters.append(body)
+        toc.extend(h for h in headings if h.level <= 2)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(ASSETS),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        keep_trailing_newline=True,
+    )
+    template = environment.get_template("report.html.j2")
+    return template.render(
+        lang=lang,
+        s=strings,
+        year=year,
+        subtitle=strings["subtitle"].format(year=year),
+        produced_by=strings["produced_by"].format(version=__version__),
+        region=metadata.get("region", ""),
+        data_date=metadata.get("data_date", ""),
+        synthetic=bool(metadata.get("synthetic", False)),
+        description=metadata.get("description", ""),
+        css=(ASSETS / "report.css").read_text(encoding="utf-8"),
+        chapters=chapters,
+        toc=toc,
+    )
+
+
+def write_pdf(html_text: str, target: Path, *, base_url: Path) -> Path:
+    import logging
+
+    from weasyprint import HTML
+
+    # WeasyPrint reports every CSS property it ignores; those are layout notes, not errors.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    HTML(string=html_text, base_url=str(base_url)).write_pdf(str(target))
+    return target
+
+
+def write_documents(build_dir: Path, *, params, metadata: dict) -> tuple[Path, Path]:
+    """Write ``report.html`` and ``report.pdf`` from the executed notebooks in build_dir."""
+    from asn_eval.pipeline import CHAPTERS
+
+    notebooks = [build_dir / "notebooks" / f"{stem}.ipynb" for stem, _ in CHAPTERS]
+    html_text = build_html(notebooks, lang=params.lang, year=params.year, metadata=metadata)
+    html_path = build_dir / "report.html"
+    html_path.write_text(html_text, encoding="utf-8")
+    pdf_path = write_pdf(html_text, build_dir / "report.pdf", base_url=build_dir)
+    return html_path, pdf_path

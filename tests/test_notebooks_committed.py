@@ -1,0 +1,91 @@
+"""The committed chapter notebooks: the right five, parameterised, thin and fully executed.
+
+nbval compares the outputs of cells that were executed and silently compares nothing for
+cells that were not, so these checks are what make the nbval run mean something.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from asn_eval.pipeline import CHAPTERS, NOTEBOOKS_DIR
+
+PARAMETERS = {"data_dir", "year", "lang", "seed", "output_dir"}
+NOTEBOOKS = [NOTEBOOKS_DIR / f"{stem}.ipynb" for stem, _ in CHAPTERS]
+# A notebook cell longer than this is logic that belongs in asn_eval (shared/STYLE.md).
+MAX_CELL_LINES = 8
+
+
+def test_notebooks_folder_holds_exactly_the_five_chapters_in_order():
+    found = sorted(p.name for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+    assert found == [
+        "01_introduction.ipynb",
+        "02_policies.ipynb",
+        "03_impact.ipynb",
+        "04_challenges.ipynb",
+        "05_conclusion.ipynb",
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_parameters_cell_declares_the_report_parameters(path: Path):
+    nb = nbformat.read(str(path), as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: expected one cell tagged 'parameters'"
+    names = {
+        target.id
+        for node in ast.parse(tagged[0].source).body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    assert PARAMETERS <= names, f"{path.name} lacks {sorted(PARAMETERS - names)}"
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected == [], f"{path.name} carries papermill's injected parameters"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_code_cell_was_executed_in_order_without_errors(path: Path):
+    nb = nbformat.read(str(path), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    counts = [c.execution_count for c in code]
+    assert None not in counts, (
+        f"{path.name}: cells {[i for i, n in enumerate(counts) if n is None]} never ran"
+    )
+    assert counts == list(range(1, len(code) + 1)), f"{path.name}: not run top to bottom: {counts}"
+    errors = [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert errors == [], f"{path.name}: committed with an error output"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_thin_calls_into_the_package(path: Path):
+    nb = nbformat.read(str(path), as_version=4)
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        tree = ast.parse(cell.source)
+        logic = [
+            type(node).__name__
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.For | ast.While | ast.Lambda)
+        ]
+        assert logic == [], f"{path.name} cell {index}: {logic} belongs in asn_eval"
+        assert len(cell.source.splitlines()) <= MAX_CELL_LINES, f"{path.name} cell {index} is long"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_chapter_shows_its_title_and_real_output(path: Path):
+    nb = nbformat.read(str(path), as_version=4)
+    mimes = {
+        mime
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        for mime in output.get("data", {})
+    }
+    assert "text/markdown" in mimes or "text/html" in mimes, f"{path.name} shows no text"
+    assert {"image/png", "text/html"} & mimes, f"{path.name} shows no figure or table"

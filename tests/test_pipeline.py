@@ -1,0 +1,176 @@
+"""The report run: progress, documents, manifest, and what a failing chapter does.
+
+These use five tiny stand-in chapter notebooks so that the run itself is tested quickly;
+tests/test_report_build.py builds the real report.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from asn_eval.pipeline import CHAPTERS, DEFAULT_DATA_DIR
+
+PARAMETERS_SOURCE = 'data_dir = "."\nyear = 2000\nlang = "id"\nseed = 0\noutput_dir = "."'
+
+
+def _write_chapters(folder: Path, *, broken: int | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, (stem, key) in enumerate(CHAPTERS, start=1):
+        nb = new_notebook()
+        params = new_code_cell(PARAMETERS_SOURCE)
+        params.metadata["tags"] = ["parameters"]
+        body = new_code_cell(
+            "import pandas as pd\n"
+            "from IPython.display import Markdown, display\n"
+            f'display(Markdown("# Chapter {number}: {key}\\n\\n## Part {number}.1"))\n'
+            'pd.DataFrame({"year": [year], "lang": [lang], "seed": [seed]})'
+        )
+        cells = [params, body]
+        if number == broken:
+            cells.append(new_code_cell("ratio = 1 / 0"))
+        nb.cells = cells
+        nbformat.write(nb, str(folder / f"{stem}.ipynb"))
+    return folder
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "asn_eval", *args], capture_output=True, text=True, timeout=900
+    )
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    root = tmp_path_factory.mktemp("pipeline")
+    notebooks = _write_chapters(root / "notebooks")
+    out = root / "out" / "2024-en"
+    result = _run_cli(
+        "report",
+        "--notebooks",
+        str(notebooks),
+        "--year",
+        "2024",
+        "--lang",
+        "en",
+        "--seed",
+        "7",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    return out, result
+
+
+def test_progress_names_each_chapter_and_where_the_report_is(built):
+    out, result = built
+    for number, (stem, _) in enumerate(CHAPTERS, start=1):
+        assert f"[{number}/5] chapter {number}" in result.stdout
+        assert f"{stem}.ipynb" in result.stdout
+    assert "Report ready in" in result.stdout
+    assert str(out / "report.html") in result.stdout
+
+
+def test_output_folder_holds_notebooks_documents_and_manifest(built):
+    out, _ = built
+    assert sorted(p.name for p in (out / "notebooks").iterdir()) == [
+        f"{stem}.ipynb" for stem, _ in CHAPTERS
+    ]
+    for name in ("report.html", "report.pdf", "manifest.json"):
+        assert (out / name).stat().st_size > 0
+    assert (out / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_parameters_reach_every_chapter(built):
+    out, _ = built
+    for stem, _ in CHAPTERS:
+        nb = nbformat.read(str(out / "notebooks" / f"{stem}.ipynb"), as_version=4)
+        html = nb.cells[-1].outputs[-1]["data"]["text/html"]
+        assert "2024" in html and "en" in html and ">7<" in html
+
+
+def test_report_html_has_chapters_and_contents_but_no_code(built):
+    out, _ = built
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for number, (_, key) in enumerate(CHAPTERS, start=1):
+        assert f"Chapter {number}: {key}" in html
+        assert f'href="#ch{number}-h1"' in html  # contents links to each chapter
+    assert "Contents" in html  # English shell words for --lang en
+    assert "import pandas" not in html and "1 / 0" not in html
+    assert "<script" not in html  # self-contained and static
+
+
+def test_manifest_records_parameters_inputs_versions_and_commit(built):
+    out, _ = built
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"] == {
+        "data_dir": str(DEFAULT_DATA_DIR.resolve()),
+        "year": 2024,
+        "lang": "en",
+        "seed": 7,
+        "output_dir": str(out),
+    }
+    files = sorted(p for p in DEFAULT_DATA_DIR.rglob("*") if p.is_file())
+    assert sorted(manifest["inputs"]) == sorted(
+        p.relative_to(DEFAULT_DATA_DIR).as_posix() for p in files
+    )
+    assert all(len(h) == 64 for h in manifest["inputs"].values())
+    assert manifest["python"].count(".") == 2
+    assert {"pandas", "linearmodels", "papermill"} <= set(manifest["packages"])
+    assert "git_commit" in manifest
+
+
+def test_failing_chapter_names_chapter_cell_and_error_and_keeps_previous_report(tmp_path, built):
+    good, _ = built
+    out = tmp_path / "2024-en"
+    # A complete report from an earlier run sits in the output folder.
+    ok = _run_cli(
+        "report",
+        "--notebooks",
+        str(_write_chapters(tmp_path / "good")),
+        "--year",
+        "2024",
+        "--lang",
+        "en",
+        "--out",
+        str(out),
+    )
+    assert ok.returncode == 0, ok.stderr
+    before = (out / "report.html").read_bytes()
+
+    broken = _write_chapters(tmp_path / "broken", broken=3)
+    result = _run_cli(
+        "report", "--notebooks", str(broken), "--year", "2024", "--lang", "en", "--out", str(out)
+    )
+    assert result.returncode == 1
+    message = result.stderr.strip()
+    assert "Traceback" not in message
+    assert len(message.splitlines()) == 1, "one readable paragraph"
+    assert "Chapter 3 (impact, 03_impact.ipynb) failed in code cell 3" in message
+    assert "ZeroDivisionError: division by zero" in message
+    partial = out.with_name("2024-en.failed") / "notebooks" / "03_impact.ipynb"
+    assert str(partial) in message and partial.exists()
+    assert "previous report" in message
+    assert (out / "report.html").read_bytes() == before
+
+
+def test_unknown_data_folder_is_one_clear_message(tmp_path):
+    result = _run_cli("report", "--data", str(tmp_path / "missing"), "--year", "2024")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"asn-eval report: The data folder {tmp_path / 'missing'} does not exist. Point --data "
+        "at the folder that holds the exported tables (see data/README.md)."
+    )
+
+
+@pytest.mark.parametrize("command", ["report", "validate", "synth", "notebooks"])
+def test_every_subcommand_has_help(command):
+    result = _run_cli(command, "--help")
+    assert result.returncode == 0
+    assert f"usage: asn-eval {command}" in result.stdout
