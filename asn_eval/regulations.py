@@ -130,6 +130,43 @@ IP_ASN_BANDS: tuple[tuple[float, str], ...] = (
     (0.0, "Sangat Rendah"),
 )
 
+# Sub-indicator points, ONE table: (dimension, indicator, value, points, confirmed).
+# Confirmed: S3 25, S2 20 and 5 for never sanctioned only. Everything else is UNCONFIRMED
+# (one form implementation or memory; shared/DOMAIN.md): correct a row here and
+# indices.ip_asn() follows. Kompetensi items add up and are capped at the dimension weight
+# (40); which item applies to which jabatan (kepemimpinan for struktural, fungsional for
+# jabatan fungsional) is left to the inputs.
+# Kinerja rows cover both PP 46/2011 predicates and the PermenPANRB 6/2022 ones; mapping the
+# 2022 predicates onto the 2019 points by rank is our assumption (UNCONFIRMED).
+IP_ASN_POINTS: tuple[tuple[str, str, str, float, bool], ...] = (
+    ("kualifikasi", "education", "S3", 25, True),
+    ("kualifikasi", "education", "S2", 20, True),
+    ("kualifikasi", "education", "S1", 15, False),
+    ("kualifikasi", "education", "D4", 15, False),
+    ("kualifikasi", "education", "D3", 10, False),
+    ("kualifikasi", "education", "D2", 5, False),
+    ("kualifikasi", "education", "D1", 5, False),
+    ("kualifikasi", "education", "SMA", 5, False),
+    ("kualifikasi", "education", "SMP", 1, False),
+    ("kualifikasi", "education", "SD", 1, False),
+    ("kompetensi", "leadership_training", "yes", 15, False),
+    ("kompetensi", "functional_training", "yes", 15, False),
+    ("kompetensi", "training_20jp", "yes", 15, False),
+    ("kompetensi", "seminar", "yes", 10, False),
+    ("kinerja", "performance", "Sangat Baik", 30, False),
+    ("kinerja", "performance", "Baik", 25, False),
+    ("kinerja", "performance", "Cukup", 15, False),
+    ("kinerja", "performance", "Butuh Perbaikan", 15, False),
+    ("kinerja", "performance", "Kurang", 10, False),
+    ("kinerja", "performance", "Kurang/Misconduct", 10, False),
+    ("kinerja", "performance", "Buruk", 5, False),
+    ("kinerja", "performance", "Sangat Kurang", 5, False),
+    ("disiplin", "discipline", "none", 5, True),
+    ("disiplin", "discipline", "ringan", 3, False),
+    ("disiplin", "discipline", "sedang", 2, False),
+    ("disiplin", "discipline", "berat", 1, False),
+)
+
 # --- Identifiers -------------------------------------------------------------------
 # NIP (PNS): birth date YYYYMMDD, appointment YYYYMM, sex digit (1 male, 2 female),
 # 3-digit serial (BKN; confirmed).
