@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from asn_eval.regulations import JP_MINIMUM_PER_YEAR, SKP_GOOD_PREDICATES
+from asn_eval.regulations import JP_MINIMUM_PER_YEAR, PP46_BANDS, SKP_GOOD_PREDICATES
 
 POLICIES: tuple[str, ...] = (
     "training_programme",
@@ -39,6 +39,12 @@ AGE_BAND_EDGES: tuple[int, ...] = (0, 30, 40, 50, 200)
 AGE_BAND_LABELS: tuple[str, ...] = ("<30", "30-39", "40-49", "50+")
 
 NEVER_TREATED = 0
+OUTPATIENT_SERVICE = "rawat_jalan"
+DUKCAPIL_SERVICES: tuple[str, ...] = ("ktp_el", "kk", "akta_kelahiran")
+
+# Pre-2022 scores (PP 46/2011) count as "Baik or better" from the lowest score of the Baik
+# band (76): the same two predicates as under PermenPANRB 6/2022.
+PP46_GOOD_FLOOR: float = min(floor for floor, label in PP46_BANDS if label in SKP_GOOD_PREDICATES)
 
 
 def age_band(age: pd.Series | Sequence[float]) -> pd.Series:
@@ -147,7 +153,8 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
         that year), ``agency_type, sex, education, rank, position_type, employment_type``,
         ``age`` (years completed by 31 December), ``age_band``, ``tenure`` (years since
         ``service_start``), ``skp_predicate``, ``skp_good`` (1.0 if Sangat Baik or Baik, 0.0
-        otherwise, NaN when the predicate is missing), ``absence_days``, ``sanction_level``,
+        otherwise; from ``skp_score`` >= 76 (PP 46/2011 Baik band) when the predicate is
+        missing, NaN when both are), ``absence_days``, ``sanction_level``,
         ``sanctioned`` (any sanction), ``jp`` (training hours that year, 0 when none),
         ``meets_jp_minimum`` (JP >= the 20 JP minimum, PP 17/2020), and per policy
         ``cohort_<policy>`` (the agency's adoption year, 0 = never) and ``treated_<policy>``.
@@ -185,9 +192,12 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
         )
 
     predicate = panel["skp_predicate"].astype("object")
-    panel["skp_good"] = np.where(
-        predicate.isna(), np.nan, predicate.isin(SKP_GOOD_PREDICATES).astype(float)
-    )
+    good = np.where(predicate.isna(), np.nan, predicate.isin(SKP_GOOD_PREDICATES).astype(float))
+    if "skp_score" in panel:
+        score = pd.to_numeric(panel["skp_score"], errors="coerce")
+        from_score = np.where(score.isna(), np.nan, (score >= PP46_GOOD_FLOOR).astype(float))
+        good = np.where(np.isnan(good), from_score, good)
+    panel["skp_good"] = good
     panel["sanctioned"] = panel["sanction_level"].astype("object").fillna("none").ne("none")
 
     jp = training_by_employee_year(dataset)
@@ -240,8 +250,9 @@ def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd
         (employees with a predicate), ``absence_mean, sanction_share, jp_mean,
         jp_minimum_share``, budget columns when present (``training_budget, training_places,
         headcount, budget_per_employee, places_per_employee``), ``ikm, ikm_respondents`` when
-        the satisfaction table is present, and for each policy ``cohort_<policy>`` (first year
-        of adoption, 0 = never) and ``treated_<policy>``.
+        the satisfaction table is present, ``outpatient_minutes`` (mean of the monthly median
+        outpatient minutes) for agencies with outpatient services, and for each policy
+        ``cohort_<policy>`` (first year of adoption, 0 = never) and ``treated_<policy>``.
     """
     covered = _years(dataset, years)
     person = employee_year_panel(dataset, years=covered)
@@ -278,6 +289,17 @@ def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd
         panel = panel.merge(
             ikm_by_agency_year(dataset), on=["agency_code", "year"], how="left", validate="1:1"
         )
+
+    services = dataset.tables.get("services")
+    if services is not None and (services["service"] == OUTPATIENT_SERVICE).any():
+        visits = services[services["service"] == OUTPATIENT_SERVICE]
+        minutes = (
+            visits.assign(year=pd.to_datetime(visits["month"]).dt.year)
+            .groupby(["agency_code", "year"], as_index=False)["median_time"]
+            .mean()
+            .rename(columns={"median_time": "outpatient_minutes"})
+        )
+        panel = panel.merge(minutes, on=["agency_code", "year"], how="left", validate="1:1")
 
     cohorts = adoption_cohorts(dataset, years=covered).set_index("agency_code")
     for policy in POLICIES:

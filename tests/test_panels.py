@@ -300,3 +300,17 @@ def test_workforce_snapshot_counts_those_serving_at_year_end():
     snap = panels.workforce_snapshot(data, year=2021)
     assert len(snap) == 20 - 2
     assert "birth_date" not in snap
+
+
+def test_pre_2022_scores_count_as_good_from_the_pp46_baik_band():
+    data = make_dataset(n_agencies=4, per_agency=5, years=[2021, 2022])
+    perf = data.tables["performance"]
+    old = perf["year"] == 2021
+    perf.loc[old, "skp_predicate"] = np.nan
+    # PP 46/2011: 76-90 Baik, 91-100 Sangat Baik, 61-75 Cukup.
+    perf["skp_score"] = np.nan
+    perf.loc[old, "skp_score"] = np.tile([75.9, 76.0, 91.0, 60.0, np.nan], 4)
+    person = panels.employee_year_panel(data)
+    got = person.loc[person["year"] == 2021, "skp_good"].to_numpy()
+    expected = np.tile([0.0, 1.0, 1.0, 0.0, np.nan], 4)
+    np.testing.assert_array_equal(got, expected)
