@@ -1,0 +1,433 @@
+"""The report's words: static text, effect sentences and recommendations, in id and en.
+
+Every sentence comes from one template set per language (``asn_eval/templates/id.yaml``,
+the default, and ``en.yaml``; same keys), filled with computed results and formatted for the
+language by :mod:`asn_eval.formatting`. The words follow the evidence:
+
+* :func:`verdict` says ``"improved"`` only when the whole confidence interval lies on the
+  good side of zero, ``"worsened"`` only when it lies wholly on the bad side, and
+  ``"no_detectable_effect"`` otherwise. "meningkat"/"improved" appear only for the first.
+* :func:`effect_sentence` gives the estimate with its interval, the sample, the pre-trend test
+  (a failure, p < :data:`ALPHA`, is said out loud) and, with fewer than :data:`FEW_CLUSTERS`
+  agencies, that the wild-bootstrap / randomization p-value is the one to trust.
+* :func:`recommendations` turns the verdicts into advice by the explicit rules below.
+
+Recommendation rules (one recommendation per policy and rule, policies in report order):
+
+``review``
+    An outcome worsened (the interval excludes zero on the bad side).
+``sustain``
+    An outcome improved, the pre-trend test did not fail (or was not run), and the inference
+    holds: at least :data:`FEW_CLUSTERS` agencies, or a few-cluster p-value below
+    :data:`ALPHA`.
+``confirm``
+    An outcome improved but the pre-trend test failed, or there were fewer than
+    :data:`FEW_CLUSTERS` agencies and the few-cluster p-value is missing or not below
+    :data:`ALPHA`: promising, not established.
+``no_claim``
+    No detectable effect: do not claim success; review design and dose.
+``training_capacity``
+    Given training figures: more than :data:`JP_SHORTFALL_TOLERANCE` of employees below the
+    20 JP minimum, or fewer places than the minimum needs: raise places and e-learning.
+
+Examples
+--------
+>>> verdict(0.05, 0.01, 0.09)
+'improved'
+>>> verdict(-2.0, -3.5, -0.5, better="lower")
+'improved'
+>>> text("chapter.impact", "id")
+'Dampak'
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import yaml
+from babel.lists import format_list
+
+from asn_eval import formatting as fmt
+from asn_eval.regulations import JP_MINIMUM_PER_YEAR
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+VERDICTS: tuple[str, ...] = ("improved", "worsened", "no_detectable_effect")
+BETTER: tuple[str, ...] = ("higher", "lower")
+# Significance level for the pre-trend test and the few-cluster p-value.
+ALPHA = 0.05
+# Below about 50 clusters, cluster-robust standard errors over-reject (Cameron, Gelbach and
+# Miller 2008, Rev. Econ. Stat. 90(3); MacKinnon and Webb 2017, J. Appl. Econometrics 32(2)),
+# so the wild cluster bootstrap or randomization inference p-value is the one to trust.
+FEW_CLUSTERS = 50
+# Share of employees below the JP minimum that the report tolerates before recommending more
+# training capacity: a project choice, not a regulation (the regulation asks for everyone).
+JP_SHORTFALL_TOLERANCE = 0.10
+GLOSSARY_TERMS: tuple[str, ...] = ("ASN", "PNS", "PPPK", "NIP", "OPD", "SKP", "JP", "TPP", "IKM")
+# Report order of the policies; others follow alphabetically.
+POLICY_ORDER: tuple[str, ...] = (
+    "training_programme",
+    "performance_appraisal",
+    "reward_punishment",
+    "digitalisation",
+)
+RULES: tuple[str, ...] = ("review", "sustain", "confirm", "no_claim")
+# Units whose estimates are shares (0-1) shown as percentage points.
+_SHARE_UNITS = frozenset({"share"})
+
+
+# --- templates -------------------------------------------------------------------------
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = "" if value is None else str(value)
+    return flat
+
+
+@cache
+def templates(lang: str) -> dict[str, str]:
+    """All templates of one language, as a flat mapping ``"section.key" -> template text``."""
+    fmt.check_language(lang)
+    with open(TEMPLATE_DIR / f"{lang}.yaml", encoding="utf-8") as handle:
+        return _flatten(yaml.safe_load(handle))
+
+
+@cache
+def _environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.filters.update(
+        num=lambda x, digits=1: fmt.fmt_number(x, lang, digits),
+        pct=lambda x, digits=1: fmt.fmt_percent(x, lang, digits),
+        pvalue=lambda x, digits=3: fmt.fmt_pvalue(x, lang, digits),
+        date=lambda x: fmt.fmt_date(x, lang),
+        rupiah=lambda x, compact=False: fmt.fmt_rupiah(x, lang, compact=compact),
+    )
+    return env
+
+
+def text(key: str, lang: str = fmt.DEFAULT_LANGUAGE, **values: Any) -> str:
+    """The text ``key`` in ``lang``, filled with ``values``.
+
+    Parameters
+    ----------
+    key
+        Dotted key, e.g. ``"chapter.impact"``, ``"caption.event_study"``, ``"axis.year"``.
+    lang
+        ``"id"`` (default) or ``"en"``.
+    **values
+        Values for the template's placeholders; numbers can be formatted inside the template
+        with the filters ``num``, ``pct``, ``pvalue``, ``date`` and ``rupiah``.
+
+    Examples
+    --------
+    >>> text("caption.workforce_by_agency", "en", year=2024)
+    'Employees by agency, 2024'
+    """
+    table = templates(lang)
+    if key not in table:
+        close = difflib.get_close_matches(key, table, n=3, cutoff=0.8)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise KeyError(f"No report text {key!r} in the {lang!r} templates.{hint}")
+    try:
+        return _environment(lang).from_string(table[key]).render(**values).strip()
+    except jinja2.UndefinedError as err:
+        raise KeyError(f"Report text {key!r} needs a value: {err.message}.") from None
+
+
+def label(kind: str, key: str, lang: str = fmt.DEFAULT_LANGUAGE) -> str:
+    """Readable name of a policy, outcome or unit (``kind``), falling back to ``key`` itself."""
+    name = f"{kind}.{key}"
+    if name in templates(lang):
+        return text(name, lang)
+    return str(key).replace("_", " ")
+
+
+def glossary(lang: str = fmt.DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """The glossary (ASN, PNS, PPPK, NIP, OPD, SKP, JP, TPP, IKM) as a two-column table."""
+    return pd.DataFrame(
+        {
+            "term": list(GLOSSARY_TERMS),
+            "definition": [text(f"glossary.{t}", lang) for t in GLOSSARY_TERMS],
+        }
+    )
+
+
+def _capfirst(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+# --- verdicts and effect sentences -----------------------------------------------------
+
+
+def verdict(estimate: float, ci_low: float, ci_high: float, *, better: str = "higher") -> str:
+    """Classify an effect by where its confidence interval lies.
+
+    Parameters
+    ----------
+    estimate
+        Point estimate (checked to lie inside the interval).
+    ci_low, ci_high
+        Confidence interval.
+    better
+        ``"higher"`` when a larger outcome is better (share rated Baik, IKM), ``"lower"``
+        when a smaller one is (processing days, absence).
+
+    Returns
+    -------
+    str
+        ``"improved"`` if the interval excludes zero on the good side, ``"worsened"`` if it
+        excludes zero on the bad side, else ``"no_detectable_effect"`` (an interval touching
+        zero, or a missing interval, detects nothing).
+    """
+    if better not in BETTER:
+        raise ValueError(f"better must be 'higher' or 'lower', not {better!r}.")
+    if fmt.is_missing(ci_low) or fmt.is_missing(ci_high):
+        return "no_detectable_effect"
+    if ci_low > ci_high:
+        raise ValueError(f"Confidence interval is reversed: low {ci_low} > high {ci_high}.")
+    if not fmt.is_missing(estimate) and not ci_low <= estimate <= ci_high:
+        raise ValueError(
+            f"Estimate {estimate} lies outside its confidence interval [{ci_low}, {ci_high}]."
+        )
+    if ci_low > 0:
+        return "improved" if better == "higher" else "worsened"
+    if ci_high < 0:
+        return "worsened" if better == "higher" else "improved"
+    return "no_detectable_effect"
+
+
+def _get(record: Any, name: str, default: Any = None) -> Any:
+    if isinstance(record, Mapping):
+        return record.get(name, default)
+    return getattr(record, name, default)
+
+
+def record_verdict(record: Any) -> str:
+    """The verdict of a result record, checked against the one it carries (if any)."""
+    computed = verdict(
+        _get(record, "estimate"),
+        _get(record, "ci_low"),
+        _get(record, "ci_high"),
+        better=_get(record, "better", "higher") or "higher",
+    )
+    carried = _get(record, "verdict")
+    if carried not in (None, "", computed):
+        raise ValueError(
+            f"Result for {_get(record, 'policy')} on {_get(record, 'outcome')} carries the "
+            f"verdict {carried!r}, but its interval says {computed!r}."
+        )
+    return computed
+
+
+def few_clusters(record: Any) -> bool:
+    """True when fewer than :data:`FEW_CLUSTERS` agencies inform the estimate."""
+    n = _get(record, "n_agencies")
+    return not fmt.is_missing(n) and int(n) < FEW_CLUSTERS
+
+
+def pretrend_failed(record: Any) -> bool:
+    """True when a pre-trend test was run and rejected parallel trends (p < :data:`ALPHA`)."""
+    p = _get(record, "pretrend_p")
+    return not fmt.is_missing(p) and float(p) < ALPHA
+
+
+def inference_confirmed(record: Any) -> bool:
+    """Whether the interval's verdict can be trusted given the number of clusters."""
+    if not few_clusters(record):
+        return True
+    p = _get(record, "p_value_few_cluster")
+    return not fmt.is_missing(p) and float(p) < ALPHA
+
+
+def _scaled(record: Any) -> tuple[float, float, float, str]:
+    unit = _get(record, "unit", "") or ""
+    scale = 100.0 if unit in _SHARE_UNITS else 1.0
+    values = [_get(record, k) for k in ("estimate", "ci_low", "ci_high")]
+    est, lo, hi = (None if fmt.is_missing(v) else float(v) * scale for v in values)
+    return est, lo, hi, unit
+
+
+def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: int = 2) -> str:
+    """Prose for one result: verdict, estimate, interval, sample, and honest caveats.
+
+    Parameters
+    ----------
+    record
+        A :class:`asn_eval.results_store.ResultRecord` (or a mapping with its fields):
+        ``policy, outcome, estimator, estimate, ci_low, ci_high, better, n_agencies``,
+        optionally ``n_employees, pretrend_p, p_value_few_cluster, level, unit``.
+        A ``unit`` of ``"share"`` shows the effect in percentage points.
+    lang
+        ``"id"`` or ``"en"``.
+    digits
+        Decimals of the estimate and interval.
+
+    Examples
+    --------
+    >>> rec = dict(policy="training_programme", outcome="skp_good_share", estimator="CS",
+    ...            estimate=0.06, ci_low=0.02, ci_high=0.10, better="higher", unit="share",
+    ...            n_agencies=80, n_employees=4000, pretrend_p=0.41)
+    >>> effect_sentence(rec, "en").split(":")[0]
+    'Performance on the share of staff rated Baik or better (SKP) improved after the training programme was adopted'
+    """  # noqa: E501
+    fmt.check_language(lang)
+    kind = record_verdict(record)
+    est, lo, hi, unit = _scaled(record)
+    outcome = label("outcome", _get(record, "outcome"), lang)
+    policy = label("policy", _get(record, "policy"), lang)
+    unit_words = label("unit", unit, lang) if unit else ""
+    number = fmt.fmt_number(est, lang, digits)
+    if est is not None and est > 0 and any(c in "123456789" for c in number):
+        number = "+" + number  # a signed effect reads unambiguously as a change
+    estimate = number + (f" {unit_words}" if unit_words else "")
+    level = round(100 * float(_get(record, "level", 0.95) or 0.95))
+    direction_key = "effect.direction_up" if (est or 0) > 0 else "effect.direction_down"
+    parts = [
+        _capfirst(
+            text(
+                f"effect.{kind}",
+                lang,
+                outcome=outcome,
+                policy=policy,
+                estimate=estimate,
+                interval=fmt.fmt_interval(lo, hi, lang, digits),
+                level=level,
+                direction=text(direction_key, lang, outcome=outcome),
+            )
+        )
+    ]
+    n_agencies = _get(record, "n_agencies")
+    n_employees = _get(record, "n_employees")
+    parts.append(
+        text(
+            "effect.sample",
+            lang,
+            estimator=_get(record, "estimator"),
+            n_agencies=fmt.fmt_number(n_agencies, lang, 0),
+            n_employees=None
+            if fmt.is_missing(n_employees)
+            else fmt.fmt_number(n_employees, lang, 0),
+        )
+    )
+    pretrend_p = _get(record, "pretrend_p")
+    if not fmt.is_missing(pretrend_p):
+        key = "effect.pretrend_fail" if pretrend_failed(record) else "effect.pretrend_ok"
+        parts.append(text(key, lang, p=fmt.fmt_pvalue(pretrend_p, lang)))
+    if few_clusters(record):
+        p_fc = _get(record, "p_value_few_cluster")
+        common = {"n_agencies": fmt.fmt_number(n_agencies, lang, 0), "threshold": FEW_CLUSTERS}
+        if fmt.is_missing(p_fc):
+            parts.append(text("effect.few_clusters_missing", lang, **common))
+        else:
+            parts.append(text("effect.few_clusters", lang, p=fmt.fmt_pvalue(p_fc, lang), **common))
+            if kind != "no_detectable_effect" and float(p_fc) >= ALPHA:
+                alpha = fmt.fmt_percent(ALPHA, lang, 0)
+                parts.append(text("effect.few_clusters_unconfirmed", lang, alpha=alpha))
+    return " ".join(parts)
+
+
+# --- recommendations -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommendation: the rule that produced it, its policy and outcomes, and its text."""
+
+    rule: str
+    policy: str | None
+    outcomes: tuple[str, ...]
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def recommendation_rule(record: Any) -> str:
+    """The rule (``review``, ``sustain``, ``confirm``, ``no_claim``) one result triggers."""
+    kind = record_verdict(record)
+    if kind == "worsened":
+        return "review"
+    if kind == "no_detectable_effect":
+        return "no_claim"
+    if pretrend_failed(record) or not inference_confirmed(record):
+        return "confirm"
+    return "sustain"
+
+
+def _policy_rank(policy: str) -> tuple[int, str]:
+    return (
+        (POLICY_ORDER.index(policy), "") if policy in POLICY_ORDER else (len(POLICY_ORDER), policy)
+    )
+
+
+def recommendations(
+    records: Iterable[Any],
+    lang: str = fmt.DEFAULT_LANGUAGE,
+    *,
+    share_below_jp_minimum: float | None = None,
+    places_shortfall: float | None = None,
+) -> list[Recommendation]:
+    """Recommendations that follow from the results by the rules in the module docstring.
+
+    Parameters
+    ----------
+    records
+        Result records (see :func:`effect_sentence`).
+    lang
+        ``"id"`` or ``"en"``.
+    share_below_jp_minimum
+        Share (0-1) of employees below the 20 JP minimum in the report year, if known.
+    places_shortfall
+        Training places missing to bring everyone to the minimum (count), if known.
+
+    Returns
+    -------
+    list of Recommendation
+        Policies in report order; within a policy, rules in the order review, sustain,
+        confirm, no_claim; the training-capacity recommendation last.
+    """
+    fmt.check_language(lang)
+    groups: dict[tuple[str, str], list[str]] = {}
+    for record in records:
+        key = (str(_get(record, "policy")), recommendation_rule(record))
+        outcome = label("outcome", _get(record, "outcome"), lang)
+        groups.setdefault(key, [])
+        if outcome not in groups[key]:
+            groups[key].append(outcome)
+    ordered = sorted(groups, key=lambda k: (_policy_rank(k[0]), RULES.index(k[1])))
+    out = []
+    for policy, rule in ordered:
+        outcomes = groups[(policy, rule)]
+        sentence = text(
+            f"recommendation.{rule}",
+            lang,
+            policy=_capfirst(label("policy", policy, lang)),
+            outcomes=format_list(outcomes, locale=lang),
+        )
+        out.append(Recommendation(rule, policy, tuple(outcomes), sentence))
+    below = not fmt.is_missing(share_below_jp_minimum) and share_below_jp_minimum > (
+        JP_SHORTFALL_TOLERANCE
+    )
+    short = not fmt.is_missing(places_shortfall) and places_shortfall > 0
+    if below or short:
+        sentence = text(
+            "recommendation.training_capacity",
+            lang,
+            share=fmt.fmt_percent(share_below_jp_minimum, lang, 0) if below else None,
+            jp_min=JP_MINIMUM_PER_YEAR,
+            shortfall=fmt.fmt_number(places_shortfall, lang, 0) if short else None,
+        )
+        out.append(Recommendation("training_capacity", None, (), sentence))
+    return out

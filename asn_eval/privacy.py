@@ -1,0 +1,259 @@
+"""No output shows an individual: small-cell suppression and a scan of outputs for identifiers.
+
+:func:`suppress_small_cells` withholds every statistic computed from fewer than
+:data:`MIN_CELL_SIZE` employees (from :mod:`asn_eval.regulations`; UU 27/2022 asks that no
+person be identifiable, the threshold is the project's choice) and marks it, with a footnote
+in the report's language. :func:`check_no_identifiers` reads every file under a folder
+(text, HTML, JSON, CSV, notebooks, SVG, PDF text, zip-based office files, and the raw bytes
+of anything else) and reports each NIP or name from the input data that it finds.
+
+Examples
+--------
+>>> import pandas as pd
+>>> table = pd.DataFrame({"agency": ["A", "B"], "n": [40, 3], "share_good": [0.8, 1.0]})
+>>> suppress_small_cells(table, "n", ["share_good"], "en")["share_good"].tolist()
+[0.8, '*']
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from asn_eval.formatting import DEFAULT_LANGUAGE, check_language, is_missing
+from asn_eval.regulations import MIN_CELL_SIZE
+
+# The mark of a withheld statistic, explained in the table's footnote.
+SUPPRESSED_MARK = "*"
+_TEXT_SUFFIXES = frozenset(
+    {
+        ".txt",
+        ".md",
+        ".html",
+        ".htm",
+        ".csv",
+        ".tsv",
+        ".tex",
+        ".svg",
+        ".xml",
+        ".yaml",
+        ".yml",
+        ".css",
+        ".js",
+        ".log",
+        ".py",
+    }
+)
+_JSON_SUFFIXES = frozenset({".json", ".ipynb"})
+_ZIP_SUFFIXES = frozenset({".zip", ".xlsx", ".docx", ".pptx", ".odt", ".ods"})
+# Embedded images are base64: they cannot hold readable identifiers and would only slow the
+# search, so they are removed before scanning text.
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s\\n]+")
+_FLATE_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+# Separators people put inside a NIP ("19850312 201001 1 002").
+_NIP_SEPARATORS = re.compile(r"[\s.\-]")
+_MIN_NAME_LENGTH = 3
+
+
+def suppression_note(lang: str = DEFAULT_LANGUAGE, min_size: int = MIN_CELL_SIZE) -> str:
+    """The footnote explaining :data:`SUPPRESSED_MARK` in ``lang``."""
+    from asn_eval.narrative import text
+
+    return text("privacy.suppressed_note", lang, mark=SUPPRESSED_MARK, n=min_size)
+
+
+def suppress_small_cells(
+    table: pd.DataFrame,
+    count_col: str,
+    value_cols: Sequence[str],
+    lang: str = DEFAULT_LANGUAGE,
+    *,
+    min_size: int = MIN_CELL_SIZE,
+    mark_count: bool = True,
+) -> pd.DataFrame:
+    """Withhold statistics from fewer than ``min_size`` employees.
+
+    Parameters
+    ----------
+    table
+        One row per group (agency, year, age band, ...), never per person.
+    count_col
+        Column with the number of employees behind each row's statistics.
+    value_cols
+        Columns computed from those employees; withheld where ``0 < count < min_size``.
+        A count of zero leaves nothing to disclose (its statistics are missing anyway).
+    lang
+        Language of the footnote.
+    min_size
+        Smallest group whose statistics are shown (default :data:`MIN_CELL_SIZE`).
+    mark_count
+        Also replace the count itself by ``"<5"``, so that counts of a sensitive event
+        (sanctions, for instance) are not shown either.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; withheld cells hold :data:`SUPPRESSED_MARK`. ``attrs["note"]`` holds the
+        footnote (empty when nothing was withheld) and ``attrs["n_suppressed_rows"]`` the number
+        of rows touched.
+    """
+    check_language(lang)
+    missing = [c for c in [count_col, *value_cols] if c not in table.columns]
+    if missing:
+        raise KeyError(
+            f"Cannot suppress small cells: the table has no column(s) {missing}; "
+            f"its columns are {list(table.columns)}."
+        )
+    counts = pd.to_numeric(table[count_col], errors="coerce")
+    small = (counts > 0) & (counts < min_size)
+    out = table.copy()
+    for column in value_cols:
+        out[column] = out[column].astype(object).where(~small, SUPPRESSED_MARK)
+    if mark_count:
+        out[count_col] = out[count_col].astype(object).where(~small, f"<{min_size}")
+    n = int(small.sum())
+    out.attrs["n_suppressed_rows"] = n
+    out.attrs["note"] = suppression_note(lang, min_size) if n else ""
+    return out
+
+
+# --- scanning outputs ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IdentifierHit:
+    """An identifier found in an output file. ``shown`` masks it, so a log does not leak it."""
+
+    file: str
+    kind: str
+    shown: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.kind} {self.shown}"
+
+
+def _mask(identifier: str) -> str:
+    return identifier[:3] + "\u2026" if len(identifier) > 3 else "\u2026"
+
+
+def _pdf_text(path: Path) -> str:
+    try:
+        from pypdf import PdfReader
+    except ImportError:  # pragma: no cover - pypdf is in the test extra
+        return _pdf_streams(path.read_bytes())
+    reader = PdfReader(str(path))
+    pages = "\n".join(page.extract_text() or "" for page in reader.pages)
+    # Document metadata (title, author) is text too.
+    meta = " ".join(str(v) for v in (reader.metadata or {}).values())
+    return pages + "\n" + meta + "\n" + _pdf_streams(path.read_bytes())
+
+
+def _pdf_streams(data: bytes) -> str:
+    """Raw bytes plus every stream that inflates; catches text in uncompressed encodings."""
+    parts = [data.decode("latin-1")]
+    for match in _FLATE_STREAM.finditer(data):
+        try:
+            parts.append(zlib.decompress(match.group(1)).decode("latin-1"))
+        except zlib.error:
+            continue
+    return "\n".join(parts)
+
+
+def _json_text(raw: str) -> str:
+    # json.dumps(ensure_ascii=False) turns "\u00e9" escapes back into the letters they are.
+    try:
+        return json.dumps(json.loads(raw), ensure_ascii=False)
+    except json.JSONDecodeError:
+        return raw
+
+
+def read_text(path: str | Path) -> str:
+    """All readable text of one output file, whatever its type."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return _pdf_text(path)
+    if suffix in _ZIP_SUFFIXES and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            return "\n".join(
+                archive.read(name).decode("utf-8", errors="ignore") for name in archive.namelist()
+            )
+    raw = path.read_bytes().decode("utf-8", errors="ignore")
+    if suffix in _JSON_SUFFIXES:
+        raw = _json_text(raw)
+    if suffix in {".html", ".htm", ".svg", ".xml", ".ipynb"}:
+        raw = html.unescape(raw)
+    return _DATA_URI.sub(" ", raw)
+
+
+def _normalise(s: str) -> str:
+    return " ".join(s.casefold().split())
+
+
+def check_no_identifiers(path: str | Path, identifiers: Iterable[str]) -> list[IdentifierHit]:
+    """Every NIP or name from ``identifiers`` found in any file under ``path``.
+
+    Parameters
+    ----------
+    path
+        A built report folder (or one file).
+    identifiers
+        NIPs (digit strings; found even when written with spaces, dots or dashes) and full
+        names (found case-insensitively as whole words, whatever the spacing). Names shorter
+        than three characters are skipped: they would match ordinary words.
+
+    Returns
+    -------
+    list of IdentifierHit
+        Empty when the outputs are clean. Each hit names the file relative to ``path`` and a
+        masked identifier (first three characters), so the result can be printed safely.
+    """
+    root = Path(path)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    nips, names = set(), set()
+    for ident in identifiers:
+        if is_missing(ident):
+            continue
+        ident = str(ident).strip()
+        digits = _NIP_SEPARATORS.sub("", ident)
+        if digits.isdigit():
+            nips.add(digits)
+        elif len(ident) >= _MIN_NAME_LENGTH:
+            names.add(_normalise(ident))
+    name_patterns = {
+        name: re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, name.split())) + r"(?!\w)")
+        for name in sorted(names)
+    }
+    hits: list[IdentifierHit] = []
+    for file in files:
+        content = read_text(file)
+        compact = _NIP_SEPARATORS.sub("", content)
+        folded = content.casefold()
+        where = file.name if file == root else file.relative_to(root).as_posix()
+        for nip in sorted(nips):
+            if nip in compact:
+                hits.append(IdentifierHit(where, "NIP", _mask(nip)))
+        for name, pattern in name_patterns.items():
+            if pattern.search(folded):
+                hits.append(IdentifierHit(where, "name", _mask(name)))
+    return hits
+
+
+def assert_no_identifiers(path: str | Path, identifiers: Iterable[str]) -> None:
+    """Raise ``AssertionError`` listing the files that show an identifier (masked)."""
+    hits = check_no_identifiers(path, identifiers)
+    if hits:
+        listed = "; ".join(str(h) for h in hits[:20])
+        more = f" and {len(hits) - 20} more" if len(hits) > 20 else ""
+        raise AssertionError(
+            f"{len(hits)} identifier(s) from the input data appear in the outputs under "
+            f"{path}: {listed}{more}. Reports must never show a NIP or a name."
+        )

@@ -1,0 +1,354 @@
+"""The report's words follow the evidence, in Indonesian and English; results.json round-trips."""
+
+import json
+import random
+
+import jinja2
+import jinja2.meta
+import numpy as np
+import pandas as pd
+import pytest
+
+from asn_eval.estimators.results import EstimateTable, normal_interval
+from asn_eval.narrative import (
+    FEW_CLUSTERS,
+    GLOSSARY_TERMS,
+    effect_sentence,
+    glossary,
+    recommendations,
+    templates,
+    text,
+    verdict,
+)
+from asn_eval.results_store import ResultRecord, load_results, results_frame, save_results
+
+IMPROVED_WORDS = {"id": "meningkat", "en": "improved"}
+NO_EFFECT_WORDS = {"id": "Tidak terdeteksi efek", "en": "No detectable effect"}
+WORSENED_WORDS = {"id": "memburuk", "en": "worsened"}
+
+
+def _simulated_record(effect, *, better, seed, n_agencies=400, outcome="ikm"):
+    """Difference in agency means from data with a known true effect (normal 95% interval)."""
+    rng = np.random.default_rng(seed)
+    half = n_agencies // 2
+    control = rng.normal(80.0, 2.0, half)
+    treated = rng.normal(80.0 + effect, 2.0, half)
+    estimate = treated.mean() - control.mean()
+    se = np.sqrt(treated.var(ddof=1) / half + control.var(ddof=1) / half)
+    lo, hi = normal_interval(estimate, se)
+    return ResultRecord(
+        policy="performance_appraisal",
+        outcome=outcome,
+        estimator="difference in means",
+        estimate=float(estimate),
+        std_error=float(se),
+        ci_low=float(lo),
+        ci_high=float(hi),
+        n_agencies=n_agencies,
+        n_employees=12_345,
+        better=better,
+        unit="points",
+    )
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize(
+    ("true_effect", "better", "expected"),
+    [
+        (1.5, "higher", "improved"),
+        (0.0, "higher", "no_detectable_effect"),
+        (-1.5, "higher", "worsened"),
+        (-1.5, "lower", "improved"),  # e.g. processing days fall
+        (1.5, "lower", "worsened"),
+    ],
+)
+def test_prose_from_known_effects_has_the_right_verdict_and_words(
+    lang, true_effect, better, expected
+):
+    record = _simulated_record(true_effect, better=better, seed=7)
+    assert record.verdict == expected
+    sentence = effect_sentence(record, lang)
+    # "meningkat"/"improved" only when improved; "no detectable effect" only when the
+    # interval covers zero, and then with the interval given.
+    assert (IMPROVED_WORDS[lang] in sentence) == (expected == "improved")
+    assert (NO_EFFECT_WORDS[lang] in sentence) == (expected == "no_detectable_effect")
+    assert (WORSENED_WORDS[lang] in sentence) == (expected == "worsened")
+    sep = "; " if lang == "id" else ", "
+    dec = "," if lang == "id" else "."
+    lo = f"{record.ci_low:.2f}".replace(".", dec)
+    hi = f"{record.ci_high:.2f}".replace(".", dec)
+    assert f"[{lo}{sep}{hi}]" in sentence
+    employees = "12.345 pegawai" if lang == "id" else "12,345 employees"
+    assert employees in sentence
+
+
+def test_zero_effect_intervals_cover_zero_at_nominal_rate():
+    # The no-effect verdict is what a true zero gives in about 95% of samples.
+    verdicts = [_simulated_record(0.0, better="higher", seed=s).verdict for s in range(400)]
+    share = verdicts.count("no_detectable_effect") / len(verdicts)
+    assert 0.92 <= share <= 0.98
+
+
+@pytest.mark.parametrize(
+    ("args", "better", "expected"),
+    [
+        ((0.5, 0.0, 1.0), "higher", "no_detectable_effect"),  # touching zero detects nothing
+        ((0.5, 0.01, 1.0), "higher", "improved"),
+        ((-0.5, -1.0, -0.01), "higher", "worsened"),
+        ((-0.5, -1.0, -0.01), "lower", "improved"),
+        ((0.5, float("nan"), float("nan")), "higher", "no_detectable_effect"),
+    ],
+)
+def test_verdict_rules(args, better, expected):
+    assert verdict(*args, better=better) == expected
+
+
+def test_verdict_messages():
+    with pytest.raises(ValueError, match=r"^better must be 'higher' or 'lower', not 'up'\.$"):
+        verdict(1, 0.5, 1.5, better="up")
+    with pytest.raises(ValueError, match=r"^Estimate 3 lies outside its confidence interval"):
+        verdict(3, 0.5, 1.5)
+    with pytest.raises(ValueError) as err:
+        ResultRecord(
+            policy="digitalisation",
+            outcome="ikm",
+            estimator="CS",
+            estimate=1.0,
+            ci_low=-1.0,
+            ci_high=3.0,
+            verdict="improved",
+        )
+    assert str(err.value) == (
+        "Result for digitalisation on ikm carries the verdict 'improved', but its interval "
+        "says 'no_detectable_effect'."
+    )
+
+
+def _record(**overrides):
+    base = dict(
+        policy="training_programme",
+        outcome="skp_good_share",
+        estimator="Callaway-Sant'Anna",
+        estimate=0.06,
+        std_error=0.02,
+        ci_low=0.02,
+        ci_high=0.10,
+        p_value=0.003,
+        n_agencies=80,
+        n_employees=3500,
+        better="higher",
+        unit="share",
+        pretrend_p=0.41,
+    )
+    base.update(overrides)
+    return ResultRecord(**base)
+
+
+def test_share_effects_read_in_percentage_points():
+    assert "+6,00 poin persentase" in effect_sentence(_record(), "id")
+    assert "+6.00 percentage points" in effect_sentence(_record(), "en")
+
+
+@pytest.mark.parametrize(
+    ("lang", "fail", "ok"),
+    [
+        ("id", "Perhatian: uji tren sebelum penerapan menolak", "tidak menolak asumsi tren"),
+        ("en", "Caution: the pre-trend test rejects", "does not reject parallel trends"),
+    ],
+)
+def test_pretrend_failure_is_said_out_loud(lang, fail, ok):
+    failed = effect_sentence(_record(pretrend_p=0.012), lang)
+    assert fail in failed and ok not in failed
+    assert "0,012" in failed if lang == "id" else "0.012" in failed
+    passed = effect_sentence(_record(pretrend_p=0.41), lang)
+    assert ok in passed and fail not in passed
+    untested = effect_sentence(_record(pretrend_p=None), lang)
+    assert fail not in untested and ok not in untested
+
+
+def test_few_cluster_caveats():
+    many = effect_sentence(_record(n_agencies=FEW_CLUSTERS), "en")
+    assert "wild-bootstrap" not in many
+    trusted = effect_sentence(_record(n_agencies=30, p_value_few_cluster=0.21), "en")
+    assert (
+        "Only 30 agencies inform this estimate, fewer than the about 50 that conventional "
+        "cluster-robust standard errors need; the wild-bootstrap / randomization p-value "
+        "(0.210) is the one to trust."
+    ) in trusted
+    assert "does not confirm the effect at the 5% level, so the finding is tentative" in trusted
+    confirmed = effect_sentence(_record(n_agencies=30, p_value_few_cluster=0.01), "id")
+    assert "nilai p wild bootstrap / uji randomisasi (0,010) yang patut dipercaya" in confirmed
+    assert "sementara" not in confirmed
+    missing = effect_sentence(_record(n_agencies=30), "en")
+    assert "no wild-bootstrap / randomization p-value was computed" in missing
+
+
+def test_recommendations_follow_the_rules_in_report_order():
+    records = [
+        _record(
+            policy="digitalisation",
+            outcome="ikm",
+            estimate=-1.0,
+            ci_low=-2.0,
+            ci_high=-0.1,
+            unit="points",
+        ),  # worsened
+        _record(),  # improved, pre-trend ok, 80 agencies -> sustain
+        _record(outcome="jp_mean", estimate=0.5, ci_low=-1.0, ci_high=2.0, unit="jp"),
+        _record(policy="reward_punishment", pretrend_p=0.01),  # improved but pre-trends differ
+        _record(policy="performance_appraisal", n_agencies=30, p_value_few_cluster=0.2),
+        _record(
+            policy="performance_appraisal",
+            outcome="ikm",
+            n_agencies=30,
+            p_value_few_cluster=0.01,
+            unit="points",
+        ),
+    ]
+    random.Random(3).shuffle(records)
+    recs = recommendations(records, "en", share_below_jp_minimum=0.35)
+    assert [(r.policy, r.rule) for r in recs] == [
+        ("training_programme", "sustain"),
+        ("training_programme", "no_claim"),
+        ("performance_appraisal", "sustain"),
+        ("performance_appraisal", "confirm"),
+        ("reward_punishment", "confirm"),
+        ("digitalisation", "review"),
+        (None, "training_capacity"),
+    ]
+    assert recs[1].text.startswith(
+        "The training programme: do not report success on training hours (JP) per employee"
+    )
+    assert recs[-1].text.startswith(
+        "Training capacity: 35% of employees did not reach the minimum of 20 JP a year."
+    )
+    id_recs = recommendations(records, "id", places_shortfall=120)
+    assert id_recs[-1].text.startswith(
+        "Kapasitas pelatihan: kuota pelatihan kurang 120 dari yang dibutuhkan"
+    )
+    # below the tolerance and no missing places: no capacity advice
+    assert recommendations(records, "en", share_below_jp_minimum=0.05)[-1].rule != (
+        "training_capacity"
+    )
+
+
+def test_templates_have_the_same_keys_and_placeholders_in_both_languages():
+    env = jinja2.Environment()
+    id_t, en_t = templates("id"), templates("en")
+    assert id_t.keys() == en_t.keys()
+    for key in id_t:
+        names = [jinja2.meta.find_undeclared_variables(env.parse(t[key])) for t in (id_t, en_t)]
+        assert names[0] == names[1], key
+
+
+@pytest.mark.parametrize(
+    ("key", "id_text", "en_text"),
+    [
+        ("chapter.introduction", "Pendahuluan", "Introduction"),
+        ("chapter.policies", "Kebijakan", "Policies"),
+        ("chapter.impact", "Dampak", "Impact"),
+        ("chapter.challenges", "Tantangan", "Challenges"),
+        ("chapter.conclusion", "Kesimpulan", "Conclusion"),
+    ],
+)
+def test_chapter_titles(key, id_text, en_text):
+    assert text(key, "id") == id_text
+    assert text(key, "en") == en_text
+
+
+def test_text_fills_values_and_explains_mistakes():
+    assert text("report.page", "id", page=3) == "Halaman 3"
+    with pytest.raises(KeyError) as err:
+        text("chapter.impakt", "en")
+    assert err.value.args[0] == (
+        "No report text 'chapter.impakt' in the 'en' templates. Did you mean 'chapter.impact'?"
+    )
+    with pytest.raises(KeyError) as err:
+        text("report.page", "en")
+    assert err.value.args[0] == "Report text 'report.page' needs a value: 'page' is undefined."
+
+
+def test_glossary_in_both_languages():
+    for lang in ("id", "en"):
+        table = glossary(lang)
+        assert table["term"].tolist() == list(GLOSSARY_TERMS)
+        assert set(GLOSSARY_TERMS) == {
+            "SKP",
+            "JP",
+            "OPD",
+            "TPP",
+            "IKM",
+            "NIP",
+            "ASN",
+            "PNS",
+            "PPPK",
+        }
+        assert table["definition"].str.len().min() > 20
+    assert glossary("id").set_index("term").loc["JP", "definition"].startswith("Jam Pelajaran")
+
+
+# --- results.json ------------------------------------------------------------------------
+
+
+def test_results_round_trip_and_merge_chapters(tmp_path):
+    ch3 = [_record(), _record(policy="digitalisation", outcome="ikm", unit="points")]
+    ch4 = [
+        _record(
+            estimator="TWFE", estimate=0.1 + 0.2, ci_low=0.1, ci_high=0.5, std_error=float("nan")
+        )
+    ]
+    save_results(tmp_path, ch3, chapter=3)
+    save_results(tmp_path, ch4, chapter=4)
+    loaded = load_results(tmp_path)
+    assert [(r.chapter, r.policy, r.estimator) for r in loaded] == [
+        ("3", "digitalisation", "Callaway-Sant'Anna"),
+        ("3", "training_programme", "Callaway-Sant'Anna"),
+        ("4", "training_programme", "TWFE"),
+    ]
+    assert loaded[1] == ch3[0].__class__(**{**ch3[0].__dict__, "chapter": "3"})
+    raw = json.loads((tmp_path / "results.json").read_text())
+    twfe = raw["records"][2]
+    assert twfe["estimate"] == 0.3  # 0.30000000000000004 rounded
+    assert twfe["std_error"] is None  # NaN is not JSON
+    assert twfe["verdict"] == "improved"
+    # saving chapter 3 again replaces chapter 3 and keeps chapter 4
+    save_results(tmp_path, ch3[:1], chapter=3)
+    assert [(r.chapter, r.policy) for r in load_results(tmp_path)] == [
+        ("3", "training_programme"),
+        ("4", "training_programme"),
+    ]
+    frame = results_frame(load_results(tmp_path))
+    assert list(frame.columns[:3]) == ["policy", "outcome", "estimator"]
+
+
+def test_results_file_is_deterministic(tmp_path):
+    records = [_record(outcome=f"o{i}", estimate=0.06 + i / 3, ci_high=10.0) for i in range(5)]
+    save_results(tmp_path / "a", records, chapter="3")
+    save_results(tmp_path / "b", list(reversed(records)), chapter="3")
+    a = (tmp_path / "a" / "results.json").read_bytes()
+    assert a == (tmp_path / "b" / "results.json").read_bytes()
+    assert b'"estimate": 0.393333' in a  # six significant digits
+
+
+def test_duplicate_results_message(tmp_path):
+    with pytest.raises(ValueError) as err:
+        save_results(tmp_path, [_record(), _record()], chapter=3)
+    assert str(err.value) == (
+        "Chapter 3 saves two results for policy 'training_programme', outcome "
+        "'skp_good_share' and estimator \"Callaway-Sant'Anna\"; give them distinct outcome "
+        "or estimator names."
+    )
+
+
+def test_record_from_estimate_table():
+    table = EstimateTable(
+        params=pd.Series([2.0, 0.5], index=pd.Index(["ATT", "pre"], name="term")),
+        std_errors=pd.Series([0.5, 0.5], index=pd.Index(["ATT", "pre"], name="term")),
+        method="Callaway-Sant'Anna",
+        outcome="ikm",
+    )
+    record = ResultRecord.from_estimate_table(table, policy="digitalisation", n_agencies=60)
+    assert record.estimate == 2.0
+    assert record.ci_low == pytest.approx(2.0 - 1.959964 * 0.5, abs=1e-6)
+    assert record.p_value == pytest.approx(6.334e-5, rel=1e-3)  # 2 * (1 - Phi(4))
+    assert record.verdict == "improved"
