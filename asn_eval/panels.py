@@ -250,7 +250,7 @@ def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd
         (employees with a predicate), ``absence_mean, sanction_share, jp_mean,
         jp_minimum_share``, budget columns when present (``training_budget, training_places,
         headcount, budget_per_employee, places_per_employee``), ``ikm, ikm_respondents`` when
-        the satisfaction table is present, ``outpatient_minutes`` (mean of the monthly median
+        the satisfaction table is present, ``health_minutes`` (mean of the monthly median
         outpatient minutes) for agencies with outpatient services, and for each policy
         ``cohort_<policy>`` (first year of adoption, 0 = never) and ``treated_<policy>``.
     """
@@ -297,7 +297,7 @@ def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd
             visits.assign(year=pd.to_datetime(visits["month"]).dt.year)
             .groupby(["agency_code", "year"], as_index=False)["median_time"]
             .mean()
-            .rename(columns={"median_time": "outpatient_minutes"})
+            .rename(columns={"median_time": "health_minutes"})
         )
         panel = panel.merge(minutes, on=["agency_code", "year"], how="left", validate="1:1")
 
