@@ -561,7 +561,9 @@ def ikm(
     rng = np.random.default_rng(seed)
     if groups:
         keys = responses[list(groups)]
-        grouped = sorted(scores.groupby([keys[c] for c in groups], sort=True).groups.items())
+        grouped = sorted(
+            scores.groupby([keys[c] for c in groups], sort=True, observed=True).groups.items()
+        )
     else:
         grouped = [((), scores.index)]
     rows, notes = [], []
@@ -1093,7 +1095,9 @@ def training_hours(
     frame["meets_minimum"] = frame["jp"] >= minimum
     for col, categories in (("route", reg.TRAINING_ROUTES), ("type", TRAINING_TYPES)):
         extra = sorted(set(courses[col]) - set(categories))
-        wide = courses.pivot_table(
+        # Plain labels: a categorical column would add every category, used or not.
+        plain = courses.assign(**{col: courses[col].astype(str)})
+        wide = plain.pivot_table(
             index="employee_id", columns=col, values="jp", aggfunc="sum", fill_value=0.0
         ).reindex(index=ids, columns=[*categories, *extra], fill_value=0.0)
         wide = wide.fillna(0.0)

@@ -619,3 +619,15 @@ def test_discipline_bad_days_name_value_and_row(bad, shown):
     assert str(err.value) == (
         f"absence_days has {shown} in row 2; days of absence must be whole numbers of at least 0"
     )
+
+
+def test_categorical_columns_give_the_same_results():
+    # Loaded tables hold type, route and agency codes as categoricals.
+    employees, training = _training_fixture()
+    plain = ix.training_hours(training, year=2024, employees=employees).to_frame()
+    typed = training.astype({"type": "category", "route": "category"})
+    as_category = ix.training_hours(typed, year=2024, employees=employees).to_frame()
+    pd.testing.assert_frame_equal(plain, as_category)
+    data = WORKED.assign(agency_code=pd.Categorical(["A", "A", "B", "B"], ["A", "B", "C"]))
+    frame = ix.ikm(data, group_by="agency_code", n_boot=0).to_frame()
+    assert frame["agency_code"].tolist() == ["A", "B"]  # no row for the unused category
