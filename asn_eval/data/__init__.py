@@ -1,7 +1,35 @@
-"""Data: the contract, loading and validation, pseudonymisation, synthetic data."""
+"""Data: the contract, loading and validation, pseudonymisation, synthetic data.
+
+Public entry points: :func:`load_dataset` (validated, pseudonymised tables),
+:func:`simulate_panel` (a fast panel for simulation studies), :func:`generate_city` and
+:func:`write_dataset` (the synthetic Kupang dataset), and the command-line hooks
+``add_validate_arguments``/``run_validate`` and ``add_synth_arguments``/``run_synth``.
+"""
 
 from __future__ import annotations
 
-from .synth import simulate_panel
+from .cli import add_synth_arguments, add_validate_arguments, run_synth, run_validate
+from .contract import CONTRACT, POLICIES, TABLES
+from .errors import DataError
+from .export import SYNTHETIC_NOTICE, write_dataset
+from .synth import DEFAULT_EFFECTS, generate_city, simulate_panel, true_att
+from .validate import Dataset, load_dataset
 
-__all__ = ["simulate_panel"]
+__all__ = [
+    "CONTRACT",
+    "DEFAULT_EFFECTS",
+    "POLICIES",
+    "SYNTHETIC_NOTICE",
+    "TABLES",
+    "DataError",
+    "Dataset",
+    "add_synth_arguments",
+    "add_validate_arguments",
+    "generate_city",
+    "load_dataset",
+    "run_synth",
+    "run_validate",
+    "simulate_panel",
+    "true_att",
+    "write_dataset",
+]

@@ -1,0 +1,117 @@
+"""Command-line hooks for ``asn-eval validate`` and ``asn-eval synth`` (argparse).
+
+The main command line (``asn_eval.cli``) adds these to its sub-parsers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import DataError
+
+DEFAULT_VALIDATION_OUT = Path("reports") / "validation"
+DEFAULT_SYNTH_OUT = Path("data") / "kupang-synthetic"
+
+
+def add_validate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Arguments of ``asn-eval validate DIR``."""
+    parser.add_argument("data_dir", type=Path, help="folder with one file per table")
+    parser.add_argument("--mapping", type=Path, default=None,
+                        help="column-mapping YAML (see data/siasn-mapping.yaml)")  # fmt: skip
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_VALIDATION_OUT,
+        help=f"folder for rejects.csv and quality.csv (default {DEFAULT_VALIDATION_OUT})",
+    )  # fmt: skip
+    return parser
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Validate a dataset folder; print the per-table summary; write the rejects.
+
+    Returns 0 on success and 2 (message on stderr, no traceback) on a :class:`DataError`.
+    """
+    from .validate import load_dataset
+
+    try:
+        dataset = load_dataset(args.data_dir, mapping=args.mapping)
+    except DataError as error:
+        print(f"asn-eval validate: {error}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    dataset.rejects.to_csv(out / "rejects.csv", index=False)
+    dataset.quality.to_csv(out / "quality.csv", index=False)
+    print(dataset.summary())
+    flagged = int((dataset.tables["employees"]["nip_flag"] != "").sum())
+    print(f"{len(dataset.rejects)} rejected cells in {int(dataset.quality['rejected'].sum())} "
+          f"rows; {flagged} employees flagged (NIP disagrees with birth date or sex).")  # fmt: skip
+    print(f"rejects written to {out / 'rejects.csv'}")
+    return 0
+
+
+def add_synth_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Arguments of ``asn-eval synth``."""
+    from .synth import DEFAULT_EMPLOYEES, DEFAULT_SEED, DEFAULT_YEARS
+
+    parser.add_argument("--out", type=Path, default=DEFAULT_SYNTH_OUT,
+                        help=f"folder to write (default {DEFAULT_SYNTH_OUT})")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--employees", type=int, default=DEFAULT_EMPLOYEES)
+    parser.add_argument("--years", default=f"{DEFAULT_YEARS[0]}-{DEFAULT_YEARS[1]}",
+                        help="first-last year, e.g. 2019-2025")  # fmt: skip
+    parser.add_argument(
+        "--effects", type=Path, default=None,
+        help="YAML file of true effects (names as in truth.json 'effects')",
+    )  # fmt: skip
+    parser.add_argument(
+        "--effect", action="append", default=[], metavar="NAME=VALUE",
+        help="set one true effect, e.g. --effect performance_appraisal.level=0",
+    )  # fmt: skip
+    parser.add_argument("--no-effects", action="store_true",
+                        help="set every true effect to zero (a placebo dataset)")  # fmt: skip
+    parser.add_argument("--format", choices=["csv", "parquet"], default=None,
+                        help="default: csv up to 20,000 employees, parquet above")  # fmt: skip
+    parser.add_argument("--no-dirty", action="store_true", help="write no dirty rows")
+    return parser
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    """Generate and write a synthetic dataset; return 0, or 2 on bad arguments."""
+    from .export import parse_years, write_dataset
+    from .synth import resolve_effects
+
+    try:
+        years = parse_years(args.years)
+        effects = resolve_effects(0 if args.no_effects else args.effects)
+        for item in args.effect:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"--effect expects NAME=VALUE, got {item!r}.")
+            effects = resolve_effects({**effects, name.strip(): float(value)})
+    except (ValueError, OSError) as error:
+        print(f"asn-eval synth: {error}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    out = write_dataset(
+        args.out, n_employees=args.employees, years=years, effects=effects, seed=args.seed,
+        fmt=args.format, dirty=False if args.no_dirty else None,
+    )  # fmt: skip
+    print(f"synthetic dataset written to {out} in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (``python -m asn_eval.data.cli validate|synth ...``)."""
+    parser = argparse.ArgumentParser(prog="asn-eval-data")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_validate_arguments(sub.add_parser("validate", help="validate a dataset folder"))
+    add_synth_arguments(sub.add_parser("synth", help="write a synthetic dataset"))
+    args = parser.parse_args(argv)
+    return run_validate(args) if args.command == "validate" else run_synth(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
