@@ -1,0 +1,202 @@
+"""Few-cluster inference: the fast wild bootstrap equals a brute-force loop; RI is exact."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.formula.api as smf
+
+from asn_eval.estimators.inference import (
+    WEBB_POINTS,
+    randomization_inference,
+    wild_cluster_bootstrap,
+)
+from asn_eval.estimators.twfe import twfe
+
+
+def agency_panel(*, n_agencies=12, per_agency=6, n_years=6, effect=0.0, seed=0, drop=0.0):
+    """Employees nested in agencies; agencies adopt in different years (0 = never)."""
+    rng = np.random.default_rng(seed)
+    cohorts = np.resize([0, 2021, 2022, 2023], n_agencies)
+    rng.shuffle(cohorts)
+    agency = np.repeat(np.arange(n_agencies), per_agency)
+    n = agency.size
+    employee = np.repeat(np.arange(n), n_years)
+    year = np.tile(np.arange(2019, 2019 + n_years), n)
+    cohort = cohorts[agency][employee]
+    treated = ((cohort > 0) & (year >= cohort)).astype(float)
+    shock = rng.normal(size=(n_agencies, n_years))  # agency-year shocks: why we cluster
+    x = rng.normal(size=employee.size)
+    y = (
+        rng.normal(size=n)[employee]
+        + 0.1 * (year - 2019)
+        + effect * treated
+        + 0.5 * x
+        + shock[agency[employee], year - 2019]
+        + rng.normal(size=employee.size)
+    )
+    frame = pd.DataFrame(
+        {
+            "employee": employee,
+            "year": year,
+            "agency": agency[employee],
+            "cohort": cohort,
+            "treated": treated,
+            "x": x,
+            "y": y,
+        }
+    )
+    if drop:
+        frame = frame.sample(frac=1 - drop, random_state=seed).sort_index()
+    return frame
+
+
+@pytest.mark.parametrize("weights", ["rademacher", "webb"])
+def test_fast_bootstrap_equals_brute_force_loop(weights):
+    """Every bootstrap t equals re-estimating TWFE on a rebuilt outcome, draw by draw."""
+    data = agency_panel(seed=1, drop=0.1, effect=0.3)
+    res = wild_cluster_bootstrap(
+        data, outcome="y", treatment="treated", covariates=["x"], unit="employee", time="year",
+        cluster="agency", weights=weights, n_boot=99, seed=7,
+    )  # fmt: skip
+    # Restricted model (null: no treatment effect) fitted with explicit dummies.
+    restricted = smf.ols("y ~ x + C(employee) + C(year)", data=data).fit()
+    u = restricted.resid.to_numpy()
+    fitted = data["y"].to_numpy() - u
+    agency_codes = pd.factorize(data["agency"])[0]
+    loop_t = []
+    for v in res.draws:
+        star = data.assign(y=fitted + u * v[agency_codes])
+        fit = twfe(star, outcome="y", treatment="treated", covariates=["x"], unit="employee",
+                   time="year", cluster="agency")  # fmt: skip
+        loop_t.append(fit.params["treated"] / fit.std_errors["treated"])
+    np.testing.assert_allclose(res.t_boot, np.array(loop_t), rtol=1e-8, atol=1e-10)
+    original = twfe(data, outcome="y", treatment="treated", covariates=["x"], unit="employee",
+                    time="year", cluster="agency")  # fmt: skip
+    assert res.params["treated"] == pytest.approx(original.params["treated"], abs=1e-10)
+    assert res.std_errors["treated"] == pytest.approx(original.std_errors["treated"], abs=1e-10)
+    assert res.t_stat == pytest.approx(original.tvalues["treated"], abs=1e-8)
+    assert res.p_value == np.mean(np.abs(loop_t) >= abs(res.t_stat))
+    if weights == "webb":
+        assert set(np.round(np.unique(res.draws), 12)) == set(np.round(WEBB_POINTS, 12))
+
+
+def test_interval_is_the_set_of_nulls_not_rejected():
+    data = agency_panel(seed=2, effect=0.5)
+    kwargs = dict(
+        outcome="y", treatment="treated", unit="employee", time="year", cluster="agency",
+        n_boot=999, seed=3,
+    )  # fmt: skip
+    res = wild_cluster_bootstrap(data, **kwargs)
+    margin = 1e-3 * res.std_errors.iloc[0]
+    for bound, outward in ((res.ci_low, -margin), (res.ci_high, margin)):
+        assert wild_cluster_bootstrap(data, null=bound - outward, **kwargs).p_value >= 0.05
+        assert wild_cluster_bootstrap(data, null=bound + outward, **kwargs).p_value < 0.05
+    assert res.ci_low < res.params.iloc[0] < res.ci_high
+    frame = res.to_frame()
+    assert list(frame.columns) == [
+        "term", "estimate", "std_error", "ci_low", "ci_high", "p_value",
+    ]  # fmt: skip
+    assert res.statement().startswith("Wild cluster bootstrap (Rademacher weights, 999 draws, ")
+
+
+def test_bootstrap_is_reproducible_and_rejects_a_real_effect():
+    data = agency_panel(seed=4, effect=1.5, n_agencies=16)
+    kwargs = dict(
+        outcome="y", treatment="treated", unit="employee", time="year", cluster="agency",
+        n_boot=499, seed=11,
+    )  # fmt: skip
+    first, second = wild_cluster_bootstrap(data, **kwargs), wild_cluster_bootstrap(data, **kwargs)
+    np.testing.assert_array_equal(first.t_boot, second.t_boot)
+    assert first.p_value < 0.01
+
+
+def test_unknown_weights_message():
+    data = agency_panel(seed=0)
+    with pytest.raises(ValueError) as err:
+        wild_cluster_bootstrap(data, outcome="y", treatment="treated", unit="employee",
+                               time="year", cluster="agency", weights="mammen")  # fmt: skip
+    assert str(err.value) == 'weights must be "rademacher" or "webb", not \'mammen\'.'
+
+
+@pytest.mark.slow
+def test_wild_bootstrap_size_with_twelve_clusters():
+    """Under no effect, the 5% test rejects about 5% of the time (400 data sets)."""
+    rejections = [
+        wild_cluster_bootstrap(
+            agency_panel(seed=100 + s, effect=0.0), outcome="y", treatment="treated",
+            unit="employee", time="year", cluster="agency", n_boot=399, seed=s,
+        ).p_value < 0.05
+        for s in range(400)
+    ]  # fmt: skip
+    # Binomial(400, 0.05): 2.5 standard deviations is about +-2.8 percentage points.
+    assert 0.022 <= np.mean(rejections) <= 0.078
+
+
+def twfe_coefficient(frame: pd.DataFrame) -> float:
+    treated = (frame["cohort"] > 0) & (frame["year"] >= frame["cohort"])
+    return twfe(
+        frame.assign(treated=treated.astype(float)), outcome="y", treatment="treated",
+        unit="employee", time="year",
+    ).params["treated"]  # fmt: skip
+
+
+def test_randomization_p_value_matches_full_enumeration():
+    """With 4 agencies all 24 assignments can be enumerated: the exact p-value is known."""
+    data = agency_panel(n_agencies=4, per_agency=5, seed=5, effect=2.0)
+    observed = twfe_coefficient(data)
+    agencies = np.sort(data["agency"].unique())
+    dates = data.groupby("agency")["cohort"].first().loc[agencies].to_numpy()
+    exact = []
+    for order in itertools.permutations(range(4)):
+        mapping = dict(zip(agencies, dates[list(order)], strict=True))
+        exact.append(twfe_coefficient(data.assign(cohort=data["agency"].map(mapping))))
+    exact_p = np.mean(np.abs(exact) >= abs(observed) - 1e-12)
+    res = randomization_inference(
+        data, estimator=twfe_coefficient, unit="agency", cohort="cohort", n_perm=1000, seed=1
+    )
+    assert res.params.iloc[0] == pytest.approx(observed, abs=1e-12)
+    # Exact p is 3/24 = 0.125 here; a 1000-draw estimate of it has Monte Carlo sd 0.010.
+    assert exact_p == pytest.approx(3 / 24)
+    assert res.p_value == pytest.approx(exact_p, abs=0.035)
+    assert set(np.round(res.distribution, 10)) <= set(np.round(exact, 10))
+
+
+def test_randomization_preserves_dates_and_counts_the_observed_assignment():
+    data = agency_panel(n_agencies=10, per_agency=3, seed=6, effect=3.0)
+    seen = []
+
+    def statistic(frame):
+        dates = frame.groupby("agency")["cohort"].agg(["first", "nunique"])
+        assert (dates["nunique"] == 1).all()  # one date per agency after permuting
+        seen.append(np.sort(dates["first"].to_numpy()))
+        return twfe_coefficient(frame)
+
+    res = randomization_inference(
+        data, estimator=statistic, unit="agency", cohort="cohort", n_perm=99, seed=2
+    )
+    for dates in seen:
+        np.testing.assert_array_equal(dates, seen[0])  # same multiset of adoption dates
+    extreme = int(np.sum(np.abs(res.distribution) >= abs(res.params.iloc[0])))
+    assert res.p_value == (1 + extreme) / 100
+    assert res.p_value == 0.01  # a large effect: no permutation is as extreme
+    again = randomization_inference(
+        data, estimator=twfe_coefficient, unit="agency", cohort="cohort", n_perm=99, seed=2
+    )
+    np.testing.assert_array_equal(res.distribution, again.distribution)
+
+
+def test_randomization_refuses_dates_varying_within_a_unit():
+    data = agency_panel(n_agencies=4, per_agency=2, seed=0)
+    data.loc[data.index[0], "cohort"] = 2030
+    with pytest.raises(ValueError) as err:
+        randomization_inference(
+            data, estimator=twfe_coefficient, unit="agency", cohort="cohort", n_perm=9
+        )
+    assert str(err.value).startswith(
+        "randomization_inference: cohort must be constant within each agency, but it varies "
+        "in 1 of them"
+    )
