@@ -107,9 +107,9 @@ def test_hand_example_durations_censoring_and_median():
     # By hand: S = 5/6 at 0, 4/6 at 31 days, e4 censored, 4/6 * 2/3 = 4/9 < 1/2 at 90 days.
     assert res.medians.loc["all", "median_months"] == pytest.approx(90 / DAYS_PER_MONTH)
     assert res.curves["share_using"].iloc[-1] == pytest.approx(1 - 4 / 9)
-    assert res.info["Not at risk (agency not digitalised by as-of date)"] == 1
-    assert res.info["Not at risk (left before the start)"] == 1
-    assert res.info["First use before the start (counted at month 0)"] == 1
+    assert res.info["Agency not digitalised"] == 1
+    assert res.info["Left before the start"] == 1
+    assert res.info["Used before the start"] == 1
     assert res.statement() == (
         "Half of the employees first used the digital system within 2.96 months of their "
         "agency's start (Kaplan-Meier median)."

@@ -266,9 +266,9 @@ def adoption_curves(
     and the employee's ``service_start``; it stops at the first use (event) or, for those
     who have not used it, at the earlier of ``as_of`` and ``service_end`` (censored). Time
     is in months (365.25 / 12 days). A first use before the clock starts counts as adoption
-    at month 0. Employees of agencies that have not digitalised by ``as_of``, and those
-    who left before their agency's start, are not at risk and are left out (counted in
-    ``info``).
+    at month 0 (counted in ``info`` as "Used before the start"). Employees of agencies that
+    have not digitalised by ``as_of`` ("Agency not digitalised") and those who left before
+    their agency's start ("Left before the start") are not at risk and are left out.
 
     Parameters
     ----------
@@ -313,7 +313,7 @@ def adoption_curves(
     info: dict[str, Any] = {}
     n_orphans = len(use) - len(frame)
     if n_orphans:
-        info["Adoption records without an employee"] = n_orphans
+        info["Orphan adoption records"] = n_orphans
     n_unknown = len(staff) - len(frame)
     if n_unknown:
         warnings.warn(
@@ -334,9 +334,9 @@ def adoption_curves(
     end = frame["service_end"].where(frame["service_end"] < as_of, as_of)
     no_start = frame["start"].isna() | (frame["start"] > as_of)
     left_before = ~no_start & (end < origin)
-    info["Not at risk (agency not digitalised by as-of date)"] = int(no_start.sum())
+    info["Agency not digitalised"] = int(no_start.sum())
     if left_before.any():
-        info["Not at risk (left before the start)"] = int(left_before.sum())
+        info["Left before the start"] = int(left_before.sum())
     keep = ~(no_start | left_before)
     frame, origin, end = frame.loc[keep], origin[keep], end[keep]
     adopted = frame["first_use"].notna() & (frame["first_use"] <= end)
@@ -344,7 +344,7 @@ def adoption_curves(
     months = ((stop - origin).dt.days / DAYS_PER_MONTH).clip(lower=0.0)
     early = int((adopted & (frame["first_use"] < origin)).sum())
     if early:
-        info["First use before the start (counted at month 0)"] = early
+        info["Used before the start"] = early
     if by == "age_band":
         groups = age_band(frame["birth_date"], origin)
     elif by is None:
