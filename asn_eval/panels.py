@@ -355,3 +355,53 @@ def workforce_snapshot(dataset: Any, *, year: int) -> pd.DataFrame:
     frame = frame.merge(agencies, on="agency_code", how="left", validate="m:1")
     drop = ["birth_date", "service_start", "service_end", "nip_flag"]
     return frame.drop(columns=drop, errors="ignore").reset_index(drop=True)
+
+
+def training_capacity(dataset: Any, *, year: int) -> pd.DataFrame:
+    """Training places against what the 20 JP minimum needs, per agency in ``year``.
+
+    A place is taken to be one seat on one course. Courses in ``year`` average
+    ``jp_per_course`` JP, so bringing every employee to the minimum needs
+    ``headcount * 20 / jp_per_course`` places (PP 17/2020: 20 JP per ASN per year).
+
+    Returns
+    -------
+    DataFrame
+        One row per agency with budget data that year: ``agency_code, agency_name,
+        headcount, training_places, training_budget, places_needed, shortfall`` (places
+        missing, 0 when enough), ``n_employees`` (in the performance table),
+        ``jp_minimum_share`` and ``jp_per_course``; sorted by shortfall, largest first.
+    """
+    budget = dataset.tables.get("budget")
+    training = dataset.tables.get("training")
+    if budget is None or training is None or budget.empty or training.empty:
+        return pd.DataFrame()
+    courses = training[pd.to_datetime(training["date"]).dt.year == int(year)]
+    jp_per_course = float(courses["jp"].mean()) if len(courses) else np.nan
+    frame = budget[budget["year"] == int(year)].copy()
+    frame["places_needed"] = frame["headcount"] * JP_MINIMUM_PER_YEAR / jp_per_course
+    frame["shortfall"] = (frame["places_needed"] - frame["training_places"]).clip(lower=0)
+    frame["jp_per_course"] = jp_per_course
+    agency = agency_year_panel(dataset, years=[int(year)])
+    frame = frame.merge(
+        agency[["agency_code", "n_employees", "jp_minimum_share"]], on="agency_code", how="left"
+    )
+    names = dataset.tables["agencies"][["agency_code", "agency_name"]]
+    frame = frame.merge(names, on="agency_code", how="left")
+    columns = [
+        "agency_code",
+        "agency_name",
+        "headcount",
+        "training_places",
+        "training_budget",
+        "places_needed",
+        "shortfall",
+        "n_employees",
+        "jp_minimum_share",
+        "jp_per_course",
+    ]
+    return (
+        frame[columns]
+        .sort_values(["shortfall", "agency_code"], ascending=[False, True])
+        .reset_index(drop=True)
+    )

@@ -314,3 +314,15 @@ def test_pre_2022_scores_count_as_good_from_the_pp46_baik_band():
     got = person.loc[person["year"] == 2021, "skp_good"].to_numpy()
     expected = np.tile([0.0, 1.0, 1.0, 0.0, np.nan], 4)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_training_capacity_needs_20_jp_per_head_in_course_units(dataset):
+    cap = panels.training_capacity(dataset, year=2024)
+    training = dataset.tables["training"]
+    jp_per_course = training.loc[training["date"].dt.year == 2024, "jp"].mean()
+    row = cap.set_index("agency_code").loc["A00"]
+    # Agency A00: 20 employees, 5 places; 20 JP each needs 20 * 20 / jp_per_course places.
+    assert row["places_needed"] == pytest.approx(20 * 20 / jp_per_course)
+    assert row["shortfall"] == pytest.approx(max(0.0, 20 * 20 / jp_per_course - 5))
+    assert (cap["shortfall"] >= 0).all()
+    assert cap["shortfall"].is_monotonic_decreasing
