@@ -46,7 +46,7 @@ def open_chapter(
     seed: int = 2025,
     output_dir: str | Path = ".",
     dataset: Any = None,
-    cache: bool = False,
+    cache: bool = True,
     **options: Any,
 ) -> Chapter:
     """Load the data (once per process) and return chapter ``name`` ready to show.

@@ -91,17 +91,13 @@ class PolicyOutcome:
     pretrend: Any = None
     twfe: Any = None
     bacon: Any = None
-    p_bootstrap: float | None = None
-    p_permutation: float | None = None
+    p_bootstrap: float | None = None  # wild cluster bootstrap, TWFE coefficient
+    p_permutation: float | None = None  # randomization inference, CS overall ATT
     problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.overall is not None
-
-    @property
-    def p_few_cluster(self) -> float | None:
-        return self.p_bootstrap if self.p_bootstrap is not None else self.p_permutation
 
     def record(self) -> ResultRecord:
         lo, hi = self.overall.overall_interval()
@@ -116,7 +112,7 @@ class PolicyOutcome:
             ci_low=float(lo),
             ci_high=float(hi),
             p_value=float(2 * stats.norm.sf(abs(est / se))) if se > 0 else None,
-            p_value_few_cluster=self.p_few_cluster,
+            p_value_few_cluster=self.p_permutation,
             pretrend_p=None if self.pretrend is None else float(self.pretrend.p_value),
             n_agencies=self.n_agencies,
             n_employees=self.n_employees,
@@ -135,34 +131,53 @@ class PolicyOutcome:
             better=self.outcome.better,
             n_agencies=self.n_agencies,
             n_employees=self.n_employees,
+            p_value_few_cluster=self.p_bootstrap,
             unit=self.outcome.unit,
         )
 
 
 def _few_cluster_p(
-    panel: pd.DataFrame, policy: str, outcome: str, *, seed: int
+    data: pd.DataFrame, policy: str, outcome: str, *, seed: int
 ) -> tuple[float | None, float | None, list[str]]:
-    """Wild cluster bootstrap and randomization-inference p-values of the overall effect."""
+    """Few-cluster p-values: wild cluster bootstrap of the TWFE coefficient and
+    randomization inference (adoption years permuted across agencies) of the CS overall ATT.
+    """
+    from asn_eval.estimators.inference import randomization_inference, wild_cluster_bootstrap
+
     problems = []
     p_boot = p_perm = None
+    cohort, treated = f"cohort_{policy}", f"treated_{policy}"
     try:
-        from asn_eval.estimators import inference
-    except ImportError:
-        return None, None, ["few-cluster inference module not available"]
-    common = dict(outcome=outcome, unit=UNIT, time=TIME, cohort=f"cohort_{policy}")
-    try:
-        boot = inference.wild_cluster_bootstrap(
-            panel, **common, cluster=UNIT, n_boot=N_BOOTSTRAP, seed=seed
+        boot = wild_cluster_bootstrap(
+            data,
+            outcome=outcome,
+            treatment=treated,
+            unit=UNIT,
+            time=TIME,
+            cluster=UNIT,
+            n_boot=N_BOOTSTRAP,
+            seed=seed,
         )
         p_boot = float(boot.p_value)
-    except (TypeError, ValueError, AttributeError) as error:
+    except ValueError as error:
         problems.append(f"wild bootstrap: {error}")
+
+    def overall_att(frame: pd.DataFrame) -> float:
+        gt = att_gt(frame, outcome=outcome, unit=UNIT, time=TIME, cohort=cohort)
+        return float(gt.aggregate("simple").overall_att)
+
     try:
-        perm = inference.randomization_inference(
-            panel, **common, n_permutations=N_PERMUTATIONS, seed=seed
+        perm = randomization_inference(
+            data,
+            estimator=overall_att,
+            unit=UNIT,
+            cohort=cohort,
+            n_perm=N_PERMUTATIONS,
+            seed=seed,
+            outcome=outcome,
         )
         p_perm = float(perm.p_value)
-    except (TypeError, ValueError, AttributeError) as error:
+    except ValueError as error:
         problems.append(f"randomization inference: {error}")
     return p_boot, p_perm, problems
 
@@ -408,7 +423,7 @@ class Impact(Chapter):
                 "overall_effects",
                 self.t("sections.overall.caption"),
                 digits=2,
-                note=self.t("sections.overall.note"),
+                note=self.t("sections.overall.note", n_perm=N_PERMUTATIONS),
             )
         self.bullets(sentences)
         if problems:
@@ -437,6 +452,7 @@ class Impact(Chapter):
                     cols["cs"]: res.overall.overall_att * scale,
                     cols["twfe"]: tw.estimate * scale,
                     cols["twfe_interval"]: self.interval(tw.ci_low * scale, tw.ci_high * scale),
+                    cols["p_wild"]: self.pvalue(tw.p_value_few_cluster),
                     cols["forbidden"]: forbidden,
                 }
             )
