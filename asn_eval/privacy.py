@@ -61,6 +61,7 @@ _FLATE_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
 # Separators people put inside a NIP ("19850312 201001 1 002").
 _NIP_SEPARATORS = re.compile(r"[\s.\-]")
 _MIN_NAME_LENGTH = 3
+_WORD = re.compile(r"\w+")
 
 
 def suppression_note(lang: str = DEFAULT_LANGUAGE, min_size: int = MIN_CELL_SIZE) -> str:
@@ -194,8 +195,32 @@ def read_text(path: str | Path) -> str:
     return _DATA_URI.sub(" ", raw)
 
 
-def _normalise(s: str) -> str:
-    return " ".join(s.casefold().split())
+def _words(s: str) -> list[str]:
+    return _WORD.findall(s.casefold())
+
+
+def _found_names(content: str, names: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
+    """Names (word tuples) occurring as consecutive whole words, in one pass per name length."""
+    words = _words(content)
+    found = set()
+    for length in {len(n) for n in names}:
+        for i in range(len(words) - length + 1):
+            window = tuple(words[i : i + length])
+            if window in names:
+                found.add(window)
+    return found
+
+
+def _found_numbers(content: str, numbers: set[str]) -> set[str]:
+    """Numbers occurring in the text once separators inside numbers are removed."""
+    compact = _NIP_SEPARATORS.sub("", content)
+    found = set()
+    for length in {len(n) for n in numbers}:
+        for run in re.findall(rf"\d{{{length},}}", compact):
+            for i in range(len(run) - length + 1):
+                if run[i : i + length] in numbers:
+                    found.add(run[i : i + length])
+    return found
 
 
 def check_no_identifiers(path: str | Path, identifiers: Iterable[str]) -> list[IdentifierHit]:
@@ -207,43 +232,43 @@ def check_no_identifiers(path: str | Path, identifiers: Iterable[str]) -> list[I
         A built report folder (or one file).
     identifiers
         NIPs (digit strings; found even when written with spaces, dots or dashes) and full
-        names (found case-insensitively as whole words, whatever the spacing). Names shorter
-        than three characters are skipped: they would match ordinary words.
+        names (found case-insensitively as consecutive whole words, whatever the spacing or
+        punctuation between them). Names shorter than three characters are skipped: they
+        would match ordinary words.
 
     Returns
     -------
     list of IdentifierHit
         Empty when the outputs are clean. Each hit names the file relative to ``path`` and a
         masked identifier (first three characters), so the result can be printed safely.
+
+    Notes
+    -----
+    Each file is read once and scanned in one pass, so thousands of names cost little more
+    than one. PDF text needs ``pypdf`` (the fonts of a generated PDF are subset and encoded,
+    so raw bytes rarely show text); without it the scan reads raw and inflated streams only.
     """
     root = Path(path)
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    nips, names = set(), set()
+    numbers: set[str] = set()
+    names: set[tuple[str, ...]] = set()
     for ident in identifiers:
         if is_missing(ident):
             continue
         ident = str(ident).strip()
         digits = _NIP_SEPARATORS.sub("", ident)
         if digits.isdigit():
-            nips.add(digits)
-        elif len(ident) >= _MIN_NAME_LENGTH:
-            names.add(_normalise(ident))
-    name_patterns = {
-        name: re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, name.split())) + r"(?!\w)")
-        for name in sorted(names)
-    }
+            numbers.add(digits)
+        elif len(ident) >= _MIN_NAME_LENGTH and _words(ident):
+            names.add(tuple(_words(ident)))
     hits: list[IdentifierHit] = []
     for file in files:
         content = read_text(file)
-        compact = _NIP_SEPARATORS.sub("", content)
-        folded = content.casefold()
         where = file.name if file == root else file.relative_to(root).as_posix()
-        for nip in sorted(nips):
-            if nip in compact:
-                hits.append(IdentifierHit(where, "NIP", _mask(nip)))
-        for name, pattern in name_patterns.items():
-            if pattern.search(folded):
-                hits.append(IdentifierHit(where, "name", _mask(name)))
+        for number in sorted(_found_numbers(content, numbers)):
+            hits.append(IdentifierHit(where, "NIP", _mask(number)))
+        for name in sorted(_found_names(content, names)):
+            hits.append(IdentifierHit(where, "name", _mask(" ".join(name))))
     return hits
 
 
