@@ -103,7 +103,7 @@ def test_dose_response_messages():
     )
 
 
-def staggered_panel(rng, *, effects, n=2400, agencies=40, noise=1.0):
+def staggered_panel(rng, *, effects, n=2400, agencies=40, noise=1.0, growth=0.0):
     """Employees in agencies adopting in 2020, 2022 or never; effect by education group."""
     years = np.arange(2017, 2024)
     agency_cohort = rng.choice([2020, 2022, 0], size=agencies, p=[0.35, 0.35, 0.30])
@@ -120,7 +120,8 @@ def staggered_panel(rng, *, effects, n=2400, agencies=40, noise=1.0):
         }
     )
     treated = (frame["cohort"] > 0) & (frame["year"] >= frame["cohort"])
-    effect = frame["education"].map(effects)
+    effect = frame["education"].map(effects) + growth * (frame["year"] - frame["cohort"])
+    frame["true_effect"] = np.where(treated, effect, 0.0)
     frame["y"] = (
         np.repeat(rng.normal(size=n), len(years))
         + 0.2 * (frame["year"] - 2017)
@@ -165,3 +166,37 @@ def test_subgroup_must_be_fixed_per_unit():
         "heterogeneity: education changes over time for 100 of 100 units; subgroups must be "
         "fixed per unit"
     )
+
+
+def test_effects_that_grow_with_exposure_are_recovered_by_callaway_santanna():
+    # With effects growing with time since adoption, the "simple" ATT of a group on a balanced
+    # panel is the mean true effect over its treated employee-years.
+    effects = {"S1": 1.0, "SMA": 0.2}
+    frame = staggered_panel(np.random.default_rng(23), effects=effects, growth=0.4)
+    res = heterogeneity(
+        frame,
+        outcome="y",
+        unit="employee_id",
+        time="year",
+        cohort="cohort",
+        by="education",
+        cluster="agency_code",
+    )
+    treated = frame.loc[frame["true_effect"] != 0]
+    truth = treated.groupby("education")["true_effect"].mean()
+    z = (res.params - truth) / res.std_errors
+    assert (z.abs() < 3).all(), (res.params, truth)
+    expected = truth["SMA"] - truth["S1"]
+    assert abs(res.differences.params.iloc[0] - expected) < 3 * res.differences.std_errors.iloc[0]
+    # The static TWFE coefficient, by contrast, is pulled down by already-treated controls.
+    static = heterogeneity(
+        frame,
+        outcome="y",
+        unit="employee_id",
+        time="year",
+        cohort="cohort",
+        by="education",
+        cluster="agency_code",
+        method="twfe",
+    )
+    assert ((static.params - truth) / static.std_errors < -2).all()
