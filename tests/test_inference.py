@@ -84,6 +84,42 @@ def test_fast_bootstrap_equals_brute_force_loop(weights):
         assert set(np.round(np.unique(res.draws), 12)) == set(np.round(WEBB_POINTS, 12))
 
 
+def test_same_draws_give_the_p_value_of_the_wildboottest_package():
+    """wildboottest (Fischer and Roodman), FE as dummies, fed our Webb draws.
+
+    Its small-sample factor counts the employee dummies in K, ours (fixest) does not; the
+    factor scales t and every bootstrap t alike, so the p-values are identical and the
+    t-statistics differ by the constant sqrt((N - K_ours) / (N - K_dummies)).
+    """
+    wbt = pytest.importorskip("wildboottest.wildboottest")
+    data = agency_panel(seed=1, drop=0.1, effect=0.3)
+    res = wild_cluster_bootstrap(
+        data, outcome="y", treatment="treated", covariates=["x"], unit="employee", time="year",
+        cluster="agency", weights="webb", n_boot=999, seed=7,
+    )  # fmt: skip
+    dummies = pd.get_dummies(
+        data[["employee", "year"]].astype(str), drop_first=False, dtype=float
+    ).drop(columns="year_2019")
+    x = pd.concat([data[["treated", "x"]], dummies], axis=1).to_numpy()
+    restriction = np.zeros(x.shape[1])
+    restriction[0] = 1.0
+    boot = wbt.WildboottestCL(
+        X=x, Y=data["y"].to_numpy(), cluster=data["agency"].to_numpy(), R=restriction, B=999,
+        seed=1,
+    )  # fmt: skip
+    boot.get_scores(bootstrap_type="11", impose_null=True, adj=True, cluster_adj=True)
+    boot.get_weights(weights_type="webb")
+    boot.v = res.draws.T  # same draws: agencies appear in sorted order, as wildboottest sorts
+    for step in (boot.get_numer, boot.get_denom, boot.get_tboot, boot.get_vcov, boot.get_tstat):
+        step()
+    boot.get_pvalue(pval_type="two-tailed")
+    assert res.p_value == pytest.approx(float(boot.pvalue), abs=1e-12)
+    n, n_years = len(data), data["year"].nunique()
+    ratio = np.sqrt((n - x.shape[1]) / (n - (2 + n_years)))
+    np.testing.assert_allclose(np.asarray(boot.t_boot).ravel() / ratio, res.t_boot, rtol=1e-8)
+    assert float(np.ravel(boot.t_stat)[0]) / ratio == pytest.approx(res.t_stat, rel=1e-8)
+
+
 def test_interval_is_the_set_of_nulls_not_rejected():
     data = agency_panel(seed=2, effect=0.5)
     kwargs = dict(
