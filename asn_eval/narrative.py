@@ -146,12 +146,19 @@ def text(key: str, lang: str = fmt.DEFAULT_LANGUAGE, **values: Any) -> str:
         raise KeyError(f"Report text {key!r} needs a value: {err.message}.") from None
 
 
-def label(kind: str, key: str, lang: str = fmt.DEFAULT_LANGUAGE) -> str:
-    """Readable name of a policy, outcome or unit (``kind``), falling back to ``key`` itself."""
+def label(kind: str, key: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool = False) -> str:
+    """Readable name of a policy, outcome or unit (``kind``), falling back to ``key`` itself.
+
+    Labels read inside a sentence ("the training programme"); ``title=True`` gives the form
+    for a table cell or heading ("Training programme").
+    """
     name = f"{kind}.{key}"
-    if name in templates(lang):
-        return text(name, lang)
-    return str(key).replace("_", " ")
+    words = text(name, lang) if name in templates(lang) else str(key).replace("_", " ")
+    if title:
+        if lang == "en" and words.lower().startswith("the "):
+            words = words[4:]
+        words = _capfirst(words)
+    return words
 
 
 def glossary(lang: str = fmt.DEFAULT_LANGUAGE) -> pd.DataFrame:
@@ -431,3 +438,72 @@ def recommendations(
         )
         out.append(Recommendation("training_capacity", None, (), sentence))
     return out
+
+
+# --- findings table --------------------------------------------------------------------
+
+FINDINGS_COLUMNS: tuple[str, ...] = (
+    "policy",
+    "outcome",
+    "estimator",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "unit",
+    "p_value",
+    "p_value_few_cluster",
+    "pretrend_p",
+    "n_agencies",
+    "n_employees",
+    "verdict",
+)
+
+
+def findings_table(records: Iterable[Any], lang: str = fmt.DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """One row per result, labelled in ``lang``, for the conclusion's findings table.
+
+    Policies and outcomes are written as words, shares are converted to percentage points
+    (the ``unit`` column says so), the verdict is the one the prose used, and the numbers
+    stay numbers so that :func:`asn_eval.tables.save_table` writes them for the language.
+    Rows follow the report order of the policies, then outcome and estimator.
+    """
+    fmt.check_language(lang)
+    records = list(records)
+    levels = {float(_get(r, "level", 0.95) or 0.95) for r in records} or {0.95}
+    if len(levels) > 1:
+        raise ValueError(
+            f"The findings table needs one confidence level; the results use {sorted(levels)}."
+        )
+    rows = []
+    for record in sorted(
+        records,
+        key=lambda r: (
+            _policy_rank(str(_get(r, "policy"))),
+            str(_get(r, "outcome")),
+            str(_get(r, "estimator")),
+        ),
+    ):
+        est, lo, hi, unit = _scaled(record)
+        rows.append(
+            {
+                "policy": label("policy", _get(record, "policy"), lang, title=True),
+                "outcome": label("outcome", _get(record, "outcome"), lang, title=True),
+                "estimator": _get(record, "estimator"),
+                "estimate": est,
+                "ci_low": lo,
+                "ci_high": hi,
+                "unit": label("unit", unit, lang) if unit else "",
+                "p_value": _get(record, "p_value"),
+                "p_value_few_cluster": _get(record, "p_value_few_cluster"),
+                "pretrend_p": _get(record, "pretrend_p"),
+                "n_agencies": _get(record, "n_agencies"),
+                "n_employees": _get(record, "n_employees"),
+                "verdict": text(f"verdict.{record_verdict(record)}", lang),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(FINDINGS_COLUMNS))
+    for column in ("n_agencies", "n_employees"):
+        frame[column] = frame[column].astype("Int64")
+    level = round(100 * levels.pop())
+    headers = {c: text(f"findings.{c}", lang, level=level) for c in FINDINGS_COLUMNS}
+    return frame.rename(columns=headers)
