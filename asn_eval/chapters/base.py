@@ -165,6 +165,11 @@ class Chapter:
     def date(self, x: Any) -> str:
         return fmt.fmt_date(x, self.lang)
 
+    def p_eq(self, p: Any) -> str:
+        """A p-value after the letter p: ``"= 0,061"`` or ``"< 0,001"``."""
+        text = fmt.fmt_pvalue(p, self.lang)
+        return text if text.startswith("<") else f"= {text}"
+
     def paragraph(self, text: str, *, css: str = "") -> None:
         """Show one paragraph (plain text, HTML-escaped; ``**bold**`` is not interpreted)."""
         cls = f' class="{css}"' if css else ""

@@ -344,7 +344,7 @@ class Impact(Chapter):
                             if res.pretrend.p_value < narrative.ALPHA
                             else "sections.event_study.pretrend_ok",
                             outcome=self.outcome_name(key),
-                            p=self.pvalue(res.pretrend.p_value),
+                            p=self.p_eq(res.pretrend.p_value),
                             df=res.pretrend.df,
                         )
                     )
@@ -604,7 +604,7 @@ class Impact(Chapter):
                 threshold=self.num(res.threshold, 0),
                 jump=self.num(res.jump * 100, 2),
                 interval=self.interval(lo_j * 100, hi_j * 100),
-                p=self.pvalue(res.jump_pvalue),
+                p=self.p_eq(res.jump_pvalue),
             )
         )
         self.paragraph(self.t("sections.dose_response.caveat"))

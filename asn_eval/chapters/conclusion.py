@@ -1,0 +1,135 @@
+"""Chapter 5, Kesimpulan / Conclusion: findings from results.json, recommendations by rule.
+
+Nothing here re-estimates an effect or copies a number: the findings table and the
+recommendations are built from the records the impact chapter saved in ``results.json``
+(:mod:`asn_eval.results_store`), and the recommendations follow from them by the explicit
+rules of :func:`asn_eval.narrative.recommendations`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from asn_eval import context, narrative
+from asn_eval import formatting as fmt
+from asn_eval.chapters.base import Chapter
+from asn_eval.panels import POLICIES, employee_year_panel, training_capacity
+from asn_eval.results_store import load_results
+
+# Records shown as findings: the impact chapter's headline estimators (TWFE is shown there
+# only to explain why it is not used; subgroup estimates stay in chapter 4).
+FINDINGS_CHAPTER = "3"
+FINDINGS_ESTIMATORS: tuple[str, ...] = ("Callaway-Sant'Anna", "Interrupted time series")
+
+
+def findings(records: list) -> list:
+    """The records that enter the findings table, in policy then outcome order."""
+    chosen = [
+        r for r in records if r.chapter == FINDINGS_CHAPTER and r.estimator in FINDINGS_ESTIMATORS
+    ]
+    order = {p: i for i, p in enumerate(POLICIES)}
+    return sorted(chosen, key=lambda r: (order.get(r.policy, len(order)), r.outcome, r.estimator))
+
+
+class Conclusion(Chapter):
+    number = 5
+    key = "conclusion"
+    sections = ("findings", "recommendations", "limitations")
+
+    def after_heading(self) -> None:
+        self.synthetic_notice()
+
+    @property
+    def records(self) -> list:
+        return findings(load_results(self.output_dir))
+
+    def outcome_name(self, key: str) -> str:
+        return self.text["chapters"]["impact"]["outcomes"].get(key, key)
+
+    # 5.1 ------------------------------------------------------------------------------
+    def section_findings(self) -> None:
+        records = self.records
+        if not records:
+            self.paragraph(self.t("sections.findings.missing"))
+            return
+        counts = {v: sum(r.verdict == v for r in records) for v in narrative.VERDICTS}
+        self.paragraph(
+            self.t(
+                "sections.findings.lead",
+                n=len(records),
+                improved=counts["improved"],
+                worsened=counts["worsened"],
+                none=counts["no_detectable_effect"],
+            )
+        )
+        head = {k: narrative.text(f"findings.{k}", self.lang) for k in _FINDINGS_KEYS}
+        head["interval"] = narrative.text("findings.interval", self.lang, level=95)
+        rows = []
+        for r in records:
+            scale = 100.0 if r.unit == "share" else 1.0
+            rows.append(
+                {
+                    head["policy"]: context.policy(r.policy, self.lang)["name"],
+                    head["outcome"]: self.outcome_name(r.outcome),
+                    head["estimator"]: r.estimator,
+                    head["estimate"]: r.estimate * scale,
+                    head["interval"]: fmt.fmt_interval(
+                        r.ci_low * scale, r.ci_high * scale, self.lang, 2
+                    ),
+                    head["p_value_few_cluster"]: fmt.fmt_pvalue(r.p_value_few_cluster, self.lang),
+                    head["pretrend_p"]: fmt.fmt_pvalue(r.pretrend_p, self.lang),
+                    head["n_agencies"]: r.n_agencies,
+                    head["verdict"]: narrative.text(f"verdict.{r.verdict}", self.lang),
+                }
+            )
+        self.table(
+            pd.DataFrame(rows),
+            "findings",
+            narrative.text("caption.findings", self.lang),
+            digits=2,
+            note=self.t("sections.findings.note"),
+        )
+        cautions = [
+            self.t(
+                "sections.findings.pretrend",
+                policy=context.policy(r.policy, self.lang)["name"],
+                outcome=self.outcome_name(r.outcome),
+            )
+            for r in records
+            if narrative.pretrend_failed(r)
+        ]
+        if cautions:
+            self.bullets(cautions)
+
+    # 5.2 ------------------------------------------------------------------------------
+    def section_recommendations(self) -> None:
+        records = self.records
+        person = employee_year_panel(self.dataset, years=[self.year])
+        below = None if person.empty else float(1 - person["meets_jp_minimum"].mean())
+        cap = training_capacity(self.dataset, year=self.year)
+        shortfall = None if cap.empty else float(cap["shortfall"].sum())
+        recs = narrative.recommendations(
+            records, self.lang, share_below_jp_minimum=below, places_shortfall=shortfall
+        )
+        self.paragraph(self.t("sections.recommendations.lead"))
+        self.bullets([r.text for r in recs])
+        self.paragraph(self.t("sections.recommendations.rules"))
+
+    # 5.3 ------------------------------------------------------------------------------
+    def section_limitations(self) -> None:
+        self.paragraph(self.t("sections.limitations.lead"))
+        self.bullets(list(self.t("sections.limitations.items").values()))
+        self.synthetic_notice()
+        self.paragraph(self.t("sections.limitations.closing"))
+
+
+_FINDINGS_KEYS = (
+    "policy",
+    "outcome",
+    "estimator",
+    "estimate",
+    "p_value_few_cluster",
+    "pretrend_p",
+    "n_agencies",
+    "verdict",
+)
