@@ -134,6 +134,10 @@ def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict) -> pd.DataFr
         if target not in columns.values():
             columns[header] = target
     frame = raw[list(columns)].rename(columns=columns)
+    # Columns an export lacks but that are constant for it (e.g. an all-PNS SIASN export).
+    for name, value in (table_map.get("defaults") or {}).items():
+        if name not in frame.columns:
+            frame[name] = str(value)
     known = {c.name for c in spec.columns}
     return frame[[c for c in frame.columns if c in known]]
 
@@ -351,8 +355,8 @@ def _check_keys(name: str, parsed: _Parsed, spec: Table) -> None:
         shown = ", ".join(map(str, lines))
         key = " + ".join(spec.key)
         raise DataError(
-            f"File {parsed.file} has duplicate keys: {int(dup.sum())} rows share a {key} with "
-            f"another row that differs in other columns (lines {shown}). Expected one row per "
+            f"File {parsed.file} has duplicate keys: {int(dup.sum())} rows share their {key} "
+            f"with another row but differ in other columns (lines {shown}). Expected one row per "
             f"{key}. Decide which row is right and remove the other from the export."
         )
 
