@@ -176,3 +176,17 @@ def test_missing_start_dates_message():
         "adoption_curves needs each agency's digitalisation start: pass "
         "policies=dataset.tables['policies'] (or a 'start' column in digital_adoption)."
     )
+
+
+def test_employees_without_birth_date_are_left_out_of_age_bands():
+    adoption, employees, policies = hand_example()
+    employees.loc[employees["employee_id"] == "e2", "birth_date"] = pd.NaT
+    with pytest.warns(UserWarning) as record:
+        res = adoption_curves(adoption, employees, policies=policies, as_of="2023-01-01")
+    messages = [str(r.message) for r in record]
+    assert (
+        "adoption_curves: 1 employee(s) without a birth date have no age band and are left out."
+        in messages
+    )
+    assert res.info["No birth date"] == 1
+    assert "e2" not in set(res.durations["employee_id"])

@@ -248,3 +248,14 @@ def test_unknown_errors_message():
     assert str(err.value) == (
         'interrupted_time_series: errors must be "newey-west" or "ar1"; got \'hac\'.'
     )
+
+
+def test_missing_intervention_message():
+    with pytest.raises(ValueError) as err:
+        interrupted_time_series(
+            simulate(np.random.default_rng(1)), outcome="days", time="month", intervention=pd.NaT
+        )
+    assert str(err.value) == (
+        "interrupted_time_series: the intervention date is missing (the agency never adopted "
+        "the policy?); an interrupted time series needs one."
+    )

@@ -182,6 +182,11 @@ def kaplan_meier(
     )
     if (frame["months"] < 0).any() or frame["months"].isna().any():
         raise ValueError("kaplan_meier: durations must be non-negative numbers.")
+    if frame["group"].isna().any():
+        raise ValueError(
+            f"kaplan_meier: {int(frame['group'].isna().sum())} duration(s) have no group; "
+            f"drop them or give them a group first."
+        )
     sizes = frame.groupby("group", sort=False).size()
     small = sizes[sizes < min_group_size]
     if len(small):
@@ -347,6 +352,16 @@ def adoption_curves(
         info["Used before the start"] = early
     if by == "age_band":
         groups = age_band(frame["birth_date"], origin)
+        no_birth = groups.isna()
+        if no_birth.any():
+            warnings.warn(
+                f"adoption_curves: {int(no_birth.sum())} employee(s) without a birth date have "
+                f"no age band and are left out.",
+                stacklevel=2,
+            )
+            info["No birth date"] = int(no_birth.sum())
+            keep = ~no_birth
+            frame, groups, months, adopted = frame[keep], groups[keep], months[keep], adopted[keep]
     elif by is None:
         groups = None
     else:

@@ -287,7 +287,12 @@ def interrupted_time_series(
             f"one service first."
         )
     frame = frame.sort_values("_month").reset_index(drop=True)
-    start = pd.Timestamp(intervention)
+    start = pd.Timestamp(intervention) if intervention is not None else pd.NaT
+    if pd.isna(start):
+        raise ValueError(
+            "interrupted_time_series: the intervention date is missing (the agency never "
+            "adopted the policy?); an interrupted time series needs one."
+        )
     start_month = int(_month_number(pd.Series([start])).iloc[0])
     post = (frame["_month"] >= start_month).to_numpy()
     n_pre, n_post = int((~post).sum()), int(post.sum())
