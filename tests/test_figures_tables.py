@@ -148,3 +148,35 @@ def test_table_registry_numbers_in_order(tmp_path):
     second = registry.save(TABLE, "recommendations", "Recommendations")
     assert second.caption == "Table 5.2. Recommendations"
     assert (tmp_path / "tables" / "5-2_recommendations.tex").exists()
+
+
+NOTEBOOK_CELLS = [
+    "import matplotlib.pyplot as plt\nimport pandas as pd\n"
+    "from asn_eval.figures import save_figure, use_style\n"
+    "from asn_eval.tables import display_table\nuse_style()",
+    "fig, ax = plt.subplots()\nax.plot([1, 2, 3])\n"
+    "save_figure(fig, 'out', 3, 1, 'line', caption='Garis', lang='id')",
+    "display_table(pd.DataFrame({'a': [1.5, 2.25]}), 2, 1, 'Uji', 'id')",
+]
+
+
+@pytest.mark.slow  # two kernel starts: about 30 s on a shared 2-core machine
+def test_notebook_outputs_are_identical_across_kernel_runs(tmp_path):
+    """What CI's nbval relies on: same outputs in two fresh kernels, figure shown once."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    outputs = []
+    for run in ("a", "b"):
+        folder = tmp_path / run
+        folder.mkdir()
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(src) for src in NOTEBOOK_CELLS]
+        NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(folder)}}).execute()
+        outputs.append([cell["outputs"] for cell in nb.cells])
+    assert outputs[0] == outputs[1]
+    figure_outputs = outputs[0][1]
+    # one output: the saved PNG with its caption; the inline backend does not add a second
+    assert len(figure_outputs) == 1
+    assert "Gambar 3.1. Garis" in figure_outputs[0]["data"]["text/html"]
+    assert "Tabel 2.1. Uji" in outputs[0][2][0]["data"]["text/html"]
