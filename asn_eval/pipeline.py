@@ -146,7 +146,7 @@ def running_kernel_spec() -> Iterator[str]:
                 "{connection_file}",
                 # The kernel only talks to this process on loopback; its transport
                 # warning would read as a problem in the report log.
-                "--IPKernelApp.log_level=ERROR",
+                "--IPKernelApp.log_level=CRITICAL",
             ],
             "display_name": "Python (asn-eval report)",
             "language": "python",
