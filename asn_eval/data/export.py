@@ -344,6 +344,8 @@ def write_dataset(
                 table = pa.Table.from_pandas(frame, preserve_index=False)
                 if name not in writers:
                     writers[name] = pq.ParquetWriter(out / f"{name}.parquet", table.schema)
+                else:  # a chunk whose column is all empty must keep the first chunk's types
+                    table = table.cast(writers[name].schema)
                 writers[name].write_table(table)
     finally:
         for writer in writers.values():

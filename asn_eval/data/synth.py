@@ -671,23 +671,21 @@ def _satisfaction(world: World, services: pd.DataFrame, rng: np.random.Generator
     # Dukcapil Kota Kupang's published IKM; pengaduan strongest).
     loading = np.array([0.5, 1.0, 1.5, 0.3, 0.5, 0.8, 0.8, 0.5, 0.5])
     offset = np.array([0.1, 0.0, -0.1, 0.3, 0.1, 0.1, 0.2, -0.3, 0.4])
-    frames = []
-    for _, row in ag[target].iterrows():
-        size = 120 if row["template"] == DUKCAPIL else 30
-        for y in world.years:
-            for half in ("S1", "S2"):
-                period = f"{y}-{half}"
-                share = quality.get((row["agency_code"], period), np.nan)
-                q = (share - 0.9) * 10 if np.isfinite(share) else row["fe"] / 4
-                resp = rng.normal(0, 0.35, (size, 1))
-                latent = 3.0 + offset + eff["ikm.service_quality"] * loading * q * 0.3 + resp
-                latent = latent + rng.normal(0, 0.45, (size, len(loading)))
-                scores = np.clip(np.rint(latent), 1, 4).astype(int)
-                frame = pd.DataFrame(scores, columns=list(IKM_COLUMNS))
-                frame.insert(0, "period", period)
-                frame.insert(0, "agency_code", row["agency_code"])
-                frames.append(frame)
-    out = pd.concat(frames, ignore_index=True)
+    # All agency-periods at once: one row per respondent, one column per element.
+    periods = [f"{y}-{half}" for y in world.years for half in ("S1", "S2")]
+    cells = ag[target].merge(pd.DataFrame({"period": periods}), how="cross")
+    share = quality.reindex(pd.MultiIndex.from_frame(cells[["agency_code", "period"]]))
+    share = share.to_numpy()
+    q = np.where(np.isfinite(share), (share - 0.9) * 10, cells["fe"].to_numpy() / 4)
+    size = np.where(cells["template"].to_numpy() == DUKCAPIL, 120, 30)
+    cell = np.repeat(np.arange(len(cells)), size)
+    resp = rng.normal(0, 0.35, (cell.size, 1))
+    latent = 3.0 + offset + eff["ikm.service_quality"] * loading * q[cell, None] * 0.3 + resp
+    latent = latent + rng.normal(0, 0.45, (cell.size, len(loading)))
+    scores = np.clip(np.rint(latent), 1, 4).astype(np.int64)
+    out = pd.DataFrame(scores, columns=list(IKM_COLUMNS))
+    out.insert(0, "period", cells["period"].to_numpy()[cell])
+    out.insert(0, "agency_code", cells["agency_code"].to_numpy()[cell])
     out.insert(0, "respondent_id", [f"R{i + 1:06d}" for i in range(len(out))])
     return out
 
