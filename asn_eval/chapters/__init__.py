@@ -17,7 +17,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any
 
-from asn_eval.chapters.base import Chapter, load_dataset_cached
+from asn_eval.chapters.base import CACHE_DIR, Chapter, load_dataset_cached
 
 # Chapter key -> (module, class), in report order.
 CHAPTERS: dict[str, tuple[str, str]] = {
@@ -62,14 +62,15 @@ def open_chapter(
     dataset
         An already loaded dataset (tests); ``data_dir`` is then not read.
     cache
-        Also keep the loaded, pseudonymised dataset under ``output_dir/.cache``, keyed by the
-        hashes of the data files, for the other chapters of the same run.
+        Also keep the loaded, pseudonymised dataset in :data:`CACHE_DIR` (a private folder
+        under the system's temporary directory, never inside the report folder, which
+        people share), keyed by the hashes of the data files, for the other chapters.
     options
         Passed to the chapter (e.g. ``min_cell_size``).
     """
     cls = chapter_class(name)
     if dataset is None:
-        cache_dir = Path(output_dir) / ".cache" if cache else None
+        cache_dir = CACHE_DIR if cache else None
         dataset = load_dataset_cached(data_dir, cache_dir=cache_dir)
     return cls(dataset, year=year, lang=lang, seed=seed, output_dir=output_dir, **options)
 

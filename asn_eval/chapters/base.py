@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import html
+import os
 import pickle
+import tempfile
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -24,6 +26,9 @@ from asn_eval import formatting as fmt
 from asn_eval.regulations import MIN_CELL_SIZE
 
 TEXT_FILE = Path(__file__).with_name("text.yaml")
+# Loaded datasets are cached outside the report folder: they hold pseudonymised records of
+# individuals, which must not travel with a report that is shared.
+CACHE_DIR = Path(tempfile.gettempdir()) / "asn-eval-cache"
 # Marks a suppressed cell (a statistic from fewer than MIN_CELL_SIZE employees).
 SUPPRESSED = "*"
 _DATA_CACHE: dict[str, Any] = {}
@@ -65,9 +70,11 @@ def load_dataset_cached(data_dir: str | Path, *, cache_dir: str | Path | None = 
     if dataset is None:
         dataset = load_dataset(data_dir)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "wb") as handle:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with open(tmp, "wb") as handle:
                 pickle.dump(dataset, handle)
+            os.replace(tmp, path)  # a parallel run never reads half a file
     _DATA_CACHE[key] = dataset
     return dataset
 

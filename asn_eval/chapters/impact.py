@@ -137,7 +137,13 @@ class PolicyOutcome:
 
 
 def _few_cluster_p(
-    data: pd.DataFrame, policy: str, outcome: str, *, seed: int
+    data: pd.DataFrame,
+    policy: str,
+    outcome: str,
+    *,
+    seed: int,
+    n_bootstrap: int = N_BOOTSTRAP,
+    n_permutations: int = N_PERMUTATIONS,
 ) -> tuple[float | None, float | None, list[str]]:
     """Few-cluster p-values: wild cluster bootstrap of the TWFE coefficient and
     randomization inference (adoption years permuted across agencies) of the CS overall ATT.
@@ -155,7 +161,7 @@ def _few_cluster_p(
             unit=UNIT,
             time=TIME,
             cluster=UNIT,
-            n_boot=N_BOOTSTRAP,
+            n_boot=n_bootstrap,
             seed=seed,
         )
         p_boot = float(boot.p_value)
@@ -172,7 +178,7 @@ def _few_cluster_p(
             estimator=overall_att,
             unit=UNIT,
             cohort=cohort,
-            n_perm=N_PERMUTATIONS,
+            n_perm=n_permutations,
             seed=seed,
             outcome=outcome,
         )
@@ -190,6 +196,8 @@ def estimate_policy_outcome(
     seed: int,
     few_cluster: bool = True,
     employees: int | None = None,
+    n_bootstrap: int = N_BOOTSTRAP,
+    n_permutations: int = N_PERMUTATIONS,
 ) -> PolicyOutcome:
     """Event study, overall ATT, pre-trend test, few-cluster p, TWFE and Bacon for one pair.
 
@@ -240,7 +248,12 @@ def estimate_policy_outcome(
             result.problems.append(f"Bacon decomposition: {error}")
     if few_cluster and result.ok:
         result.p_bootstrap, result.p_permutation, problems = _few_cluster_p(
-            data, policy, column, seed=seed
+            data,
+            policy,
+            column,
+            seed=seed,
+            n_bootstrap=n_bootstrap,
+            n_permutations=n_permutations,
         )
         result.problems += problems
     return result
@@ -250,6 +263,18 @@ class Impact(Chapter):
     number = 3
     key = "impact"
     sections = ("design", "event_study", "overall", "twfe_bacon", "services", "dose_response")
+
+    def __init__(
+        self,
+        dataset: Any,
+        *,
+        n_bootstrap: int = N_BOOTSTRAP,
+        n_permutations: int = N_PERMUTATIONS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(dataset, **kwargs)
+        self.n_bootstrap = int(n_bootstrap)
+        self.n_permutations = int(n_permutations)
 
     # --- computations (once per chapter) ---------------------------------------------
     @cached_property
@@ -273,6 +298,8 @@ class Impact(Chapter):
                     OUTCOMES[key],
                     seed=self.seed,
                     employees=per_employee,
+                    n_bootstrap=self.n_bootstrap,
+                    n_permutations=self.n_permutations,
                 )
         return out
 
@@ -423,7 +450,7 @@ class Impact(Chapter):
                 "overall_effects",
                 self.t("sections.overall.caption"),
                 digits=2,
-                note=self.t("sections.overall.note", n_perm=N_PERMUTATIONS),
+                note=self.t("sections.overall.note", n_perm=self.n_permutations),
             )
         self.bullets(sentences)
         if problems:
