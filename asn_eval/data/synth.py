@@ -75,7 +75,7 @@ GOOD_SCORE = 76.0  # PP 46/2011 lower edge of "Baik" (regulations.PP46_BANDS)
 SCORE_NOISE_SD = 4.0
 BASE_SCORE = 72.0
 CSV_MAX_EMPLOYEES = 20_000  # above this, write Parquet in chunks
-CHUNK_EMPLOYEES = 250_000
+CHUNK_EMPLOYEES = 100_000
 AGE_BANDS = (0, 35, 45, 55, 120)
 AGE_LABELS = ("<35", "35-44", "45-54", "55+")
 
@@ -801,6 +801,7 @@ def iter_city(
             "satisfaction": _satisfaction(world, services, rng),
         },
     )
+    del services  # at national scale the agency tables are large: free them before chunks
     sums: dict = {}
     # The stream of a chunk depends on its position in blocks of CHUNK_EMPLOYEES only.
     for c, first in enumerate(range(0, n_employees, chunk_employees)):
