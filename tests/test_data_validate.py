@@ -202,3 +202,26 @@ def test_cli_summary_and_rejects_file(small_dir, tmp_path, capsys, monkeypatch):
     assert (tmp_path / "v" / "rejects.csv").exists()
     quality = pd.read_csv(tmp_path / "v" / "quality.csv")
     assert (quality["read"] == quality["accepted"]).all()  # a clean dataset: nothing rejected
+
+
+def test_nip_rules():
+    from asn_eval.data.validate import _parse_nip
+
+    nips = pd.Series(
+        [
+            "197610042004112001",  # valid: born 4 Oct 1976, appointed Nov 2004, female
+            "19761004200411200",  # 17 digits
+            "197613042004112001",  # month 13 in the birth date
+            "197610041990112001",  # appointed at 14
+            "197610042004132001",  # appointment month 13
+            "197610042004113001",  # sex digit 3
+            "'197610042004112001 ",  # quoted as text in Excel: cleaned, valid
+        ],
+        index=range(2, 9),
+    )
+    cleaned, problems = _parse_nip(nips, full=True)
+    assert sorted(problems) == [
+        (3, "nip_format"), (4, "nip_birth_date"), (5, "nip_appointment"),
+        (6, "nip_appointment"), (7, "nip_sex_digit"),
+    ]  # fmt: skip
+    assert cleaned[8] == "197610042004112001"
