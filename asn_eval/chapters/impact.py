@@ -488,7 +488,7 @@ class Impact(Chapter):
                 pd.DataFrame(rows),
                 "twfe_vs_cs",
                 self.t("sections.twfe_bacon.caption"),
-                digits=2,
+                digits={**{c: 2 for c in rows[0]}, cols["forbidden"]: 0},
                 percent=[cols["forbidden"]],
             )
         main = [

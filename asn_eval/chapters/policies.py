@@ -55,7 +55,16 @@ class Policies(Chapter):
         cmap = sns.color_palette([PALETTE[5] + "40", PALETTE[0]], as_cmap=True)
         for ax, policy in zip(axes.ravel(), POLICIES, strict=True):
             grid = treatment_map(self.dataset, policy, years=self.years)
-            sns.heatmap(grid, cmap=cmap, cbar=False, linewidths=0.3, linecolor="white", ax=ax)
+            sns.heatmap(
+                grid,
+                cmap=cmap,
+                cbar=False,
+                linewidths=0.3,
+                linecolor="white",
+                yticklabels=True,
+                ax=ax,
+            )
+            ax.grid(False)
             ax.set(title=names[policy], xlabel="", ylabel="")
             ax.tick_params(axis="y", labelsize=6)
         fig.tight_layout()
