@@ -90,11 +90,13 @@ class WildBootstrapResult(EstimateTable):
     def statement(self) -> str:
         term = self.params.index[0]
         pct = round(self.level * 100)
+        n_boot = len(self.t_boot)
+        p_text = f"p < {1 / n_boot:.2g}" if self.p_value == 0 else f"p = {self.p_value:.3g}"
         return (
             f"Wild cluster bootstrap ({self.info['Weights']} weights, "
             f"{self.info['Bootstrap draws']} draws, {self.info['Clusters']} clusters): "
             f"the effect of {term} on {self.outcome} is {self.params.iloc[0]:.4g}, "
-            f"p = {self.p_value:.3g} against {self.null:g} ({pct}% CI {self.ci_low:.4g} to "
+            f"{p_text} against {self.null:g} ({pct}% CI {self.ci_low:.4g} to "
             f"{self.ci_high:.4g})."
         )
 
@@ -162,16 +164,25 @@ class _WildBootstrap:
         return float(np.mean(np.abs(t_boot) >= abs(t)))
 
     def interval(self, alpha: float) -> tuple[float, float]:
-        """Nulls not rejected at ``alpha``, by bisection on each side of the estimate."""
+        """Outermost nulls not rejected at ``alpha``, on each side of the estimate.
+
+        With a finite number of draws the p-value is a step function of the null and need
+        not fall monotonically (single draws cross over), so the scan walks outward on a grid
+        of 1/10 standard error until the null has been rejected for a whole standard error
+        past the last non-rejection, then bisects the last crossing.
+        """
+        step = self.std_error / 10
 
         def bound(direction: int) -> float:
-            inside, step = self.estimate, self.std_error
-            outside = self.estimate + direction * step
-            while self.p_value(outside) >= alpha:
-                inside, step = outside, 2 * step
-                outside = self.estimate + direction * step
-                if step > 1e6 * self.std_error:
+            last_inside, k = 0, 1
+            while k - last_inside <= 10:
+                if self.p_value(self.estimate + direction * k * step) >= alpha:
+                    last_inside = k
+                k += 1
+                if k > 10_000:
                     return direction * np.inf
+            inside = self.estimate + direction * last_inside * step
+            outside = inside + direction * step
             for _ in range(60):
                 middle = 0.5 * (inside + outside)
                 if self.p_value(middle) >= alpha:

@@ -56,7 +56,18 @@ ABSORBED_TOLERANCE = 1e-10
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes 0..n-1 for the levels of a column (hash-based, no sorting)."""
+    """Integer codes 0..n-1 for the levels of a column (no missing values)."""
+    array = values.to_numpy()
+    if array.dtype.kind in "iu" and array.size:
+        # Integer identifiers over a compact range: a lookup table beats hashing.
+        low, high = int(array.min()), int(array.max())
+        if high - low <= max(2 * array.size, 1_000_000):
+            shifted = (array - low if low else array).astype(np.intp, copy=False)
+            present = np.bincount(shifted, minlength=high - low + 1) > 0
+            if present.all():
+                return shifted, present.size
+            lookup = np.cumsum(present) - 1
+            return lookup[shifted], int(present.sum())
     codes, uniques = pd.factorize(values, sort=False)
     return codes.astype(np.intp, copy=False), len(uniques)
 
@@ -90,6 +101,32 @@ def _group_mean(z: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> np.ndar
     )
 
 
+def _grid_layout(unit_codes, time_codes, n_units: int, n_times: int) -> str | None:
+    """``"unit-major"`` or ``"time-major"`` when rows form a full, sorted unit x time grid.
+
+    Then the within-transformation is a reshape and two axis means, with no gather.
+    """
+    if unit_codes.size != n_units * n_times:
+        return None
+    units_axis, times_axis = np.arange(n_units), np.arange(n_times)
+    by_unit = unit_codes.reshape(n_units, n_times), time_codes.reshape(n_units, n_times)
+    if (by_unit[0] == units_axis[:, None]).all() and (by_unit[1] == times_axis).all():
+        return "unit-major"
+    by_time = unit_codes.reshape(n_times, n_units), time_codes.reshape(n_times, n_units)
+    if (by_time[0] == units_axis).all() and (by_time[1] == times_axis[:, None]).all():
+        return "time-major"
+    return None
+
+
+def _demean_grid(column: np.ndarray, layout: str, n_units: int, n_times: int) -> np.ndarray:
+    shape = (n_units, n_times) if layout == "unit-major" else (n_times, n_units)
+    grid = column.reshape(shape)
+    out = grid - grid.mean(axis=1, keepdims=True)
+    out -= grid.mean(axis=0, keepdims=True)
+    out += grid.mean()
+    return out.reshape(-1)
+
+
 class TwoWayAbsorber:
     """Removes unit and time fixed effects from columns of data (the within-transformation).
 
@@ -111,12 +148,17 @@ class TwoWayAbsorber:
         self.n_times = int(time_codes.max()) + 1
         unit_counts = np.bincount(unit_codes, minlength=self.n_units).astype(float)
         time_counts = np.bincount(time_codes, minlength=self.n_times).astype(float)
-        self.balanced = self.nobs == self.n_units * self.n_times and bool(
-            np.all(
-                np.bincount(
-                    unit_codes * self.n_times + time_codes, minlength=self.n_units * self.n_times
+        self.layout = _grid_layout(unit_codes, time_codes, self.n_units, self.n_times)
+        self.balanced = self.layout is not None or (
+            self.nobs == self.n_units * self.n_times
+            and bool(
+                np.all(
+                    np.bincount(
+                        unit_codes * self.n_times + time_codes,
+                        minlength=self.n_units * self.n_times,
+                    )
+                    == 1
                 )
-                == 1
             )
         )
         # Absorb the larger dimension by group means, solve the smaller one exactly.
@@ -159,7 +201,12 @@ class TwoWayAbsorber:
         squeeze = z.ndim == 1
         if squeeze:
             z = z[:, None]
-        if self.balanced:
+        if self.layout is not None:
+            # Fortran order keeps each column contiguous for the reshapes.
+            out = np.empty(z.shape, order="F")
+            for j in range(z.shape[1]):
+                out[:, j] = _demean_grid(z[:, j], self.layout, self.n_units, self.n_times)
+        elif self.balanced:
             out = (
                 z
                 - _group_mean(z, self._big, self._big_counts)[self._big]
@@ -271,6 +318,9 @@ def _as_list(value: str | Sequence[str]) -> list[str]:
 
 def _nested(inner: np.ndarray, n_inner: int, outer: np.ndarray) -> bool:
     """True when every level of ``inner`` lies within a single level of ``outer``."""
+    n_outer = int(outer.max()) + 1
+    if n_outer > n_inner:  # every outer level holds some inner level, so some must share
+        return False
     # Scatter one outer value per inner level (any of them), then check every row agrees.
     representative = np.empty(n_inner, dtype=outer.dtype)
     representative[inner] = outer
@@ -296,18 +346,27 @@ def _prepare(
             f"{caller}: column(s) {', '.join(missing_cols)} not found in the data; "
             f"available columns are {', '.join(map(str, data.columns))}."
         )
-    frame = data[columns]
-    keep = frame.notna().all(axis=1).to_numpy()
-    dropped = int(keep.size - keep.sum())
-    if dropped:
-        with_missing = [c for c in columns if frame[c].isna().any()]
+    keep = None
+    with_missing = []
+    for column in columns:
+        series = data[column]
+        if series.dtype.kind in "iub":  # integer and boolean columns cannot hold NaN
+            continue
+        missing = series.isna().to_numpy()
+        if missing.any():
+            with_missing.append(column)
+            keep = ~missing if keep is None else keep & ~missing
+    frame = data
+    dropped = 0
+    if keep is not None:
+        dropped = int(keep.size - keep.sum())
         warnings.warn(
             f"{caller}: dropped {dropped:,} of {keep.size:,} rows with missing values "
             f"(in {', '.join(with_missing)}).",
             UserWarning,
             stacklevel=4,
         )
-        frame = frame[keep]
+        frame = data.loc[keep, columns]
     if len(frame) == 0:
         raise ValueError(f"{caller}: no rows left after dropping rows with missing values.")
     return frame, dropped
@@ -337,24 +396,24 @@ def _fit(
     unit_codes, n_units = _codes(frame[unit])
     time_codes, n_times = _codes(frame[time])
     absorber = TwoWayAbsorber(unit_codes, time_codes)
-    raw = np.column_stack(
-        [frame[outcome].to_numpy(dtype=float)] + [frame[c].to_numpy(dtype=float) for c in names]
-    )
+    raw = np.empty((len(frame), len(names) + 1), order="F")
+    for j, column in enumerate([outcome, *names]):
+        raw[:, j] = frame[column].to_numpy(dtype=float)
     within = absorber.residualize(raw)
     y, x = within[:, 0], within[:, 1:]
-    raw_scale = np.maximum(raw[:, 1:].std(axis=0), 1e-300)
+    xtx = x.T @ x
+    # Within-variation left, relative to raw variation: ~0 when the FE absorb a regressor.
+    raw_ss = np.array([np.var(raw[:, j]) for j in range(1, raw.shape[1])]) * len(raw)
     absorbed = [
-        n
-        for n, s, r in zip(names, x.std(axis=0), raw_scale, strict=True)
-        if s <= ABSORBED_TOLERANCE * r or s == 0
-    ]
+        n for n, w, r in zip(names, np.diag(xtx), raw_ss, strict=True)
+        if w <= ABSORBED_TOLERANCE**2 * r or w == 0
+    ]  # fmt: skip
     if absorbed:
         raise ValueError(
             f"{caller}: {', '.join(absorbed)} do(es) not vary within units and periods once the "
             f"{unit} and {time} fixed effects are removed, so no effect can be estimated; "
             "drop it or use a variable that changes over time within units."
         )
-    xtx = x.T @ x
     xtx_inv = np.linalg.inv(xtx)
     params = xtx_inv @ (x.T @ y)
     resid = y - x @ params

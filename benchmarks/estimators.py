@@ -1,0 +1,345 @@
+"""Speed and memory of the project's estimators against the reference libraries.
+
+Usage::
+
+    python benchmarks/estimators.py --scale city|province|national
+
+Generates a staggered-adoption panel (employees nested in agencies, agencies adopting in
+different years, effects that grow with time since adoption) and, on the same data, runs
+
+* ``asn_eval.estimators.twfe`` clustered by agency, against pyfixest ``feols`` (CRV1) and
+  linearmodels ``PanelOLS`` (clustered);
+* ``asn_eval.estimators.did.att_gt`` (no covariates, analytic SEs), against ``csdid``, at
+  the largest scale where csdid fits (at most ``--csdid-units`` employees, 1,000,000 by
+  default; above that both run on a panel of that many employees).
+
+Each estimator runs in its own subprocess so that its peak memory (``ru_maxrss``, which
+includes the generated data) is its own. Before a reference library runs, its expected peak
+(from the per-row footprint measured on this machine) is compared with the memory available
+now; peers that would not fit are skipped with a note. Results are printed and written to
+``benchmarks/results/<scale>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+SCALES = {
+    # employees, years, agencies: Kota Kupang (~40 OPD), a province (NTT: 22 local
+    # governments x ~40 OPD), all ASN (4.47 million, ~550 local governments x ~40 OPD).
+    "city": (6_000, 7, 40),
+    "province": (120_000, 7, 880),
+    "national": (4_500_000, 6, 22_000),
+}
+FIRST_YEAR = 2019
+CSDID_UNITS = 1_000_000
+# Peak bytes per panel row measured here at national scale (issue 6): used only to decide
+# whether a reference library would fit in the memory available now.
+BYTES_PER_ROW = {"pyfixest": 450, "linearmodels": 630, "csdid": 700}
+MEMORY_HEADROOM = 0.85
+TARGETS = {"pyfixest": 3.0, "linearmodels": 10.0, "csdid": 3.0}
+PEAK_LIMIT_GB = 8.0
+
+
+def generate_panel(n_units: int, n_years: int, n_agencies: int, seed: int = 2024) -> pd.DataFrame:
+    """Balanced staggered panel, vectorised (no loop over units); ~48 bytes per row."""
+    rng = np.random.default_rng(seed)
+    # Adoption years start in the third year so every cohort has pre-periods; 0 = never.
+    choices = np.array([0] + [FIRST_YEAR + k for k in range(2, n_years)], dtype=np.int64)
+    agency_cohort = rng.choice(choices, n_agencies)
+    unit_agency = rng.integers(0, n_agencies, n_units)
+    unit_effect = rng.normal(size=n_units)
+    n_rows = n_units * n_years
+    employee = np.repeat(np.arange(n_units, dtype=np.int64), n_years)
+    year = np.tile(np.arange(FIRST_YEAR, FIRST_YEAR + n_years, dtype=np.int64), n_units)
+    agency = np.repeat(unit_agency.astype(np.int64), n_years)
+    cohort = agency_cohort[agency]
+    event = year - cohort
+    treated = ((cohort > 0) & (event >= 0)).astype(np.float64)
+    # Effects differ by cohort and grow with exposure: where TWFE and att_gt part ways.
+    y = rng.normal(size=n_rows)
+    y += np.repeat(unit_effect, n_years)
+    y += 0.05 * (year - FIRST_YEAR)
+    y += treated * (0.2 + 0.1 * event + 0.02 * (cohort - FIRST_YEAR))
+    return pd.DataFrame(
+        {
+            "employee": employee,
+            "year": year,
+            "agency": agency,
+            "cohort": cohort,
+            "treated": treated,
+            "y": y,
+        }
+    )
+
+
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # KiB on Linux
+
+
+def _run_twfe(data):
+    from asn_eval.estimators.twfe import twfe
+
+    res = twfe(data, outcome="y", treatment="treated", unit="employee", time="year",
+               cluster="agency")  # fmt: skip
+    return {"coef": float(res.params["treated"]), "se": float(res.std_errors["treated"])}
+
+
+def _run_pyfixest(data):
+    import pyfixest as pf
+
+    fit = pf.feols("y ~ treated | employee + year", data=data, vcov={"CRV1": "agency"})
+    return {"coef": float(fit.coef()["treated"]), "se": float(fit.se()["treated"])}
+
+
+def _run_linearmodels(data):
+    from linearmodels import PanelOLS
+
+    indexed = data.set_index(["employee", "year"])
+    model = PanelOLS(indexed["y"], indexed[["treated"]], entity_effects=True, time_effects=True)
+    fit = model.fit(cov_type="clustered", clusters=indexed["agency"])
+    return {"coef": float(fit.params["treated"]), "se": float(fit.std_errors["treated"])}
+
+
+def _run_att_gt(data):
+    from asn_eval.estimators.did import att_gt
+
+    res = att_gt(data, outcome="y", unit="employee", time="year", cohort="cohort")
+    frame = res.to_frame()
+    simple = res.aggregate("simple")
+    return {
+        "overall_att": float(simple.overall_att),
+        "overall_se": float(simple.overall_se),
+        "att_gt": {
+            f"{int(c)}-{int(t)}": float(e)
+            for c, t, e in frame[["cohort", "time", "estimate"]].itertuples(index=False)
+        },  # fmt: skip
+        "att_gt_se": {
+            f"{int(c)}-{int(t)}": float(e)
+            for c, t, e in frame[["cohort", "time", "std_error"]].itertuples(index=False)
+        },  # fmt: skip
+    }
+
+
+def _run_csdid(data):
+    from csdid.att_gt import ATTgt
+
+    model = ATTgt(yname="y", tname="year", idname="employee", gname="cohort", data=data,
+                  control_group="nevertreated")  # fmt: skip
+    model.fit(est_method="dr", base_period="varying", bstrap=False)
+    cells = model.results
+    keys = [f"{int(g)}-{int(t)}" for g, t in zip(cells["group"], cells["year"], strict=True)]
+    model.aggte(typec="simple", bstrap=False)
+    return {
+        "overall_att": float(model.atte["overall_att"]),
+        "overall_se": float(model.atte["overall_se"]),
+        "att_gt": dict(zip(keys, map(float, cells["att"]), strict=True)),
+        "att_gt_se": dict(zip(keys, map(float, cells["se"]), strict=True)),
+    }
+
+
+WORKERS = {
+    "twfe": _run_twfe,
+    "pyfixest": _run_pyfixest,
+    "linearmodels": _run_linearmodels,
+    "att_gt": _run_att_gt,
+    "csdid": _run_csdid,
+}
+
+
+def worker(name: str, n_units: int, n_years: int, n_agencies: int) -> None:
+    """Generate the panel, run one estimator, print one JSON line (run in a subprocess).
+
+    A warm-up run on a tiny panel first keeps import and compilation time out of the timing.
+    """
+    WORKERS[name](generate_panel(200, n_years, 10, seed=1))
+    start = time.perf_counter()
+    data = generate_panel(n_units, n_years, n_agencies)
+    generated = time.perf_counter() - start
+    data_gb = _peak_gb()
+    start = time.perf_counter()
+    estimates = WORKERS[name](data)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "peak_gb": _peak_gb(), "data_gb": data_gb,
+                      "generate_seconds": generated, **estimates}))  # fmt: skip
+
+
+def _available_gb() -> float:
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024**2
+    return float("nan")
+
+
+def _launch(name: str, n_units: int, n_years: int, n_agencies: int) -> dict:
+    command = [sys.executable, __file__, "--worker", name, "--units", str(n_units),
+               "--years", str(n_years), "--agencies", str(n_agencies)]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent))
+    proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"error": f"exit code {proc.returncode}: " + " | ".join(tail)}
+    return json.loads(lines[-1])
+
+
+def _fits(name: str, rows: int) -> tuple[bool, str]:
+    need = BYTES_PER_ROW[name] * rows / 1024**3
+    free = _available_gb()
+    if need > MEMORY_HEADROOM * free:
+        return False, (
+            f"skipped: expected peak {need:.1f} GB, only {free:.1f} GB available now "
+            "(machine shared with other jobs)"
+        )
+    return True, ""
+
+
+def _max_diff(a: dict, b: dict) -> float:
+    keys = sorted(set(a) & set(b))
+    return max(abs(a[k] - b[k]) for k in keys) if keys else float("nan")
+
+
+def run(scale: str, csdid_units: int, only: list[str] | None) -> dict:
+    n_units, n_years, n_agencies = SCALES[scale]
+    rows = n_units * n_years
+    sub_units = min(n_units, csdid_units)
+    plan = [
+        ("twfe", n_units, False),
+        ("pyfixest", n_units, True),
+        ("linearmodels", n_units, True),
+        ("att_gt", n_units, False),
+        ("csdid", sub_units, True),
+    ]
+    if sub_units < n_units:
+        plan.append(("att_gt@csdid_scale", sub_units, False))
+    if only:
+        plan = [p for p in plan if p[0].split("@")[0] in only]
+    print(f"scale {scale}: {n_units:,} employees x {n_years} years = {rows:,} rows, "
+          f"{n_agencies:,} agencies; {os.cpu_count()} cores, "
+          f"{_available_gb():.1f} GB available")  # fmt: skip
+    results = {}
+    for label, units, is_peer in plan:
+        name = label.split("@")[0]
+        if name == "att_gt" and not (HERE.parent / "asn_eval/estimators/did.py").exists():
+            results[label] = {"skipped": "asn_eval/estimators/did.py does not exist yet"}
+            print(f"  {label:<22} skipped: att_gt not written yet")
+            continue
+        if is_peer:
+            ok, note = _fits(name, units * n_years)
+            if not ok:
+                results[label] = {"skipped": note}
+                print(f"  {label:<22} {note}")
+                continue
+        out = _launch(name, units, n_years, n_agencies)
+        out["rows"] = units * n_years
+        results[label] = out
+        if "error" in out:
+            print(f"  {label:<22} failed: {out['error']}")
+        else:
+            print(f"  {label:<22} {out['seconds']:8.2f} s   peak {out['peak_gb']:6.2f} GB "
+                  f"(before estimating {out['data_gb']:.2f} GB)  rows {units * n_years:,}")  # fmt: skip
+    report = {
+        "scale": scale,
+        "employees": n_units,
+        "years": n_years,
+        "agencies": n_agencies,
+        "rows": rows,
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "results": results,
+        "comparisons": _compare(results, sub_units < n_units),
+    }
+    for line in _comparison_lines(report["comparisons"]):
+        print(line)
+    return report
+
+
+def _ok(entry: dict | None) -> bool:
+    return bool(entry) and "seconds" in entry
+
+
+def _compare(results: dict, subsampled: bool) -> dict:
+    out = {}
+    ours = results.get("twfe")
+    for peer in ("pyfixest", "linearmodels"):
+        theirs = results.get(peer)
+        if _ok(ours) and _ok(theirs):
+            out[f"twfe vs {peer}"] = {
+                "speedup": theirs["seconds"] / ours["seconds"],
+                "target_speedup": TARGETS[peer],
+                "coef_abs_diff": abs(ours["coef"] - theirs["coef"]),
+                "se_abs_diff": abs(ours["se"] - theirs["se"]),
+                "se_ratio": theirs["se"] / ours["se"],
+                "our_peak_gb": ours["peak_gb"],
+                "their_peak_gb": theirs["peak_gb"],
+            }
+    att = results.get("att_gt@csdid_scale" if subsampled else "att_gt")
+    csdid = results.get("csdid")
+    if _ok(att) and _ok(csdid):
+        out["att_gt vs csdid"] = {
+            "rows": csdid["rows"],
+            "speedup": csdid["seconds"] / att["seconds"],
+            "target_speedup": TARGETS["csdid"],
+            "att_gt_abs_diff": _max_diff(att["att_gt"], csdid["att_gt"]),
+            "att_gt_se_abs_diff": _max_diff(att["att_gt_se"], csdid["att_gt_se"]),
+            "overall_att_abs_diff": abs(att["overall_att"] - csdid["overall_att"]),
+            "overall_se_abs_diff": abs(att["overall_se"] - csdid["overall_se"]),
+            "our_peak_gb": att["peak_gb"],
+            "their_peak_gb": csdid["peak_gb"],
+        }
+    return out
+
+
+def _comparison_lines(comparisons: dict) -> list[str]:
+    lines = []
+    for name, c in comparisons.items():
+        verdict = "meets" if c["speedup"] >= c["target_speedup"] else "misses"
+        diffs = {k: v for k, v in c.items() if k.endswith("abs_diff")}
+        lines.append(
+            f"  {name}: {c['speedup']:.1f}x faster ({verdict} the {c['target_speedup']:g}x "
+            f"target); peak {c['our_peak_gb']:.2f} vs {c['their_peak_gb']:.2f} GB; "
+            + ", ".join(f"{k} {v:.2e}" for k, v in diffs.items())
+        )
+        if "se_ratio" in c and "linearmodels" in name:
+            lines.append(
+                f"    (linearmodels counts the employee effects nested in agencies in its "
+                f"small-sample factor: its clustered SE is {c['se_ratio']:.4f} x ours)"
+            )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=sorted(SCALES), default="city")
+    parser.add_argument("--csdid-units", type=int, default=CSDID_UNITS)
+    parser.add_argument("--only", nargs="*", help="run only these (twfe, pyfixest, ...)")
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--units", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--years", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--agencies", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.units, args.years, args.agencies)
+        return
+    report = run(args.scale, args.csdid_units, args.only)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{args.scale}.json"
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    print(f"written {path.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    main()
