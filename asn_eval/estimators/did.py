@@ -135,13 +135,18 @@ class _Inference:
     ) -> np.ndarray:
         """Influence of estimating the cohort-share weights, times the estimates (R's ``wif``).
 
-        For weights ``pg_k / sum(pg)`` over the estimates kept, returns ``wif @ estimates``
-        summed within clusters.
+        For weights ``pg_k / sum(pg)`` over the estimates kept (cohort ``cohort_index[k]``),
+        returns ``wif @ estimates`` summed within clusters. R's ``wif`` is
+        ``(1{G=g_k} - pg_k) / S - sum_j (1{G=g_j} - pg_j) * pg_k / S**2`` with ``S = sum(pg)``;
+        the ``pg`` parts cancel in ``wif @ estimates``, leaving one small matrix product with
+        the cluster-by-cohort counts.
         """
-        counts = self.cohort_counts[:, cohort_index]  # (C, k)
-        dev = counts - self.cluster_sizes[:, None] * pg[None, :]
         total = pg.sum()
-        return dev @ (estimates / total) - dev.sum(axis=1) * (estimates @ pg) / total**2
+        n_groups = self.cohort_counts.shape[1]
+        per_cohort = np.bincount(cohort_index, weights=estimates / total, minlength=n_groups)
+        cells_per_cohort = np.bincount(cohort_index, minlength=n_groups)
+        coef = per_cohort - cells_per_cohort * (estimates @ pg) / total**2
+        return self.cohort_counts @ coef
 
 
 # --------------------------------------------------------------------------------------
@@ -684,31 +689,40 @@ def att_gt(
         cluster=cluster,
         unbalanced=unbalanced,
     )
-    periods, y, g_unit = wide.periods, wide.y, wide.cohort
+    periods, y, x, g_unit, unit_cluster = wide.periods, wide.y, wide.x, wide.cohort, wide.cluster
     n = y.shape[0]
-    groups = np.unique(g_unit[g_unit != NEVER_TREATED])
+    # Units sorted by cohort: each cohort is then a contiguous block of rows (a slice, read
+    # without copying), which is what makes the cells cheap on national panels.
+    order = np.argsort(g_unit, kind="stable")
+    if np.any(order != np.arange(n)):
+        y, g_unit, unit_cluster = y[order], g_unit[order], unit_cluster[order]
+        x = None if x is None else x[order]
+    values, starts, sizes = np.unique(g_unit, return_index=True, return_counts=True)
+    block = {v: slice(int(a), int(a + k)) for v, a, k in zip(values, starts, sizes, strict=True)}
+    groups = values[values != NEVER_TREATED]
     if groups.size == 0:
         raise ValueError(f"att_gt: no unit is ever treated (column {cohort!r}).")
-    never_idx = np.flatnonzero(g_unit == NEVER_TREATED)
-    if control_group == "never" and never_idx.size == 0:
+    never_idx = block.get(NEVER_TREATED, slice(0, 0))
+    n_never = never_idx.stop - never_idx.start
+    if control_group == "never" and n_never == 0:
         raise ValueError(
             "att_gt: there are no never-treated units to compare with; use control_group='notyet'."
         )
-    cohort_idx = {g: np.flatnonzero(g_unit == g) for g in groups}
+    cohort_idx = {g: block[g] for g in groups}
     clustered = cluster is not None
     n_clusters = wide.n_clusters
 
     records = []
-    columns = []
     first = 1 if base_period == "varying" else 0
+    # one row per cell, filled in place: at national scale a row is a few tens of MB
+    influence = np.zeros((groups.size * (periods.size - first), n_clusters))
     for g in groups:
         base_g = int(np.flatnonzero(periods < g)[-1])
         for ti in range(first, periods.size):
             t = periods[ti]
             bi = base_g if (t >= g or base_period == "universal") else ti - 1
             if ti == bi:  # universal base: the reference cell itself
-                records.append((g, t, periods[bi], t >= g, cohort_idx[g].size, 0, 0.0))
-                columns.append(np.zeros(n_clusters))
+                records.append((g, t, periods[bi], t >= g, _size(cohort_idx[g]), 0, 0.0))
                 continue
             if control_group == "never":
                 ctrl = never_idx
@@ -718,13 +732,12 @@ def att_gt(
                     (g_unit == NEVER_TREATED) | ((g_unit > later) & (g_unit != g))
                 )
             treat = cohort_idx[g]
-            att, infl, n_t, n_c = _cell(
-                y, wide.x, treat, ctrl, ti, bi, n, wide.cluster, n_clusters, clustered
+            att, n_t, n_c = _cell(
+                y, x, treat, ctrl, ti, bi, n, unit_cluster, clustered, influence[len(records)]
             )
             if att is None:
                 continue
             records.append((g, t, periods[bi], t >= g, n_t, n_c, att))
-            columns.append(infl)
 
     skipped = sum(1 for g in groups for _ in range(first, periods.size)) - len(records)
     cells = pd.DataFrame(
@@ -732,12 +745,12 @@ def att_gt(
         columns=["cohort", "time", "base", "post", "n_treated", "n_control", "estimate"],
     )
     cells = cells.astype({"post": bool, "n_treated": int, "n_control": int})
-    influence = np.vstack(columns) if columns else np.zeros((0, n_clusters))
+    influence = influence[: len(records)]
 
-    cluster_sizes = np.bincount(wide.cluster, minlength=n_clusters).astype(float)
+    cluster_sizes = np.bincount(unit_cluster, minlength=n_clusters).astype(float)
     cohort_counts = np.zeros((n_clusters, groups.size))
     for j, g in enumerate(groups):
-        cohort_counts[:, j] = np.bincount(wide.cluster[cohort_idx[g]], minlength=n_clusters)
+        cohort_counts[:, j] = np.bincount(unit_cluster[cohort_idx[g]], minlength=n_clusters)
     inference = _Inference(
         n_units=n,
         cluster_sizes=cluster_sizes,
@@ -757,8 +770,7 @@ def att_gt(
     info = {
         "n_units": n,
         "n_clusters": n_clusters,
-        "cohort_sizes": {_scalar(g): int(cohort_idx[g].size) for g in groups}
-        | {"never": int(never_idx.size)},
+        "cohort_sizes": {_scalar(g): _size(cohort_idx[g]) for g in groups} | {"never": n_never},
         "control_group": {"never": "never treated", "notyet": "not yet treated"}[control_group],
         "base_period": base_period,
         "estimator": "doubly robust (Sant'Anna-Zhao)" if covariates else "difference of means",
@@ -830,8 +842,42 @@ def _scalar(value):
     return int(value) if value.is_integer() else value
 
 
-def _cell(y, x, treat, ctrl, ti, bi, n, cluster, n_clusters, clustered):
-    """ATT and cluster-summed influence function of one 2x2 comparison."""
+def _size(index) -> int:
+    return index.stop - index.start if isinstance(index, slice) else int(index.size)
+
+
+def _differences(y, index, ti, bi):
+    """Outcome changes of the units in ``index`` (slice or array), missing ones left out."""
+    dy = y[index, ti] - y[index, bi]
+    ok = ~np.isnan(dy)
+    if ok.all():
+        return dy, index
+    if isinstance(index, slice):
+        index = np.arange(index.start, index.stop)
+    return dy[ok], index[ok]
+
+
+def _cell(y, x, treat, ctrl, ti, bi, n, cluster, clustered, out):
+    """ATT of one 2x2 comparison; its cluster-summed influence function goes into ``out``."""
+    if x is None:
+        dy_t, treat = _differences(y, treat, ti, bi)
+        dy_c, ctrl = _differences(y, ctrl, ti, bi)
+        n_t, n_c = dy_t.size, dy_c.size
+        if n_t == 0 or n_c == 0:
+            return None, n_t, n_c
+        m_t, m_c = dy_t.mean(), dy_c.mean()
+        # influence function of a difference of means, scaled as R's did (n / n_cell)
+        inf_t = (n / n_t) * (dy_t - m_t)
+        inf_c = (-n / n_c) * (dy_c - m_c)
+        if clustered:
+            out[:] = np.bincount(cluster[treat], weights=inf_t, minlength=out.size)
+            out += np.bincount(cluster[ctrl], weights=inf_c, minlength=out.size)
+        else:
+            out[cluster[treat]] = inf_t
+            out[cluster[ctrl]] = inf_c
+        return float(m_t - m_c), n_t, n_c
+    treat = np.arange(treat.start, treat.stop) if isinstance(treat, slice) else treat
+    ctrl = np.arange(ctrl.start, ctrl.stop) if isinstance(ctrl, slice) else ctrl
     idx = np.concatenate([treat, ctrl])
     dy = y[idx, ti] - y[idx, bi]
     d = np.zeros(idx.size)
@@ -847,24 +893,15 @@ def _cell(y, x, treat, ctrl, ti, bi, n, cluster, n_clusters, clustered):
     n_t = int(d.sum())
     n_c = int(d.size - n_t)
     if n_t == 0 or n_c == 0:
-        return None, None, n_t, n_c
-    if x is None:
-        is_t = d == 1.0
-        m_t = dy[is_t].mean()
-        m_c = dy[~is_t].mean()
-        att = float(m_t - m_c)
-        # influence function of a difference of means, scaled as R's did (n / n_cell)
-        infl = np.where(is_t, n * (dy - m_t) / n_t, -n * (dy - m_c) / n_c)
-    else:
-        design = np.column_stack([np.ones(dy.size), xs])
-        att, local = _dr_panel(dy, d, design)
-        infl = (n / dy.size) * local
+        return None, n_t, n_c
+    design = np.column_stack([np.ones(dy.size), xs])
+    att, local = _dr_panel(dy, d, design)
+    infl = (n / dy.size) * local
     if clustered:
-        summed = np.bincount(cluster[idx], weights=infl, minlength=n_clusters)
+        out[:] = np.bincount(cluster[idx], weights=infl, minlength=out.size)
     else:
-        summed = np.zeros(n_clusters)
-        summed[cluster[idx]] = infl
-    return att, summed, n_t, n_c
+        out[cluster[idx]] = infl
+    return att, n_t, n_c
 
 
 # --------------------------------------------------------------------------------------
@@ -886,7 +923,9 @@ def _aggregate(res: GroupTimeResult, kind: str, *, min_e=None, max_e=None) -> Ag
     post = (g <= t) & in_window
 
     def combine(which: np.ndarray, weights: np.ndarray, with_wif: bool) -> np.ndarray:
-        out = weights @ psi[which]
+        full = np.zeros(psi.shape[0])
+        full[which] = weights  # a full weight vector avoids copying rows of psi
+        out = full @ psi
         if with_wif:
             out = out + inf.weight_influence(gi[which], pg_cell[which], att[which])
         return out
