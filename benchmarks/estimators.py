@@ -189,7 +189,14 @@ def _launch(name: str, n_units: int, n_years: int, n_agencies: int) -> dict:
     command = [sys.executable, __file__, "--worker", name, "--units", str(n_units),
                "--years", str(n_years), "--agencies", str(n_agencies)]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(HERE.parent))
-    proc = subprocess.run(command, capture_output=True, text=True, env=env)
+    # Cap the worker's address space at what is free now, so a library that needs more
+    # fails with MemoryError instead of pushing the shared machine into the OOM killer.
+    limit = int(MEMORY_HEADROOM * _available_gb() * 1024**3)
+
+    def cap_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, preexec_fn=cap_memory)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
@@ -250,8 +257,10 @@ def run(scale: str, csdid_units: int, only: list[str] | None) -> dict:
         if "error" in out:
             print(f"  {label:<22} failed: {out['error']}")
         else:
-            print(f"  {label:<22} {out['seconds']:8.2f} s   peak {out['peak_gb']:6.2f} GB "
-                  f"(before estimating {out['data_gb']:.2f} GB)  rows {units * n_years:,}")  # fmt: skip
+            print(
+                f"  {label:<22} {out['seconds']:8.2f} s   peak {out['peak_gb']:6.2f} GB "
+                f"(before estimating {out['data_gb']:.2f} GB)  rows {units * n_years:,}"
+            )
     report = {
         "scale": scale,
         "employees": n_units,
