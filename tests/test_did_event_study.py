@@ -55,6 +55,14 @@ def test_twfe_binned_window(panel):
     assert full.params.index.tolist() == list(range(-5, 5))
     test = pretrend_test(tw)
     assert test.df == 2 and test.tested == (-3, -2)
+    trimmed = event_study(
+        panel, **COLUMNS, method="twfe", window=(-3, 3), endpoints="trim", cluster="agency"
+    )
+    assert trimmed.params.index.tolist() == [-3, -2, -1, 0, 1, 2, 3]
+    event = panel["year"] - panel["cohort"]
+    outside = (panel["cohort"] > 0) & ((event < -3) | (event > 3))
+    assert trimmed.source.nobs == len(panel) - outside.sum() > 0
+    assert "end points trimmed at (-3, 3)" in trimmed.info["specification"]
 
 
 def test_twfe_event_study_recovers_effects_that_are_equal_across_cohorts():

@@ -137,13 +137,17 @@ def _moderndid(data, **kwargs):
     [
         (dict(control_group="notyet"), dict(control_group="notyettreated")),
         (dict(base_period="universal"), dict(base_period="universal")),
+        (
+            dict(base_period="universal", control_group="notyet"),
+            dict(base_period="universal", control_group="notyettreated"),
+        ),
         (dict(covariates=["lpop"]), dict(xformla="~lpop")),
         (
             dict(covariates=["lpop"], control_group="notyet"),
             dict(xformla="~lpop", control_group="notyettreated"),
         ),
     ],
-    ids=["notyet", "universal", "doubly-robust", "doubly-robust-notyet"],
+    ids=["notyet", "universal", "universal-notyet", "doubly-robust", "doubly-robust-notyet"],
 )
 def test_variants_match_moderndid(mpdta, ours, theirs):
     res = att_gt(mpdta, **COLUMNS, **ours)

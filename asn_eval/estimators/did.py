@@ -1076,6 +1076,7 @@ def event_study(
     reference: int | None = -1,
     cluster: str | None = None,
     control_group: str = "never",
+    endpoints: str = "bin",
     level: float = 0.95,
 ) -> EventStudyResult:
     """Effects by event time (periods since adoption).
@@ -1096,14 +1097,17 @@ def event_study(
     method
         ``"cs"`` or ``"twfe"``.
     window
-        ``(first, last)`` event times. ``cs``: cells outside are left out. ``twfe``: event
-        times beyond the window are binned into the end points.
+        ``(first, last)`` event times. ``cs``: cells outside are left out. ``twfe``: see
+        ``endpoints``.
     reference
         Event time normalised to 0 (``-1``); ``cs`` also accepts ``None``.
     cluster
         Column to cluster on (e.g. agency).
     control_group
         ``cs`` only: ``"never"`` or ``"notyet"``.
+    endpoints
+        ``twfe`` with a window: ``"bin"`` puts event times beyond the window into the end
+        points (Schmidheiny and Siegloch 2023); ``"trim"`` drops treated rows outside it.
 
     Returns
     -------
@@ -1115,6 +1119,8 @@ def event_study(
         window = (int(window[0]), int(window[1]))
         if window[0] > window[1]:
             raise ValueError(f"event_study: window must be (first, last); got {window}.")
+    if endpoints not in ("bin", "trim"):
+        raise ValueError(f"event_study: endpoints must be 'bin' or 'trim'; got {endpoints!r}.")
     if method == "cs":
         return _event_study_cs(
             data,
@@ -1138,6 +1144,7 @@ def event_study(
             window=window,
             reference=reference,
             cluster=cluster,
+            endpoints=endpoints,
             level=level,
         )
     raise ValueError(f"event_study: method must be 'cs' or 'twfe'; got {method!r}.")
@@ -1198,7 +1205,7 @@ def _event_name(e: int) -> str:
 
 
 def _event_study_twfe(
-    data, *, outcome, unit, time, cohort, window, reference, cluster, level
+    data, *, outcome, unit, time, cohort, window, reference, cluster, endpoints, level
 ) -> EventStudyResult:
     from .twfe import twfe  # lazily: the TWFE module is only needed for this method
 
@@ -1218,7 +1225,11 @@ def _event_study_twfe(
             raise ValueError(
                 f"event_study: reference {reference} lies outside the window {window}."
             )
-        e = np.where(treated, np.clip(e, window[0], window[1]), np.nan)
+        if endpoints == "trim":
+            inside = ~treated | ((e >= window[0]) & (e <= window[1]))
+            data, e, treated = data.loc[inside], e[inside], treated[inside]
+        else:
+            e = np.where(treated, np.clip(e, window[0], window[1]), np.nan)
     times = np.unique(e[treated]).astype(int)
     if reference not in times:
         raise ValueError(
@@ -1256,7 +1267,11 @@ def _event_study_twfe(
     info = {
         "specification": "dynamic two-way fixed effects, unit and time effects, one dummy "
         f"per event time, reference {reference}"
-        + ("" if window is None else f", end points binned at {window}"),
+        + (
+            ""
+            if window is None
+            else f", end points {'binned' if endpoints == 'bin' else 'trimmed'} at {window}"
+        ),
         "overall ATT (event times >= 0)": f"{overall:.4f} (SE {overall_se:.4f})",
         **{k: v for k, v in fit.info.items()},
     }
