@@ -152,3 +152,12 @@ def test_effects_from_yaml_and_command_line(tmp_path):
     assert truth["effects"]["performance_appraisal.level"] == 2
     assert truth["effects"]["reward_punishment.absence"] == 0
     assert "dirty_rows" not in truth
+
+
+def test_nips_stay_unique_across_chunks():
+    from asn_eval.data.synth import iter_city
+
+    stream = iter_city(n_employees=6000, chunk_employees=1000, seed=5)
+    nips = pd.concat([part["employees"]["nip"] for kind, part in stream if kind == "chunk"])
+    assert len(nips) == 6000 and nips.is_unique
+    assert nips.str.fullmatch(r"\d{18}").all()

@@ -302,8 +302,8 @@ def _rank(education_idx: np.ndarray, service_years: np.ndarray, pppk: np.ndarray
     return np.where(pppk, grade, pns)
 
 
-def _employees_chunk(world: World, first_id: int, n: int, rng: np.random.Generator) -> dict:
-    """Employees, their yearly panel rows and training courses for ids ``first_id..+n``."""
+def _employees_chunk(world: World, chunk: int, n: int, rng: np.random.Generator) -> dict:
+    """Employees, their yearly panel rows and training courses of chunk number ``chunk``."""
     years, eff = world.years, world.effects
     y0, y1 = int(years[0]), int(years[-1])
     window_start = np.datetime64(f"{y0}-01-01")
@@ -361,7 +361,9 @@ def _employees_chunk(world: World, first_id: int, n: int, rng: np.random.Generat
     birth_s = pd.Series(birth).dt.strftime("%Y%m%d").to_numpy()
     tmt_s = pd.Series(service_start).dt.strftime("%Y%m").to_numpy()
     prefix = pd.Series(birth_s + tmt_s + sex_digit)
-    serial = prefix.groupby(prefix).cumcount().to_numpy() + 1 + (first_id % 500)
+    # Serials count up within a (birth, TMT, sex) prefix; chunks start 20 apart so that NIPs
+    # stay unique across chunks (a prefix rarely has more than a few members per chunk).
+    serial = prefix.groupby(prefix).cumcount().to_numpy() + 1 + (chunk * 20) % 980
     nip = (prefix + pd.Series(serial % 1000).astype(str).str.zfill(3)).to_numpy()
     assert (NIP_SEX_DIGITS[d] == s for d, s in zip(sex_digit[:1], sex[:1], strict=True))
 
@@ -806,7 +808,7 @@ def iter_city(
     # The stream of a chunk depends on its position in blocks of CHUNK_EMPLOYEES only.
     for c, first in enumerate(range(0, n_employees, chunk_employees)):
         size = min(chunk_employees, n_employees - first)
-        part = _employees_chunk(world, first, size, np.random.default_rng([seed, 1, c]))
+        part = _employees_chunk(world, c, size, np.random.default_rng([seed, 1, c]))
         _add(sums, part)
         yield (
             "chunk",
