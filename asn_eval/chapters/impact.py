@@ -75,6 +75,11 @@ POLICY_OUTCOMES: dict[str, tuple[str, ...]] = {
 }
 # Dukcapil's monthly processing days answer to these policies (the article's example).
 DUKCAPIL_POLICIES: tuple[str, ...] = ("training_programme", "digitalisation")
+# Dukcapil monthly outcomes: (better direction, unit).
+ITS_OUTCOMES: dict[str, tuple[str, str]] = {
+    "dukcapil_days": ("lower", "days"),
+    "share_within_standard": ("higher", "share"),
+}
 
 
 @dataclass
@@ -304,15 +309,15 @@ class Impact(Chapter):
         return out
 
     @cached_property
-    def its_results(self) -> dict[str, Any]:
+    def its_results(self) -> dict[tuple, Any]:
         return dukcapil_its(self.dataset, years=self.years)
 
     def _save(self) -> None:
         records = [r.record() for r in self.estimates.values() if r.ok]
         records += [r.twfe_record() for r in self.estimates.values() if r.twfe is not None]
-        for policy, its in self.its_results.items():
+        for (policy, outcome), its in self.its_results.items():
             if its.get("result") is not None:
-                records.append(its_record(policy, its["result"]))
+                records.append(its_record(policy, outcome, its["result"]))
         save_results(self.output_dir, records, chapter=self.number)
 
     def after_heading(self) -> None:
@@ -532,39 +537,23 @@ class Impact(Chapter):
             self.paragraph(self.t("sections.services.none"))
         else:
             self.paragraph(self.t("sections.services.lead"))
-            results = {p: v for p, v in its.items() if v.get("result") is not None}
+            results = {k: v["result"] for k, v in its.items() if v.get("result") is not None}
             if results:
-                fig, axes = plt.subplots(
-                    1, len(results), figsize=(5 * len(results), 3.6), squeeze=False
+                self.figure(
+                    self._its_figure(results), "dukcapil_its", self.t("sections.services.fig")
                 )
-                for ax, (policy, item) in zip(axes[0], results.items(), strict=True):
-                    res = item["result"]
-                    ax.plot(res.observed.index, res.observed, ".", color=PALETTE[7], ms=3)
-                    ax.plot(res.fitted.index, res.fitted, color=PALETTE[0])
-                    post = res.counterfactual.index >= res.intervention
-                    ax.plot(
-                        res.counterfactual.index[post],
-                        res.counterfactual[post],
-                        color=PALETTE[1],
-                        linestyle="--",
+                self.bullets([self._its_sentence(p, o, r) for (p, o), r in results.items()])
+            skipped = sorted(
+                {
+                    self.t(
+                        "sections.services.skipped",
+                        policy=self.policy_name(p),
+                        reason=self.t(f"sections.services.reasons.{v['reason']}"),
                     )
-                    ax.axvline(res.intervention, color=ZERO_LINE_COLOUR, linestyle=":")
-                    ax.set_title(self.policy_name(policy), fontsize=9)
-                    ax.set_ylabel(self.t("units.days"), fontsize=8)
-                    ax.tick_params(labelsize=7)
-                fig.autofmt_xdate()
-                fig.tight_layout()
-                self.figure(fig, "dukcapil_its", self.t("sections.services.fig"))
-                self.bullets([self._its_sentence(p, v["result"]) for p, v in results.items()])
-            skipped = [
-                self.t(
-                    "sections.services.skipped",
-                    policy=self.policy_name(p),
-                    reason=self.t(f"sections.services.reasons.{v['reason']}"),
-                )
-                for p, v in its.items()
-                if v.get("result") is None
-            ]
+                    for (p, _), v in its.items()
+                    if v.get("result") is None
+                }
+            )
             if skipped:
                 self.bullets(skipped)
         res = self.estimates.get(("performance_appraisal", "health_minutes"))
@@ -572,16 +561,47 @@ class Impact(Chapter):
             self.paragraph(self.t("sections.services.health"))
             self.bullets([narrative.effect_sentence(res.record(), self.lang)])
 
-    def _its_sentence(self, policy: str, result: Any) -> str:
-        rec = its_record(policy, result)
-        slope = float(result.params["slope_change"])
+    def _its_figure(self, results: dict[tuple, Any]) -> plt.Figure:
+        policies = list(dict.fromkeys(p for p, _ in results))
+        outcomes = list(dict.fromkeys(o for _, o in results))
+        fig, axes = plt.subplots(
+            len(outcomes),
+            len(policies),
+            figsize=(5 * len(policies), 3.2 * len(outcomes)),
+            squeeze=False,
+            sharex="col",
+        )
+        for (policy, outcome), res in results.items():
+            ax = axes[outcomes.index(outcome), policies.index(policy)]
+            scale = 100.0 if ITS_OUTCOMES[outcome][1] == "share" else 1.0
+            ax.plot(res.observed.index, res.observed * scale, ".", color=PALETTE[7], ms=3)
+            ax.plot(res.fitted.index, res.fitted * scale, color=PALETTE[0])
+            post = res.counterfactual.index >= res.intervention
+            ax.plot(
+                res.counterfactual.index[post],
+                res.counterfactual[post] * scale,
+                color=PALETTE[1],
+                linestyle="--",
+            )
+            ax.axvline(res.intervention, color=ZERO_LINE_COLOUR, linestyle=":")
+            ax.set_title(self.policy_name(policy), fontsize=9)
+            ax.set_ylabel(self.t(f"sections.services.axis.{outcome}"), fontsize=8)
+            ax.tick_params(labelsize=7)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        return fig
+
+    def _its_sentence(self, policy: str, outcome: str, result: Any) -> str:
+        rec = its_record(policy, outcome, result)
+        scale = 100.0 if rec.unit == "share" else 1.0
+        digits = 3 if rec.unit == "share" else 2
         return self.t(
-            "sections.services.sentence",
+            f"sections.services.sentence.{outcome}",
             policy=self.policy_name(policy),
             month=self.month(result.intervention),
-            level=self.num(rec.estimate, 2),
-            interval=self.interval(rec.ci_low, rec.ci_high),
-            slope=self.num(slope, 3),
+            level=self.num(rec.estimate * scale, 2),
+            interval=self.interval(rec.ci_low * scale, rec.ci_high * scale),
+            slope=self.num(float(result.params["slope_change"]) * scale, digits),
             verdict=narrative.text(f"verdict.{rec.verdict}", self.lang),
         )
 
@@ -648,27 +668,35 @@ def _forbidden_weight(bacon: Any) -> float | None:
 
 
 def dukcapil_series(dataset: Any, *, years: list[int] | None = None) -> pd.DataFrame:
-    """Dukcapil's monthly median processing days, averaged over documents by requests."""
+    """Dukcapil's monthly median processing days and share completed within the service
+    standard, averaged over the documents weighted by requests."""
     series = monthly_service_series(dataset)
     series = series[series["service"].isin(DUKCAPIL_SERVICES)]
     if years is not None:
         series = series[series["month"].dt.year.isin(years)]
     if series.empty:
         return series
-    series = series.assign(weighted=series["median_time"] * series["requests"])
+    series = series.assign(
+        weighted=series["median_time"] * series["requests"],
+        weighted_share=series["share_within_standard"] * series["requests"],
+    )
     keys = ["agency_code", "month"]
-    monthly = series.groupby(keys, as_index=False)[["weighted", "requests"]].sum()
-    monthly["days"] = monthly["weighted"] / monthly["requests"]
+    sums = ["weighted", "weighted_share", "requests"]
+    monthly = series.groupby(keys, as_index=False)[sums].sum()
+    monthly["dukcapil_days"] = monthly["weighted"] / monthly["requests"]
+    monthly["share_within_standard"] = monthly["weighted_share"] / monthly["requests"]
     starts = series.groupby("agency_code")[[f"adopted_{p}" for p in POLICIES]].first()
     return monthly.merge(starts.reset_index(), on="agency_code", how="left")
 
 
-def dukcapil_its(dataset: Any, *, years: list[int] | None = None) -> dict[str, dict]:
-    """Interrupted time series of Dukcapil processing days, one per policy.
+def dukcapil_its(dataset: Any, *, years: list[int] | None = None) -> dict[tuple, dict]:
+    """Interrupted time series of Dukcapil's services, per policy and outcome.
 
-    Each policy's series is cut at the other policy's start, so that one segmented regression
-    sees one intervention: months after the other policy started are left out when it came
-    later, months before it when it came earlier.
+    Keys are ``(policy, outcome)`` with outcomes in :data:`ITS_OUTCOMES`; values hold the
+    ``result`` (None when not estimable) and the ``reason``. Each policy's series is cut at
+    the other policy's start, so that one segmented regression sees one intervention:
+    months after the other policy started are left out when it came later, months before it
+    when it came earlier.
     """
     from asn_eval.estimators.its import interrupted_time_series
 
@@ -677,47 +705,55 @@ def dukcapil_its(dataset: Any, *, years: list[int] | None = None) -> dict[str, d
         return {}
     agency = sorted(monthly["agency_code"].unique())[0]
     monthly = monthly[monthly["agency_code"] == agency].sort_values("month")
-    out: dict[str, dict] = {}
+    out: dict[tuple, dict] = {}
     for policy in DUKCAPIL_POLICIES:
+        data, reason = _its_window(monthly, policy)
         start = monthly[f"adopted_{policy}"].iloc[0]
-        if pd.isna(start):
-            out[policy] = {"result": None, "reason": "never"}
-            continue
-        data = monthly
-        for other in DUKCAPIL_POLICIES:
-            other_start = monthly[f"adopted_{other}"].iloc[0]
-            if other == policy or pd.isna(other_start):
+        for outcome in ITS_OUTCOMES:
+            if reason:
+                out[(policy, outcome)] = {"result": None, "reason": reason}
                 continue
-            if other_start > start:
-                data = data[data["month"] < other_start]
-            elif other_start < start:
-                data = data[data["month"] >= other_start]
-            else:
-                out[policy] = {"result": None, "reason": "same_time"}
-                break
-        if policy in out:
-            continue
-        pre = int((data["month"] < start).sum())
-        post = int((data["month"] >= start).sum())
-        if pre < ITS_MIN_MONTHS or post < ITS_MIN_MONTHS:
-            out[policy] = {"result": None, "reason": "short"}
-            continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = interrupted_time_series(data, outcome="days", time="month", intervention=start)
-        out[policy] = {"result": res, "reason": ""}
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = interrupted_time_series(
+                    data, outcome=outcome, time="month", intervention=start
+                )
+            out[(policy, outcome)] = {"result": res, "reason": ""}
     return out
 
 
-def its_record(policy: str, result: Any) -> ResultRecord:
+def _its_window(monthly: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, str]:
+    """The months that show one intervention, or the reason there are none."""
+    start = monthly[f"adopted_{policy}"].iloc[0]
+    if pd.isna(start):
+        return monthly, "never"
+    data = monthly
+    for other in DUKCAPIL_POLICIES:
+        other_start = monthly[f"adopted_{other}"].iloc[0]
+        if other == policy or pd.isna(other_start):
+            continue
+        if other_start == start:
+            return monthly, "same_time"
+        if other_start > start:
+            data = data[data["month"] < other_start]
+        else:
+            data = data[data["month"] >= other_start]
+    pre = int((data["month"] < start).sum())
+    post = int((data["month"] >= start).sum())
+    if pre < ITS_MIN_MONTHS or post < ITS_MIN_MONTHS:
+        return monthly, "short"
+    return data, ""
+
+
+def its_record(policy: str, outcome: str, result: Any) -> ResultRecord:
     """The level change of a Dukcapil segmented regression as a result record."""
-    record = ResultRecord.from_estimate_table(
+    better, unit = ITS_OUTCOMES[outcome]
+    return ResultRecord.from_estimate_table(
         result,
         policy=policy,
         row="level_change",
-        outcome="dukcapil_days",
-        better="lower",
+        outcome=outcome,
+        better=better,
         n_agencies=1,
-        unit="days",
+        unit=unit,
     )
-    return record
