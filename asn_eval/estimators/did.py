@@ -334,12 +334,12 @@ class PretrendTest:
         verdict = (
             "rejects parallel pre-trends at the 5% level"
             if self.p_value < 0.05
-            else "does not reject parallel pre-trends at the 5% level"
+            else "does not reject parallel pre-trends at the 5% level (a pass is not proof "
+            "of parallel trends: pre-tests have limited power)"
         )
         return (
             f"Joint Wald test of {self.df} pre-treatment effects: chi2({self.df}) = "
-            f"{self.statistic:.3f}, p = {self.p_value:.4f}; the test {verdict} "
-            "(a pass is not proof of parallel trends: pre-tests have limited power)."
+            f"{self.statistic:.3f}, p = {self.p_value:.4f}; the test {verdict}."
         )
 
     def __str__(self) -> str:
@@ -1107,7 +1107,8 @@ def event_study(
         ``cs`` only: ``"never"`` or ``"notyet"``.
     endpoints
         ``twfe`` with a window: ``"bin"`` puts event times beyond the window into the end
-        points (Schmidheiny and Siegloch 2023); ``"trim"`` drops treated rows outside it.
+        points (Schmidheiny and Siegloch 2023), which assumes the effect is constant beyond
+        them; ``"trim"`` drops treated rows outside the window.
 
     Returns
     -------
@@ -1183,7 +1184,7 @@ def _event_study_cs(
         if reference == -1
         else "varying base period"
     )
-    info["overall ATT (event times >= 0)"] = f"{agg.overall_att:.4f} (SE {agg.overall_se:.4f})"
+    info["overall ATT (e >= 0)"] = f"{agg.overall_att:.4f} (SE {agg.overall_se:.4f})"
     return EventStudyResult(
         params=agg.params,
         std_errors=se,
@@ -1272,7 +1273,7 @@ def _event_study_twfe(
             if window is None
             else f", end points {'binned' if endpoints == 'bin' else 'trimmed'} at {window}"
         ),
-        "overall ATT (event times >= 0)": f"{overall:.4f} (SE {overall_se:.4f})",
+        "overall ATT (e >= 0)": f"{overall:.4f} (SE {overall_se:.4f})",
         **{k: v for k, v in fit.info.items()},
     }
     return EventStudyResult(
