@@ -262,7 +262,9 @@ class Chapter:
         out = frame.copy()
         small = out[count] < self.min_cell_size
         for column in columns:
-            out[column] = out[column].astype(object).where(~small, SUPPRESSED)
+            # Rounded as asn_eval.tables writes CSV values (it cannot round a mixed column).
+            values = pd.to_numeric(out[column], errors="coerce").round(6)
+            out[column] = values.astype(object).where(~small, SUPPRESSED)
         return out
 
     def suppression_note(self) -> str:

@@ -10,6 +10,9 @@ from asn_eval import context
 from asn_eval.chapters.base import Chapter
 from asn_eval.panels import AGE_BAND_LABELS, POLICIES, workforce_snapshot
 
+# Education levels counted as a degree (D-IV and above).
+DEGREE_LEVELS: tuple[str, ...] = ("D4", "S1", "S2", "S3")
+
 TABLE_ORDER = (
     "agencies",
     "employees",
@@ -102,8 +105,30 @@ class Introduction(Chapter):
         self.figure(self._workforce_figure(snap), "workforce", self.t("sections.workforce.fig"))
 
         cols = self.t("sections.workforce.columns")
-        grouped = snap.groupby(["agency_type"], observed=True)
-        by_type = pd.DataFrame(
+        shares = [cols["female"], cols["pppk"], cols["degree"]]
+        by_type = self._profile(snap, "agency_type")
+        self.table(
+            by_type.rename(columns=cols),
+            "workforce_by_agency_type",
+            self.t("sections.workforce.caption"),
+            digits={cols["age"]: 0},
+            percent=shares,
+            note=self.suppression_note(),
+        )
+        by_agency = self._profile(snap, "agency_name").drop(columns="agencies")
+        self.table(
+            by_agency.rename(columns={**cols, "agency_name": cols["agency_name"]}),
+            "workforce_by_agency",
+            self.t("sections.workforce.caption_agency"),
+            digits={cols["age"]: 0},
+            percent=shares,
+            note=self.suppression_note(),
+        )
+
+    def _profile(self, snap: pd.DataFrame, by: str) -> pd.DataFrame:
+        """Headcount and composition per group, shares suppressed for small groups."""
+        grouped = snap.groupby(by, observed=True)
+        frame = pd.DataFrame(
             {
                 "n": grouped.size(),
                 "agencies": grouped["agency_code"].nunique(),
@@ -111,21 +136,14 @@ class Introduction(Chapter):
                 "pppk": grouped["employment_type"].apply(lambda s: (s == "PPPK").mean()),
                 "age": grouped["age"].median(),
                 "degree": grouped["education"].apply(
-                    lambda s: s.astype(str).isin(["D4", "S1", "S2", "S3"]).mean()
+                    lambda s: s.astype(str).isin(DEGREE_LEVELS).mean()
                 ),
             }
         ).reset_index()
-        by_type = by_type[by_type["n"] > 0]
-        by_type = self.suppress(by_type, count="n", columns=["female", "pppk", "age", "degree"])
-        by_type["agency_type"] = by_type["agency_type"].astype(str)
-        self.table(
-            by_type.rename(columns=cols),
-            "workforce_by_agency_type",
-            self.t("sections.workforce.caption"),
-            digits={cols["age"]: 0},
-            percent=[cols["female"], cols["pppk"], cols["degree"]],
-            note=self.suppression_note(),
-        )
+        frame = frame[frame["n"] > 0]
+        frame = self.suppress(frame, count="n", columns=["female", "pppk", "age", "degree"])
+        frame[by] = frame[by].astype(str)
+        return frame.reset_index(drop=True)
 
     def _workforce_figure(self, snap: pd.DataFrame) -> plt.Figure:
         labels = self.t("sections.workforce.panels")
