@@ -263,7 +263,9 @@ class Chapter:
         small = out[count] < self.min_cell_size
         for column in columns:
             # Rounded as asn_eval.tables writes CSV values (it cannot round a mixed column).
-            values = pd.to_numeric(out[column], errors="coerce").round(6)
+            values = out[column]
+            if pd.api.types.is_float_dtype(values):
+                values = values.round(6)
             out[column] = values.astype(object).where(~small, SUPPRESSED)
         return out
 
