@@ -83,3 +83,17 @@ def test_event_study_messages(panel):
         event_study(panel, **COLUMNS, method="twfe", window=(-3, 3), reference=-5)
     with pytest.raises(ValueError, match="reference must be -1 .* or None"):
         event_study(panel, **COLUMNS, method="cs", reference=-2)
+
+
+def test_cs_event_study_uniform_band_from_the_bootstrap(panel):
+    es = event_study(panel, **COLUMNS, method="cs", cluster="agency", n_boot=999, seed=1)
+    again = event_study(panel, **COLUMNS, method="cs", cluster="agency", n_boot=999, seed=1)
+    pd.testing.assert_frame_equal(es.to_frame(), again.to_frame())
+    # a band over nine event times needs a larger critical value than one pointwise interval
+    assert 1.96 < es.critical_value < 3.5
+    frame = es.to_frame().dropna()
+    np.testing.assert_allclose(
+        frame["ci_high"] - frame["estimate"], es.critical_value * frame["std_error"]
+    )
+    with pytest.raises(ValueError, match="n_boot is for method='cs'"):
+        event_study(panel, **COLUMNS, method="twfe", n_boot=99)

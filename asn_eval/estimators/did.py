@@ -1077,6 +1077,8 @@ def event_study(
     cluster: str | None = None,
     control_group: str = "never",
     endpoints: str = "bin",
+    n_boot: int = 0,
+    seed: int | None = None,
     level: float = 0.95,
 ) -> EventStudyResult:
     """Effects by event time (periods since adoption).
@@ -1109,6 +1111,8 @@ def event_study(
         ``twfe`` with a window: ``"bin"`` puts event times beyond the window into the end
         points (Schmidheiny and Siegloch 2023), which assumes the effect is constant beyond
         them; ``"trim"`` drops treated rows outside the window.
+    n_boot, seed
+        ``cs`` only: multiplier-bootstrap draws for uniform (sup-t) bands over event times.
 
     Returns
     -------
@@ -1122,6 +1126,11 @@ def event_study(
             raise ValueError(f"event_study: window must be (first, last); got {window}.")
     if endpoints not in ("bin", "trim"):
         raise ValueError(f"event_study: endpoints must be 'bin' or 'trim'; got {endpoints!r}.")
+    if method == "twfe" and n_boot:
+        raise ValueError(
+            "event_study(method='twfe'): n_boot is for method='cs'; for few-cluster inference "
+            "on TWFE use the wild cluster bootstrap."
+        )
     if method == "cs":
         return _event_study_cs(
             data,
@@ -1133,6 +1142,8 @@ def event_study(
             reference=reference,
             cluster=cluster,
             control_group=control_group,
+            n_boot=n_boot,
+            seed=seed,
             level=level,
         )
     if method == "twfe":
@@ -1152,7 +1163,19 @@ def event_study(
 
 
 def _event_study_cs(
-    data, *, outcome, unit, time, cohort, window, reference, cluster, control_group, level
+    data,
+    *,
+    outcome,
+    unit,
+    time,
+    cohort,
+    window,
+    reference,
+    cluster,
+    control_group,
+    n_boot,
+    seed,
+    level,
 ) -> EventStudyResult:
     if reference not in (-1, None):
         raise ValueError(
@@ -1168,6 +1191,8 @@ def _event_study_cs(
         control_group=control_group,
         base_period="universal" if reference == -1 else "varying",
         cluster=cluster,
+        n_boot=n_boot,
+        seed=seed,
         level=level,
     )
     lo, hi = (None, None) if window is None else window
@@ -1191,6 +1216,7 @@ def _event_study_cs(
         method=METHOD_NAME + " event study",
         outcome=outcome,
         level=level,
+        critical_value=agg.critical_value,
         df=agg.df,
         info=info,
         reference=reference,
