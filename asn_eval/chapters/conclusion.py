@@ -64,6 +64,9 @@ class Conclusion(Chapter):
         )
         head = {k: narrative.text(f"findings.{k}", self.lang) for k in _FINDINGS_KEYS}
         head["interval"] = narrative.text("findings.interval", self.lang, level=95)
+        # Headline records carry the randomization-inference p (the TWFE wild bootstrap p
+        # stays in chapter 3), so the column is named for what it holds.
+        head["p_value_few_cluster"] = self.t("sections.findings.p_few")
         rows = []
         for r in records:
             scale = 100.0 if r.unit == "share" else 1.0
