@@ -240,3 +240,21 @@ def test_randomization_refuses_dates_varying_within_a_unit():
         "randomization_inference: cohort must be constant within each agency, but it varies "
         "in 1 of them"
     )
+
+
+def test_randomization_inference_on_the_overall_att_of_att_gt():
+    """The statistic can be any callable: here the simple aggregate of att_gt."""
+    did = pytest.importorskip("asn_eval.estimators.did")
+    data = agency_panel(n_agencies=12, per_agency=4, seed=8, effect=3.0)
+
+    def overall_att(frame):
+        result = did.att_gt(frame, outcome="y", unit="employee", time="year", cohort="cohort")
+        return result.aggregate("simple").overall_att
+
+    res = randomization_inference(
+        data, estimator=overall_att, unit="agency", cohort="cohort", n_perm=49, seed=4
+    )
+    assert res.params.iloc[0] == pytest.approx(overall_att(data), abs=1e-12)
+    # A true effect of 3 against agency-year shocks of sd 1: no permutation comes close.
+    assert res.p_value == 1 / 50
+    assert np.abs(res.distribution).max() < res.params.iloc[0]

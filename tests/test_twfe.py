@@ -194,3 +194,16 @@ def test_missing_column_message():
     data = staggered_panel(n_units=50, seed=4)
     with pytest.raises(KeyError, match="column\\(s\\) skp not found in the data"):
         twfe(data, outcome="skp", treatment="treated", unit="employee", time="year")
+
+
+def test_missing_values_in_nullable_columns_are_dropped_with_a_count():
+    data = staggered_panel(n_units=100, seed=6)
+    data["employee"] = data["employee"].astype("Int64")
+    data.loc[[0, 5], "employee"] = pd.NA
+    data.loc[[7], "y"] = np.nan
+    with pytest.warns(UserWarning) as record:
+        res = twfe(data, outcome="y", treatment="treated", unit="employee", time="year")
+    assert str(record[0].message) == (
+        "twfe: dropped 3 of 700 rows with missing values (in y, employee)."
+    )
+    assert res.nobs == 697

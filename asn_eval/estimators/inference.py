@@ -244,6 +244,9 @@ def wild_cluster_bootstrap(
     The null is imposed (restricted residuals), which keeps the test's size close to nominal
     with few clusters (Cameron, Gelbach and Miller 2008; MacKinnon and Webb 2017). The
     bootstrap t uses the same CRV1 scale as :func:`twfe`, so it is pivotal in the same way.
+    Set-up costs G passes of the fixed-effect demeaning and a G x G matrix, then every draw
+    costs O(G^2): the method is meant for few clusters (tens to a few hundred), where it is
+    needed; with thousands of clusters the analytic CRV1 standard error is reliable.
 
     Examples
     --------

@@ -58,7 +58,7 @@ ABSORBED_TOLERANCE = 1e-10
 def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
     """Integer codes 0..n-1 for the levels of a column (no missing values)."""
     array = values.to_numpy()
-    if array.dtype.kind in "iu" and array.size:
+    if isinstance(values.dtype, np.dtype) and array.dtype.kind in "iu" and array.size:
         # Integer identifiers over a compact range: a lookup table beats hashing.
         low, high = int(array.min()), int(array.max())
         if high - low <= max(2 * array.size, 1_000_000):
@@ -350,7 +350,9 @@ def _prepare(
     with_missing = []
     for column in columns:
         series = data[column]
-        if series.dtype.kind in "iub":  # integer and boolean columns cannot hold NaN
+        if isinstance(series.dtype, np.dtype) and series.dtype.kind in "iub":
+            # NumPy integer and boolean columns cannot hold missing values (nullable
+            # extension dtypes such as Int64 can, so they are checked).
             continue
         missing = series.isna().to_numpy()
         if missing.any():
