@@ -226,8 +226,17 @@ def estimate_policy_outcome(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
+            # Uniform (sup-t) bands from the multiplier bootstrap: they cover the whole
+            # event-time path at 95%, so a reader may judge the curve, not single points.
             result.event = event_study(
-                data, outcome=column, unit=UNIT, time=TIME, cohort=cohort, reference=-1
+                data,
+                outcome=column,
+                unit=UNIT,
+                time=TIME,
+                cohort=cohort,
+                reference=-1,
+                n_boot=n_bootstrap,
+                seed=seed,
             )
             result.pretrend = pretrend_test(result.event)
         except ValueError as error:
