@@ -70,7 +70,7 @@ def test_introduction_numbers_headings_and_writes_numbers_for_the_language(
     assert rows in html
     assert figure_word in html
     assert (tmp_path / "figures" / "1-1_workforce.png").exists()
-    assert (tmp_path / "tables" / "1-1_data_sources.csv").exists()
+    assert (tmp_path / "tables" / "1-2_data_sources.csv").exists()
     # The synthetic-data notice comes from the dataset's metadata.
     assert chapter.common("synthetic_notice") in [t for k, t in chapter.emitted if k == "notice"]
 

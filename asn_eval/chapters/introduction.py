@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from asn_eval import context
+from asn_eval import context, narrative
 from asn_eval.chapters.base import Chapter
 from asn_eval.panels import AGE_BAND_LABELS, POLICIES, workforce_snapshot
 
@@ -55,6 +55,12 @@ class Introduction(Chapter):
         self.bullets(items)
         self.paragraph(self.t("sections.setting.questions"))
         self.bullets([s for s, _ in context.statements("questions", self.lang)])
+        glossary = narrative.glossary(self.lang)
+        self.table(
+            glossary.rename(columns=self.t("sections.setting.glossary_columns")),
+            "glossary",
+            narrative.text("report.glossary", self.lang),
+        )
 
     # 1.2 ------------------------------------------------------------------------------
     def section_data(self) -> None:
