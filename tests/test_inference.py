@@ -162,9 +162,11 @@ def test_unknown_weights_message():
     assert str(err.value) == 'weights must be "rademacher" or "webb", not \'mammen\'.'
 
 
-@pytest.mark.slow
 def test_wild_bootstrap_size_with_twelve_clusters():
-    """Under no effect, the 5% test rejects about 5% of the time (400 data sets)."""
+    """Under no effect, the 5% test rejects about 5% of the time (400 data sets, ~6 s).
+
+    Measured: 5.0% (CRV1 with t(11) on the same data sets: 6.0%).
+    """
     rejections = [
         wild_cluster_bootstrap(
             agency_panel(seed=100 + s, effect=0.0), outcome="y", treatment="treated",
