@@ -73,6 +73,13 @@ POLICY_OUTCOMES: dict[str, tuple[str, ...]] = {
     "reward_punishment": ("absence_mean", "sanction_share", "skp_good_share"),
     "digitalisation": ("skp_good_share", "ikm"),
 }
+# Goodman-Bacon comparison types -> keys of their labels in text.yaml.
+BACON_TYPE_KEYS: dict[str, str] = {
+    "treated vs never treated": "treated_vs_never",
+    "earlier vs later treated": "earlier_vs_later",
+    "later vs earlier treated": "later_vs_earlier",
+    "later vs always treated": "later_vs_always",
+}
 # Dukcapil's monthly processing days answer to these policies (the article's example).
 DUKCAPIL_POLICIES: tuple[str, ...] = ("training_programme", "digitalisation")
 # Dukcapil monthly outcomes: (better direction, unit).
@@ -524,7 +531,7 @@ class Impact(Chapter):
                     ax.scatter(
                         part["weight"],
                         part["estimate"] * scale,
-                        label=kind,
+                        label=self.t(f"sections.twfe_bacon.types.{BACON_TYPE_KEYS[kind]}"),
                         color=colours[kind],
                         s=18,
                     )
@@ -535,8 +542,8 @@ class Impact(Chapter):
             ax.set_ylabel(narrative.text("axis.estimate_2x2", self.lang), fontsize=8)
             ax.tick_params(labelsize=7)
         handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=len(kinds), fontsize=7)
-        fig.tight_layout(rect=(0, 0.08, 1, 1))
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7)
+        fig.tight_layout(rect=(0, 0.14, 1, 1))
         self.figure(fig, "bacon_decomposition", self.t("sections.twfe_bacon.fig"))
 
     # 3.5 --------------------------------------------------------------------------------
