@@ -1,1 +1,35 @@
-"""Causal estimators for staggered policy adoption (see the modules for each method)."""
+"""Causal estimators for staggered policy adoption, validated against reference implementations.
+
+- :func:`att_gt`, :func:`event_study`, :func:`pretrend_test`: Callaway and Sant'Anna (2021)
+  group-time effects and their aggregations (matches R's ``did`` on mpdta).
+- :func:`twfe`: two-way fixed effects with fixest's CRV1 convention when clustered.
+- :func:`bacon_decomposition`: Goodman-Bacon (2021) decomposition of the TWFE coefficient.
+- :func:`wild_cluster_bootstrap`, :func:`randomization_inference`: few-cluster inference.
+- :func:`interrupted_time_series`: segmented regression for monthly service series.
+- :func:`dose_response`, :func:`heterogeneity`: training hours and subgroup effects.
+- :func:`adoption_curves`, :func:`kaplan_meier`: time to first use of a digital system.
+"""
+
+from asn_eval.estimators.adoption import adoption_curves, age_band, kaplan_meier
+from asn_eval.estimators.bacon import bacon_decomposition
+from asn_eval.estimators.did import att_gt, event_study, pretrend_test
+from asn_eval.estimators.dose import dose_response, heterogeneity
+from asn_eval.estimators.inference import randomization_inference, wild_cluster_bootstrap
+from asn_eval.estimators.its import interrupted_time_series
+from asn_eval.estimators.twfe import twfe
+
+__all__ = [
+    "adoption_curves",
+    "age_band",
+    "att_gt",
+    "bacon_decomposition",
+    "dose_response",
+    "event_study",
+    "heterogeneity",
+    "interrupted_time_series",
+    "kaplan_meier",
+    "pretrend_test",
+    "randomization_inference",
+    "twfe",
+    "wild_cluster_bootstrap",
+]
