@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from asn_eval.estimators import twfe as twfe_module
+twfe_module = importlib.import_module(
+    "asn_eval.estimators.twfe"
+)  # the package exports the function
 from asn_eval.estimators.twfe import twfe
 
 
