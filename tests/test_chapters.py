@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_panels import make_dataset
@@ -238,3 +239,33 @@ def test_every_chapter_text_exists_in_both_languages():
         return out
 
     assert keys(base.chapter_text("id")) == keys(base.chapter_text("en"))
+
+
+def test_dukcapil_its_separates_two_policies_and_recovers_each_jump():
+    from asn_eval.chapters.impact import dukcapil_its
+
+    data = make_dataset(n_agencies=4, per_agency=5, years=[2019, 2020, 2021, 2022, 2023, 2024])
+    policies = data.tables["policies"]
+    policies.loc[policies["agency_code"] == "A00", "training_programme"] = pd.Timestamp(
+        "2020-07-01"
+    )
+    policies.loc[policies["agency_code"] == "A00", "digitalisation"] = pd.Timestamp("2022-07-01")
+    services = data.tables["services"].copy()
+    month = services["month"]
+    rng = np.random.default_rng(3)
+    # Days fall by 1 when training starts and by 2 more with digitalisation.
+    days = 6.0 - 1.0 * (month >= "2020-07-01") - 2.0 * (month >= "2022-07-01")
+    services["median_time"] = days + rng.normal(0, 0.05, len(services))
+    services["share_within_standard"] = 0.8 + 0.05 * (month >= "2022-07-01")
+    data.tables["services"] = services
+    results = dukcapil_its(data, years=[2019, 2020, 2021, 2022, 2023, 2024])
+    training = results[("training_programme", "dukcapil_days")]["result"]
+    digital = results[("digitalisation", "dukcapil_days")]["result"]
+    # Each regression sees only its own intervention: training's window ends before
+    # digitalisation starts, digitalisation's begins when training started.
+    assert training.observed.index.max() < pd.Timestamp("2022-07-01")
+    assert digital.observed.index.min() == pd.Timestamp("2020-07-01")
+    assert training.params["level_change"] == pytest.approx(-1.0, abs=0.1)
+    assert digital.params["level_change"] == pytest.approx(-2.0, abs=0.1)
+    share = results[("digitalisation", "share_within_standard")]["result"]
+    assert share.params["level_change"] == pytest.approx(0.05, abs=0.01)
