@@ -223,6 +223,11 @@ class Chapter:
         _display(f"<h2>{html.escape(title)}</h2>")
         getattr(self, f"section_{section}")()
 
+    def subheading(self, text: str) -> None:
+        """An unnumbered heading inside a section (h3: not listed in the contents)."""
+        self.emitted.append(("h3", text))
+        _display(f"<h3>{html.escape(text)}</h3>")
+
     def synthetic_notice(self) -> None:
         if bool(getattr(self.dataset, "synthetic", False)):
             self.notice(self.common("synthetic_notice"))

@@ -437,7 +437,8 @@ class Impact(Chapter):
     # 3.3 --------------------------------------------------------------------------------
     def section_overall(self) -> None:
         self.paragraph(self.t("sections.overall.lead"))
-        rows, sentences, problems = [], [], []
+        rows, problems = [], []
+        sentences: dict[str, list[str]] = {}
         cols = self.t("sections.overall.columns")
         for (policy, key), res in self.estimates.items():
             if not res.ok:
@@ -464,7 +465,7 @@ class Impact(Chapter):
                     cols["verdict"]: narrative.text(f"verdict.{rec.verdict}", self.lang),
                 }
             )
-            sentences.append(narrative.effect_sentence(rec, self.lang))
+            sentences.setdefault(policy, []).append(narrative.effect_sentence(rec, self.lang))
         if rows:
             self.table(
                 pd.DataFrame(rows),
@@ -473,7 +474,9 @@ class Impact(Chapter):
                 digits=2,
                 note=self.t("sections.overall.note", n_perm=self.n_permutations),
             )
-        self.bullets(sentences)
+        for policy, said in sentences.items():
+            self.subheading(self.policy_name(policy))
+            self.bullets(said)
         if problems:
             self.bullets(problems)
 
