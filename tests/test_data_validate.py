@@ -84,7 +84,6 @@ def test_canonical_columns_and_types(default_dataset):
     ]  # fmt: skip
     assert t["employees"]["employee_id"].str.fullmatch(r"[0-9a-f]{16}").all()
     assert t["employees"]["education"].cat.ordered
-    assert list(t["performance"]["skp_predicate"].cat.categories)[0] == "Sangat Baik"
     assert pd.api.types.is_datetime64_any_dtype(t["policies"]["digitalisation"])
     assert t["budget"]["training_budget"].iloc[0] == 80_520_000  # "Rp 80.520.000"
     assert default_dataset.synthetic is True
@@ -94,6 +93,20 @@ def test_canonical_columns_and_types(default_dataset):
     assert raw["skp_predicate"].eq("SANGAT BAIK").any()
     assert set(t["performance"]["skp_predicate"].dropna()) <= {
         "Sangat Baik", "Baik", "Butuh Perbaikan", "Kurang/Misconduct", "Sangat Kurang"}  # fmt: skip
+
+
+def test_loaded_skp_predicates_order_from_worst_to_best(default_dataset):
+    predicate = default_dataset.tables["performance"]["skp_predicate"]
+    assert predicate.cat.ordered
+    assert list(predicate.cat.categories) == [
+        "Sangat Kurang",
+        "Kurang/Misconduct",
+        "Butuh Perbaikan",
+        "Baik",
+        "Sangat Baik",
+    ]
+    assert predicate.dropna().max() == "Sangat Baik"
+    assert (predicate.dropna() >= "Baik").equals(predicate.dropna().isin(["Baik", "Sangat Baik"]))
 
 
 def _message(directory, **kw) -> str:

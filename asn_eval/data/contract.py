@@ -140,7 +140,8 @@ CONTRACT: dict[str, Table] = {
             Column("nip", "nip"),
             Column("year", "int", minimum=1990, maximum=2100),
             Column("agency_code", "str"),
-            _cat("skp_predicate", SKP_PREDICATES, ordered=True, nullable=True),
+            # worst first, so that "<" and max() follow the predicate order (PermenPANRB 6/2022)
+            _cat("skp_predicate", tuple(reversed(SKP_PREDICATES)), ordered=True, nullable=True),
             Column("skp_score", "float", required=False, nullable=True, minimum=0, maximum=100),
             Column("absence_days", "int", minimum=0, maximum=366),
             _cat("sanction_level", SANCTION_LEVELS),
