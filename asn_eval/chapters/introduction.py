@@ -158,7 +158,9 @@ class Introduction(Chapter):
             data=snap, x="age_band", hue="sex", order=list(AGE_BAND_LABELS), ax=axes[0, 0]
         )
         axes[0, 0].set(title=labels["age"], xlabel="", ylabel=labels["count"])
-        axes[0, 0].legend(title=labels["sex"])
+        # Room above the bars so the legend never covers them.
+        axes[0, 0].set_ylim(0, axes[0, 0].get_ylim()[1] * 1.3)
+        axes[0, 0].legend(title=labels["sex"], loc="upper left", ncol=2, fontsize=8)
         education = [c for c in snap["education"].cat.categories if (snap["education"] == c).any()]
         sns.countplot(data=snap, x="education", order=education, ax=axes[0, 1], color="#0072B2")
         axes[0, 1].set(title=labels["education"], xlabel="", ylabel=labels["count"])
@@ -177,7 +179,8 @@ class Introduction(Chapter):
             ax=axes[1, 1],
         )
         axes[1, 1].set(title=labels["position"], xlabel="", ylabel=labels["count"])
-        axes[1, 1].legend(title="")
+        axes[1, 1].set_ylim(0, axes[1, 1].get_ylim()[1] * 1.2)
+        axes[1, 1].legend(title="", loc="upper right", ncol=2, fontsize=8)
         fig.tight_layout()
         return fig
 
