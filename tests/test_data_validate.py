@@ -115,6 +115,28 @@ def _message(directory, **kw) -> str:
     return str(info.value)
 
 
+def test_row_with_a_stray_separator_is_rejected_by_line_not_fatal(broken):
+    path = broken / "training.csv"
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    header_cells = lines[0].count(";") + 1
+    lines[4] = lines[4] + ";extra"  # file line 5: one cell too many
+    lines.insert(7, "")  # a blank line must not shift the line numbers after it
+    cells = lines[9].split(";")
+    cells[-1] = "pigeon post"  # file line 10: an unknown training route
+    lines[9] = ";".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    dataset = load_dataset(broken, key=KEY)
+    quality = dataset.quality.set_index("table").loc["training"]
+    assert quality["read"] == len(lines) - 2  # header and blank line are not rows
+    assert quality["read"] == quality["accepted"] + quality["rejected"]
+    reject = dataset.rejects[dataset.rejects["rule"] == "wrong_cell_count"]
+    assert reject[["file", "line", "column", "value"]].values.tolist() == [
+        ["training.csv", 5, "(row)", f"{header_cells + 1} cells, header has {header_cells}"]
+    ]
+    route = dataset.rejects[dataset.rejects["value"] == "pigeon post"]
+    assert route[["line", "column"]].values.tolist() == [[10, "route"]]
+
+
 def test_missing_file_message(broken):
     (broken / "budget.csv").unlink()
     assert _message(broken) == (

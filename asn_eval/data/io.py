@@ -90,19 +90,7 @@ def read_raw(path: Path, *, sheet: str | int = 0) -> pd.DataFrame:
             )
         first = text.split("\n", 1)[0]
         sep = ";" if first.count(";") > first.count(",") else ","
-        try:
-            frame = pd.read_csv(
-                io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                na_values=[""], skip_blank_lines=True, quoting=csv.QUOTE_MINIMAL,
-            )  # fmt: skip
-        except pd.errors.EmptyDataError:
-            frame = pd.DataFrame()
-        except pd.errors.ParserError as error:
-            raise DataError(
-                f"File {path.name} is not a well-formed CSV table ({error}). Expected one "
-                f"header row and the same number of '{sep}'-separated cells on every line. "
-                "Check the lines named above for stray separators or quotes."
-            ) from None
+        frame = _read_csv_text(text, sep)
     else:
         raise DataError(
             f"File {path.name} has an unsupported type. Expected .csv, .xlsx or .parquet."
@@ -114,7 +102,43 @@ def read_raw(path: Path, *, sheet: str | int = 0) -> pd.DataFrame:
             "mapping if it is not available."
         )
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame.index = pd.RangeIndex(FIRST_DATA_LINE, FIRST_DATA_LINE + len(frame), name="line")
+    if suffix != ".csv":  # CSV rows already carry the line they start on
+        frame.index = pd.RangeIndex(FIRST_DATA_LINE, FIRST_DATA_LINE + len(frame), name="line")
+    return frame
+
+
+def _read_csv_text(text: str, sep: str) -> pd.DataFrame:
+    """Parse CSV text into text cells indexed by the file line each record starts on.
+
+    A record with more or fewer cells than the header cannot be placed in columns; it is
+    kept out of the frame and listed in ``frame.attrs["malformed"]`` ({line: cells}) so
+    that validation rejects it by line instead of losing it or refusing the whole file.
+    Blank lines are skipped without shifting the line numbers of later records.
+    """
+    reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL)
+    header: list[str] | None = None
+    rows, lines, malformed = [], [], {}
+    start = 1
+    for record in reader:
+        line, start = start, reader.line_num + 1
+        if not record or all(not cell.strip() for cell in record):
+            continue
+        if header is None:
+            header = record
+            continue
+        if len(record) > len(header) and not any(c.strip() for c in record[len(header) :]):
+            record = record[: len(header)]  # trailing separators, as spreadsheets write them
+        if len(record) != len(header):
+            malformed[line] = len(record)
+            continue
+        rows.append(record)
+        lines.append(line)
+    if header is None:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=object)
+    frame = frame.replace("", pd.NA) if len(frame) else frame
+    frame.attrs["malformed"] = malformed
+    frame.attrs["header_cells"] = len(header)
     return frame
 
 

@@ -244,6 +244,8 @@ class _Parsed:
     problems: list[tuple] = field(default_factory=list)  # (line, column, rule)
     raw: pd.DataFrame | None = None
     duplicate_of: dict[int, int] = field(default_factory=dict)
+    cell_counts: dict[int, int] = field(default_factory=dict)  # lines that did not parse
+    header_cells: int = 0
 
     def reject(self, lines, column: str, rule: str) -> None:
         self.problems += [(int(line), column, rule) for line in lines]
@@ -273,7 +275,13 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
             "Rename the header in the file, or map it under "
             f"'tables: {spec.name}: columns:' in the mapping YAML."
         )
-    parsed = _Parsed(pd.DataFrame(index=mapped.index), path.name, len(mapped), raw=mapped)
+    malformed = raw.attrs.get("malformed", {})
+    parsed = _Parsed(
+        pd.DataFrame(index=mapped.index), path.name, len(mapped) + len(malformed), raw=mapped
+    )
+    parsed.cell_counts = dict(malformed)
+    parsed.header_cells = raw.attrs.get("header_cells", len(raw.columns))
+    parsed.reject(malformed, "(row)", "wrong_cell_count")
     # An exact repeat of an earlier line is an export glitch: keep the first.
     text = mapped.astype("string").fillna("")
     dup = text.duplicated(keep="first")
@@ -348,7 +356,7 @@ def _metadata(data_dir: Path) -> dict:
 def _check_keys(name: str, parsed: _Parsed, spec: Table) -> None:
     if not spec.key:
         return
-    good = parsed.frame.drop(index=list(parsed.rejected_lines))
+    good = parsed.frame.drop(index=list(parsed.rejected_lines), errors="ignore")
     dup = good.duplicated(subset=list(spec.key), keep=False)
     if dup.any():
         lines = sorted(good.index[dup])[:6]
@@ -473,10 +481,14 @@ def load_dataset(
     _check_policy_dates(parsed["policies"], years)
     known: dict[str, set] = {}
     agencies = parsed["agencies"]
-    known["agencies"] = set(agencies.frame["agency_code"].drop(list(agencies.rejected_lines)))
+    known["agencies"] = set(
+        agencies.frame["agency_code"].drop(list(agencies.rejected_lines), errors="ignore")
+    )
     _check_references(parsed["employees"], CONTRACT["employees"], known)
     employees = parsed["employees"]
-    known["employees"] = set(employees.frame["nip"].drop(list(employees.rejected_lines)))
+    known["employees"] = set(
+        employees.frame["nip"].drop(list(employees.rejected_lines), errors="ignore")
+    )
     for name in TABLES:
         if name not in ("agencies", "employees"):
             _check_references(parsed[name], CONTRACT[name], known)
@@ -486,12 +498,14 @@ def load_dataset(
     for name in TABLES:
         p = parsed[name]
         bad = p.rejected_lines
-        frame = _typed(p.frame.drop(index=list(bad)), CONTRACT[name])
+        frame = _typed(p.frame.drop(index=list(bad), errors="ignore"), CONTRACT[name])
         quality.append((name, p.read, len(frame), len(bad)))
         duplicate_of = p.duplicate_of
         for line, column, rule in sorted(set(p.problems)):
             if rule == "duplicate_row":
                 value = f"same as line {duplicate_of[line]}"
+            elif rule == "wrong_cell_count":
+                value = f"{p.cell_counts[line]} cells, header has {p.header_cells}"
             else:
                 value = _hide(p.raw.at[line, column], column) if column in p.raw else ""
             rejects.append((name, p.file, line, column, value, rule))
