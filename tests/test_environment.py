@@ -57,3 +57,19 @@ def test_conda_and_pip_declare_the_same_packages_and_bounds():
 def test_core_packages_are_declared():
     core = {"jupyterlab", "pandas", "seaborn", "scipy", "linearmodels", "papermill", "nbval"}
     assert core <= set(_pyproject())
+
+
+def test_every_data_file_of_the_package_is_shipped_with_it():
+    from fnmatch import fnmatch
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["asn_eval"]
+    package = ROOT / "asn_eval"
+    data_files = [
+        p.relative_to(package).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and p.suffix not in {".py", ".pyc"} and "__pycache__" not in p.parts
+    ]
+    assert data_files, "the package has no templates?"
+    unshipped = [f for f in data_files if not any(fnmatch(f, pat) for pat in patterns)]
+    assert unshipped == [], "add these to [tool.setuptools.package-data] in pyproject.toml"
