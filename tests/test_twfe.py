@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-twfe_module = importlib.import_module(
-    "asn_eval.estimators.twfe"
-)  # the package exports the function
 from asn_eval.estimators.twfe import twfe
+
+# The package exports the function under the module's name; tests patch the module itself.
+twfe_module = importlib.import_module("asn_eval.estimators.twfe")
 
 
 def staggered_panel(
