@@ -140,13 +140,25 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
         subtitle=strings["subtitle"].format(year=year),
         produced_by=strings["produced_by"].format(version=__version__),
         region=metadata.get("region", ""),
-        data_date=metadata.get("data_date", ""),
+        data_date=_format_data_date(metadata.get("data_date"), lang),
         synthetic=bool(metadata.get("synthetic", False)),
         description=metadata.get("description", ""),
         css=(ASSETS / "report.css").read_text(encoding="utf-8"),
         chapters=chapters,
         toc=toc,
     )
+
+
+def _format_data_date(value, lang: str) -> str:
+    """The data date in the report's language ("31 Desember 2025"); free text stays as is."""
+    from asn_eval.formatting import fmt_date
+
+    if value in (None, ""):
+        return ""
+    try:
+        return fmt_date(value, lang)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def write_pdf(html_text: str, target: Path, *, base_url: Path) -> Path:

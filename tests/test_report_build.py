@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
+from asn_eval.formatting import fmt_date
 from asn_eval.pipeline import CHAPTERS, DEFAULT_DATA_DIR
 from asn_eval.privacy import check_no_identifiers
 
@@ -76,6 +78,9 @@ def test_report_has_five_chapters_cover_contents_and_page_numbers(report_id):
     for title in ("Pendahuluan", "Kebijakan", "Dampak", "Tantangan", "Kesimpulan"):
         assert re.search(rf"<h1[^>]*>[^<]*{title}", html), f"chapter {title} missing"
     assert "Daftar Isi" in html
+    # The cover gives the date of the data in the report's language: "31 Desember 2025".
+    data_date = yaml.safe_load((DEFAULT_DATA_DIR / "metadata.yaml").read_text())["data_date"]
+    assert fmt_date(data_date, "id") in html
     text = _pdf_text(report_id / "report.pdf")
     assert "Halaman 2 dari" in text
     assert "DATA SINTETIS" in text  # the synthetic notice, keyed off the dataset metadata
