@@ -2,7 +2,9 @@
 
 A chapter is opened once per notebook (:func:`asn_eval.chapters.open_chapter`); ``heading()``
 shows the chapter title and its introduction, and ``show(section)`` shows one numbered
-section: its heading, prose from the chapter text templates, and numbered figures and tables,
+section: its heading, prose from the report's templates (``chapters.<chapter>`` in
+``asn_eval/templates/<lang>.yaml``, filled by :func:`asn_eval.narrative.text`), and numbered
+figures and tables,
 which are also saved under ``output_dir/figures`` and ``output_dir/tables``. Everything shown
 is HTML without run-dependent bytes, so executed notebooks compare equal under nbval.
 """
@@ -15,17 +17,15 @@ import os
 import pickle
 import tempfile
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from asn_eval import formatting as fmt
+from asn_eval import narrative
 from asn_eval.regulations import MIN_CELL_SIZE
 
-TEXT_FILE = Path(__file__).with_name("text.yaml")
 # Loaded datasets are cached outside the report folder: they hold pseudonymised records of
 # individuals, which must not travel with a report that is shared.
 CACHE_DIR = Path(tempfile.gettempdir()) / "asn-eval-cache"
@@ -34,16 +34,12 @@ SUPPRESSED = "*"
 _DATA_CACHE: dict[str, Any] = {}
 
 
-@cache
-def chapter_text(lang: str) -> dict[str, Any]:
-    """The chapter prose templates of one language (``asn_eval/chapters/text.yaml``)."""
-    fmt.check_language(lang)
-    with open(TEXT_FILE, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)[lang]
-
-
 def _data_fingerprint(data_dir: Path) -> str:
+    """Hash of the data files and of the loading code: a change in either reloads the data."""
     digest = hashlib.sha256()
+    loader = Path(__file__).resolve().parent.parent / "data"
+    for path in sorted(loader.glob("*.py")):
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
     for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
         digest.update(path.relative_to(data_dir).as_posix().encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -130,8 +126,6 @@ class Chapter:
         self.output_dir = Path(output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.min_cell_size = int(min_cell_size)
-        self.text = chapter_text(self.lang)
-        self.words = self.text["chapters"][self.key]
         self._figures = FigureRegistry(self.output_dir, chapter=self.number, lang=self.lang)
         self._tables = TableRegistry(self.output_dir, chapter=self.number, lang=self.lang)
         self.emitted: list[tuple[str, str]] = []  # (kind, caption or text), for tests
@@ -146,22 +140,21 @@ class Chapter:
 
     # --- prose ------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> Any:
-        """Chapter text ``key`` (dotted path in text.yaml under this chapter) filled in.
+        """This chapter's text ``key`` (``chapters.<chapter>.<key>`` in the templates) filled in.
 
         A key naming a group (e.g. column labels) returns the group as a dictionary.
         """
-        node: Any = self.words
-        for part in key.split("."):
-            node = node[part]
-        if isinstance(node, dict):
-            return node
-        return str(node).format(**values).strip() if values else str(node).strip()
+        full = f"chapters.{self.key}.{key}"
+        if full not in narrative.templates(self.lang) and not values:
+            try:
+                return narrative.text_group(full, self.lang)
+            except KeyError:
+                pass  # not a group either: text() below names the key and close matches
+        return narrative.text(full, self.lang, **values)
 
     def common(self, key: str, **values: Any) -> str:
-        node: Any = self.text["common"]
-        for part in key.split("."):
-            node = node[part]
-        return str(node).format(**values).strip() if values else str(node).strip()
+        """Report-wide text ``report.<key>`` (e.g. ``source``, ``synthetic_notice``)."""
+        return narrative.text(f"report.{key}", self.lang, **values)
 
     def num(self, x: Any, digits: int = 1) -> str:
         return fmt.fmt_number(x, self.lang, digits)
@@ -174,8 +167,7 @@ class Chapter:
 
     def p_eq(self, p: Any) -> str:
         """A p-value after the letter p: ``"= 0,061"`` or ``"< 0,001"``."""
-        text = fmt.fmt_pvalue(p, self.lang)
-        return text if text.startswith("<") else f"= {text}"
+        return narrative.p_relation(p, self.lang)
 
     def paragraph(self, text: str, *, css: str = "") -> None:
         """Show one paragraph (plain text, HTML-escaped; ``**bold**`` is not interpreted)."""
@@ -275,4 +267,6 @@ class Chapter:
         return out
 
     def suppression_note(self) -> str:
-        return self.common("suppression_note", n=self.min_cell_size, mark=SUPPRESSED)
+        return narrative.text(
+            "privacy.suppressed_note", self.lang, n=self.min_cell_size, mark=SUPPRESSED
+        )
