@@ -1,8 +1,10 @@
 """The report's words: static text, effect sentences and recommendations, in id and en.
 
-Every sentence comes from one template set per language (``asn_eval/templates/id.yaml``,
-the default, and ``en.yaml``; same keys), filled with computed results and formatted for the
-language by :mod:`asn_eval.formatting`. The words follow the evidence:
+Every sentence of the report comes from one template set per language
+(``asn_eval/templates/id.yaml``, the default, and ``en.yaml``; same keys, same placeholders),
+filled with computed results by :func:`text` and formatted for the language by
+:mod:`asn_eval.formatting`. The chapters' prose lives there too, under ``chapters.<chapter>``
+(read by :meth:`asn_eval.chapters.base.Chapter.t`). The words follow the evidence:
 
 * :func:`verdict` says ``"improved"`` only when the whole confidence interval lies on the
   good side of zero, ``"worsened"`` only when it lies wholly on the bad side, and
@@ -104,6 +106,21 @@ def templates(lang: str) -> dict[str, str]:
         return _flatten(yaml.safe_load(handle))
 
 
+def p_relation(p: Any, lang: str = fmt.DEFAULT_LANGUAGE, digits: int = 3) -> str:
+    """A p-value as it reads after the letter p: ``"= 0,061"``, or ``"< 0,001"`` when it is tiny.
+
+    Templates write ``p {{ p }}`` and receive this, so that a tiny p-value never reads
+    "p = < 0,001".
+
+    Examples
+    --------
+    >>> p_relation(0.0613, "id"), p_relation(1e-6, "en")
+    ('= 0,061', '< 0.001')
+    """
+    value = fmt.fmt_pvalue(p, lang, digits)
+    return value if value.startswith("<") else f"= {value}"
+
+
 @cache
 def _environment(lang: str) -> jinja2.Environment:
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
@@ -111,10 +128,16 @@ def _environment(lang: str) -> jinja2.Environment:
         num=lambda x, digits=1: fmt.fmt_number(x, lang, digits),
         pct=lambda x, digits=1: fmt.fmt_percent(x, lang, digits),
         pvalue=lambda x, digits=3: fmt.fmt_pvalue(x, lang, digits),
+        p_relation=lambda x, digits=3: p_relation(x, lang, digits),
         date=lambda x: fmt.fmt_date(x, lang),
         rupiah=lambda x, compact=False: fmt.fmt_rupiah(x, lang, compact=compact),
     )
     return env
+
+
+@cache
+def _compiled(lang: str, key: str) -> jinja2.Template:
+    return _environment(lang).from_string(templates(lang)[key])
 
 
 def text(key: str, lang: str = fmt.DEFAULT_LANGUAGE, **values: Any) -> str:
@@ -123,12 +146,14 @@ def text(key: str, lang: str = fmt.DEFAULT_LANGUAGE, **values: Any) -> str:
     Parameters
     ----------
     key
-        Dotted key, e.g. ``"chapter.impact"``, ``"caption.event_study"``, ``"axis.year"``.
+        Dotted key, e.g. ``"chapter.impact"``, ``"caption.event_study"``, ``"axis.year"``,
+        ``"chapters.impact.sections.overall.lead"``.
     lang
         ``"id"`` (default) or ``"en"``.
     **values
         Values for the template's placeholders; numbers can be formatted inside the template
-        with the filters ``num``, ``pct``, ``pvalue``, ``date`` and ``rupiah``.
+        with the filters ``num``, ``pct``, ``pvalue``, ``p_relation``, ``date`` and
+        ``rupiah``.
 
     Examples
     --------
@@ -137,13 +162,53 @@ def text(key: str, lang: str = fmt.DEFAULT_LANGUAGE, **values: Any) -> str:
     """
     table = templates(lang)
     if key not in table:
-        close = difflib.get_close_matches(key, table, n=3, cutoff=0.8)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise KeyError(f"No report text {key!r} in the {lang!r} templates.{hint}")
+        raise KeyError(f"No report text {key!r} in the {lang!r} templates.{_hint(key, table)}")
     try:
-        return _environment(lang).from_string(table[key]).render(**values).strip()
+        return _compiled(lang, key).render(**values).strip()
     except jinja2.UndefinedError as err:
         raise KeyError(f"Report text {key!r} needs a value: {err.message}.") from None
+
+
+def text_group(key: str, lang: str = fmt.DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """All texts under the group ``key`` (e.g. a table's column labels), in template order.
+
+    Nested groups come back as nested dictionaries; every text is rendered without values.
+
+    Examples
+    --------
+    >>> text_group("chapters.introduction.sections.setting.glossary_columns", "en")
+    {'term': 'Term', 'definition': 'Meaning'}
+    """
+    prefix = f"{key}."
+    names = [name for name in templates(lang) if name.startswith(prefix)]
+    if not names:
+        hint = _hint(key, _groups(lang))
+        raise KeyError(f"No group of report texts {key!r} in the {lang!r} templates.{hint}")
+    group: dict[str, Any] = {}
+    for name in names:
+        *parents, leaf = name[len(prefix) :].split(".")
+        node = group
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = text(name, lang)
+    return group
+
+
+def _hint(key: str, candidates: Iterable[str]) -> str:
+    """'Did you mean ...?' for a mistyped key: its siblings first, since keys share long stems."""
+    parent, _, leaf = key.rpartition(".")
+    candidates = list(candidates)
+    siblings = {c.rpartition(".")[2]: c for c in candidates if c.rpartition(".")[0] == parent}
+    close = [siblings[s] for s in difflib.get_close_matches(leaf, siblings, n=3, cutoff=0.6)]
+    close = close or difflib.get_close_matches(key, candidates, n=3, cutoff=0.8)
+    return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+@cache
+def _groups(lang: str) -> tuple[str, ...]:
+    names = templates(lang)
+    found = {name.rsplit(".", i)[0] for name in names for i in range(1, name.count(".") + 1)}
+    return tuple(sorted(found))
 
 
 def label(kind: str, key: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool = False) -> str:
@@ -331,7 +396,7 @@ def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: in
     pretrend_p = _get(record, "pretrend_p")
     if not fmt.is_missing(pretrend_p):
         key = "effect.pretrend_fail" if pretrend_failed(record) else "effect.pretrend_ok"
-        parts.append(text(key, lang, p=fmt.fmt_pvalue(pretrend_p, lang)))
+        parts.append(text(key, lang, p=p_relation(pretrend_p, lang)))
     if few_clusters(record):
         p_fc = _get(record, "p_value_few_cluster")
         common = {"n_agencies": fmt.fmt_number(n_agencies, lang, 0), "threshold": FEW_CLUSTERS}

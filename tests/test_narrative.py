@@ -16,9 +16,11 @@ from asn_eval.narrative import (
     effect_sentence,
     findings_table,
     glossary,
+    p_relation,
     recommendations,
     templates,
     text,
+    text_group,
     verdict,
 )
 from asn_eval.results_store import ResultRecord, load_results, results_frame, save_results
@@ -167,6 +169,22 @@ def test_pretrend_failure_is_said_out_loud(lang, fail, ok):
     assert fail not in untested and ok not in untested
 
 
+@pytest.mark.parametrize(
+    ("lang", "p", "reads"),
+    [
+        ("id", 1e-6, "(p < 0,001)"),
+        ("en", 0.0004, "(p < 0.001)"),
+        ("id", 0.012, "(p = 0,012)"),
+        ("en", 0.41, "(p = 0.410)"),
+    ],
+)
+def test_p_values_read_with_one_relation(lang, p, reads):
+    sentence = effect_sentence(_record(pretrend_p=p), lang)
+    assert reads in sentence
+    assert "= <" not in sentence
+    assert p_relation(p, lang) == reads[3:-1]
+
+
 def test_few_cluster_caveats():
     many = effect_sentence(_record(n_agencies=FEW_CLUSTERS), "en")
     assert "wild-bootstrap" not in many
@@ -267,6 +285,23 @@ def test_text_fills_values_and_explains_mistakes():
     with pytest.raises(KeyError) as err:
         text("report.page", "en")
     assert err.value.args[0] == "Report text 'report.page' needs a value: 'page' is undefined."
+
+
+def test_text_groups_keep_template_order_and_explain_mistakes():
+    # The order of a group is the order of the template file: table columns rely on it.
+    limits = text_group("chapters.challenges.sections.limits.items", "en")
+    assert list(limits) == ["parallel", "few", "measure", "mentoring", "cost"]
+    assert limits["cost"].startswith("Without cost data per policy, this report cannot judge")
+    # A group holding a group comes back nested.
+    twfe = text_group("chapters.impact.sections.twfe_bacon", "id")
+    assert twfe["types"]["later_vs_earlier"] == "lebih lambat vs lebih awal (terlarang)"
+    assert twfe["columns"]["twfe"] == "TWFE"
+    with pytest.raises(KeyError) as err:
+        text_group("chapters.impact.sections.overall.colums", "en")
+    assert err.value.args[0] == (
+        "No group of report texts 'chapters.impact.sections.overall.colums' in the 'en' "
+        "templates. Did you mean 'chapters.impact.sections.overall.columns'?"
+    )
 
 
 def test_glossary_in_both_languages():

@@ -44,7 +44,7 @@ class Conclusion(Chapter):
         return findings(load_results(self.output_dir))
 
     def outcome_name(self, key: str) -> str:
-        return self.text["chapters"]["impact"]["outcomes"].get(key, key)
+        return narrative.text_group("chapters.impact.outcomes", self.lang).get(key, key)
 
     # 5.1 ------------------------------------------------------------------------------
     def section_findings(self) -> None:

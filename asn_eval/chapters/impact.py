@@ -73,7 +73,7 @@ POLICY_OUTCOMES: dict[str, tuple[str, ...]] = {
     "reward_punishment": ("absence_mean", "sanction_share", "skp_good_share"),
     "digitalisation": ("skp_good_share", "ikm"),
 }
-# Goodman-Bacon comparison types -> keys of their labels in text.yaml.
+# Goodman-Bacon comparison types -> their label keys (chapters.impact.sections.twfe_bacon.types).
 BACON_TYPE_KEYS: dict[str, str] = {
     "treated vs never treated": "treated_vs_never",
     "earlier vs later treated": "earlier_vs_later",
