@@ -128,11 +128,33 @@ def format_frame(
     return pd.DataFrame(out, columns=df.columns, index=df.index)
 
 
+def _reads_as_number(value: object) -> bool | None:
+    """Whether a cell reads as a number: ``True`` for numbers and for numbers already written
+    as text ("< 0,001", "[0,02; 0,10]", "7 / 12", "35%", "Rp 1.234"), ``False`` for words,
+    ``None`` for a cell that says neither (missing, or a one-character mark such as "*")."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, str):
+        words = value.strip().removeprefix("Rp")
+        if len(words) <= 1 and not words.isdigit():
+            return None
+        return not any(ch.isalpha() for ch in words)
+    if is_missing(value):
+        return None
+    return isinstance(value, Real)
+
+
 def _numeric_columns(df: pd.DataFrame) -> list:
+    """Columns that read as numbers, right-aligned in print; the others (words) align left.
+
+    A column is numeric when more of its cells read as numbers than as words, so a column of
+    months with one "not reached" stays numeric and a column of names stays text.
+    """
     cols = []
     for col in df.columns:
-        values = [v for v in df[col].tolist() if not isinstance(v, str) and not is_missing(v)]
-        if values and all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
+        kinds = [_reads_as_number(v) for v in df[col].tolist()]
+        numbers, words = kinds.count(True), kinds.count(False)
+        if numbers and numbers > words:
             cols.append(col)
     return cols
 
@@ -156,8 +178,14 @@ def _html(
         .format(escape="html")
         .format_index(escape="html", axis=1)
     )
-    if numeric:
-        styler = styler.set_properties(subset=numeric, **{"text-align": "right"})
+    # One rule per column (heading and cells), explicit for every column so that no
+    # stylesheet's default (Jupyter's, the report's) right-aligns words.
+    styler = styler.set_table_styles(
+        {
+            c: [{"selector": "", "props": f"text-align: {'right' if c in numeric else 'left'};"}]
+            for c in df.columns
+        }
+    )
     html = styler.to_html()
     if note:
         html += f'<p class="table-note"><small>{escape(note)}</small></p>'

@@ -308,3 +308,26 @@ def test_dukcapil_its_separates_two_policies_and_recovers_each_jump():
     assert digital.params["level_change"] == pytest.approx(-2.0, abs=0.1)
     share = results[("digitalisation", "share_within_standard")]["result"]
     assert share.params["level_change"] == pytest.approx(0.05, abs=0.01)
+
+
+def test_report_tables_align_words_left_and_numbers_right(tmp_path):
+    from asn_eval.tables import save_table
+
+    frame = pd.DataFrame(
+        {
+            "Kebijakan": ["Pelatihan", "Digitalisasi", "Penilaian kinerja"],
+            "OPD": [12, 3, 7],
+            "Selang 95%": ["[0,02; 0,10]", "[-0,05; 0,01]", "[0,10; 0,30]"],
+            "p": ["< 0,001", "0,041", "0,200"],  # already written p-values are numbers too
+            "Median (bulan)": [4.5, "belum tercapai", 6.0],  # one word among numbers
+            "Pegawai": [base.SUPPRESSED, 40, 12],  # a suppression mark says neither
+            "Kesimpulan": ["Meningkat", "Tidak terdeteksi efek", "Meningkat"],
+        }
+    )
+    saved = save_table(frame, tmp_path, 3, 1, "overall", "Efek", "id")
+    html = saved._repr_html_()
+    rules = dict(re.findall(r"#T_3_1_overall \.col(\d) \{\s*text-align: (\w+);", html))
+    assert rules == {"0": "left", "1": "right", "2": "right", "3": "right", "4": "right",
+                     "5": "right", "6": "left"}  # fmt: skip
+    tex = saved.paths["tex"].read_text(encoding="utf-8")
+    assert r"\begin{tabular}{lrrrrrl}" in tex
