@@ -38,7 +38,7 @@ Examples
 'improved'
 >>> verdict(-2.0, -3.5, -0.5, better="lower")
 'improved'
->>> text("chapter.impact", "id")
+>>> text("chapters.impact.title", "id")
 'Dampak'
 """
 
@@ -80,6 +80,8 @@ POLICY_ORDER: tuple[str, ...] = (
     "digitalisation",
 )
 RULES: tuple[str, ...] = ("review", "sustain", "confirm", "no_claim")
+# Names Jinja parses as literals: a placeholder with one of them is never filled.
+_JINJA_CONSTANTS = frozenset({"none", "None", "true", "True", "false", "False"})
 # Units whose estimates are shares (0-1) shown as percentage points.
 _SHARE_UNITS = frozenset({"share"})
 
@@ -146,7 +148,7 @@ def text(key: str, lang: str = fmt.DEFAULT_LANGUAGE, **values: Any) -> str:
     Parameters
     ----------
     key
-        Dotted key, e.g. ``"chapter.impact"``, ``"caption.event_study"``, ``"axis.year"``,
+        Dotted key, e.g. ``"caption.event_study"``, ``"axis.year"``,
         ``"chapters.impact.sections.overall.lead"``.
     lang
         ``"id"`` (default) or ``"en"``.
@@ -163,6 +165,13 @@ def text(key: str, lang: str = fmt.DEFAULT_LANGUAGE, **values: Any) -> str:
     table = templates(lang)
     if key not in table:
         raise KeyError(f"No report text {key!r} in the {lang!r} templates.{_hint(key, table)}")
+    reserved = sorted(_JINJA_CONSTANTS.intersection(values))
+    if reserved:
+        # Jinja reads {{ none }} as the constant None, so such a value would never be shown.
+        raise ValueError(
+            f"Report text {key!r} is given a value named {reserved[0]!r}, which the templates "
+            "read as a constant; give it another name."
+        )
     try:
         return _compiled(lang, key).render(**values).strip()
     except jinja2.UndefinedError as err:
@@ -200,6 +209,9 @@ def _hint(key: str, candidates: Iterable[str]) -> str:
     candidates = list(candidates)
     siblings = {c.rpartition(".")[2]: c for c in candidates if c.rpartition(".")[0] == parent}
     close = [siblings[s] for s in difflib.get_close_matches(leaf, siblings, n=3, cutoff=0.6)]
+    if not close:  # a mistyped group: the same leaf under a similar group
+        cousins = {c.rpartition(".")[0]: c for c in candidates if c.rpartition(".")[2] == leaf}
+        close = [cousins[c] for c in difflib.get_close_matches(parent, cousins, n=3, cutoff=0.8)]
     close = close or difflib.get_close_matches(key, candidates, n=3, cutoff=0.8)
     return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 

@@ -259,7 +259,7 @@ def test_chapter_text_is_filled_by_the_narrative_templates(tmp_path):
     chapter = open_chapter(
         "impact", data_dir=None, year=2024, lang="en", dataset=small, output_dir=tmp_path
     )
-    assert chapter.t("title") == text("chapter.impact", "en") == "Impact"
+    assert chapter.t("title") == text("chapters.impact.title", "en") == "Impact"
     assert chapter.t(
         "sections.dose_response.jump",
         threshold=20,

@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 
 import jinja2
 import jinja2.meta
@@ -258,16 +259,40 @@ def test_templates_have_the_same_keys_and_placeholders_in_both_languages():
     for key in id_t:
         names = [jinja2.meta.find_undeclared_variables(env.parse(t[key])) for t in (id_t, en_t)]
         assert names[0] == names[1], key
+        # {{ none }} parses as Jinja's None, so no value could fill it: it would print "None".
+        for template in (id_t[key], en_t[key]):
+            assert not re.search(r"\{\{-?\s*(none|true|false)\b", template, re.I), key
+
+
+def test_values_named_like_jinja_constants_are_refused():
+    with pytest.raises(ValueError) as err:
+        text("chapters.conclusion.sections.findings.lead", "en", n=3, none=1)
+    assert str(err.value) == (
+        "Report text 'chapters.conclusion.sections.findings.lead' is given a value named "
+        "'none', which the templates read as a constant; give it another name."
+    )
+    lead = text(
+        "chapters.conclusion.sections.findings.lead",
+        "id",
+        n=3,
+        improved=1,
+        worsened=0,
+        no_effect=2,
+    )
+    assert lead == (
+        "Dari 3 estimasi utama, 1 menunjukkan perbaikan, 0 menunjukkan kemunduran, dan 2 tidak "
+        "menunjukkan efek yang terdeteksi."
+    )
 
 
 @pytest.mark.parametrize(
     ("key", "id_text", "en_text"),
     [
-        ("chapter.introduction", "Pendahuluan", "Introduction"),
-        ("chapter.policies", "Kebijakan", "Policies"),
-        ("chapter.impact", "Dampak", "Impact"),
-        ("chapter.challenges", "Tantangan", "Challenges"),
-        ("chapter.conclusion", "Kesimpulan", "Conclusion"),
+        ("chapters.introduction.title", "Pendahuluan", "Introduction"),
+        ("chapters.policies.title", "Kebijakan", "Policies"),
+        ("chapters.impact.title", "Dampak", "Impact"),
+        ("chapters.challenges.title", "Tantangan", "Challenges"),
+        ("chapters.conclusion.title", "Kesimpulan", "Conclusion"),
     ],
 )
 def test_chapter_titles(key, id_text, en_text):
@@ -278,9 +303,10 @@ def test_chapter_titles(key, id_text, en_text):
 def test_text_fills_values_and_explains_mistakes():
     assert text("report.page", "id", page=3) == "Halaman 3"
     with pytest.raises(KeyError) as err:
-        text("chapter.impakt", "en")
+        text("chapters.impakt.title", "en")
     assert err.value.args[0] == (
-        "No report text 'chapter.impakt' in the 'en' templates. Did you mean 'chapter.impact'?"
+        "No report text 'chapters.impakt.title' in the 'en' templates. "
+        "Did you mean 'chapters.impact.title'?"
     )
     with pytest.raises(KeyError) as err:
         text("report.page", "en")

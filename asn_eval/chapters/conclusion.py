@@ -59,7 +59,7 @@ class Conclusion(Chapter):
                 n=len(records),
                 improved=counts["improved"],
                 worsened=counts["worsened"],
-                none=counts["no_detectable_effect"],
+                no_effect=counts["no_detectable_effect"],
             )
         )
         head = {k: narrative.text(f"findings.{k}", self.lang) for k in _FINDINGS_KEYS}
