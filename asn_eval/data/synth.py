@@ -549,6 +549,11 @@ def _employees_chunk(world: World, chunk: int, n: int, rng: np.random.Generator)
         outcomes = {"skp_latent": delta, "skp_good": delta_good(delta)}
         if p == "reward_punishment":
             outcomes["absence_days"] = lam_abs - lam_abs0
+            # Any sanction: the PP 94/2021 ladder starts at its lowest number of days.
+            least = min(days for days, _, _ in DISCIPLINE_LADDER)
+            outcomes["sanctioned"] = stats.poisson.sf(least - 1, lam_abs) - stats.poisson.sf(
+                least - 1, lam_abs0
+            )
         if p == "training_programme":
             outcomes["jp"] = jp1 - jp0
         for outcome, values in outcomes.items():
@@ -611,7 +616,10 @@ def _services(world: World, rng: np.random.Generator) -> tuple[pd.DataFrame, lis
             log_effect = {}
             for p, level, growth in terms:
                 g = start[p][i]
-                on = (g > 0) & (year >= g)
+                # From the month the policy starts (the month an interrupted time series
+                # takes as the intervention), not from January of its year.
+                begun = world.policy_start[p].iloc[i]
+                on = np.zeros(n, bool) if g <= 0 else months >= begun.to_period("M").to_timestamp()
                 log_effect[p] = np.where(on, level + growth * (year - g), 0.0)
             total = sum(log_effect.values())
             season = 0.08 * np.cos(2 * np.pi * (months.month.to_numpy() - 2) / 12)
@@ -628,6 +636,7 @@ def _services(world: World, rng: np.random.Generator) -> tuple[pd.DataFrame, lis
                             "policy": p,
                             "cohort": int(start[p][i]),
                             "exposure": int(e),
+                            "months_on": int(sel.sum()),
                             "log_ratio": float(values[sel].mean()),
                             "effect": float(
                                 (median[sel] - median[sel] / np.exp(values[sel])).mean()
@@ -729,6 +738,10 @@ def _truth(world: World, sums: dict, service_truth: list[dict], n_employees: int
             "skp_good": "probability of 'Baik' or better (skp_predicate in {Sangat Baik, Baik} "
             f"from {PREDICATE_FROM_YEAR}; skp_score >= {GOOD_SCORE:g} before)",
             "absence_days": "expected unexcused absence days per year",
+            "sanctioned": "probability of any discipline sanction in the year (absence days at "
+            "or above the lowest step of the PP 94/2021 ladder)",
+            "services": "effect and log_ratio: means over the months_on months of that "
+            "exposure year in which the policy was in force (it starts in its start month)",
             "jp": "expected training hours (JP) per year",
             "cohort": "calendar year in which the employee's agency (that year) started the policy",
             "exposure": "year minus cohort",
