@@ -179,13 +179,14 @@ def _html(
         .format_index(escape="html", axis=1)
     )
     # One rule per column (heading and cells), explicit for every column so that no
-    # stylesheet's default (Jupyter's, the report's) right-aligns words.
-    styler = styler.set_table_styles(
-        {
-            c: [{"selector": "", "props": f"text-align: {'right' if c in numeric else 'left'};"}]
-            for c in df.columns
-        }
-    )
+    # stylesheet's default (Jupyter's, the report's) right-aligns words; a number is never
+    # broken across lines ("< 0,001", "[0,02; 0,10]"); words and headings may wrap.
+    right = [
+        {"selector": "", "props": "text-align: right;"},
+        {"selector": "td", "props": "white-space: nowrap;"},
+    ]
+    left = [{"selector": "", "props": "text-align: left;"}]
+    styler = styler.set_table_styles({c: right if c in numeric else left for c in df.columns})
     html = styler.to_html()
     if note:
         html += f'<p class="table-note"><small>{escape(note)}</small></p>'

@@ -329,5 +329,8 @@ def test_report_tables_align_words_left_and_numbers_right(tmp_path):
     rules = dict(re.findall(r"#T_3_1_overall \.col(\d) \{\s*text-align: (\w+);", html))
     assert rules == {"0": "left", "1": "right", "2": "right", "3": "right", "4": "right",
                      "5": "right", "6": "left"}  # fmt: skip
+    # Numbers are not broken across lines ("< 0,001" stays whole); words may wrap.
+    unbroken = re.findall(r"#T_3_1_overall td\.col(\d) \{\s*white-space: nowrap;", html)
+    assert unbroken == ["1", "2", "3", "4", "5"]
     tex = saved.paths["tex"].read_text(encoding="utf-8")
     assert r"\begin{tabular}{lrrrrrl}" in tex
