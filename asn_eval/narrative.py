@@ -45,6 +45,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -238,6 +239,25 @@ def label(kind: str, key: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool 
     return words
 
 
+def estimator_label(name: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool = False) -> str:
+    """An estimator's name in ``lang``; proper names (Callaway-Sant'Anna, TWFE) stay as they are.
+
+    Names read inside a sentence; ``title=True`` gives the form for a table cell.
+
+    Examples
+    --------
+    >>> estimator_label("Interrupted time series", "id"), estimator_label("TWFE", "id")
+    ('deret waktu terputus', 'TWFE')
+    >>> estimator_label("Interrupted time series", "en", title=True)
+    'Interrupted time series'
+    """
+    if fmt.is_missing(name):
+        return ""
+    key = "estimator." + re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+    words = text(key, lang) if key in templates(lang) else str(name)
+    return _capfirst(words) if title else words
+
+
 def glossary(lang: str = fmt.DEFAULT_LANGUAGE) -> pd.DataFrame:
     """The glossary (ASN, PNS, PPPK, NIP, OPD, SKP, JP, TPP, IKM) as a two-column table."""
     return pd.DataFrame(
@@ -398,7 +418,7 @@ def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: in
         text(
             "effect.sample",
             lang,
-            estimator=_get(record, "estimator"),
+            estimator=estimator_label(_get(record, "estimator"), lang),
             n_agencies=fmt.fmt_number(n_agencies, lang, 0),
             n_employees=None
             if fmt.is_missing(n_employees)
@@ -565,7 +585,7 @@ def findings_table(records: Iterable[Any], lang: str = fmt.DEFAULT_LANGUAGE) -> 
             {
                 "policy": label("policy", _get(record, "policy"), lang, title=True),
                 "outcome": label("outcome", _get(record, "outcome"), lang, title=True),
-                "estimator": _get(record, "estimator"),
+                "estimator": estimator_label(_get(record, "estimator"), lang, title=True),
                 "estimate": est,
                 "ci_low": lo,
                 "ci_high": hi,

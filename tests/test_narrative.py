@@ -450,3 +450,13 @@ def test_findings_table_is_drawn_from_the_records():
     id_table = findings_table(records, "id")
     assert id_table["Kesimpulan"].tolist() == ["Tidak terdeteksi efek", "Membaik"]
     assert id_table.columns[4] == "Batas bawah SK 95%"
+
+
+def test_estimator_names_are_written_in_the_report_language():
+    its = _record(estimator="Interrupted time series", n_agencies=1, unit="days")
+    assert findings_table([its], "id").iloc[0, 2] == "Deret waktu terputus"
+    assert findings_table([its], "en").iloc[0, 2] == "Interrupted time series"
+    assert "Diestimasi dengan deret waktu terputus pada 1 perangkat daerah" in effect_sentence(
+        its, "id"
+    )
+    assert "Estimated with Callaway-Sant'Anna on 80 agencies" in effect_sentence(_record(), "en")

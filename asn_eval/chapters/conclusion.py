@@ -74,7 +74,9 @@ class Conclusion(Chapter):
                 {
                     head["policy"]: context.policy(r.policy, self.lang)["name"],
                     head["outcome"]: self.outcome_name(r.outcome),
-                    head["estimator"]: r.estimator,
+                    head["estimator"]: narrative.estimator_label(
+                        r.estimator, self.lang, title=True
+                    ),
                     head["estimate"]: r.estimate * scale,
                     head["interval"]: fmt.fmt_interval(
                         r.ci_low * scale, r.ci_high * scale, self.lang, 2
