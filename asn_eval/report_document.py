@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-import yaml
 
 from asn_eval import __version__
 
@@ -35,9 +34,27 @@ class Heading:
     text: str
 
 
-def load_strings(lang: str) -> dict[str, str]:
-    with open(ASSETS / "strings.yaml", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)[lang]
+SHELL_KEYS = (
+    "title",
+    "region_label",
+    "year_label",
+    "data_date_label",
+    "contents",
+    "page",
+    "of",
+    "synthetic_notice",
+    "synthetic_short",
+)
+
+
+def shell_strings(lang: str, *, year: int) -> dict[str, str]:
+    """Words of the cover, contents and running header, from the report's templates."""
+    from asn_eval.narrative import text
+
+    strings = {key: text(f"report.{key}", lang) for key in SHELL_KEYS}
+    strings["subtitle"] = text("report.subtitle", lang, year=year)
+    strings["produced_by"] = text("report.produced_by", lang, version=__version__)
+    return strings
 
 
 def render_markdown(text: str) -> str:
@@ -121,7 +138,7 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
     """One self-contained HTML document of the chapters, with cover and contents."""
     import jinja2
 
-    strings = load_strings(lang)
+    strings = shell_strings(lang, year=year)
     chapters, toc = [], []
     for number, path in enumerate(notebooks, start=1):
         body, headings = number_headings(notebook_body(path), prefix=f"ch{number}")
@@ -137,8 +154,6 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
         lang=lang,
         s=strings,
         year=year,
-        subtitle=strings["subtitle"].format(year=year),
-        produced_by=strings["produced_by"].format(version=__version__),
         region=metadata.get("region", ""),
         data_date=_format_data_date(metadata.get("data_date"), lang),
         synthetic=bool(metadata.get("synthetic", False)),
