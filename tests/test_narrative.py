@@ -301,7 +301,7 @@ def test_chapter_titles(key, id_text, en_text):
 
 
 def test_text_fills_values_and_explains_mistakes():
-    assert text("report.page", "id", page=3) == "Halaman 3"
+    assert text("report.subtitle", "id", year=2025) == "Laporan tahunan 2025"
     with pytest.raises(KeyError) as err:
         text("chapters.impakt.title", "en")
     assert err.value.args[0] == (
@@ -309,8 +309,8 @@ def test_text_fills_values_and_explains_mistakes():
         "Did you mean 'chapters.impact.title'?"
     )
     with pytest.raises(KeyError) as err:
-        text("report.page", "en")
-    assert err.value.args[0] == "Report text 'report.page' needs a value: 'page' is undefined."
+        text("report.subtitle", "en")
+    assert err.value.args[0] == "Report text 'report.subtitle' needs a value: 'year' is undefined."
 
 
 def test_text_groups_keep_template_order_and_explain_mistakes():
