@@ -140,3 +140,8 @@ def test_siasn_style_headers_via_mapping_yaml(small, tmp_path):
     expected = from_csv.tables["employees"]
     got = loaded.tables["employees"]
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_categorical=False)
+    # Kept in the data folder as mapping.yaml, the same mapping is read without being named,
+    # which is how `asn-eval report --data DIR` reads an office's export.
+    (target / "mapping.yaml").write_text(__import__("yaml").safe_dump(mapping), encoding="utf-8")
+    by_default = load_dataset(target, key=KEY)
+    pd.testing.assert_frame_equal(by_default.tables["employees"], got)

@@ -94,6 +94,7 @@ class Dataset:
 
 
 # --- mapping ------------------------------------------------------------------------
+MAPPING_FILE = "mapping.yaml"  # a data folder's own column mapping, read by default
 def _norm_header(name: str) -> str:
     return "_".join(str(name).strip().lower().replace("-", " ").split())
 
@@ -439,7 +440,9 @@ def load_dataset(
         ``.parquet``) and ``metadata.yaml``.
     mapping
         Column-mapping YAML path (or dict) for exports whose headers differ from the
-        contract; see ``data/siasn-mapping.yaml``.
+        contract; see ``data/siasn-mapping.yaml``. Default: ``mapping.yaml`` in the data
+        folder when there is one, so that ``asn-eval report`` and ``asn-eval validate``
+        read an office's export the same way without extra options.
     key
         Pseudonymisation key; default ``$ASN_EVAL_KEY`` or the per-installation key file.
 
@@ -466,6 +469,8 @@ def load_dataset(
             f"Data folder {data_dir} does not exist. Expected a folder with one file per "
             f"table ({', '.join(TABLES)}) and metadata.yaml. Check the path."
         )
+    if mapping is None and (data_dir / MAPPING_FILE).is_file():
+        mapping = data_dir / MAPPING_FILE
     table_maps = load_mapping(mapping)
     metadata = _metadata(data_dir)
     parsed = {name: _read_table(data_dir, CONTRACT[name], table_maps.get(name) or {})
