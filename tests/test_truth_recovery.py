@@ -175,3 +175,49 @@ def test_truth_weights_cohorts_by_their_agencies(dataset):
         truth, policy="digitalisation", outcome="skp_good_share", estimator=impact.CS_METHOD
     )
     assert rows == pytest.approx(np.average(cells["effect"], weights=cells["rows"]), rel=1e-12)
+
+
+def _conclusion(dataset, out, monkeypatch, lang):
+    from asn_eval.chapters import base, open_chapter
+
+    monkeypatch.setattr(base, "_display", lambda html: None)
+    return open_chapter(
+        "conclusion",
+        data_dir=None,
+        year=dataset.years[-1],
+        lang=lang,
+        seed=SEED,
+        output_dir=out,
+        dataset=dataset,
+    )
+
+
+def test_the_conclusion_shows_truth_beside_the_findings_for_synthetic_data(
+    dataset, records, tmp_path, monkeypatch
+):
+    from asn_eval.results_store import save_results
+
+    save_results(tmp_path, records, chapter=3)
+    chapter = _conclusion(dataset, tmp_path, monkeypatch, "en")
+    chapter.show("truth")
+    kinds = [kind for kind, _ in chapter.emitted]
+    assert ("h2", "5.4 True effects and estimates (synthetic data)") in chapter.emitted
+    assert kinds.count("table") == 1
+    written = pd.read_csv(next((tmp_path / "tables").glob("*truth*.csv")))
+    # Eleven findings with a known truth; the Dukcapil share and IKM have none.
+    assert len(written) == 11
+    assert set(written["Covered?"]) == {"yes", "no"}
+
+
+def test_the_conclusion_shows_no_truth_section_for_real_data(
+    dataset, records, tmp_path, monkeypatch
+):
+    from dataclasses import replace
+
+    from asn_eval.results_store import save_results
+
+    save_results(tmp_path, records, chapter=3)
+    real = replace(dataset, metadata={**dataset.metadata, "synthetic": False})
+    chapter = _conclusion(real, tmp_path, monkeypatch, "id")
+    chapter.show("truth")
+    assert chapter.emitted == []

@@ -8,12 +8,15 @@ rules of :func:`asn_eval.narrative.recommendations`.
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 
-from asn_eval import context, narrative
+from asn_eval import context, narrative, truth
 from asn_eval import formatting as fmt
+from asn_eval.chapters import base
 from asn_eval.chapters.base import Chapter
-from asn_eval.panels import POLICIES, employee_year_panel, training_capacity
+from asn_eval.panels import POLICIES, adoption_cohorts, employee_year_panel, training_capacity
 from asn_eval.results_store import load_results
 
 # Records shown as findings: the impact chapter's headline estimators (TWFE is shown there
@@ -126,6 +129,59 @@ class Conclusion(Chapter):
         self.bullets(list(self.t("sections.limitations.items").values()))
         self.synthetic_notice()
         self.paragraph(self.t("sections.limitations.closing"))
+
+    # 5.4, synthetic data only ---------------------------------------------------------
+    def show(self, section: str) -> None:
+        """Show one section. ``"truth"`` follows the template sections and appears only
+        for a synthetic dataset with a truth.json (its words are in :mod:`asn_eval.truth`)."""
+        if section != "truth":
+            super().show(section)
+            return
+        frame = self.truth_frame()
+        if frame is None or frame.empty:
+            return
+        title = f"{self.number}.{len(self.sections) + 1} {truth.text('title', self.lang)}"
+        self.emitted.append(("h2", title))
+        base._display(f"<h2>{html.escape(title)}</h2>")
+        self.section_truth()
+
+    def truth_frame(self) -> pd.DataFrame | None:
+        """True effect beside each finding (:func:`asn_eval.truth.truth_table`), or None."""
+        if not bool(getattr(self.dataset, "synthetic", False)):
+            return None
+        cohorts = adoption_cohorts(self.dataset, years=self.years)
+        source = getattr(self.dataset, "source", None)
+        return truth.truth_table(source, self.records, cohorts=cohorts)
+
+    def section_truth(self) -> None:
+        frame = self.truth_frame()
+        if frame is None or frame.empty:
+            return
+        cols = truth.text("columns", self.lang)
+        rows = []
+        for r in frame.itertuples(index=False):
+            scale = 100.0 if r.unit == "share" else 1.0
+            rows.append(
+                {
+                    cols["policy"]: context.policy(r.policy, self.lang)["name"],
+                    cols["outcome"]: self.outcome_name(r.outcome),
+                    cols["estimator"]: r.estimator,
+                    cols["true_effect"]: r.true_effect * scale,
+                    cols["estimate"]: r.estimate * scale,
+                    cols["interval"]: fmt.fmt_interval(
+                        r.ci_low * scale, r.ci_high * scale, self.lang, 2
+                    ),
+                    cols["covered"]: truth.text("yes" if r.covered else "no", self.lang),
+                }
+            )
+        self.paragraph(truth.text("lead", self.lang))
+        self.table(
+            pd.DataFrame(rows),
+            "truth",
+            truth.text("caption", self.lang),
+            digits=2,
+            note=truth.text("note", self.lang),
+        )
 
 
 _FINDINGS_KEYS = (
