@@ -23,7 +23,8 @@ set, including to zero, from the command line or a YAML file):
   delay that grows with age; its effect starts at personal first use and shrinks with age.
 * Reward and punishment: fewer unexcused absence days (log rate ratio).
 * Services: Dukcapil median processing days fall after its training programme and
-  digitalisation; puskesmas outpatient minutes fall after periodic appraisal.
+  digitalisation; puskesmas outpatient minutes fall after periodic appraisal (each from the
+  month the policy starts; the effect grows each calendar year of exposure).
 * IKM: respondents' element scores rise with the agency's on-time share of services.
 
 ``truth.json`` records, for every policy and outcome, the average true effect by cohort
