@@ -165,7 +165,9 @@ class Conclusion(Chapter):
                 {
                     cols["policy"]: context.policy(r.policy, self.lang)["name"],
                     cols["outcome"]: self.outcome_name(r.outcome),
-                    cols["estimator"]: r.estimator,
+                    cols["estimator"]: narrative.estimator_label(
+                        r.estimator, self.lang, title=True
+                    ),
                     cols["true_effect"]: r.true_effect * scale,
                     cols["estimate"]: r.estimate * scale,
                     cols["interval"]: fmt.fmt_interval(
