@@ -34,10 +34,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "TEXT",
     "TRUTH_COLUMNS",
     "load_truth",
-    "text",
     "true_effect",
     "truth_table",
 ]
@@ -68,66 +66,6 @@ TRUTH_COLUMNS: tuple[str, ...] = (
     "covered",
     "verdict",
 )
-
-# Words of the conclusion's "truth" section (id and en). They live here until the prose
-# helper moves them into the report templates.
-TEXT: dict[str, dict[str, Any]] = {
-    "id": {
-        "title": "Efek sebenarnya dan estimasi (data sintetis)",
-        "lead": (
-            "Data ini sintetis: efek sebenarnya setiap kebijakan diketahui (truth.json). Tabel "
-            "ini menaruh efek sebenarnya di samping estimasi dan selang kepercayaan 95%-nya, "
-            "agar pembaca dapat melihat apakah analisis menemukan kembali apa yang dimasukkan. "
-            "Dengan selang 95%, kira-kira satu dari dua puluh selang diperkirakan meleset."
-        ),
-        "caption": "Efek sebenarnya dan estimasi (data sintetis)",
-        "note": (
-            "Pangsa dalam poin persentase. Efek sebenarnya: rata-rata efek pada sel "
-            "kohort-tahun setelah adopsi dengan bobot yang sama seperti estimator."
-        ),
-        "columns": {
-            "policy": "Kebijakan",
-            "outcome": "Hasil",
-            "estimator": "Estimator",
-            "true_effect": "Efek sebenarnya",
-            "estimate": "Estimasi",
-            "interval": "Selang 95%",
-            "covered": "Dalam selang?",
-        },
-        "yes": "ya",
-        "no": "tidak",
-    },
-    "en": {
-        "title": "True effects and estimates (synthetic data)",
-        "lead": (
-            "These data are synthetic: the true effect of every policy is known (truth.json). "
-            "This table puts the true effect beside the estimate and its 95% confidence "
-            "interval, so that a reader can see whether the analysis recovers what was put "
-            "in. With 95% intervals, about one in twenty is expected to miss."
-        ),
-        "caption": "True effects and estimates (synthetic data)",
-        "note": (
-            "Shares in percentage points. True effect: the average effect over post-adoption "
-            "cohort-year cells, weighted as the estimator weights them."
-        ),
-        "columns": {
-            "policy": "Policy",
-            "outcome": "Outcome",
-            "estimator": "Estimator",
-            "true_effect": "True effect",
-            "estimate": "Estimate",
-            "interval": "95% interval",
-            "covered": "Covered?",
-        },
-        "yes": "yes",
-        "no": "no",
-    },
-}
-
-
-def text(key: str, lang: str) -> Any:
-    """A word or group of words of the truth section in language ``lang`` (``id``/``en``)."""
-    return TEXT[lang][key]
 
 
 def load_truth(dataset_dir: str | Path | None) -> dict | None:

@@ -133,14 +133,14 @@ class Conclusion(Chapter):
     # 5.4, synthetic data only ---------------------------------------------------------
     def show(self, section: str) -> None:
         """Show one section. ``"truth"`` follows the template sections and appears only
-        for a synthetic dataset with a truth.json (its words are in :mod:`asn_eval.truth`)."""
+        for a synthetic dataset with a truth.json (words: ``chapters.conclusion.truth``)."""
         if section != "truth":
             super().show(section)
             return
         frame = self.truth_frame()
         if frame is None or frame.empty:
             return
-        title = f"{self.number}.{len(self.sections) + 1} {truth.text('title', self.lang)}"
+        title = f"{self.number}.{len(self.sections) + 1} {self.t('truth.title')}"
         self.emitted.append(("h2", title))
         base._display(f"<h2>{html.escape(title)}</h2>")
         self.section_truth()
@@ -157,7 +157,7 @@ class Conclusion(Chapter):
         frame = self.truth_frame()
         if frame is None or frame.empty:
             return
-        cols = truth.text("columns", self.lang)
+        cols = self.t("truth.columns")
         rows = []
         for r in frame.itertuples(index=False):
             scale = 100.0 if r.unit == "share" else 1.0
@@ -173,16 +173,16 @@ class Conclusion(Chapter):
                     cols["interval"]: fmt.fmt_interval(
                         r.ci_low * scale, r.ci_high * scale, self.lang, 2
                     ),
-                    cols["covered"]: truth.text("yes" if r.covered else "no", self.lang),
+                    cols["covered"]: self.t("truth.yes" if r.covered else "truth.no"),
                 }
             )
-        self.paragraph(truth.text("lead", self.lang))
+        self.paragraph(self.t("truth.lead"))
         self.table(
             pd.DataFrame(rows),
             "truth",
-            truth.text("caption", self.lang),
+            self.t("truth.caption"),
             digits=2,
-            note=truth.text("note", self.lang),
+            note=self.t("truth.note"),
         )
 
 
