@@ -89,10 +89,18 @@ def test_dynamic_by_event_time_matches_r(result):
 
 
 def test_pretrend_wald_test_matches_r(result):
-    test = pretrend_test(result)
+    # R's did pre-test is the chi-squared Wald test: method="chi2" reproduces it
+    test = pretrend_test(result, method="chi2")
     assert test.df == 5  # the five cells with t < g
     assert abs(test.p_value - R_PRETEST_P) <= 0.5e-5 + 1e-12
     assert "does not reject" in test.statement()
+    assert test.reference() == "chi2(5)"
+    # the small-sample default: 500 counties, the smallest cohort 20 of them; the F
+    # reference has fewer degrees of freedom than the 495 of Hotelling's T2 with 500
+    # clusters, and its p-value stays close to R's
+    small = pretrend_test(result)
+    assert small.method == "f" and small.reliable and 100 < small.df_denom < 495
+    assert abs(small.p_value - R_PRETEST_P) < 0.03
 
 
 def test_tidy_frames_have_the_documented_index_columns(result):
