@@ -91,7 +91,7 @@ def test_same_draws_give_the_p_value_of_the_wildboottest_package():
     factor scales t and every bootstrap t alike, so the p-values are identical and the
     t-statistics differ by the constant sqrt((N - K_ours) / (N - K_dummies)).
     """
-    wbt = pytest.importorskip("wildboottest.wildboottest")
+    from wildboottest import wildboottest as wbt
     data = agency_panel(seed=1, drop=0.1, effect=0.3)
     res = wild_cluster_bootstrap(
         data, outcome="y", treatment="treated", covariates=["x"], unit="employee", time="year",
@@ -246,7 +246,7 @@ def test_randomization_refuses_dates_varying_within_a_unit():
 
 def test_randomization_inference_on_the_overall_att_of_att_gt():
     """The statistic can be any callable: here the simple aggregate of att_gt."""
-    did = pytest.importorskip("asn_eval.estimators.did")
+    from asn_eval.estimators import did
     data = agency_panel(n_agencies=12, per_agency=4, seed=8, effect=3.0)
 
     def overall_att(frame):
