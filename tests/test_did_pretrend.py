@@ -153,10 +153,18 @@ def test_too_small_cohorts_for_a_joint_test_give_no_p_value():
     )
 
 
-def test_more_effects_than_clusters_can_carry_is_an_error_with_a_reason():
+def test_more_effects_than_clusters_can_carry_are_not_tested_and_say_why():
     data = agency_panel(10, 0)  # 10 pre-period cells, 10 agencies, a one-agency cohort
-    with pytest.raises(ValueError) as error:
-        pretrend_test(att_gt(data, **AGENCY))
+    res = att_gt(data, **AGENCY)
+    test = pretrend_test(res)
+    assert np.isnan(test.p_value) and not test.reliable and test.n_clusters == 10
+    assert test.statement() == (
+        "The pre-trend test of 10 pre-treatment effects is not computed: The covariance of "
+        "the 10 pre-treatment estimates from 10 clusters is singular (too few clusters in "
+        "some adoption cohort); the Wald statistic is not defined."
+    )
+    with pytest.raises(ValueError) as error:  # R's chi-squared test has no result to give
+        pretrend_test(res, method="chi2")
     assert str(error.value) == (
         "pretrend_test: the covariance of the 10 pre-treatment estimates from 10 clusters is "
         "singular (too few clusters in some adoption cohort); the Wald statistic is not "

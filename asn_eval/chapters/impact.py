@@ -125,7 +125,10 @@ class PolicyOutcome:
             ci_high=float(hi),
             p_value=float(2 * stats.norm.sf(abs(est / se))) if se > 0 else None,
             p_value_few_cluster=self.p_permutation,
-            pretrend_p=None if self.pretrend is None else float(self.pretrend.p_value),
+            # an uncalibrated (too few agencies) or untestable pre-trend test is not evidence
+            pretrend_p=float(self.pretrend.p_value)
+            if self.pretrend is not None and self.pretrend.reliable
+            else None,
             n_agencies=self.n_agencies,
             n_employees=self.n_employees,
             better=self.outcome.better,
@@ -386,18 +389,24 @@ class Impact(Chapter):
             for key in keys:
                 res = self.estimates[(policy, key)]
                 if res.pretrend is not None:
-                    bullets.append(
-                        self.t(
-                            "sections.event_study.pretrend_fail"
-                            if res.pretrend.p_value < narrative.ALPHA
-                            else "sections.event_study.pretrend_ok",
-                            outcome=self.outcome_name(key),
-                            p=self.p_eq(res.pretrend.p_value),
-                            df=res.pretrend.df,
-                        )
-                    )
+                    bullets.append(self._pretrend_bullet(res.pretrend, key))
             if bullets:
                 self.bullets(bullets)
+
+    def _pretrend_bullet(self, test: Any, key: str) -> str:
+        """One sentence on the pre-trend test, saying so when agencies are too few for it."""
+        outcome = self.outcome_name(key)
+        if not np.isfinite(test.p_value):
+            return self.t("sections.event_study.pretrend_untestable", outcome=outcome, df=test.df)
+        p = self.p_eq(test.p_value)
+        if not test.reliable:
+            return self.t(
+                "sections.event_study.pretrend_few", outcome=outcome, p=p, n=test.n_clusters
+            )
+        if test.p_value < narrative.ALPHA:
+            return self.t("sections.event_study.pretrend_fail", outcome=outcome, p=p)
+        df2 = "∞" if test.df_denom is None else self.num(test.df_denom)
+        return self.t("sections.event_study.pretrend_ok", outcome=outcome, p=p, df=test.df, df2=df2)
 
     def _event_axes(self, ax: plt.Axes, res: PolicyOutcome) -> None:
         frame = res.event.to_frame()

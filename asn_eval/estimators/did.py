@@ -1240,6 +1240,14 @@ def _effective_df(psi: np.ndarray, v: np.ndarray, roles: np.ndarray) -> float:
     return float(q * (q + 1) / total) if total > 0 else np.inf
 
 
+def _few_clusters_note(g: int, *, computed: bool = True) -> str:
+    return (
+        f"Only {g} clusters: too few for any calibration of the pre-trend test (at least "
+        f"{MIN_CLUSTERS_PRETREND} are needed)"
+        + ("; its p-value is only indicative." if computed else ".")
+    )
+
+
 def _wald(
     b: np.ndarray,
     v: np.ndarray,
@@ -1254,15 +1262,30 @@ def _wald(
         raise ValueError("pretrend_test: the result has no pre-treatment estimates to test.")
     if method == "f" and adjusted is not None:
         v = adjusted
+    q = int(b.size)
     if np.linalg.cond(v) > 1 / np.finfo(float).eps:
         clusters = "" if n_clusters is None else f" from {n_clusters} clusters"
-        raise ValueError(
-            f"pretrend_test: the covariance of the {b.size} pre-treatment estimates{clusters} "
-            "is singular (too few clusters in some adoption cohort); the Wald statistic is "
-            "not defined."
+        why = (
+            f"the covariance of the {q} pre-treatment estimates{clusters} is singular (too "
+            "few clusters in some adoption cohort); the Wald statistic is not defined."
+        )
+        if method == "chi2" or n_clusters is None:
+            raise ValueError(f"pretrend_test: {why}")
+        # the small-sample test says in its result that it cannot be computed
+        notes = [why[0].upper() + why[1:]]
+        if n_clusters < MIN_CLUSTERS_PRETREND:
+            notes.append(_few_clusters_note(int(n_clusters), computed=False))
+        return PretrendTest(
+            statistic=np.nan,
+            df=q,
+            p_value=np.nan,
+            tested=labels,
+            method="f",
+            n_clusters=int(n_clusters),
+            reliable=False,
+            note=" ".join(notes),
         )
     wald = float(b @ np.linalg.solve(v, b))
-    q = int(b.size)
     if method == "chi2":
         return PretrendTest(
             statistic=wald,
@@ -1289,10 +1312,7 @@ def _wald(
     if adjusted is None:
         notes.append("The covariance has no leverage correction (regression or too many clusters).")
     if g < MIN_CLUSTERS_PRETREND:
-        notes.append(
-            f"Only {g} clusters: too few for any calibration of the pre-trend test (at least "
-            f"{MIN_CLUSTERS_PRETREND} are needed); its p-value is only indicative."
-        )
+        notes.append(_few_clusters_note(g, computed=df_denom >= 1.0))
     if df_denom < 1.0:
         notes.append(
             f"The {q} pre-treatment effects cannot be tested jointly: their covariance rests "
