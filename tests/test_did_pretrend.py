@@ -62,13 +62,11 @@ def placebo_pvalues(sizes, reps: int, *, level: str = "agency") -> pd.DataFrame:
                     es = event_study(data, **columns, reference=-1)
                 except ValueError:  # a draw without never-treated agencies
                     continue
-            rows.append(
-                {
-                    "n_agencies": n_agencies,
-                    "chi2": pretrend_test(es, method="chi2").p_value,
-                    "f": pretrend_test(es).p_value,
-                }
-            )
+            try:
+                chi2 = pretrend_test(es, method="chi2").p_value
+            except ValueError:  # singular covariance: R's test gives no p-value
+                chi2 = np.nan
+            rows.append({"n_agencies": n_agencies, "chi2": chi2, "f": pretrend_test(es).p_value})
     return pd.DataFrame(rows)
 
 
@@ -80,7 +78,7 @@ def rejection(frame: pd.DataFrame, column: str) -> float:
 # --- size on placebo panels ---------------------------------------------------------------
 def test_placebo_rejection_is_near_five_percent_with_agencies_as_clusters():
     # 2 x 120 placebo cities of 20 and 43 agencies (cohorts of about 4 and 8 agencies).
-    # Measured: chi2 rejects about 20%, the default about 4.5%.
+    # Measured: chi2 rejects 23.8% of the 240, the default 4.6%.
     frame = placebo_pvalues((20, 43), reps=120)
     assert len(frame) >= 230
     assert rejection(frame, "chi2") > 0.12  # the problem is real ...
@@ -91,6 +89,8 @@ def test_placebo_rejection_is_near_five_percent_with_agencies_as_clusters():
 @pytest.mark.parametrize("level", ["agency", "employee"])
 @pytest.mark.parametrize("n_agencies", [15, 20, 30, 43])
 def test_placebo_rejection_by_number_of_agencies(level, n_agencies):
+    # measured (15/20/30/43 agencies): agency means 6.4/6.2/4.0/3.3%, employees clustered
+    # by agency 6.9/7.7/3.2/4.7%; chi2 13-41%. About 60 s for all eight.
     frame = placebo_pvalues((n_agencies,), reps=600, level=level)
     # 600 draws: a 5% rate has a Monte Carlo standard error of 0.9 points
     assert 0.02 <= rejection(frame, "f") <= 0.085
