@@ -178,3 +178,15 @@ def test_unknown_method_is_refused():
         ValueError, match=r"^pretrend_test: method must be 'f' or 'chi2'; got 'z'\.$"
     ):
         pretrend_test(att_gt(data, **AGENCY), method="z")
+
+
+def test_nothing_before_adoption_to_test_is_an_error_with_a_reason():
+    # three years, every adopter starts in the second: event time -1 is the reference
+    data = simulate_panel(n_employees=300, n_agencies=12, years=range(2019, 2022), seed=1)
+    es = event_study(data, **EMPLOYEE, reference=-1)
+    for method in ("f", "chi2"):
+        with pytest.raises(ValueError) as error:
+            pretrend_test(es, method=method)
+        assert str(error.value) == (
+            "pretrend_test: the result has no pre-treatment estimates to test."
+        )

@@ -1185,7 +1185,7 @@ def pretrend_test(result, *, method: str = "f") -> PretrendTest:
     inference = result.inference
     n_clusters = inference.n_clusters
     eta = None
-    if method == "f" and result.influence_adj is not None:
+    if method == "f" and result.influence_adj is not None and pre.any():
         psi = result.influence_adj[pre] / inference.n_units
         adjusted = psi @ psi.T
         if np.linalg.cond(adjusted) < 1 / np.finfo(float).eps:
