@@ -10,6 +10,7 @@ estimated degrees of freedom) must reject close to 5%.
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -190,3 +191,65 @@ def test_nothing_before_adoption_to_test_is_an_error_with_a_reason():
         assert str(error.value) == (
             "pretrend_test: the result has no pre-treatment estimates to test."
         )
+
+
+@pytest.mark.slow
+def test_placebo_cities_with_the_chapter_outcomes():
+    """The city generator with every effect zero, the impact chapter's agency-year outcomes.
+
+    Measured on 200 cities (seeds 100-299): the 43-agency outcomes reject 3.4% (chi2 13.9%),
+    IKM with 14 agencies 5.9% (chi2 52%, 13% untestable), puskesmas minutes with 5 clusters
+    are always flagged unreliable (chi2 28%). About 2 minutes.
+    """
+    from asn_eval.chapters import impact
+    from asn_eval.data.synth import generate_city
+    from asn_eval.panels import agency_year_panel
+
+    rows = []
+    for seed in range(100, 300):
+        city = generate_city(seed=seed, effects=0)
+        tables = {
+            name: frame.rename(columns={"nip": "employee_id"})
+            for name, frame in city.tables.items()
+        }
+        years = list(range(city.truth["years"][0], city.truth["years"][1] + 1))
+        panel = agency_year_panel(SimpleNamespace(tables=tables, years=years), years=years)
+        for policy, outcomes in impact.POLICY_OUTCOMES.items():
+            for key in outcomes:
+                complete = panel.groupby(impact.UNIT)[key].transform(lambda s: s.notna().all())
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        es = event_study(
+                            panel.loc[complete],
+                            outcome=key,
+                            unit=impact.UNIT,
+                            time=impact.TIME,
+                            cohort=f"cohort_{policy}",
+                            reference=-1,
+                        )
+                        test = pretrend_test(es)
+                    except ValueError:  # no never-adopters or nothing before adoption
+                        continue
+                    try:
+                        chi2 = pretrend_test(es, method="chi2").p_value
+                    except ValueError:
+                        chi2 = np.nan
+                rows.append(
+                    {
+                        "key": key,
+                        "G": test.n_clusters,
+                        "f": test.p_value,
+                        "chi2": chi2,
+                        "reliable": test.reliable,
+                    }
+                )
+    frame = pd.DataFrame(rows)
+    city_wide = frame[frame["G"] >= 40]
+    assert len(city_wide) >= 1500
+    assert 0.02 <= rejection(city_wide, "f") <= 0.08
+    assert rejection(city_wide, "chi2") > 0.10
+    ikm = frame[frame["key"] == "ikm"]
+    assert rejection(ikm, "f") <= 0.09 < 0.3 < rejection(ikm, "chi2")
+    few = frame[frame["G"] < MIN_CLUSTERS_PRETREND]  # puskesmas minutes: say so, always
+    assert len(few) > 50 and not few["reliable"].any()
