@@ -9,8 +9,6 @@ import pytest
 from asn_eval.data.synth import simulate_panel, true_att
 from asn_eval.estimators.did import event_study, pretrend_test
 
-pytest.importorskip("asn_eval.estimators.twfe")
-
 COLUMNS = dict(outcome="y", unit="employee_id", time="year", cohort="cohort")
 
 

@@ -23,7 +23,6 @@ def panel() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def mpdta() -> pd.DataFrame:
-    pytest.importorskip("moderndid")
     path = importlib.resources.files("moderndid.core.datasets") / "mpdta_long.pkl.gz"
     return pd.read_pickle(path)
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import importlib.resources
 
+import moderndid  # the Python port of R's did: mpdta and a second reference
 import numpy as np
 import pandas as pd
 import pytest
 
 from asn_eval.estimators.did import att_gt, event_study, pretrend_test
-
-moderndid = pytest.importorskip("moderndid")
 
 # (cohort, time): (ATT, SE) printed by R's did
 R_ATT_GT = {
