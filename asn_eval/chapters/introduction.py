@@ -8,22 +8,11 @@ import seaborn as sns
 
 from asn_eval import context, narrative
 from asn_eval.chapters.base import Chapter
+from asn_eval.data.contract import TABLES
 from asn_eval.panels import AGE_BAND_LABELS, POLICIES, workforce_snapshot
 
 # Education levels counted as a degree (D-IV and above).
 DEGREE_LEVELS: tuple[str, ...] = ("D4", "S1", "S2", "S3")
-
-TABLE_ORDER = (
-    "agencies",
-    "employees",
-    "performance",
-    "training",
-    "policies",
-    "digital_adoption",
-    "services",
-    "satisfaction",
-    "budget",
-)
 
 
 def rank_group(rank: pd.Series, employment_type: pd.Series) -> pd.Series:
@@ -79,7 +68,7 @@ class Introduction(Chapter):
             self.paragraph(str(meta["description"]).strip())
         names = self.t("sections.data.tables")
         rows = []
-        for table in TABLE_ORDER:
+        for table in TABLES:
             frame = self.dataset.tables.get(table)
             if frame is None:
                 continue
