@@ -58,6 +58,7 @@ import yaml
 from babel.lists import format_list
 
 from asn_eval import formatting as fmt
+from asn_eval.data.contract import POLICIES
 from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -73,13 +74,8 @@ FEW_CLUSTERS = 50
 # training capacity: a project choice, not a regulation (the regulation asks for everyone).
 JP_SHORTFALL_TOLERANCE = 0.10
 GLOSSARY_TERMS: tuple[str, ...] = ("ASN", "PNS", "PPPK", "NIP", "OPD", "SKP", "JP", "TPP", "IKM")
-# Report order of the policies; others follow alphabetically.
-POLICY_ORDER: tuple[str, ...] = (
-    "training_programme",
-    "performance_appraisal",
-    "reward_punishment",
-    "digitalisation",
-)
+# Report order of the policies (the data contract's order); others follow alphabetically.
+POLICY_ORDER: tuple[str, ...] = POLICIES
 RULES: tuple[str, ...] = ("review", "sustain", "confirm", "no_claim")
 # Names Jinja parses as literals: a placeholder with one of them is never filled.
 _JINJA_CONSTANTS = frozenset({"none", "None", "true", "True", "false", "False"})

@@ -24,14 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from asn_eval.data.contract import POLICIES
 from asn_eval.regulations import JP_MINIMUM_PER_YEAR, PP46_BANDS, SKP_GOOD_PREDICATES
-
-POLICIES: tuple[str, ...] = (
-    "training_programme",
-    "performance_appraisal",
-    "reward_punishment",
-    "digitalisation",
-)
 
 # Age bands for the heterogeneity and adoption analyses: a project choice (ASN enter at 18 and
 # most retire at 58 or 60), wide enough that each band holds many employees per agency.
