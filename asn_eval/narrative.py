@@ -59,6 +59,7 @@ from babel.lists import format_list
 
 from asn_eval import formatting as fmt
 from asn_eval.data.contract import POLICIES
+from asn_eval.estimators.results import interval_sign
 from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -301,11 +302,8 @@ def verdict(estimate: float, ci_low: float, ci_high: float, *, better: str = "hi
         raise ValueError(
             f"Estimate {estimate} lies outside its confidence interval [{ci_low}, {ci_high}]."
         )
-    if ci_low > 0:
-        return "improved" if better == "higher" else "worsened"
-    if ci_high < 0:
-        return "worsened" if better == "higher" else "improved"
-    return "no_detectable_effect"
+    sign = interval_sign(ci_low, ci_high) * (1 if better == "higher" else -1)
+    return {1: "improved", -1: "worsened", 0: "no_detectable_effect"}[sign]
 
 
 def _get(record: Any, name: str, default: Any = None) -> Any:

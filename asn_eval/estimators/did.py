@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .results import EstimateTable
+from .results import EFFECT_WORDS, EstimateTable, interval_sign
 
 NEVER_TREATED = 0
 AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
@@ -319,12 +319,7 @@ class EventStudyResult(_DidTable):
 
 
 def _verdict(method, outcome, label, estimate, lo, hi, level) -> str:
-    if lo > 0:
-        verdict = "a positive effect"
-    elif hi < 0:
-        verdict = "a negative effect"
-    else:
-        verdict = "no detectable effect"
+    verdict = EFFECT_WORDS[interval_sign(lo, hi)]
     pct = round(level * 100)
     return (
         f"{method} finds {verdict} on {outcome} for {label}: {estimate:.4g} "

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from asn_eval.estimators.results import EstimateTable
+from asn_eval.estimators.results import EstimateTable, interval_sign
 from asn_eval.estimators.twfe import TwfeResult, twfe
 from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 
@@ -83,12 +83,9 @@ class DoseResponseResult(EstimateTable):
         """One sentence on the step at the threshold, in plain English."""
         crit = stats.t.ppf(0.5 + self.level / 2, self.spline_fit.df)
         lo, hi = self.jump - crit * self.jump_se, self.jump + crit * self.jump_se
-        if lo > 0:
-            verdict = "a step up"
-        elif hi < 0:
-            verdict = "a step down"
-        else:
-            verdict = "no detectable step"
+        verdict = {1: "a step up", -1: "a step down", 0: "no detectable step"}[
+            interval_sign(lo, hi)
+        ]
         pct = round(self.level * 100)
         return (
             f"Two-way fixed effects with training-hour bins find {verdict} in {self.outcome} at "

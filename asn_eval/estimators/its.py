@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from asn_eval.estimators.results import EstimateTable
+from asn_eval.estimators.results import EstimateTable, interval_sign
 
 EFFECT_TERMS = ("level_change", "slope_change")
 
@@ -173,7 +173,7 @@ class InterruptedTimeSeriesResult(EstimateTable):
             ("slope_change", "its monthly trend changed by", "per month"),
         ):
             est, lo, hi = self.params[term], ci.loc[term, "ci_low"], ci.loc[term, "ci_high"]
-            verdict = "" if lo > 0 or hi < 0 else ", not distinguishable from zero"
+            verdict = "" if interval_sign(lo, hi) else ", not distinguishable from zero"
             parts.append(f"{words} {est:.4g} {unit} ({pct}% CI {lo:.4g} to {hi:.4g}{verdict})")
         errors = "Newey-West standard errors" if np.isnan(self.ar1_rho) else "AR(1) errors"
         when = f"{self.intervention:%B %Y}" if self.intervention is not None else "the intervention"

@@ -29,6 +29,33 @@ def normal_interval(
     return estimate - z * std_error, estimate + z * std_error
 
 
+def interval_sign(ci_low: float, ci_high: float) -> int:
+    """+1 when the interval lies wholly above zero, -1 wholly below, 0 when it covers zero.
+
+    The one rule every verdict in the project follows, in prose and in statements: an
+    effect is named only when its interval excludes zero.
+    """
+    if ci_low > 0:
+        return 1
+    if ci_high < 0:
+        return -1
+    return 0
+
+
+EFFECT_WORDS = {1: "a positive effect", -1: "a negative effect", 0: "no detectable effect"}
+
+
+def plain_statement(
+    method: str, outcome: str, label: str, estimate: float, lo: float, hi: float, level: float
+) -> str:
+    """``"<method> finds <verdict> of <label> on <outcome>: <estimate> (95% CI lo to hi)."``"""
+    verdict = EFFECT_WORDS[interval_sign(lo, hi)]
+    return (
+        f"{method} finds {verdict} of {label} on {outcome}: "
+        f"{estimate:.4g} ({round(level * 100)}% CI {lo:.4g} to {hi:.4g})."
+    )
+
+
 @dataclass(frozen=True)
 class EstimateTable:
     """Estimates indexed by a label (regressor, event time, cohort, ...).
@@ -91,18 +118,14 @@ class EstimateTable:
         """One sentence on the first (main) estimate, in plain English."""
         frame = self.to_frame()
         row = frame.iloc[0]
-        label = row.iloc[0]
-        lo, hi = row["ci_low"], row["ci_high"]
-        if lo > 0:
-            verdict = "a positive effect"
-        elif hi < 0:
-            verdict = "a negative effect"
-        else:
-            verdict = "no detectable effect"
-        pct = round(self.level * 100)
-        return (
-            f"{self.method} finds {verdict} of {label} on {self.outcome}: "
-            f"{row['estimate']:.4g} ({pct}% CI {lo:.4g} to {hi:.4g})."
+        return plain_statement(
+            self.method,
+            self.outcome,
+            row.iloc[0],
+            row["estimate"],
+            row["ci_low"],
+            row["ci_high"],
+            self.level,
         )
 
     def summary(self) -> Summary:
@@ -139,6 +162,4 @@ class Summary:
         table = self.result.to_frame().to_html(
             index=False, float_format=lambda x: f"{x:.4f}", border=0
         )
-        return (
-            f"<table>{head}</table>{table}<p>{self.result.statement()}</p>"
-        )
+        return f"<table>{head}</table>{table}<p>{self.result.statement()}</p>"
