@@ -172,39 +172,9 @@ def _bootstrap_note(inference: _Inference) -> str:
 class _DidTable(EstimateTable):
     """Intervals and p-values from t(df) when ``df`` is set (clustered), normal otherwise."""
 
-    df: int | None = None
-
-    def critical(self, level: float | None = None) -> float:
-        level = self.level if level is None else level
-        if self.critical_value is not None and level == self.level:
-            return self.critical_value  # uniform (sup-t) band from the bootstrap
-        if self.df is None:
-            return float(stats.norm.ppf(0.5 + level / 2))
-        return float(stats.t.ppf(0.5 + level / 2, self.df))
-
-    @property
-    def pvalues(self) -> pd.Series:
-        t = np.abs(self.tvalues.to_numpy(dtype=float))
-        p = 2 * (stats.norm.sf(t) if self.df is None else stats.t.sf(t, self.df))
-        return pd.Series(p, index=self.params.index)
-
-    def conf_int(self, level: float | None = None) -> pd.DataFrame:
-        crit = self.critical(level)
-        return pd.DataFrame(
-            {
-                "ci_low": self.params - crit * self.std_errors,
-                "ci_high": self.params + crit * self.std_errors,
-            },
-            index=self.params.index,
-        )
-
     def _overall_interval(self, estimate: float, se: float) -> tuple[float, float]:
         # pointwise interval: the sup-t value belongs to the band over the rows
-        z = (
-            stats.norm.ppf(0.5 + self.level / 2)
-            if self.df is None
-            else stats.t.ppf(0.5 + self.level / 2, self.df)
-        )
+        z = self.pointwise_critical()
         return estimate - z * se, estimate + z * se
 
 

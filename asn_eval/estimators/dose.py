@@ -235,7 +235,7 @@ def dose_response(
         method="TWFE dose-response",
         outcome=outcome,
         level=level,
-        critical_value=float(stats.t.ppf(0.5 + level / 2, bin_fit.df)),
+        df=bin_fit.df,
         info={
             "Employee-years": f"{bin_fit.nobs}",
             "Reference": "0 JP (no training that year)",

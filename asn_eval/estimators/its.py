@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from asn_eval.estimators.results import EstimateTable, interval_sign
 
@@ -357,7 +356,7 @@ def interrupted_time_series(
         method="Interrupted time series",
         outcome=outcome,
         level=level,
-        critical_value=float(stats.t.ppf(0.5 + level / 2, df)),
+        df=df,
         info={
             "Months": f"{nobs} ({n_pre} before, {n_post} from {start:%Y-%m})",
             "Seasonality": "month-of-year dummies" if seasonality else "none",

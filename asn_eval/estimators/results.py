@@ -71,9 +71,12 @@ class EstimateTable:
     level
         Confidence level of ``ci_low``/``ci_high``.
     critical_value
-        Used instead of the normal quantile, e.g. for uniform (sup-t) bands.
+        Used instead of the pointwise quantile, e.g. for uniform (sup-t) bands.
     info
         Extra facts shown in the summary (observations, clusters, SE convention, ...).
+    df
+        Degrees of freedom: intervals and p-values from t(df) when set (fixest's G - 1 for
+        clustered errors, N - K otherwise), from the normal when None.
     """
 
     params: pd.Series
@@ -83,22 +86,36 @@ class EstimateTable:
     level: float = 0.95
     critical_value: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    df: float | None = None
 
     @property
     def tvalues(self) -> pd.Series:
         return self.params / self.std_errors
 
+    def pointwise_critical(self, level: float | None = None) -> float:
+        """Two-sided quantile of t(df) when ``df`` is set (small samples, clusters), else normal."""
+        level = self.level if level is None else level
+        if self.df is None:
+            return float(stats.norm.ppf(0.5 + level / 2))
+        return float(stats.t.ppf(0.5 + level / 2, self.df))
+
+    def critical(self, level: float | None = None) -> float:
+        """Critical value of ``conf_int``: ``critical_value`` (e.g. a sup-t band) at the
+        result's own level, the pointwise quantile otherwise."""
+        if self.critical_value is not None and (level is None or level == self.level):
+            return self.critical_value
+        return self.pointwise_critical(level)
+
     @property
     def pvalues(self) -> pd.Series:
-        return pd.Series(
-            2 * stats.norm.sf(np.abs(self.tvalues.to_numpy(dtype=float))),
-            index=self.params.index,
-        )
+        t = np.abs(self.tvalues.to_numpy(dtype=float))
+        p = 2 * (stats.norm.sf(t) if self.df is None else stats.t.sf(t, self.df))
+        return pd.Series(p, index=self.params.index)
 
     def conf_int(self, level: float | None = None) -> pd.DataFrame:
-        level = self.level if level is None else level
-        crit = self.critical_value if level == self.level else None
-        low, high = normal_interval(self.params, self.std_errors, level, critical_value=crit)
+        low, high = normal_interval(
+            self.params, self.std_errors, critical_value=self.critical(level)
+        )
         return pd.DataFrame({"ci_low": low, "ci_high": high}, index=self.params.index)
 
     def to_frame(self) -> pd.DataFrame:

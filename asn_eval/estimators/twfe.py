@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from asn_eval.estimators.results import EstimateTable
 
@@ -262,26 +262,7 @@ class TwfeResult(EstimateTable):
     vcov: pd.DataFrame | None = None
     nobs: int = 0
     n_clusters: int | None = None
-    df: int = 0
     se_type: str = ""
-
-    @property
-    def pvalues(self) -> pd.Series:
-        return pd.Series(
-            2 * stats.t.sf(np.abs(self.tvalues.to_numpy(dtype=float)), self.df),
-            index=self.params.index,
-        )
-
-    def conf_int(self, level: float | None = None) -> pd.DataFrame:
-        level = self.level if level is None else level
-        crit = stats.t.ppf(0.5 + level / 2, self.df)
-        return pd.DataFrame(
-            {
-                "ci_low": self.params - crit * self.std_errors,
-                "ci_high": self.params + crit * self.std_errors,
-            },
-            index=self.params.index,
-        )
 
 
 @dataclass(frozen=True)
@@ -573,7 +554,6 @@ def twfe(
         method="TWFE",
         outcome=outcome,
         level=level,
-        critical_value=float(stats.t.ppf(0.5 + level / 2, df)),
         info=info,
         vcov=pd.DataFrame(vcov, index=index, columns=index.rename(None)),
         nobs=n,
