@@ -226,45 +226,36 @@ def clean_notebook_metadata(path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
-def resolve_year(data_dir: Path, year: int | None) -> int:
-    """The requested year, or the latest year of the dataset."""
-    if year is not None:
-        return int(year)
-    meta = _dataset_metadata(data_dir)
-    years = meta.get("years") or []
-    if years:
-        return int(max(years))
-    raise ReportError(
-        f"Could not tell which year to report on: {data_dir / 'metadata.yaml'} gives no "
-        "'years'. Pass the year explicitly, e.g. --year 2025."
-    )
+def check_inputs(data_dir: Path):
+    """Load and validate the data before any chapter runs, so a bad file stops the run early.
 
+    Returns the loaded :class:`asn_eval.data.Dataset` (its years and metadata decide the
+    report year and the cover page).
+    """
+    from asn_eval.data import DataError, load_dataset
 
-def _dataset_metadata(data_dir: Path) -> dict:
-    import yaml
-
-    path = data_dir / "metadata.yaml"
-    if not path.exists():
-        return {}
-    with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle) or {}
-
-
-def check_inputs(data_dir: Path) -> None:
-    """Validate the data before any chapter runs, so a bad file stops the run early."""
     if not data_dir.is_dir():
         raise ReportError(
             f"The data folder {data_dir} does not exist. Point --data at the folder that holds "
             "the exported tables (see data/README.md)."
         )
     try:
-        from asn_eval.data import DataError, load_dataset
-    except ImportError:  # the data layer is optional only while it is being built
-        return
-    try:
-        load_dataset(data_dir)
+        return load_dataset(data_dir)
     except DataError as error:
         raise ReportError(str(error)) from None
+
+
+def resolve_year(dataset, year: int | None) -> int:
+    """The requested year, which the data must cover, or the latest year of the dataset."""
+    if year is None:
+        return int(max(dataset.years))
+    if int(year) not in dataset.years:
+        raise ReportError(
+            f"The data cover {min(dataset.years)}-{max(dataset.years)} (metadata.yaml, "
+            f"'years'), not {year}. Pass a year inside that range with --year, or extend "
+            "'years' in metadata.yaml if the files hold that year."
+        )
+    return int(year)
 
 
 def build_report(
@@ -286,14 +277,13 @@ def build_report(
         raise ReportError(f"Unknown language {lang!r}: use one of {', '.join(LANGUAGES)}.")
     data_dir = Path(data_dir).resolve()
     notebooks_dir = Path(notebooks_dir).resolve()
-    year = resolve_year(data_dir, year)
+    started = time.monotonic()
+    progress(f"Checking the data in {data_dir} ...")
+    dataset = check_inputs(data_dir)
+    year = resolve_year(dataset, year)
     out_dir = Path(out_dir) if out_dir is not None else default_output_dir(year, lang)
     out_dir = out_dir.resolve()
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-
-    started = time.monotonic()
-    progress(f"Checking the data in {data_dir} ...")
-    check_inputs(data_dir)
 
     build_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-build-", dir=out_dir.parent))
     params = ReportParams(
@@ -326,7 +316,7 @@ def build_report(
         progress("Assembling report.html and report.pdf ...")
         from asn_eval.report_document import write_documents
 
-        write_documents(build_dir, params=params, metadata=_dataset_metadata(data_dir))
+        write_documents(build_dir, params=params, metadata=dataset.metadata)
         write_manifest(build_dir, params=params, data_dir=data_dir)
     except ReportError as error:
         _keep_failed_build(build_dir, failed_dir)

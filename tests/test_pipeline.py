@@ -169,6 +169,17 @@ def test_unknown_data_folder_is_one_clear_message(tmp_path):
     )
 
 
+def test_year_outside_the_data_is_one_clear_message(tmp_path):
+    result = _run_cli("report", "--year", "2031", "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "asn-eval report: The data cover 2019-2025 (metadata.yaml, 'years'), not 2031. Pass a "
+        "year inside that range with --year, or extend 'years' in metadata.yaml if the files "
+        "hold that year."
+    )
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("command", ["report", "validate", "synth", "notebooks"])
 def test_every_subcommand_has_help(command):
     result = _run_cli(command, "--help")
