@@ -12,7 +12,6 @@ from pathlib import Path
 
 from asn_eval import __version__
 
-EXIT_USER_ERROR = 2
 EXIT_REPORT_FAILED = 1
 
 
@@ -121,16 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="generate a synthetic Kupang-like dataset with known true effects",
         description="Generate a synthetic dataset with known true effects.",
     )
-    try:
-        from asn_eval import data as data_layer
+    from asn_eval import data as data_layer
 
-        data_layer.add_validate_arguments(validate)
-        validate.set_defaults(run=data_layer.run_validate)
-        data_layer.add_synth_arguments(synth)
-        synth.set_defaults(run=data_layer.run_synth)
-    except (ImportError, AttributeError):
-        for sub in (validate, synth):
-            sub.set_defaults(run=_unavailable)
+    data_layer.add_validate_arguments(validate)
+    validate.set_defaults(run=data_layer.run_validate)
+    data_layer.add_synth_arguments(synth)
+    synth.set_defaults(run=data_layer.run_synth)
 
     notebooks = commands.add_parser(
         "notebooks",
@@ -140,11 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--notebooks", type=Path, default=None, metavar="DIR")
     notebooks.set_defaults(run=_run_notebooks)
     return parser
-
-
-def _unavailable(args: argparse.Namespace) -> int:
-    print(f"asn-eval {args.command}: not available in this installation.", file=sys.stderr)
-    return EXIT_USER_ERROR
 
 
 def main(argv: list[str] | None = None) -> int:
