@@ -66,24 +66,16 @@ class Conclusion(Chapter):
             )
         )
         head = {k: narrative.text(f"findings.{k}", self.lang) for k in _FINDINGS_KEYS}
-        head["interval"] = narrative.text("findings.interval", self.lang, level=95)
+        level = round(100 * records[0].level)  # every headline record shares one level
+        head["interval"] = narrative.text("findings.interval", self.lang, level=level)
         # Headline records carry the randomization-inference p (the TWFE wild bootstrap p
         # stays in chapter 3), so the column is named for what it holds.
         head["p_value_few_cluster"] = self.t("sections.findings.p_few")
         rows = []
         for r in records:
-            scale = 100.0 if r.unit == "share" else 1.0
             rows.append(
                 {
-                    head["policy"]: context.policy(r.policy, self.lang)["name"],
-                    head["outcome"]: self.outcome_name(r.outcome),
-                    head["estimator"]: narrative.estimator_label(
-                        r.estimator, self.lang, title=True
-                    ),
-                    head["estimate"]: r.estimate * scale,
-                    head["interval"]: fmt.fmt_interval(
-                        r.ci_low * scale, r.ci_high * scale, self.lang, 2
-                    ),
+                    **self.effect_cells(r, head),
                     head["p_value_few_cluster"]: fmt.fmt_pvalue(r.p_value_few_cluster, self.lang),
                     head["pretrend_p"]: fmt.fmt_pvalue(r.pretrend_p, self.lang),
                     head["n_agencies"]: r.n_agencies,
@@ -145,6 +137,18 @@ class Conclusion(Chapter):
         base._display(f"<h2>{html.escape(title)}</h2>")
         self.section_truth()
 
+    def effect_cells(self, r, head: dict[str, str]) -> dict[str, object]:
+        """Policy, outcome, estimator, estimate and interval of one result, in the report's
+        words and units (shares in percentage points), keyed by the table's headings."""
+        scale = 100.0 if r.unit == "share" else 1.0
+        return {
+            head["policy"]: context.policy(r.policy, self.lang)["name"],
+            head["outcome"]: self.outcome_name(r.outcome),
+            head["estimator"]: narrative.estimator_label(r.estimator, self.lang, title=True),
+            head["estimate"]: r.estimate * scale,
+            head["interval"]: fmt.fmt_interval(r.ci_low * scale, r.ci_high * scale, self.lang, 2),
+        }
+
     def truth_frame(self) -> pd.DataFrame | None:
         """True effect beside each finding (:func:`asn_eval.truth.truth_table`), or None."""
         if not bool(getattr(self.dataset, "synthetic", False)):
@@ -161,18 +165,13 @@ class Conclusion(Chapter):
         rows = []
         for r in frame.itertuples(index=False):
             scale = 100.0 if r.unit == "share" else 1.0
+            cells = self.effect_cells(r, cols)
             rows.append(
                 {
-                    cols["policy"]: context.policy(r.policy, self.lang)["name"],
-                    cols["outcome"]: self.outcome_name(r.outcome),
-                    cols["estimator"]: narrative.estimator_label(
-                        r.estimator, self.lang, title=True
-                    ),
+                    **{k: cells[k] for k in (cols["policy"], cols["outcome"], cols["estimator"])},
                     cols["true_effect"]: r.true_effect * scale,
-                    cols["estimate"]: r.estimate * scale,
-                    cols["interval"]: fmt.fmt_interval(
-                        r.ci_low * scale, r.ci_high * scale, self.lang, 2
-                    ),
+                    cols["estimate"]: cells[cols["estimate"]],
+                    cols["interval"]: cells[cols["interval"]],
                     cols["covered"]: self.t("truth.yes" if r.covered else "truth.no"),
                 }
             )
