@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from asn_eval.formatting import fmt_date
+from asn_eval.narrative import verdict
 from asn_eval.pipeline import CHAPTERS, DEFAULT_DATA_DIR
 from asn_eval.privacy import check_no_identifiers
 
@@ -93,6 +94,20 @@ def test_every_output_is_named_in_results_and_figures_folder(report_id):
     assert len(figures) >= len(CHAPTERS) - 1
     assert all(p.with_suffix(".svg").exists() for p in figures)
     assert all(p.with_suffix(".tex").exists() for p in (report_id / "tables").glob("*.csv"))
+    # Every saved figure and table is the numbered one the reader sees, with its caption.
+    html = (report_id / "report.html").read_text(encoding="utf-8")
+    for folder, word in (("figures", "Gambar"), ("tables", "Tabel")):
+        for path in (report_id / folder).glob("*.csv" if folder == "tables" else "*.png"):
+            number = path.stem.split("_", 1)[0].replace("-", ".")
+            assert f"{word} {number}." in html, f"{path.name} has no caption in the report"
+    # Each record holds what issue 4 asks of results.json, and its verdict follows its interval.
+    required = {"policy", "outcome", "estimator", "estimate", "std_error", "ci_low", "ci_high"}
+    required |= {"p_value", "n_agencies", "n_employees", "verdict"}
+    for record in results["records"]:
+        assert required <= set(record), record
+        assert record["verdict"] == verdict(
+            record["estimate"], record["ci_low"], record["ci_high"], better=record["better"]
+        )
 
 
 def test_no_nip_or_name_from_the_input_appears_anywhere_in_the_report(report_id):
