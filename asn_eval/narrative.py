@@ -464,6 +464,15 @@ def recommendation_rule(record: Any) -> str:
     return "sustain"
 
 
+def verdict_label(record: Any, lang: str = fmt.DEFAULT_LANGUAGE) -> str:
+    """The verdict in words, marked tentative where the recommendation rules say "confirm"
+    (a failed pre-trend test, or few clusters without a confirming few-cluster p-value)."""
+    words = text(f"verdict.{record_verdict(record)}", lang)
+    if recommendation_rule(record) == "confirm":
+        return text("verdict_tentative", lang, verdict=words)
+    return words
+
+
 def _policy_rank(policy: str) -> tuple[int, str]:
     return (
         (POLICY_ORDER.index(policy), "") if policy in POLICY_ORDER else (len(POLICY_ORDER), policy)

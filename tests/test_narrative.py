@@ -23,6 +23,7 @@ from asn_eval.narrative import (
     text,
     text_group,
     verdict,
+    verdict_label,
 )
 from asn_eval.results_store import ResultRecord, load_results, results_frame, save_results
 
@@ -201,6 +202,19 @@ def test_few_cluster_caveats():
     assert "sementara" not in confirmed
     missing = effect_sentence(_record(n_agencies=30), "en")
     assert "no wild-bootstrap / randomization p-value was computed" in missing
+
+
+def test_verdict_label_marks_unconfirmed_effects_tentative():
+    confirmed = _record(n_agencies=30, p_value_few_cluster=0.01)
+    assert verdict_label(confirmed, "en") == "Improved"
+    unconfirmed = _record(n_agencies=30, p_value_few_cluster=0.06)
+    assert verdict_label(unconfirmed, "en") == (
+        "Improved, tentative (pre-trend test or few-cluster p does not support it)"
+    )
+    pretrend = _record(n_agencies=30, p_value_few_cluster=0.01, pretrend_p=0.01)
+    assert verdict_label(pretrend, "id") == (
+        "Membaik, belum pasti (uji tren awal atau p sedikit klaster tidak mendukung)"
+    )
 
 
 def test_recommendations_follow_the_rules_in_report_order():

@@ -79,7 +79,7 @@ class Conclusion(Chapter):
                     head["p_value_few_cluster"]: fmt.fmt_pvalue(r.p_value_few_cluster, self.lang),
                     head["pretrend_p"]: fmt.fmt_pvalue(r.pretrend_p, self.lang),
                     head["n_agencies"]: r.n_agencies,
-                    head["verdict"]: narrative.text(f"verdict.{r.verdict}", self.lang),
+                    head["verdict"]: narrative.verdict_label(r, self.lang),
                 }
             )
         self.table(
