@@ -11,6 +11,7 @@ setup: $(STAMP)
 # Reinstall only when the dependency declarations change; versions are pinned by
 # constraints.txt so that committed notebook outputs and CI agree.
 $(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import platform, sys; sys.exit(0 if sys.version_info >= (3, 11) else "asn-eval needs Python 3.11 or newer; " + sys.executable + " is " + platform.python_version() + ". Run: make setup PYTHON=/path/to/python3.11")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
