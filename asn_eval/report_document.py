@@ -19,7 +19,10 @@ import nbformat
 from asn_eval import __version__
 
 ASSETS = Path(__file__).resolve().parent / "report_assets"
-HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-output", "hide-output"}
+# Cells a researcher reads in the notebook but the report leaves out: the parameters, and the
+# analysis shown with its calls and result objects ("research"); the report carries the
+# chapter's rendered prose, figures and tables only.
+HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-output", "hide-output", "research"}
 # Output types in order of preference: the richest representation wins.
 MIME_ORDER = ("text/html", "text/markdown", "image/png", "image/svg+xml", "text/plain")
 _HEADING = re.compile(r"<h([1-3])(\s[^>]*)?>(.*?)</h\1>", re.IGNORECASE | re.DOTALL)

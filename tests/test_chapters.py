@@ -13,14 +13,15 @@ import pandas as pd
 import pytest
 from test_panels import make_dataset
 
+from asn_eval.analysis import AnalysisSpec
+from asn_eval.analysis.policy_effects import OUTCOMES, estimate_policy_outcome
 from asn_eval.chapters import CHAPTERS, base, chapter_class, open_chapter
-from asn_eval.chapters.impact import OUTCOMES, estimate_policy_outcome
 from asn_eval.narrative import effect_sentence, templates, text
 from asn_eval.panels import agency_year_panel
 from asn_eval.results_store import ResultRecord, load_results, save_results
 
 # Few draws keep the impact chapter quick in tests; the report uses 999 and 199.
-FAST = {"n_bootstrap": 99, "n_permutations": 19}
+FAST = {"spec": AnalysisSpec(year=2024, seed=1, n_boot=99, n_perm=19)}
 
 
 @pytest.fixture
@@ -131,7 +132,7 @@ def test_zero_and_negative_effects_are_worded_as_such(effect, verdict, words):
         panel,
         "performance_appraisal",
         OUTCOMES["skp_good_share"],
-        seed=1,
+        spec=AnalysisSpec(year=2024, seed=1),
         few_cluster=False,
     )
     rec = res.record()
@@ -281,7 +282,7 @@ def test_chapter_text_is_filled_by_the_narrative_templates(tmp_path):
 
 
 def test_dukcapil_its_separates_two_policies_and_recovers_each_jump():
-    from asn_eval.chapters.impact import dukcapil_its
+    from asn_eval.analysis.policy_effects import dukcapil_its
 
     data = make_dataset(n_agencies=4, per_agency=5, years=[2019, 2020, 2021, 2022, 2023, 2024])
     policies = data.tables["policies"]

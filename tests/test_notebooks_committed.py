@@ -16,8 +16,20 @@ from asn_eval.pipeline import CHAPTERS, NOTEBOOKS_DIR
 
 PARAMETERS = {"data_dir", "year", "lang", "seed", "output_dir"}
 NOTEBOOKS = [NOTEBOOKS_DIR / f"{stem}.ipynb" for stem, _ in CHAPTERS]
-# A notebook cell longer than this is logic that belongs in asn_eval (shared/STYLE.md).
-MAX_CELL_LINES = 8
+# An estimator call with its options written out, one per line, is the point of a cell
+# (shared/STYLE.md); a cell longer than this is logic that belongs in asn_eval.
+MAX_CELL_LINES = 24
+# Analysis options a researcher would change, offered in the parameters cell of the notebooks
+# whose numbers they decide (each must be a field of asn_eval.analysis.AnalysisSpec).
+ANALYSIS_PARAMETERS = {
+    "control_group",
+    "base_period",
+    "anticipation",
+    "n_boot",
+    "n_perm",
+    "level",
+    "min_cell_size",
+}
 
 
 def test_notebooks_folder_holds_exactly_the_five_chapters_in_order():
@@ -33,6 +45,8 @@ def test_notebooks_folder_holds_exactly_the_five_chapters_in_order():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_one_parameters_cell_declares_the_report_parameters(path: Path):
+    from asn_eval.analysis import TUNABLE
+
     nb = nbformat.read(str(path), as_version=4)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1, f"{path.name}: expected one cell tagged 'parameters'"
@@ -44,6 +58,13 @@ def test_one_parameters_cell_declares_the_report_parameters(path: Path):
         if isinstance(target, ast.Name)
     }
     assert PARAMETERS <= names, f"{path.name} lacks {sorted(PARAMETERS - names)}"
+    # Every option beyond the report's own parameters is an analysis option --param can set.
+    assert names - PARAMETERS <= set(TUNABLE), f"{path.name}: {sorted(names - PARAMETERS)}"
+    if path.name == "03_impact.ipynb":
+        assert ANALYSIS_PARAMETERS <= names
+    # Each parameter carries a comment saying what it does.
+    lines = [line for line in tagged[0].source.splitlines() if "=" in line]
+    assert all("#" in line for line in lines), f"{path.name}: a parameter without a comment"
     injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert injected == [], f"{path.name} carries papermill's injected parameters"
 
@@ -89,3 +110,15 @@ def test_each_chapter_shows_its_title_and_real_output(path: Path):
     }
     assert "text/markdown" in mimes or "text/html" in mimes, f"{path.name} shows no text"
     assert {"image/png", "text/html"} & mimes, f"{path.name} shows no figure or table"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_notebook_explains_itself_in_markdown_kept_out_of_the_report(path: Path):
+    from asn_eval.report_document import HIDDEN_TAGS
+
+    nb = nbformat.read(str(path), as_version=4)
+    markdown = [c for c in nb.cells if c.cell_type == "markdown"]
+    assert markdown and markdown[0] is nb.cells[0], f"{path.name} does not open with its text"
+    # The notebook's narrative is for researchers; the report carries the rendered chapter.
+    assert all("research" in c.metadata.get("tags", []) for c in markdown)
+    assert "research" in HIDDEN_TAGS

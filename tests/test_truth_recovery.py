@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asn_eval.chapters import impact
+from asn_eval.analysis import AnalysisSpec
+from asn_eval.analysis import policy_effects as impact
 from asn_eval.data import load_dataset
 from asn_eval.panels import adoption_cohorts, agency_year_panel
 from asn_eval.truth import truth_table
@@ -58,7 +59,8 @@ def records(dataset):
             # Few-cluster p-values and bootstrap bands do not change the estimate or its
             # analytic interval, which is what is compared with the truth.
             result = impact.estimate_policy_outcome(
-                panel, policy, impact.OUTCOMES[key], seed=SEED, few_cluster=False, n_bootstrap=0
+                panel, policy, impact.OUTCOMES[key], few_cluster=False,
+                spec=AnalysisSpec(year=max(dataset.years), seed=SEED, n_boot=0),
             )
             if result.ok:
                 out.append(result.record())
@@ -252,8 +254,8 @@ def test_skp_share_estimates_are_unbiased_and_cover_across_regenerated_cities():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = impact.estimate_policy_outcome(
-                    panel, policy, impact.OUTCOMES["skp_good_share"], seed=seed,
-                    few_cluster=False, n_bootstrap=0,
+                    panel, policy, impact.OUTCOMES["skp_good_share"], few_cluster=False,
+                    spec=AnalysisSpec(year=max(data.years), seed=seed, n_boot=0),
                 )  # fmt: skip
             rec = res.record()
             true = true_effect(
@@ -320,8 +322,8 @@ def test_with_every_effect_zero_the_chapter_rarely_claims_an_effect():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     res = impact.estimate_policy_outcome(
-                        panel, policy, impact.OUTCOMES[key], seed=seed,
-                        few_cluster=False, n_bootstrap=0,
+                        panel, policy, impact.OUTCOMES[key], few_cluster=False,
+                        spec=AnalysisSpec(year=max(data.years), seed=seed, n_boot=0),
                     )  # fmt: skip
                 claims.append(res.record().verdict != "no_detectable_effect")
     assert len(claims) == 60 * 8

@@ -41,7 +41,7 @@ def open_chapter(
     name: str,
     *,
     data_dir: str | Path,
-    year: int,
+    year: int | None = None,
     lang: str = "id",
     seed: int = 2025,
     output_dir: str | Path = ".",
@@ -66,7 +66,9 @@ def open_chapter(
         under the system's temporary directory, never inside the report folder, which
         people share), keyed by the hashes of the data files, for the other chapters.
     options
-        Passed to the chapter (e.g. ``min_cell_size``).
+        Passed to the chapter: ``spec`` (an :class:`asn_eval.analysis.AnalysisSpec`, which
+        then decides year, seed and the small-cell limit), ``results`` (the chapter's
+        analysis results, when the notebook computed them), ``min_cell_size``.
     """
     cls = chapter_class(name)
     if dataset is None:
@@ -75,4 +77,9 @@ def open_chapter(
     return cls(dataset, year=year, lang=lang, seed=seed, output_dir=output_dir, **options)
 
 
-__all__ = ["CHAPTERS", "Chapter", "chapter_class", "open_chapter"]
+def load_data(data_dir: str | Path, *, cache: bool = True) -> Any:
+    """The validated, pseudonymised dataset of ``data_dir``, loaded once per data version."""
+    return load_dataset_cached(data_dir, cache_dir=CACHE_DIR if cache else None)
+
+
+__all__ = ["CHAPTERS", "Chapter", "chapter_class", "load_data", "open_chapter"]

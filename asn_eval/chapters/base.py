@@ -24,6 +24,7 @@ import pandas as pd
 
 from asn_eval import formatting as fmt
 from asn_eval import narrative
+from asn_eval.analysis.spec import AnalysisSpec
 from asn_eval.regulations import MIN_CELL_SIZE
 
 # Loaded datasets are cached outside the report folder: they hold pseudonymised records of
@@ -100,6 +101,11 @@ class Chapter:
         Seed of every random draw (bootstrap, permutations).
     output_dir
         Report folder; figures, tables and ``results.json`` go there.
+    min_cell_size
+        Statistics from fewer employees are suppressed.
+    spec
+        The analysis options (:class:`asn_eval.analysis.AnalysisSpec`); when given, its
+        ``year``, ``seed`` and ``min_cell_size`` are used instead of the arguments above.
     """
 
     number: int = 0
@@ -110,22 +116,28 @@ class Chapter:
         self,
         dataset: Any,
         *,
-        year: int,
+        year: int | None = None,
         lang: str = fmt.DEFAULT_LANGUAGE,
         seed: int = 2025,
         output_dir: str | Path = ".",
         min_cell_size: int = MIN_CELL_SIZE,
+        spec: AnalysisSpec | None = None,
     ) -> None:
         from asn_eval.figures import FigureRegistry, use_style
         from asn_eval.tables import TableRegistry
 
+        if spec is None:
+            if year is None:
+                raise ValueError("A chapter needs the report year (year=) or a spec (spec=).")
+            spec = AnalysisSpec(year=int(year), seed=int(seed), min_cell_size=int(min_cell_size))
+        self.spec = spec
         self.dataset = dataset
-        self.year = int(year)
+        self.year = int(spec.year)
         self.lang = fmt.check_language(lang)
-        self.seed = int(seed)
+        self.seed = int(spec.seed)
         self.output_dir = Path(output_dir)
         self.output_dir.mkdir(parents=True, exist_ok=True)
-        self.min_cell_size = int(min_cell_size)
+        self.min_cell_size = int(spec.min_cell_size)
         self._figures = FigureRegistry(self.output_dir, chapter=self.number, lang=self.lang)
         self._tables = TableRegistry(self.output_dir, chapter=self.number, lang=self.lang)
         self.emitted: list[tuple[str, str]] = []  # (kind, caption or text), for tests

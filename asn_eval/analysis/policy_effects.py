@@ -1,0 +1,574 @@
+"""Chapter 3's analysis: what each policy changed, estimated with its uncertainty.
+
+Pure computation: :func:`impact` takes the loaded dataset and an
+:class:`~asn_eval.analysis.spec.AnalysisSpec` and returns :class:`ImpactResults`, result
+objects only (no figure, table file or sentence; :mod:`asn_eval.chapters.impact` renders
+them). The unit of the difference-in-differences analyses is the agency and year, the level
+at which policies are adopted: Callaway and Sant'Anna (2021) group-time effects aggregated
+to event-study curves and one overall effect, the pre-trend test, few-cluster inference
+(wild cluster bootstrap and randomization inference, because a city has only some tens of
+agencies), two-way fixed effects beside it with its Goodman-Bacon decomposition;
+interrupted time series for Dukcapil's monthly services; and the dose-response of training
+hours on the employee-year panel.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from scipy import stats
+
+from asn_eval.analysis.spec import AnalysisSpec
+from asn_eval.estimators.bacon import bacon_decomposition
+from asn_eval.estimators.did import att_gt, event_study, pretrend_test
+from asn_eval.estimators.twfe import twfe
+from asn_eval.panels import (
+    DUKCAPIL_SERVICES,
+    POLICIES,
+    agency_year_panel,
+    employee_year_panel,
+    monthly_service_series,
+)
+from asn_eval.results_store import ResultRecord
+
+UNIT = "agency_code"
+TIME = "year"
+CS_METHOD = "Callaway-Sant'Anna"
+TWFE_METHOD = "TWFE"
+ITS_METHOD = "ITS"
+# Months of a monthly series needed on each side of an intervention for a segmented
+# regression with month-of-year dummies.
+ITS_MIN_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An agency-year outcome: its column, which direction is better and its unit."""
+
+    key: str
+    better: str
+    unit: str
+
+
+OUTCOMES: dict[str, Outcome] = {
+    "skp_good_share": Outcome("skp_good_share", "higher", "share"),
+    "absence_mean": Outcome("absence_mean", "lower", "days"),
+    "sanction_share": Outcome("sanction_share", "lower", "share"),
+    "jp_mean": Outcome("jp_mean", "higher", "jp"),
+    "health_minutes": Outcome("health_minutes", "lower", "minutes"),
+    "ikm": Outcome("ikm", "higher", "points"),
+}
+# Policy -> outcomes it is expected to move (the article's claims), main outcome first.
+POLICY_OUTCOMES: dict[str, tuple[str, ...]] = {
+    "training_programme": ("skp_good_share", "jp_mean"),
+    "performance_appraisal": ("skp_good_share", "absence_mean", "health_minutes"),
+    "reward_punishment": ("absence_mean", "sanction_share", "skp_good_share"),
+    "digitalisation": ("skp_good_share", "ikm"),
+}
+# Dukcapil's monthly processing days answer to these policies (the article's example).
+DUKCAPIL_POLICIES: tuple[str, ...] = ("training_programme", "digitalisation")
+# Dukcapil monthly outcomes: (better direction, unit).
+ITS_OUTCOMES: dict[str, tuple[str, str]] = {
+    "dukcapil_days": ("lower", "days"),
+    "share_within_standard": ("higher", "share"),
+}
+
+
+@dataclass
+class PolicyOutcome:
+    """Everything estimated for one policy and one agency-year outcome."""
+
+    policy: str
+    outcome: Outcome
+    n_agencies: int = 0
+    n_treated: int = 0
+    n_employees: int | None = None
+    event: Any = None
+    overall: Any = None
+    pretrend: Any = None
+    twfe: Any = None
+    bacon: Any = None
+    p_bootstrap: float | None = None  # wild cluster bootstrap, TWFE coefficient
+    p_permutation: float | None = None  # randomization inference, CS overall ATT
+    problems: list[str] = field(default_factory=list)
+    spec: AnalysisSpec | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.overall is not None
+
+    def record(self) -> ResultRecord:
+        lo, hi = self.overall.overall_interval()
+        se = float(self.overall.overall_se)
+        est = float(self.overall.overall_att)
+        return ResultRecord(
+            policy=self.policy,
+            outcome=self.outcome.key,
+            estimator=CS_METHOD,
+            estimate=est,
+            std_error=se,
+            ci_low=float(lo),
+            ci_high=float(hi),
+            p_value=float(2 * stats.norm.sf(abs(est / se))) if se > 0 else None,
+            p_value_few_cluster=self.p_permutation,
+            # an uncalibrated (too few agencies) or untestable pre-trend test is not evidence
+            pretrend_p=float(self.pretrend.p_value)
+            if self.pretrend is not None and self.pretrend.reliable
+            else None,
+            n_agencies=self.n_agencies,
+            n_employees=self.n_employees,
+            better=self.outcome.better,
+            level=float(self.overall.level),
+            unit=self.outcome.unit,
+        )
+
+    def twfe_record(self) -> ResultRecord | None:
+        if self.twfe is None:
+            return None
+        return ResultRecord.from_estimate_table(
+            self.twfe,
+            policy=self.policy,
+            outcome=self.outcome.key,
+            better=self.outcome.better,
+            n_agencies=self.n_agencies,
+            n_employees=self.n_employees,
+            p_value_few_cluster=self.p_bootstrap,
+            unit=self.outcome.unit,
+        )
+
+
+def few_cluster_p(
+    data: pd.DataFrame, policy: str, outcome: str, *, spec: AnalysisSpec
+) -> tuple[float | None, float | None, list[str]]:
+    """Few-cluster p-values for one policy and outcome.
+
+    The wild cluster bootstrap (Rademacher weights, ``spec.n_boot`` draws, clustered by
+    agency) of the TWFE coefficient, and randomization inference of the Callaway-Sant'Anna
+    overall ATT (adoption years permuted across agencies, ``spec.n_perm`` permutations).
+    Problems (e.g. too few distinct assignments) come back as readable strings.
+    """
+    from asn_eval.estimators.inference import randomization_inference, wild_cluster_bootstrap
+
+    problems = []
+    p_boot = p_perm = None
+    cohort, treated = f"cohort_{policy}", f"treated_{policy}"
+    try:
+        boot = wild_cluster_bootstrap(
+            data,
+            outcome=outcome,
+            treatment=treated,
+            unit=UNIT,
+            time=TIME,
+            cluster=UNIT,
+            n_boot=spec.n_boot,
+            seed=spec.seed,
+        )
+        p_boot = float(boot.p_value)
+    except ValueError as error:
+        problems.append(f"wild bootstrap: {error}")
+
+    def overall_att(frame: pd.DataFrame) -> float:
+        gt = att_gt(
+            frame,
+            outcome=outcome,
+            unit=UNIT,
+            time=TIME,
+            cohort=cohort,
+            control_group=spec.control_group,
+            **_anticipation(spec),
+        )
+        return float(gt.aggregate("simple").overall_att)
+
+    try:
+        perm = randomization_inference(
+            data,
+            estimator=overall_att,
+            unit=UNIT,
+            cohort=cohort,
+            n_perm=spec.n_perm,
+            seed=spec.seed,
+            outcome=outcome,
+        )
+        p_perm = float(perm.p_value)
+    except ValueError as error:
+        problems.append(f"randomization inference: {error}")
+    return p_boot, p_perm, problems
+
+
+def _anticipation(spec: AnalysisSpec) -> dict[str, int]:
+    """``anticipation=`` only when set, so the call works before the estimators take it."""
+    return {"anticipation": int(spec.anticipation)} if spec.anticipation else {}
+
+
+def policy_outcome_data(panel: pd.DataFrame, policy: str, outcome: str) -> pd.DataFrame:
+    """The agency-year rows for one policy and outcome: agencies observed in every year.
+
+    The estimators need a balanced panel; an agency missing the outcome in any year is left
+    out. Agencies whose adoption year is unknown (their policy row was rejected) are left
+    out too, rather than counted as never adopting.
+    """
+    cohort, treated = f"cohort_{policy}", f"treated_{policy}"
+    complete = panel.groupby(UNIT)[outcome].transform(lambda s: s.notna().all())
+    keep = complete & panel[cohort].notna()
+    return panel.loc[keep, [UNIT, TIME, outcome, cohort, treated]].copy()
+
+
+def estimate_policy_outcome(
+    panel: pd.DataFrame,
+    policy: str,
+    outcome: Outcome,
+    *,
+    spec: AnalysisSpec,
+    few_cluster: bool = True,
+    employees: int | None = None,
+) -> PolicyOutcome:
+    """Event study, overall ATT, pre-trend test, few-cluster p, TWFE and Bacon for one pair.
+
+    Every call uses the options in ``spec``; the notebook 03_impact shows the same calls
+    for one pair with their options written out.
+    """
+    result = PolicyOutcome(policy=policy, outcome=outcome, n_employees=employees, spec=spec)
+    column, cohort, treated = outcome.key, f"cohort_{policy}", f"treated_{policy}"
+    if column not in panel:
+        result.problems.append(f"no column {column}")
+        return result
+    data = policy_outcome_data(panel, policy, column)
+    result.n_agencies = int(data[UNIT].nunique())
+    first = data[TIME].min()
+    adopters = data.loc[data[cohort] > first, UNIT].unique()
+    result.n_treated = int(len(adopters))
+    if result.n_treated == 0 or (data[cohort] == 0).sum() == 0:
+        result.problems.append("needs adopting and never-adopting agencies")
+        return result
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            # Uniform (sup-t) bands from the multiplier bootstrap: they cover the whole
+            # event-time path at the chosen level, so a reader may judge the curve.
+            result.event = event_study(
+                data,
+                outcome=column,
+                unit=UNIT,
+                time=TIME,
+                cohort=cohort,
+                control_group=spec.control_group,
+                reference=spec.event_reference,
+                n_boot=spec.n_boot,
+                seed=spec.seed,
+                level=spec.level,
+                **_anticipation(spec),
+            )
+            result.pretrend = pretrend_test(result.event)
+        except ValueError as error:
+            result.problems.append(f"event study: {error}")
+        try:
+            gt = att_gt(
+                data,
+                outcome=column,
+                unit=UNIT,
+                time=TIME,
+                cohort=cohort,
+                control_group=spec.control_group,
+                level=spec.level,
+                **_anticipation(spec),
+            )
+            result.overall = gt.aggregate("simple")
+        except ValueError as error:
+            result.problems.append(f"overall effect: {error}")
+        try:
+            result.twfe = twfe(
+                data,
+                outcome=column,
+                treatment=treated,
+                unit=UNIT,
+                time=TIME,
+                cluster=UNIT,
+                level=spec.level,
+            )
+        except ValueError as error:
+            result.problems.append(f"TWFE: {error}")
+        try:
+            result.bacon = bacon_decomposition(
+                data, outcome=column, treatment=treated, unit=UNIT, time=TIME
+            )
+        except ValueError as error:
+            result.problems.append(f"Bacon decomposition: {error}")
+    if few_cluster and result.ok:
+        result.p_bootstrap, result.p_permutation, problems = few_cluster_p(
+            data, policy, column, spec=spec
+        )
+        result.problems += problems
+    return result
+
+
+def forbidden_weight(bacon: Any) -> float | None:
+    """Weight of comparisons that use already-treated agencies as controls."""
+    if bacon is None:
+        return None
+    from asn_eval.estimators.bacon import FORBIDDEN_TYPES
+
+    types = bacon.by_type()
+    return float(types.loc[types.index.isin(FORBIDDEN_TYPES), "weight"].sum())
+
+
+def dukcapil_series(dataset: Any, *, years: list[int] | None = None) -> pd.DataFrame:
+    """Dukcapil's monthly median processing days and share completed within the service
+    standard, averaged over the documents weighted by requests."""
+    series = monthly_service_series(dataset)
+    series = series[series["service"].isin(DUKCAPIL_SERVICES)]
+    if years is not None:
+        series = series[series["month"].dt.year.isin(years)]
+    if series.empty:
+        return series
+    series = series.assign(
+        weighted=series["median_time"] * series["requests"],
+        weighted_share=series["share_within_standard"] * series["requests"],
+    )
+    keys = ["agency_code", "month"]
+    sums = ["weighted", "weighted_share", "requests"]
+    monthly = series.groupby(keys, as_index=False)[sums].sum()
+    monthly["dukcapil_days"] = monthly["weighted"] / monthly["requests"]
+    monthly["share_within_standard"] = monthly["weighted_share"] / monthly["requests"]
+    starts = series.groupby("agency_code")[[f"adopted_{p}" for p in POLICIES]].first()
+    return monthly.merge(starts.reset_index(), on="agency_code", how="left")
+
+
+def dukcapil_its(
+    dataset: Any, *, years: list[int] | None = None, level: float = 0.95
+) -> dict[tuple, dict]:
+    """Interrupted time series of Dukcapil's services, per policy and outcome.
+
+    Keys are ``(policy, outcome)`` with outcomes in :data:`ITS_OUTCOMES`; values hold the
+    ``result`` (None when not estimable) and the ``reason``. Each policy's series is cut at
+    the other policy's start, so that one segmented regression sees one intervention:
+    months after the other policy started are left out when it came later, months before it
+    when it came earlier.
+    """
+    from asn_eval.estimators.its import interrupted_time_series
+
+    monthly = dukcapil_series(dataset, years=years)
+    if monthly.empty:
+        return {}
+    agency = sorted(monthly["agency_code"].unique())[0]
+    monthly = monthly[monthly["agency_code"] == agency].sort_values("month")
+    out: dict[tuple, dict] = {}
+    for policy in DUKCAPIL_POLICIES:
+        data, reason = _its_window(monthly, policy)
+        start = monthly[f"adopted_{policy}"].iloc[0]
+        for outcome in ITS_OUTCOMES:
+            if reason:
+                out[(policy, outcome)] = {"result": None, "reason": reason}
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                res = interrupted_time_series(
+                    data, outcome=outcome, time="month", intervention=start, level=level
+                )
+            out[(policy, outcome)] = {"result": res, "reason": ""}
+    return out
+
+
+def _its_window(monthly: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, str]:
+    """The months that show one intervention, or the reason there are none."""
+    start = monthly[f"adopted_{policy}"].iloc[0]
+    if pd.isna(start):
+        return monthly, "never"
+    data = monthly
+    for other in DUKCAPIL_POLICIES:
+        other_start = monthly[f"adopted_{other}"].iloc[0]
+        if other == policy or pd.isna(other_start):
+            continue
+        if other_start == start:
+            return monthly, "same_time"
+        if other_start > start:
+            data = data[data["month"] < other_start]
+        else:
+            data = data[data["month"] >= other_start]
+    pre = int((data["month"] < start).sum())
+    post = int((data["month"] >= start).sum())
+    if pre < ITS_MIN_MONTHS or post < ITS_MIN_MONTHS:
+        return monthly, "short"
+    return data, ""
+
+
+def its_record(policy: str, outcome: str, result: Any) -> ResultRecord:
+    """The level change of a Dukcapil segmented regression as a result record."""
+    better, unit = ITS_OUTCOMES[outcome]
+    return ResultRecord.from_estimate_table(
+        result,
+        policy=policy,
+        row="level_change",
+        outcome=outcome,
+        better=better,
+        n_agencies=1,
+        unit=unit,
+    )
+
+
+@dataclass
+class ImpactResults:
+    """Everything chapter 3 estimates, as result objects.
+
+    Attributes
+    ----------
+    spec
+        The options every estimate used.
+    agency_panel, person_panel
+        The agency-year and employee-year panels the estimators read.
+    estimates
+        ``(policy, outcome) -> PolicyOutcome`` for every pair in :data:`POLICY_OUTCOMES`.
+    its
+        ``(policy, outcome) -> {"result": ITS result or None, "reason": str}`` for Dukcapil.
+    dose
+        The dose-response of training hours (or None) and, in ``dose_problem``, why not.
+    """
+
+    spec: AnalysisSpec
+    agency_panel: pd.DataFrame
+    person_panel: pd.DataFrame
+    estimates: dict[tuple[str, str], PolicyOutcome]
+    its: dict[tuple[str, str], dict]
+    dose: Any = None
+    dose_problem: str = ""
+
+    def example_pair(self) -> tuple[str, str]:
+        """The first policy and outcome (in :data:`POLICY_OUTCOMES` order) that could be
+        estimated: the pair the notebook walks through step by step."""
+        for pair, res in self.estimates.items():
+            if res.ok and res.event is not None:
+                return pair
+        raise ValueError(
+            "No policy and outcome could be estimated: each needs adopting and never-adopting "
+            "agencies observed in every year."
+        )
+
+    def records(self) -> list[ResultRecord]:
+        """Every estimate the chapter states, for ``results.json``."""
+        records = [r.record() for r in self.estimates.values() if r.ok]
+        records += [r.twfe_record() for r in self.estimates.values() if r.twfe is not None]
+        for (policy, outcome), its in self.its.items():
+            if its.get("result") is not None:
+                records.append(its_record(policy, outcome, its["result"]))
+        return records
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per estimate with the options behind it (estimator, control group,
+        base period, clustering, draws), so a reader can name what produced each number."""
+        spec = self.spec
+        rows = []
+        for (policy, key), res in self.estimates.items():
+            if not res.ok:
+                continue
+            for rec, inference in (
+                (res.record(), f"randomization inference, {spec.n_perm} permutations"),
+                (res.twfe_record(), f"wild cluster bootstrap, {spec.n_boot} draws"),
+            ):
+                if rec is None:
+                    continue
+                rows.append(
+                    {
+                        "policy": policy,
+                        "outcome": key,
+                        "estimator": rec.estimator,
+                        "control_group": spec.control_group
+                        if rec.estimator == CS_METHOD
+                        else "all other agency-years",
+                        "base_period": spec.base_period if rec.estimator == CS_METHOD else "",
+                        "cluster": UNIT,
+                        "estimate": rec.estimate,
+                        "std_error": rec.std_error,
+                        "ci_low": rec.ci_low,
+                        "ci_high": rec.ci_high,
+                        "p_value": rec.p_value,
+                        "p_value_few_cluster": rec.p_value_few_cluster,
+                        "few_cluster_method": inference,
+                        "pretrend_p": rec.pretrend_p,
+                        "agencies": res.n_agencies,
+                        "adopting": res.n_treated,
+                    }
+                )
+        for (policy, outcome), its in self.its.items():
+            if its.get("result") is None:
+                continue
+            rec = its_record(policy, outcome, its["result"])
+            rows.append(
+                {
+                    "policy": policy,
+                    "outcome": outcome,
+                    "estimator": ITS_METHOD,
+                    "control_group": "the office's own trend before the policy",
+                    "base_period": "",
+                    "cluster": "HAC (Newey-West)",
+                    "estimate": rec.estimate,
+                    "std_error": rec.std_error,
+                    "ci_low": rec.ci_low,
+                    "ci_high": rec.ci_high,
+                    "p_value": rec.p_value,
+                    "p_value_few_cluster": None,
+                    "few_cluster_method": "",
+                    "pretrend_p": None,
+                    "agencies": 1,
+                    "adopting": 1,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
+    """Run every estimate of chapter 3 with the options in ``spec``.
+
+    For each policy and each outcome it is expected to move (:data:`POLICY_OUTCOMES`), the
+    calls of :func:`estimate_policy_outcome`; for Dukcapil, :func:`dukcapil_its`; for
+    training hours, :func:`training_dose_response`.
+    """
+    years = spec.years(dataset)
+    agency_panel = agency_year_panel(dataset, years=years)
+    person_panel = employee_year_panel(dataset, years=years)
+    employees = int(person_panel["employee_id"].nunique())
+    estimates = {}
+    for policy in POLICIES:
+        for key in POLICY_OUTCOMES[policy]:
+            per_employee = employees if key in ("skp_good_share", "absence_mean") else None
+            estimates[(policy, key)] = estimate_policy_outcome(
+                agency_panel, policy, OUTCOMES[key], spec=spec, employees=per_employee
+            )
+    dose, problem = training_dose_response(person_panel, spec=spec)
+    return ImpactResults(
+        spec=spec,
+        agency_panel=agency_panel,
+        person_panel=person_panel,
+        estimates=estimates,
+        its=dukcapil_its(dataset, years=years, level=spec.level),
+        dose=dose,
+        dose_problem=problem,
+    )
+
+
+def training_dose_response(person_panel: pd.DataFrame, *, spec: AnalysisSpec):
+    """Dose-response of a good SKP on training hours (JP), clustered by agency.
+
+    Returns ``(result, "")`` or ``(None, reason)``.
+    """
+    from asn_eval.estimators.dose import dose_response
+
+    person = person_panel.dropna(subset=["skp_good"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return (
+                dose_response(
+                    person,
+                    outcome="skp_good",
+                    hours="jp",
+                    unit="employee_id",
+                    time=TIME,
+                    cluster=UNIT,
+                    level=spec.level,
+                ),
+                "",
+            )
+        except ValueError as error:
+            return None, str(error)
