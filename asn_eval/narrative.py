@@ -6,26 +6,23 @@ filled with computed results by :func:`text` and formatted for the language by
 :mod:`asn_eval.formatting`. The chapters' prose lives there too, under ``chapters.<chapter>``
 (read by :meth:`asn_eval.chapters.base.Chapter.t`). The words follow the evidence:
 
-* :func:`verdict` says ``"improved"`` only when the whole confidence interval lies on the
-  good side of zero, ``"worsened"`` only when it lies wholly on the bad side, and
-  ``"no_detectable_effect"`` otherwise. "meningkat"/"improved" appear only for the first.
-* :func:`effect_sentence` gives the estimate with its interval, the sample, the pre-trend test
-  (a failure, p < :data:`ALPHA`, is said out loud) and, with fewer than :data:`FEW_CLUSTERS`
-  agencies, that the wild-bootstrap / randomization p-value is the one to trust.
-* :func:`recommendations` turns the verdicts into advice by the explicit rules below.
+* Every verdict and standing comes from :func:`asn_eval.decision.decide`, once per estimate,
+  and is read from the record wherever the report shows it (:func:`verdict_label`).
+* :func:`effect_sentence` says which way the outcome moved in its own words ("turun 8,28
+  menit, lebih cepat"), the interval, the sample and, for a tentative finding, why.
+* :func:`recommendations` turns the decisions into advice by the explicit rules below.
 
-Recommendation rules (one recommendation per policy and rule, policies in report order):
+Recommendation rules (one recommendation per policy and rule, policies in report order;
+programme uptake such as training hours enters none):
 
 ``review``
-    An outcome worsened (the interval excludes zero on the bad side).
+    An outcome worsened and the finding is confirmed: review how the policy is carried out.
 ``sustain``
-    An outcome improved, the pre-trend test did not fail (or was not run), and the inference
-    holds: at least :data:`FEW_CLUSTERS` agencies, or a few-cluster p-value below
-    :data:`ALPHA`.
+    An outcome improved and the finding is confirmed: keep and extend the policy.
+``check``
+    An outcome worsened but the finding is tentative: check before acting.
 ``confirm``
-    An outcome improved but the pre-trend test failed, or there were fewer than
-    :data:`FEW_CLUSTERS` agencies and the few-cluster p-value is missing or not below
-    :data:`ALPHA`: promising, not established.
+    An outcome improved but the finding is tentative: promising, not established.
 ``no_claim``
     No detectable effect: do not claim success; review design and dose.
 ``training_capacity``
@@ -59,25 +56,29 @@ from babel.lists import format_list
 
 from asn_eval import formatting as fmt
 from asn_eval.data.contract import POLICIES
-from asn_eval.estimators.results import interval_sign
+
+# ALPHA, BETTER, VERDICTS and verdict are re-exported: the report's words and its decisions
+# share them.
+from asn_eval.decision import (  # noqa: F401
+    ALPHA,
+    BETTER,
+    FEW_CLUSTERS,
+    VERDICTS,
+    Decision,
+    decide,
+    verdict,
+)
+from asn_eval.outcomes import kind
 from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
-VERDICTS: tuple[str, ...] = ("improved", "worsened", "no_detectable_effect")
-BETTER: tuple[str, ...] = ("higher", "lower")
-# Significance level for the pre-trend test and the few-cluster p-value.
-ALPHA = 0.05
-# Below about 50 clusters, cluster-robust standard errors over-reject (Cameron, Gelbach and
-# Miller 2008, Rev. Econ. Stat. 90(3); MacKinnon and Webb 2017, J. Appl. Econometrics 32(2)),
-# so the wild cluster bootstrap or randomization inference p-value is the one to trust.
-FEW_CLUSTERS = 50
 # Share of employees below the JP minimum that the report tolerates before recommending more
 # training capacity: a project choice, not a regulation (the regulation asks for everyone).
 JP_SHORTFALL_TOLERANCE = 0.10
 GLOSSARY_TERMS: tuple[str, ...] = ("ASN", "PNS", "PPPK", "NIP", "OPD", "SKP", "JP", "TPP", "IKM")
 # Report order of the policies (the data contract's order); others follow alphabetically.
 POLICY_ORDER: tuple[str, ...] = POLICIES
-RULES: tuple[str, ...] = ("review", "sustain", "confirm", "no_claim")
+RULES: tuple[str, ...] = ("review", "sustain", "check", "confirm", "no_claim")
 # Names Jinja parses as literals: a placeholder with one of them is never filled.
 _JINJA_CONSTANTS = frozenset({"none", "None", "true", "True", "false", "False"})
 # Units whose estimates are shares (0-1) shown as percentage points.
@@ -272,81 +273,28 @@ def _capfirst(s: str) -> str:
 # --- verdicts and effect sentences -----------------------------------------------------
 
 
-def verdict(estimate: float, ci_low: float, ci_high: float, *, better: str = "higher") -> str:
-    """Classify an effect by where its confidence interval lies.
-
-    Parameters
-    ----------
-    estimate
-        Point estimate (checked to lie inside the interval).
-    ci_low, ci_high
-        Confidence interval.
-    better
-        ``"higher"`` when a larger outcome is better (share rated Baik, IKM), ``"lower"``
-        when a smaller one is (processing days, absence).
-
-    Returns
-    -------
-    str
-        ``"improved"`` if the interval excludes zero on the good side, ``"worsened"`` if it
-        excludes zero on the bad side, else ``"no_detectable_effect"`` (an interval touching
-        zero, or a missing interval, detects nothing).
-    """
-    if better not in BETTER:
-        raise ValueError(f"better must be 'higher' or 'lower', not {better!r}.")
-    if fmt.is_missing(ci_low) or fmt.is_missing(ci_high):
-        return "no_detectable_effect"
-    if ci_low > ci_high:
-        raise ValueError(f"Confidence interval is reversed: low {ci_low} > high {ci_high}.")
-    if not fmt.is_missing(estimate) and not ci_low <= estimate <= ci_high:
-        raise ValueError(
-            f"Estimate {estimate} lies outside its confidence interval [{ci_low}, {ci_high}]."
-        )
-    sign = interval_sign(ci_low, ci_high) * (1 if better == "higher" else -1)
-    return {1: "improved", -1: "worsened", 0: "no_detectable_effect"}[sign]
-
-
 def _get(record: Any, name: str, default: Any = None) -> Any:
     if isinstance(record, Mapping):
         return record.get(name, default)
     return getattr(record, name, default)
 
 
+def record_decision(record: Any) -> Decision:
+    """The decision of a record: the one it carries (a ResultRecord) or :func:`decide`'s."""
+    if isinstance(record, Mapping) or _get(record, "reasons") is None:
+        return decide(record)
+    return Decision(_get(record, "verdict"), _get(record, "standing"), tuple(record.reasons))
+
+
 def record_verdict(record: Any) -> str:
-    """The verdict of a result record, checked against the one it carries (if any)."""
-    computed = verdict(
-        _get(record, "estimate"),
-        _get(record, "ci_low"),
-        _get(record, "ci_high"),
-        better=_get(record, "better", "higher") or "higher",
-    )
-    carried = _get(record, "verdict")
-    if carried not in (None, "", computed):
-        raise ValueError(
-            f"Result for {_get(record, 'policy')} on {_get(record, 'outcome')} carries the "
-            f"verdict {carried!r}, but its interval says {computed!r}."
-        )
-    return computed
+    """The verdict of a result record (see :mod:`asn_eval.decision`)."""
+    return record_decision(record).verdict
 
 
 def few_clusters(record: Any) -> bool:
     """True when fewer than :data:`FEW_CLUSTERS` agencies inform the estimate."""
     n = _get(record, "n_agencies")
     return not fmt.is_missing(n) and int(n) < FEW_CLUSTERS
-
-
-def pretrend_failed(record: Any) -> bool:
-    """True when a pre-trend test was run and rejected parallel trends (p < :data:`ALPHA`)."""
-    p = _get(record, "pretrend_p")
-    return not fmt.is_missing(p) and float(p) < ALPHA
-
-
-def inference_confirmed(record: Any) -> bool:
-    """Whether the interval's verdict can be trusted given the number of clusters."""
-    if not few_clusters(record):
-        return True
-    p = _get(record, "p_value_few_cluster")
-    return not fmt.is_missing(p) and float(p) < ALPHA
 
 
 def _scaled(record: Any) -> tuple[float, float, float, str]:
@@ -357,16 +305,56 @@ def _scaled(record: Any) -> tuple[float, float, float, str]:
     return est, lo, hi, unit
 
 
+def _meaning(outcome: str, verdict_key: str, lang: str) -> str:
+    """What a change means for this outcome: "lebih cepat", "serapan program", ..."""
+    if kind(outcome) == "uptake":
+        return text("meaning.uptake", lang)
+    specific = f"outcome_meaning.{outcome}.{verdict_key}"
+    if specific in templates(lang):
+        return text(specific, lang)
+    return text(f"meaning.{verdict_key}", lang)
+
+
+def reason_words(
+    record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, short: bool = False
+) -> list[str]:
+    """The reasons for a tentative standing, in words (``short`` for a table cell)."""
+    values = {
+        "p": p_relation(_get(record, "pretrend_p"), lang),
+        "p_few": fmt.fmt_pvalue(_get(record, "p_value_few_cluster"), lang),
+        "p_adjusted": fmt.fmt_pvalue(_get(record, "p_value_adjusted"), lang),
+        "n_agencies": fmt.fmt_number(_get(record, "n_agencies"), lang, 0),
+        "few_p_missing": fmt.is_missing(_get(record, "p_value_few_cluster")),
+    }
+    group = "reason_short" if short else "reason"
+    return [text(f"{group}.{r}", lang, **values) for r in record_decision(record).reasons]
+
+
+def verdict_label(record: Any, lang: str = fmt.DEFAULT_LANGUAGE) -> str:
+    """The verdict in words with its standing, as every table shows it:
+    "Membaik", "Membaik, belum pasti (uji tren awal gagal)", "Tidak terdeteksi efek";
+    programme uptake reads "Serapan naik" / "Serapan turun"."""
+    decision = record_decision(record)
+    group = "verdict_uptake" if kind(_get(record, "outcome")) == "uptake" else "verdict"
+    words = text(f"{group}.{decision.verdict}", lang)
+    if decision.standing == "tentative":
+        reasons = format_list(reason_words(record, lang, short=True), locale=lang)
+        return text("verdict_tentative", lang, verdict=words, reasons=reasons)
+    return words
+
+
 def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: int = 2) -> str:
-    """Prose for one result: verdict, estimate, interval, sample, and honest caveats.
+    """Prose for one result: which way the outcome moved, by how much, and how sure it is.
+
+    The sentence names the outcome's own direction ("waktu layanan turun 8,28 menit, lebih
+    cepat"), the interval, the sample, and, for a tentative finding, why it is tentative.
+    Caveats that hold for a whole design (few agencies, what a pre-trend test can show) are
+    said once where the chapter describes its design, not in every sentence.
 
     Parameters
     ----------
     record
-        A :class:`asn_eval.results_store.ResultRecord` (or a mapping with its fields):
-        ``policy, outcome, estimator, estimate, ci_low, ci_high, better, n_agencies``,
-        optionally ``n_employees, pretrend_p, p_value_few_cluster, level, unit``.
-        A ``unit`` of ``"share"`` shows the effect in percentage points.
+        A :class:`asn_eval.results_store.ResultRecord` (or a mapping with its fields).
     lang
         ``"id"`` or ``"en"``.
     digits
@@ -374,40 +362,45 @@ def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: in
 
     Examples
     --------
-    >>> rec = dict(policy="training_programme", outcome="skp_good_share", estimator="CS",
-    ...            estimate=0.06, ci_low=0.02, ci_high=0.10, better="higher", unit="share",
-    ...            n_agencies=80, n_employees=4000, pretrend_p=0.41)
-    >>> effect_sentence(rec, "en").split(":")[0]
-    'Performance on the share of staff rated Baik or better (SKP) improved after the training programme was adopted'
+    >>> rec = dict(policy="performance_appraisal", outcome="health_minutes",
+    ...            estimator="Callaway-Sant'Anna", estimate=-8.28, ci_low=-12.1, ci_high=-4.4,
+    ...            better="lower", unit="minutes", n_agencies=60, pretrend_status="passed")
+    >>> effect_sentence(rec, "id").split(";")[0]
+    'Waktu layanan rawat jalan di puskesmas turun 8,28 menit setelah penilaian kinerja diterapkan (lebih cepat)'
     """  # noqa: E501
     fmt.check_language(lang)
-    kind = record_verdict(record)
+    decision = record_decision(record)
     est, lo, hi, unit = _scaled(record)
-    outcome = label("outcome", _get(record, "outcome"), lang)
+    key = _get(record, "outcome")
+    outcome = label("outcome", key, lang)
     policy = label("policy", _get(record, "policy"), lang)
     unit_words = label("unit", unit, lang) if unit else ""
-    number = fmt.fmt_number(est, lang, digits)
-    if est is not None and est > 0 and any(c in "123456789" for c in number):
-        number = "+" + number  # a signed effect reads unambiguously as a change
-    estimate = number + (f" {unit_words}" if unit_words else "")
     level = round(100 * float(_get(record, "level", 0.95) or 0.95))
-    direction_key = "effect.direction_up" if (est or 0) > 0 else "effect.direction_down"
-    parts = [
-        _capfirst(
-            text(
-                f"effect.{kind}",
-                lang,
-                outcome=outcome,
-                policy=policy,
-                estimate=estimate,
-                interval=fmt.fmt_interval(lo, hi, lang, digits),
-                level=level,
-                direction=text(direction_key, lang, outcome=outcome),
-            )
+    common = dict(
+        outcome=outcome,
+        Outcome=_capfirst(outcome),
+        policy=policy,
+        level=level,
+        interval=fmt.fmt_interval(lo, hi, lang, digits),
+    )
+    if decision.is_effect:
+        amount = fmt.fmt_number(abs(est), lang, digits) + (f" {unit_words}" if unit_words else "")
+        moved = text("change.up" if est > 0 else "change.down", lang)
+        first = text(
+            "effect.change",
+            lang,
+            moved=moved,
+            amount=amount,
+            meaning=_meaning(key, decision.verdict, lang),
+            **common,
         )
-    ]
+    else:
+        estimate = fmt.fmt_number(est, lang, digits) + (f" {unit_words}" if unit_words else "")
+        first = text("effect.none", lang, estimate=estimate, **common)
+    parts = [first]
     n_agencies = _get(record, "n_agencies")
     n_employees = _get(record, "n_employees")
+    p_few = _get(record, "p_value_few_cluster")
     parts.append(
         text(
             "effect.sample",
@@ -417,22 +410,14 @@ def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: in
             n_employees=None
             if fmt.is_missing(n_employees)
             else fmt.fmt_number(n_employees, lang, 0),
+            p_few=None
+            if fmt.is_missing(p_few) or not few_clusters(record)
+            else fmt.fmt_pvalue(p_few, lang),
         )
     )
-    pretrend_p = _get(record, "pretrend_p")
-    if not fmt.is_missing(pretrend_p):
-        key = "effect.pretrend_fail" if pretrend_failed(record) else "effect.pretrend_ok"
-        parts.append(text(key, lang, p=p_relation(pretrend_p, lang)))
-    if few_clusters(record):
-        p_fc = _get(record, "p_value_few_cluster")
-        common = {"n_agencies": fmt.fmt_number(n_agencies, lang, 0), "threshold": FEW_CLUSTERS}
-        if fmt.is_missing(p_fc):
-            parts.append(text("effect.few_clusters_missing", lang, **common))
-        else:
-            parts.append(text("effect.few_clusters", lang, p=fmt.fmt_pvalue(p_fc, lang), **common))
-            if kind != "no_detectable_effect" and float(p_fc) >= ALPHA:
-                alpha = fmt.fmt_percent(ALPHA, lang, 0)
-                parts.append(text("effect.few_clusters_unconfirmed", lang, alpha=alpha))
+    if decision.reasons:
+        key = "effect.tentative" if decision.standing == "tentative" else "effect.none_caveat"
+        parts.append(text(key, lang, reasons="; ".join(reason_words(record, lang))))
     return " ".join(parts)
 
 
@@ -452,25 +437,17 @@ class Recommendation:
         return self.text
 
 
-def recommendation_rule(record: Any) -> str:
-    """The rule (``review``, ``sustain``, ``confirm``, ``no_claim``) one result triggers."""
-    kind = record_verdict(record)
-    if kind == "worsened":
-        return "review"
-    if kind == "no_detectable_effect":
+def recommendation_rule(record: Any) -> str | None:
+    """The rule one result triggers (see the module docstring); None for programme uptake,
+    which shows that a policy reached staff, not what it changed."""
+    if kind(_get(record, "outcome")) == "uptake":
+        return None
+    decision = record_decision(record)
+    if not decision.is_effect:
         return "no_claim"
-    if pretrend_failed(record) or not inference_confirmed(record):
-        return "confirm"
-    return "sustain"
-
-
-def verdict_label(record: Any, lang: str = fmt.DEFAULT_LANGUAGE) -> str:
-    """The verdict in words, marked tentative where the recommendation rules say "confirm"
-    (a failed pre-trend test, or few clusters without a confirming few-cluster p-value)."""
-    words = text(f"verdict.{record_verdict(record)}", lang)
-    if recommendation_rule(record) == "confirm":
-        return text("verdict_tentative", lang, verdict=words)
-    return words
+    if decision.standing == "confirmed":
+        return "sustain" if decision.verdict == "improved" else "review"
+    return "confirm" if decision.verdict == "improved" else "check"
 
 
 def _policy_rank(policy: str) -> tuple[int, str]:
@@ -502,13 +479,16 @@ def recommendations(
     Returns
     -------
     list of Recommendation
-        Policies in report order; within a policy, rules in the order review, sustain,
-        confirm, no_claim; the training-capacity recommendation last.
+        Policies in report order; within a policy, rules in the order of :data:`RULES`;
+        the training-capacity recommendation last.
     """
     fmt.check_language(lang)
     groups: dict[tuple[str, str], list[str]] = {}
     for record in records:
-        key = (str(_get(record, "policy")), recommendation_rule(record))
+        rule = recommendation_rule(record)
+        if rule is None:
+            continue
+        key = (str(_get(record, "policy")), rule)
         outcome = label("outcome", _get(record, "outcome"), lang)
         groups.setdefault(key, [])
         if outcome not in groups[key]:
@@ -598,7 +578,7 @@ def findings_table(records: Iterable[Any], lang: str = fmt.DEFAULT_LANGUAGE) -> 
                 "pretrend_p": _get(record, "pretrend_p"),
                 "n_agencies": _get(record, "n_agencies"),
                 "n_employees": _get(record, "n_employees"),
-                "verdict": text(f"verdict.{record_verdict(record)}", lang),
+                "verdict": verdict_label(record, lang),
             }
         )
     frame = pd.DataFrame(rows, columns=list(FINDINGS_COLUMNS))

@@ -29,7 +29,7 @@ from typing import Any
 
 import pandas as pd
 
-from asn_eval.narrative import record_verdict
+from asn_eval.decision import decide
 
 RESULTS_FILE = "results.json"
 FORMAT = "asn-eval results 1"
@@ -61,9 +61,11 @@ class ResultRecord:
         Agencies (clusters) and employees behind the estimate (None when not employee-level).
     better
         ``"higher"`` or ``"lower"``: which direction of the outcome is an improvement.
-    verdict
-        ``improved``, ``worsened`` or ``no_detectable_effect``; computed from the interval
-        when not given, and checked against it when given.
+    verdict, standing, reasons
+        The one decision of :func:`asn_eval.decision.decide`: direction (``improved``,
+        ``worsened``, ``no_detectable_effect``), standing (``confirmed`` or ``tentative``,
+        None for no detectable effect) and the reasons for a tentative standing. Computed
+        from the other fields; a carried value that disagrees is an error.
     level
         Confidence level of the interval.
     unit
@@ -71,6 +73,12 @@ class ResultRecord:
         ``"jp"`` or ``""``.
     chapter
         Chapter that saved the record (set by :func:`save_results`).
+    pretrend_status
+        ``passed``, ``failed``, ``untestable`` (a difference-in-differences estimate whose
+        test could not be run or is not calibrated), or empty when the design has no such
+        test (interrupted time series).
+    p_value_adjusted
+        p-value adjusted for the family of estimates tested together (None if not computed).
     """
 
     policy: str
@@ -90,9 +98,23 @@ class ResultRecord:
     level: float = 0.95
     unit: str = ""
     chapter: str = ""
+    pretrend_status: str = ""
+    p_value_adjusted: float | None = None
+    standing: str | None = None
+    reasons: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "verdict", record_verdict(self))
+        decision = decide(self)
+        for name in ("verdict", "standing"):
+            carried = getattr(self, name)
+            if carried not in (None, "", getattr(decision, name)):
+                raise ValueError(
+                    f"Result for {self.policy} on {self.outcome} carries the {name} "
+                    f"{carried!r}, but its numbers say {getattr(decision, name)!r}."
+                )
+        object.__setattr__(self, "verdict", decision.verdict)
+        object.__setattr__(self, "standing", decision.standing)
+        object.__setattr__(self, "reasons", decision.reasons)
         for name in ("n_agencies", "n_employees"):
             value = getattr(self, name)
             if value is not None and not _is_nan(value):
@@ -111,6 +133,7 @@ class ResultRecord:
         n_employees: int | None = None,
         p_value_few_cluster: float | None = None,
         pretrend_p: float | None = None,
+        pretrend_status: str = "",
         unit: str = "",
     ) -> ResultRecord:
         """Record one row of an :class:`asn_eval.estimators.results.EstimateTable`.
@@ -130,6 +153,7 @@ class ResultRecord:
             p_value=float(result.pvalues[label]),
             p_value_few_cluster=p_value_few_cluster,
             pretrend_p=pretrend_p,
+            pretrend_status=pretrend_status,
             n_agencies=n_agencies,
             n_employees=n_employees,
             better=better,
@@ -157,12 +181,14 @@ def _round(x: Any) -> Any:
 
 
 def _to_json(record: ResultRecord) -> dict[str, Any]:
-    return {k: _round(v) for k, v in asdict(record).items()}
+    return {k: list(v) if isinstance(v, tuple) else _round(v) for k, v in asdict(record).items()}
 
 
 def _from_json(entry: dict[str, Any]) -> ResultRecord:
     known = {f.name for f in fields(ResultRecord)}
-    return ResultRecord(**{k: v for k, v in entry.items() if k in known})
+    values = {k: v for k, v in entry.items() if k in known}
+    values["reasons"] = tuple(values.get("reasons") or ())
+    return ResultRecord(**values)
 
 
 def load_results(output_dir: str | Path) -> list[ResultRecord]:

@@ -113,7 +113,10 @@ def test_impact_recovers_a_known_effect_and_says_improved(shown, data, tmp_path)
     assert entry["n_employees"] == 360 and entry["verdict"] == "improved"
     # The prose shown uses the word the interval allows.
     html = "\n".join(shown)
-    assert "predikat SKP Baik atau lebih meningkat setelah penilaian kinerja" in html
+    assert (
+        "Proporsi pegawai dengan predikat SKP Baik atau lebih naik" in html
+        and "setelah penilaian kinerja diterapkan (lebih baik)" in html
+    )
     assert "= &lt;" not in html  # a tiny p-value reads "p < 0,001", never "p = < 0,001"
     assert (tmp_path / "figures" / "3-1_event_study_training_programme.png").exists()
     assert (tmp_path / "tables" / "3-1_overall_effects.csv").exists()
@@ -122,8 +125,8 @@ def test_impact_recovers_a_known_effect_and_says_improved(shown, data, tmp_path)
 @pytest.mark.parametrize(
     ("effect", "verdict", "words"),
     [
-        (0.0, "no_detectable_effect", "Tidak terdeteksi efek penilaian kinerja"),
-        (-0.25, "worsened", "memburuk setelah penilaian kinerja"),
+        (0.0, "no_detectable_effect", "Tidak terdeteksi perubahan proporsi pegawai dengan predikat"),
+        (-0.25, "worsened", "setelah penilaian kinerja diterapkan (lebih buruk)"),
     ],
 )
 def test_zero_and_negative_effects_are_worded_as_such(effect, verdict, words):
@@ -184,7 +187,12 @@ def test_conclusion_builds_findings_from_results_json(shown, tmp_path):
     assert len(csv) == 2
     assert "12.34" in html  # 0.1234 shown in percentage points, English decimal point
     assert "Improved" in html and "No detectable effect" in html
-    assert "Of 2 headline estimates, 1 show an improvement" in html
+    assert (
+        "Of 2 headline estimates of performance and services, 1 show a confirmed improvement "
+        "and 0 a tentative one; 0 show a confirmed deterioration and 0 a tentative one; 1 show "
+        "no detectable effect."
+    ) in html
+    assert "The report tests 2 effects at once; at the 5% level about 0 of them" in html
     recommendations = next(t for k, t in chapter.emitted if k == "bullets" and "keep" in t)
     assert recommendations.startswith("The training programme: keep and extend the policy.")
 

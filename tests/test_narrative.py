@@ -1,4 +1,5 @@
 """The report's words follow the evidence, in Indonesian and English; results.json round-trips."""
+# ruff: noqa: E501 -- whole sentences a reader sees are kept on one line, as they read
 
 import json
 import random
@@ -25,11 +26,67 @@ from asn_eval.narrative import (
     verdict,
     verdict_label,
 )
+from asn_eval.outcomes import OUTCOMES
 from asn_eval.results_store import ResultRecord, load_results, results_frame, save_results
 
-IMPROVED_WORDS = {"id": "meningkat", "en": "improved"}
-NO_EFFECT_WORDS = {"id": "Tidak terdeteksi efek", "en": "No detectable effect"}
-WORSENED_WORDS = {"id": "memburuk", "en": "worsened"}
+# (outcome, estimate, Indonesian clause, English clause): a rise and a fall of every outcome
+# in the registry, read as the outcome's own direction (issue 11, item 2).
+OUTCOME_SENTENCES = [
+    ('skp_good_share', 0.05,
+     'Proporsi pegawai dengan predikat SKP Baik atau lebih naik 5,00 poin persentase setelah penilaian kinerja diterapkan (lebih baik)',
+     'The share of staff rated Baik or better (SKP) rose by 5.00 percentage points after performance appraisal was adopted (better)'),
+    ('skp_good_share', -0.05,
+     'Proporsi pegawai dengan predikat SKP Baik atau lebih turun 5,00 poin persentase setelah penilaian kinerja diterapkan (lebih buruk)',
+     'The share of staff rated Baik or better (SKP) fell by 5.00 percentage points after performance appraisal was adopted (worse)'),
+    ('skp_good', 0.05,
+     'Proporsi pegawai dengan predikat SKP Baik atau lebih naik 5,00 poin persentase setelah penilaian kinerja diterapkan (lebih baik)',
+     'The share of staff rated Baik or better (SKP) rose by 5.00 percentage points after performance appraisal was adopted (better)'),
+    ('skp_good', -0.05,
+     'Proporsi pegawai dengan predikat SKP Baik atau lebih turun 5,00 poin persentase setelah penilaian kinerja diterapkan (lebih buruk)',
+     'The share of staff rated Baik or better (SKP) fell by 5.00 percentage points after performance appraisal was adopted (worse)'),
+    ('absence_mean', 1.5,
+     'Hari tidak hadir tanpa alasan sah per pegawai naik 1,50 hari setelah penilaian kinerja diterapkan (kehadiran lebih buruk)',
+     'Unexcused absence days per employee rose by 1.50 days after performance appraisal was adopted (worse attendance)'),
+    ('absence_mean', -1.5,
+     'Hari tidak hadir tanpa alasan sah per pegawai turun 1,50 hari setelah penilaian kinerja diterapkan (kehadiran lebih baik)',
+     'Unexcused absence days per employee fell by 1.50 days after performance appraisal was adopted (better attendance)'),
+    ('sanction_share', 0.05,
+     'Proporsi pegawai yang dijatuhi hukuman disiplin naik 5,00 poin persentase setelah penilaian kinerja diterapkan (lebih banyak pelanggaran disiplin)',
+     'The share of staff with a disciplinary sanction rose by 5.00 percentage points after performance appraisal was adopted (more disciplinary breaches)'),
+    ('sanction_share', -0.05,
+     'Proporsi pegawai yang dijatuhi hukuman disiplin turun 5,00 poin persentase setelah penilaian kinerja diterapkan (lebih sedikit pelanggaran disiplin)',
+     'The share of staff with a disciplinary sanction fell by 5.00 percentage points after performance appraisal was adopted (fewer disciplinary breaches)'),
+    ('jp_mean', 12.0,
+     'Jam pelatihan (JP) per pegawai naik 12,00 JP setelah penilaian kinerja diterapkan (ini serapan program, bukan ukuran kinerja)',
+     'Training hours (JP) per employee rose by 12.00 JP after performance appraisal was adopted (this is programme uptake, not a measure of performance)'),
+    ('jp_mean', -12.0,
+     'Jam pelatihan (JP) per pegawai turun 12,00 JP setelah penilaian kinerja diterapkan (ini serapan program, bukan ukuran kinerja)',
+     'Training hours (JP) per employee fell by 12.00 JP after performance appraisal was adopted (this is programme uptake, not a measure of performance)'),
+    ('health_minutes', 8.28,
+     'Waktu layanan rawat jalan di puskesmas naik 8,28 menit setelah penilaian kinerja diterapkan (lebih lambat)',
+     'Outpatient service time at health centres rose by 8.28 minutes after performance appraisal was adopted (slower)'),
+    ('health_minutes', -8.28,
+     'Waktu layanan rawat jalan di puskesmas turun 8,28 menit setelah penilaian kinerja diterapkan (lebih cepat)',
+     'Outpatient service time at health centres fell by 8.28 minutes after performance appraisal was adopted (faster)'),
+    ('ikm', 2.5,
+     'Indeks kepuasan masyarakat (IKM) naik 2,50 poin setelah penilaian kinerja diterapkan (lebih baik)',
+     'The community satisfaction index (IKM) rose by 2.50 points after performance appraisal was adopted (better)'),
+    ('ikm', -2.5,
+     'Indeks kepuasan masyarakat (IKM) turun 2,50 poin setelah penilaian kinerja diterapkan (lebih buruk)',
+     'The community satisfaction index (IKM) fell by 2.50 points after performance appraisal was adopted (worse)'),
+    ('dukcapil_days', 1.5,
+     'Waktu penyelesaian dokumen Dukcapil naik 1,50 hari setelah penilaian kinerja diterapkan (lebih lambat)',
+     'Dukcapil document processing time rose by 1.50 days after performance appraisal was adopted (slower)'),
+    ('dukcapil_days', -1.5,
+     'Waktu penyelesaian dokumen Dukcapil turun 1,50 hari setelah penilaian kinerja diterapkan (lebih cepat)',
+     'Dukcapil document processing time fell by 1.50 days after performance appraisal was adopted (faster)'),
+    ('share_within_standard', 0.05,
+     'Proporsi layanan yang selesai sesuai standar pelayanan naik 5,00 poin persentase setelah penilaian kinerja diterapkan (lebih baik)',
+     'The share of services completed within the service standard rose by 5.00 percentage points after performance appraisal was adopted (better)'),
+    ('share_within_standard', -0.05,
+     'Proporsi layanan yang selesai sesuai standar pelayanan turun 5,00 poin persentase setelah penilaian kinerja diterapkan (lebih buruk)',
+     'The share of services completed within the service standard fell by 5.00 percentage points after performance appraisal was adopted (worse)'),
+]
 
 
 def _simulated_record(effect, *, better, seed, n_agencies=400, outcome="ikm"):
@@ -73,11 +130,21 @@ def test_prose_from_known_effects_has_the_right_verdict_and_words(
     record = _simulated_record(true_effect, better=better, seed=7)
     assert record.verdict == expected
     sentence = effect_sentence(record, lang)
-    # "meningkat"/"improved" only when improved; "no detectable effect" only when the
-    # interval covers zero, and then with the interval given.
-    assert (IMPROVED_WORDS[lang] in sentence) == (expected == "improved")
-    assert (NO_EFFECT_WORDS[lang] in sentence) == (expected == "no_detectable_effect")
-    assert (WORSENED_WORDS[lang] in sentence) == (expected == "worsened")
+    # The outcome moves the way its estimate does; "better"/"worse" follow the verdict;
+    # "no detectable change" only when the interval covers zero, with the interval given.
+    words = {
+        "id": {"up": " naik ", "down": " turun ", "better": "(lebih baik)", "worse": "(lebih buruk)",
+               "none": "Tidak terdeteksi perubahan"},
+        "en": {"up": " rose by ", "down": " fell by ", "better": "(better)", "worse": "(worse)",
+               "none": "No detectable change"},
+    }[lang]  # fmt: skip
+    if expected == "no_detectable_effect":
+        assert sentence.startswith(words["none"])
+    else:
+        assert (words["up"] in sentence) == (record.estimate > 0)
+        assert (words["down"] in sentence) == (record.estimate < 0)
+    assert (words["better"] in sentence) == (expected == "improved")
+    assert (words["worse"] in sentence) == (expected == "worsened")
     sep = "; " if lang == "id" else ", "
     dec = "," if lang == "id" else "."
     lo = f"{record.ci_low:.2f}".replace(".", dec)
@@ -85,6 +152,32 @@ def test_prose_from_known_effects_has_the_right_verdict_and_words(
     assert f"[{lo}{sep}{hi}]" in sentence
     employees = "12.345 pegawai" if lang == "id" else "12,345 employees"
     assert employees in sentence
+
+
+@pytest.mark.parametrize(("outcome", "estimate", "id_words", "en_words"), OUTCOME_SENTENCES)
+def test_every_outcome_reads_in_its_own_direction_in_both_languages(
+    outcome, estimate, id_words, en_words
+):
+    registered = OUTCOMES[outcome]
+    record = dict(
+        policy="performance_appraisal",
+        outcome=outcome,
+        estimator="Callaway-Sant'Anna",
+        estimate=estimate,
+        ci_low=estimate - abs(estimate) / 2,
+        ci_high=estimate + abs(estimate) / 2,
+        better=registered.better,
+        unit=registered.unit,
+        n_agencies=60,
+        pretrend_status="passed",
+    )
+    assert effect_sentence(record, "id").startswith(id_words + ";")
+    assert effect_sentence(record, "en").startswith(en_words + ";")
+    # Programme uptake is never called performance, and never "better" or "worse".
+    if registered.kind == "uptake":
+        for lang in ("id", "en"):
+            assert verdict_label(record, lang) in ("Serapan naik", "Serapan turun",
+                                                   "Uptake rose", "Uptake fell")  # fmt: skip
 
 
 def test_zero_effect_intervals_cover_zero_at_nominal_rate():
@@ -124,8 +217,8 @@ def test_verdict_messages():
             verdict="improved",
         )
     assert str(err.value) == (
-        "Result for digitalisation on ikm carries the verdict 'improved', but its interval "
-        "says 'no_detectable_effect'."
+        "Result for digitalisation on ikm carries the verdict 'improved', but its numbers "
+        "say 'no_detectable_effect'."
     )
 
 
@@ -150,25 +243,28 @@ def _record(**overrides):
 
 
 def test_share_effects_read_in_percentage_points():
-    assert "+6,00 poin persentase" in effect_sentence(_record(), "id")
-    assert "+6.00 percentage points" in effect_sentence(_record(), "en")
+    assert " naik 6,00 poin persentase " in effect_sentence(_record(), "id")
+    assert " rose by 6.00 percentage points " in effect_sentence(_record(), "en")
 
 
 @pytest.mark.parametrize(
-    ("lang", "fail", "ok"),
+    ("lang", "fail"),
     [
-        ("id", "Perhatian: uji tren sebelum penerapan menolak", "tidak menolak asumsi tren"),
-        ("en", "Caution: the pre-trend test rejects", "does not reject parallel trends"),
+        ("id", "Temuan ini belum pasti: uji tren sebelum penerapan menolak asumsi tren paralel "
+               "(p = 0,012), sehingga estimasi ini tidak boleh dibaca sebagai efek kebijakan."),
+        ("en", "This finding is tentative: the pre-adoption trend test rejects parallel trends "
+               "(p = 0.012), so this estimate must not be read as an effect of the policy."),
     ],
-)
-def test_pretrend_failure_is_said_out_loud(lang, fail, ok):
+)  # fmt: skip
+def test_pretrend_failure_is_said_out_loud(lang, fail):
     failed = effect_sentence(_record(pretrend_p=0.012), lang)
-    assert fail in failed and ok not in failed
-    assert "0,012" in failed if lang == "id" else "0.012" in failed
+    assert failed.endswith(fail)
+    # A passed test is said once in the chapter's design, not in every sentence.
     passed = effect_sentence(_record(pretrend_p=0.41), lang)
-    assert ok in passed and fail not in passed
-    untested = effect_sentence(_record(pretrend_p=None), lang)
-    assert fail not in untested and ok not in untested
+    assert "0,41" not in passed and "0.41" not in passed and "tentative" not in passed
+    untestable = effect_sentence(_record(pretrend_p=None, pretrend_status="untestable"), lang)
+    words = {"id": "asumsi tren paralel tidak dapat diuji", "en": "cannot be tested"}[lang]
+    assert words in untestable
 
 
 @pytest.mark.parametrize(
@@ -177,7 +273,7 @@ def test_pretrend_failure_is_said_out_loud(lang, fail, ok):
         ("id", 1e-6, "(p < 0,001)"),
         ("en", 0.0004, "(p < 0.001)"),
         ("id", 0.012, "(p = 0,012)"),
-        ("en", 0.41, "(p = 0.410)"),
+        ("en", 0.03, "(p = 0.030)"),
     ],
 )
 def test_p_values_read_with_one_relation(lang, p, reads):
@@ -189,32 +285,39 @@ def test_p_values_read_with_one_relation(lang, p, reads):
 
 def test_few_cluster_caveats():
     many = effect_sentence(_record(n_agencies=FEW_CLUSTERS), "en")
-    assert "wild-bootstrap" not in many
-    trusted = effect_sentence(_record(n_agencies=30, p_value_few_cluster=0.21), "en")
-    assert (
-        "Only 30 agencies inform this estimate, fewer than the about 50 that conventional "
-        "cluster-robust standard errors need; the wild-bootstrap / randomization p-value "
-        "(0.210) is the one to trust."
-    ) in trusted
-    assert "does not confirm the effect at the 5% level, so the finding is tentative" in trusted
+    assert "randomization" not in many and "tentative" not in many
+    unconfirmed = effect_sentence(_record(n_agencies=30, p_value_few_cluster=0.21), "en")
+    assert unconfirmed.endswith(
+        "Estimated with Callaway-Sant'Anna on 30 agencies and 3,500 employees; "
+        "randomization-inference p-value 0.210. This finding is tentative: only 30 agencies "
+        "and the randomization-inference p-value (0.210) does not confirm it."
+    )
     confirmed = effect_sentence(_record(n_agencies=30, p_value_few_cluster=0.01), "id")
-    assert "nilai p wild bootstrap / uji randomisasi (0,010) yang patut dipercaya" in confirmed
-    assert "sementara" not in confirmed
+    assert confirmed.endswith("pada 30 perangkat daerah dan 3.500 pegawai; nilai p uji "
+                              "randomisasi 0,010.")  # fmt: skip
     missing = effect_sentence(_record(n_agencies=30), "en")
-    assert "no wild-bootstrap / randomization p-value was computed" in missing
+    assert "no randomization-inference p-value was computed" in missing
 
 
-def test_verdict_label_marks_unconfirmed_effects_tentative():
+def test_verdict_label_carries_the_one_decision_symmetrically():
     confirmed = _record(n_agencies=30, p_value_few_cluster=0.01)
-    assert verdict_label(confirmed, "en") == "Improved"
+    assert (confirmed.standing, verdict_label(confirmed, "en")) == ("confirmed", "Improved")
     unconfirmed = _record(n_agencies=30, p_value_few_cluster=0.06)
-    assert verdict_label(unconfirmed, "en") == (
-        "Improved, tentative (pre-trend test or few-cluster p does not support it)"
-    )
+    assert verdict_label(unconfirmed, "en") == "Improved, tentative (few agencies)"
     pretrend = _record(n_agencies=30, p_value_few_cluster=0.01, pretrend_p=0.01)
-    assert verdict_label(pretrend, "id") == (
-        "Membaik, belum pasti (uji tren awal atau p sedikit klaster tidak mendukung)"
-    )
+    assert verdict_label(pretrend, "id") == "Membaik, belum pasti (uji tren awal gagal)"
+    untestable = _record(pretrend_p=None, pretrend_status="untestable")
+    assert untestable.reasons == ("pretrend_untestable",)
+    assert verdict_label(untestable, "en") == "Improved, tentative (pre-trend untestable)"
+    # "worsened" on one office or a handful of agencies is as tentative as "improved" there
+    worse = dict(estimate=-0.06, ci_low=-0.10, ci_high=-0.02)
+    one_office = _record(n_agencies=1, pretrend_p=None, **worse)
+    assert verdict_label(one_office, "id") == "Memburuk, belum pasti (satu kantor)"
+    few = _record(n_agencies=5, p_value_few_cluster=0.3, **worse)
+    assert verdict_label(few, "en") == "Worsened, tentative (few agencies)"
+    assert (few.verdict, few.standing) == ("worsened", "tentative")
+    none = _record(estimate=0.01, ci_low=-0.02, ci_high=0.04, n_agencies=5)
+    assert (none.standing, verdict_label(none, "en")) == (None, "No detectable effect")
 
 
 def test_recommendations_follow_the_rules_in_report_order():
@@ -226,10 +329,14 @@ def test_recommendations_follow_the_rules_in_report_order():
             ci_low=-2.0,
             ci_high=-0.1,
             unit="points",
-        ),  # worsened
+        ),  # worsened, confirmed -> review
         _record(),  # improved, pre-trend ok, 80 agencies -> sustain
-        _record(outcome="jp_mean", estimate=0.5, ci_low=-1.0, ci_high=2.0, unit="jp"),
+        _record(outcome="absence_mean", estimate=0.5, ci_low=-1.0, ci_high=2.0, unit="days",
+                better="lower"),  # fmt: skip
+        _record(outcome="jp_mean", estimate=3.0, ci_low=1.0, ci_high=5.0, unit="jp"),  # uptake
         _record(policy="reward_punishment", pretrend_p=0.01),  # improved but pre-trends differ
+        _record(policy="reward_punishment", outcome="sanction_share", better="lower",
+                n_agencies=30, p_value_few_cluster=0.3),  # worsened, tentative -> check
         _record(policy="performance_appraisal", n_agencies=30, p_value_few_cluster=0.2),
         _record(
             policy="performance_appraisal",
@@ -238,7 +345,7 @@ def test_recommendations_follow_the_rules_in_report_order():
             p_value_few_cluster=0.01,
             unit="points",
         ),
-    ]
+    ]  # fmt: skip
     random.Random(3).shuffle(records)
     recs = recommendations(records, "en", share_below_jp_minimum=0.35)
     assert [(r.policy, r.rule) for r in recs] == [
@@ -246,12 +353,17 @@ def test_recommendations_follow_the_rules_in_report_order():
         ("training_programme", "no_claim"),
         ("performance_appraisal", "sustain"),
         ("performance_appraisal", "confirm"),
+        ("reward_punishment", "check"),
         ("reward_punishment", "confirm"),
         ("digitalisation", "review"),
         (None, "training_capacity"),
     ]
     assert recs[1].text.startswith(
-        "The training programme: do not report success on training hours (JP) per employee"
+        "The training programme: do not report success on unexcused absence days per employee"
+    )
+    assert recs[4].text.startswith(
+        "Reward and punishment: the fall in the share of staff with a disciplinary sanction is "
+        "tentative."
     )
     assert recs[-1].text.startswith(
         "Training capacity: 35% of employees did not reach the minimum of 20 JP a year."
@@ -264,6 +376,17 @@ def test_recommendations_follow_the_rules_in_report_order():
     assert recommendations(records, "en", share_below_jp_minimum=0.05)[-1].rule != (
         "training_capacity"
     )
+
+
+def test_no_action_is_recommended_on_a_tentative_finding():
+    tentative = [
+        _record(n_agencies=1, pretrend_p=None),
+        _record(estimate=-0.06, ci_low=-0.10, ci_high=-0.02, n_agencies=1, pretrend_p=None),
+        _record(pretrend_p=None, pretrend_status="untestable"),
+        _record(pretrend_p=0.001),
+    ]
+    rules = {r.rule for r in recommendations(tentative, "id")}
+    assert rules <= {"check", "confirm"}
 
 
 def test_templates_have_the_same_keys_and_placeholders_in_both_languages():
@@ -290,13 +413,19 @@ def test_values_named_like_jinja_constants_are_refused():
         "id",
         n=3,
         improved=1,
+        improved_tentative=0,
         worsened=0,
+        worsened_tentative=0,
         no_effect=2,
+        uptake=0,
+        n_tests=40,
+        expected_false=2,
     )
-    assert lead == (
-        "Dari 3 estimasi utama, 1 menunjukkan perbaikan, 0 menunjukkan kemunduran, dan 2 tidak "
-        "menunjukkan efek yang terdeteksi."
+    assert lead.startswith(
+        "Dari 3 estimasi utama tentang kinerja dan layanan, 1 menunjukkan perbaikan yang kuat "
+        "dan 0 perbaikan yang belum pasti;"
     )
+    assert "Laporan ini menguji 40 efek sekaligus; pada taraf 5%, kira-kira 2 di antaranya" in lead
 
 
 @pytest.mark.parametrize(

@@ -18,13 +18,17 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
 from asn_eval.analysis.spec import AnalysisSpec
+from asn_eval.decision import ALPHA
 from asn_eval.estimators.bacon import bacon_decomposition
 from asn_eval.estimators.did import att_gt, event_study, pretrend_test
 from asn_eval.estimators.twfe import twfe
+from asn_eval.outcomes import OUTCOMES as REGISTERED
+from asn_eval.outcomes import Outcome
 from asn_eval.panels import (
     DUKCAPIL_SERVICES,
     POLICIES,
@@ -44,22 +48,17 @@ ITS_METHOD = "ITS"
 ITS_MIN_MONTHS = 12
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """An agency-year outcome: its column, which direction is better and its unit."""
-
-    key: str
-    better: str
-    unit: str
-
-
+# The agency-year outcomes of the difference-in-differences analyses.
 OUTCOMES: dict[str, Outcome] = {
-    "skp_good_share": Outcome("skp_good_share", "higher", "share"),
-    "absence_mean": Outcome("absence_mean", "lower", "days"),
-    "sanction_share": Outcome("sanction_share", "lower", "share"),
-    "jp_mean": Outcome("jp_mean", "higher", "jp"),
-    "health_minutes": Outcome("health_minutes", "lower", "minutes"),
-    "ikm": Outcome("ikm", "higher", "points"),
+    key: REGISTERED[key]
+    for key in (
+        "skp_good_share",
+        "absence_mean",
+        "sanction_share",
+        "jp_mean",
+        "health_minutes",
+        "ikm",
+    )
 }
 # Policy -> outcomes it is expected to move (the article's claims), main outcome first.
 POLICY_OUTCOMES: dict[str, tuple[str, ...]] = {
@@ -70,10 +69,9 @@ POLICY_OUTCOMES: dict[str, tuple[str, ...]] = {
 }
 # Dukcapil's monthly processing days answer to these policies (the article's example).
 DUKCAPIL_POLICIES: tuple[str, ...] = ("training_programme", "digitalisation")
-# Dukcapil monthly outcomes: (better direction, unit).
-ITS_OUTCOMES: dict[str, tuple[str, str]] = {
-    "dukcapil_days": ("lower", "days"),
-    "share_within_standard": ("higher", "share"),
+# Dukcapil's monthly outcomes.
+ITS_OUTCOMES: dict[str, Outcome] = {
+    key: REGISTERED[key] for key in ("dukcapil_days", "share_within_standard")
 }
 
 
@@ -102,6 +100,7 @@ class PolicyOutcome:
 
     def record(self) -> ResultRecord:
         lo, hi = self.overall.overall_interval()
+        status = self.pretrend_status
         se = float(self.overall.overall_se)
         est = float(self.overall.overall_att)
         return ResultRecord(
@@ -115,15 +114,23 @@ class PolicyOutcome:
             p_value=float(2 * stats.norm.sf(abs(est / se))) if se > 0 else None,
             p_value_few_cluster=self.p_permutation,
             # an uncalibrated (too few agencies) or untestable pre-trend test is not evidence
-            pretrend_p=float(self.pretrend.p_value)
-            if self.pretrend is not None and self.pretrend.reliable
-            else None,
+            pretrend_p=float(self.pretrend.p_value) if status != "untestable" else None,
+            pretrend_status=status,
             n_agencies=self.n_agencies,
             n_employees=self.n_employees,
             better=self.outcome.better,
             level=float(self.overall.level),
             unit=self.outcome.unit,
         )
+
+    @property
+    def pretrend_status(self) -> str:
+        """``passed``, ``failed`` or ``untestable`` (no test, no pre-adoption years, or too
+        few agencies for a calibrated test): untestable is never read as a pass."""
+        test = self.pretrend
+        if test is None or not np.isfinite(test.p_value) or not test.reliable:
+            return "untestable"
+        return "failed" if test.p_value < ALPHA else "passed"
 
     def twfe_record(self) -> ResultRecord | None:
         if self.twfe is None:
@@ -136,6 +143,8 @@ class PolicyOutcome:
             n_agencies=self.n_agencies,
             n_employees=self.n_employees,
             p_value_few_cluster=self.p_bootstrap,
+            # TWFE rests on the same parallel trends as the event study
+            pretrend_status=self.pretrend_status,
             unit=self.outcome.unit,
         )
 
@@ -396,7 +405,7 @@ def _its_window(monthly: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, str]:
 
 def its_record(policy: str, outcome: str, result: Any) -> ResultRecord:
     """The level change of a Dukcapil segmented regression as a result record."""
-    better, unit = ITS_OUTCOMES[outcome]
+    better, unit = ITS_OUTCOMES[outcome].better, ITS_OUTCOMES[outcome].unit
     return ResultRecord.from_estimate_table(
         result,
         policy=policy,

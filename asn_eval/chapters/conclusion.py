@@ -16,6 +16,7 @@ from asn_eval import context, narrative, truth
 from asn_eval import formatting as fmt
 from asn_eval.chapters import base
 from asn_eval.chapters.base import Chapter
+from asn_eval.outcomes import kind
 from asn_eval.panels import POLICIES, adoption_cohorts, employee_year_panel, training_capacity
 from asn_eval.results_store import load_results
 
@@ -34,6 +35,32 @@ def findings(records: list) -> list:
     return sorted(chosen, key=lambda r: (order.get(r.policy, len(order)), r.outcome, r.estimator))
 
 
+def finding_counts(records: list, n_tests: int | None = None) -> dict[str, int]:
+    """Counts of the findings by verdict and standing, from the one decision per record.
+
+    Programme uptake is counted apart: it is not performance. ``n_tests`` (default: the
+    records) is how many effects the report tests; ``expected_false`` is 5% of it, the
+    number that would look like effects by chance if no policy had any.
+    """
+    counted = [r for r in records if kind(r.outcome) != "uptake"]
+    n_tests = len(records) if n_tests is None else int(n_tests)
+
+    def count(verdict: str, standing: str | None) -> int:
+        return sum(r.verdict == verdict and r.standing == standing for r in counted)
+
+    return {
+        "n": len(counted),
+        "improved": count("improved", "confirmed"),
+        "improved_tentative": count("improved", "tentative"),
+        "worsened": count("worsened", "confirmed"),
+        "worsened_tentative": count("worsened", "tentative"),
+        "no_effect": count("no_detectable_effect", None),
+        "uptake": len(records) - len(counted),
+        "n_tests": n_tests,
+        "expected_false": round(narrative.ALPHA * n_tests),
+    }
+
+
 class Conclusion(Chapter):
     number = 5
     key = "conclusion"
@@ -46,6 +73,11 @@ class Conclusion(Chapter):
     def records(self) -> list:
         return findings(load_results(self.output_dir))
 
+    @property
+    def all_tests(self) -> int:
+        """Effects the report tests: every stored estimate except the TWFE comparisons."""
+        return sum(r.estimator != "TWFE" for r in load_results(self.output_dir))
+
     def outcome_name(self, key: str) -> str:
         return narrative.text_group("chapters.impact.outcomes", self.lang).get(key, key)
 
@@ -55,16 +87,7 @@ class Conclusion(Chapter):
         if not records:
             self.paragraph(self.t("sections.findings.missing"))
             return
-        counts = {v: sum(r.verdict == v for r in records) for v in narrative.VERDICTS}
-        self.paragraph(
-            self.t(
-                "sections.findings.lead",
-                n=len(records),
-                improved=counts["improved"],
-                worsened=counts["worsened"],
-                no_effect=counts["no_detectable_effect"],
-            )
-        )
+        self.paragraph(self.t("sections.findings.lead", **finding_counts(records, self.all_tests)))
         head = {k: narrative.text(f"findings.{k}", self.lang) for k in _FINDINGS_KEYS}
         level = round(100 * records[0].level)  # every headline record shares one level
         head["interval"] = narrative.text("findings.interval", self.lang, level=level)
@@ -89,17 +112,6 @@ class Conclusion(Chapter):
             digits=2,
             note=self.t("sections.findings.note"),
         )
-        cautions = [
-            self.t(
-                "sections.findings.pretrend",
-                policy=context.policy(r.policy, self.lang)["name"],
-                outcome=self.outcome_name(r.outcome),
-            )
-            for r in records
-            if narrative.pretrend_failed(r)
-        ]
-        if cautions:
-            self.bullets(cautions)
 
     # 5.2 ------------------------------------------------------------------------------
     def section_recommendations(self) -> None:

@@ -90,7 +90,7 @@ class Impact(Chapter):
             )
         )
         self.paragraph(self.t("sections.design.inference", threshold=narrative.FEW_CLUSTERS))
-        self.paragraph(self.t("sections.design.words"))
+        self.paragraph(self.t("sections.design.words", threshold=narrative.FEW_CLUSTERS))
 
     # 3.2 --------------------------------------------------------------------------------
     def section_event_study(self) -> None:
@@ -196,7 +196,7 @@ class Impact(Chapter):
                     cols["p_few"]: self.pvalue(rec.p_value_few_cluster),
                     cols["pretrend_p"]: self.pvalue(rec.pretrend_p),
                     cols["agencies"]: f"{res.n_treated}/{res.n_agencies}",
-                    cols["verdict"]: narrative.text(f"verdict.{rec.verdict}", self.lang),
+                    cols["verdict"]: narrative.verdict_label(rec, self.lang),
                 }
             )
             sentences.setdefault(policy, []).append(narrative.effect_sentence(rec, self.lang))
@@ -326,7 +326,7 @@ class Impact(Chapter):
         )
         for (policy, outcome), res in results.items():
             ax = axes[outcomes.index(outcome), policies.index(policy)]
-            scale = 100.0 if ITS_OUTCOMES[outcome][1] == "share" else 1.0
+            scale = 100.0 if ITS_OUTCOMES[outcome].unit == "share" else 1.0
             ax.plot(res.observed.index, res.observed * scale, ".", color=PALETTE[7], ms=3)
             ax.plot(res.fitted.index, res.fitted * scale, color=PALETTE[0])
             post = res.counterfactual.index >= res.intervention
@@ -355,7 +355,7 @@ class Impact(Chapter):
             level=self.num(rec.estimate * scale, 2),
             interval=self.interval(rec.ci_low * scale, rec.ci_high * scale),
             slope=self.num(float(result.params["slope_change"]) * scale, digits),
-            verdict=narrative.text(f"verdict.{rec.verdict}", self.lang),
+            verdict=narrative.verdict_label(rec, self.lang),
         )
 
     def month(self, when: Any) -> str:
