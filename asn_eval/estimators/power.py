@@ -763,11 +763,13 @@ def t_power(effect, std_error: float, df: float, alpha: float = 0.05):
     """Power of the two-sided t test of size ``alpha`` when the true effect is ``effect``.
 
     ``P(|T| > t_{1-alpha/2, df})`` with ``T`` noncentral t with ``df`` degrees of freedom and
-    noncentrality ``effect / std_error`` (the convention of statsmodels' ``TTestIndPower``).
+    noncentrality ``|effect| / std_error`` (the convention of statsmodels' ``TTestIndPower``).
     """
     crit = stats.t.ppf(1.0 - alpha / 2.0, df)
-    ncp = np.asarray(effect, dtype=float) / std_error
-    out = stats.nct.sf(crit, df, ncp) + stats.nct.cdf(-crit, df, ncp)
+    ncp = np.abs(np.asarray(effect, dtype=float)) / std_error
+    # scipy returns nan for the far tail of a large noncentrality, where it is 0
+    wrong_side = np.nan_to_num(stats.nct.cdf(-crit, df, ncp), nan=0.0)
+    out = stats.nct.sf(crit, df, ncp) + wrong_side
     return float(out) if np.ndim(out) == 0 else out
 
 
@@ -926,7 +928,10 @@ def mde(
     def gap(effect: float) -> float:
         return t_power(effect, se, df, alpha) - power
 
-    exact = float(optimize.brentq(gap, 1e-12 * se, 2.0 * bloom + 10.0 * se, xtol=1e-14 * se))
+    upper = bloom
+    while gap(upper) < 0:
+        upper *= 1.5
+    exact = float(optimize.brentq(gap, 1e-12 * se, upper, xtol=1e-14 * se))
     return MDEResult(
         design=design,
         estimator=estimator,
