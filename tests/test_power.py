@@ -244,7 +244,13 @@ def test_estimate_design_recovers_components_of_employee_means():
     # 0.021).
     panel = _employee_panel(3)
     design = estimate_design(
-        panel, outcome="y", unit="agency", time="year", cohort="cohort", weights="staff"
+        panel,
+        outcome="y",
+        unit="agency",
+        time="year",
+        cohort="cohort",
+        weights="staff",
+        fit="cohort_year",
     )
     assert design.between_var == pytest.approx(0.5, abs=0.18)
     assert design.shock_var == pytest.approx(0.3, abs=0.09)
@@ -260,17 +266,19 @@ def test_estimate_design_recovers_agency_level_ar1_and_its_mde():
         {0: 60, 2021: 50, 2022: 50, 2024: 40}, years=YEARS, between_var=1.0, shock_var=0.5, rho=0.6
     )
     panel = truth.simulate(effect=2.0, seed=8)
+    # default: agency-years not yet treated, agency and year effects
     design = estimate_design(panel, outcome="y", unit="unit", time="year", cohort="cohort")
     assert design.shock_var == pytest.approx(0.5, rel=0.2)
     assert design.rho == pytest.approx(0.6, abs=0.12)
     assert design.between_var == pytest.approx(1.0, rel=0.35)
     # the MDE it implies is the true design's MDE, within the components' error
     assert mde(design).mde == pytest.approx(mde(truth).mde, rel=0.15)
-    # only not-yet-treated agency-years: fewer data, the same model
-    nyt = estimate_design(
-        panel, outcome="y", unit="unit", time="year", cohort="cohort", fit="not_yet_treated"
+    # every agency-year, with cohort-by-year effects absorbing the (constant) effect
+    every = estimate_design(
+        panel, outcome="y", unit="unit", time="year", cohort="cohort", fit="cohort_year"
     )
-    assert nyt.shock_var == pytest.approx(0.5, rel=0.3)
+    assert every.shock_var == pytest.approx(0.5, rel=0.2)
+    assert every.rho == pytest.approx(0.6, abs=0.12)
     exchangeable = estimate_design(
         panel, outcome="y", unit="unit", time="year", cohort="cohort", serial="exchangeable"
     )

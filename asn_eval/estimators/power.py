@@ -22,8 +22,8 @@ comparison. The MDE at power ``1 - beta`` and two-sided size ``alpha`` is Bloom'
 ``(t_{1-alpha/2, df} + t_{1-beta, df}) * SE`` with ``df = G - 1`` for ``G`` agencies (the
 t reference att_gt uses when clustered by agency); the exact MDE from the noncentral t is
 reported beside it. The variance components are estimated by restricted maximum likelihood
-(Patterson and Thompson 1971) from the residuals of agency and cohort-by-year fixed effects,
-which absorb any effect that differs by cohort and year.
+(Patterson and Thompson 1971) from agency-years not yet treated, net of agency and year
+fixed effects.
 
 References
 ----------
@@ -393,18 +393,21 @@ def estimate_design(
     weights: str | None = None,
     employee_var: float | None = None,
     serial: str = "ar1",
-    fit: str = "cohort_year",
+    fit: str = "not_yet_treated",
 ) -> Design:
     """Estimate a :class:`Design` (cohorts and variance components) from an agency-year panel.
 
-    The agency-year outcomes are regressed on agency fixed effects and cohort-by-year fixed
-    effects (``fit="cohort_year"``: every effect that depends on cohort and year, however it
-    varies, is absorbed, so all observations inform the variance), or, with
-    ``fit="not_yet_treated"``, on agency and year fixed effects among agency-years not yet
-    treated. The residual covariance ``shock_var * rho**|s - t| + employee_var / m_it`` is
-    estimated by restricted maximum likelihood (REML; the agency effects are profiled out
-    exactly), and the between-agency variance by the method of moments from agency means
-    within cohorts, net of the residual noise.
+    The variance model describes the outcome without the policy, so by default
+    (``fit="not_yet_treated"``) the agency-years not yet treated are regressed on agency and
+    year fixed effects, as in the imputation approach; ``fit="cohort_year"`` uses every
+    agency-year with agency and cohort-by-year fixed effects instead, which absorb effects that
+    vary by cohort and year but not effects that differ between agencies of a cohort (those
+    would count as noise). The residual covariance ``shock_var * rho**|s - t| +
+    employee_var / m_it`` is estimated by restricted maximum likelihood (REML; the agency
+    effects are profiled out exactly), and the between-agency variance by the method of
+    moments from agency means within cohorts, net of the residual noise. Only the total
+    residual covariance matters for the MDE; its split between agency shocks and employee
+    noise is weakly identified when agencies are few or alike in size.
 
     Parameters
     ----------
@@ -421,7 +424,7 @@ def estimate_design(
     serial
         ``"ar1"`` (estimate ``rho``) or ``"exchangeable"`` (``rho = 0``).
     fit
-        ``"cohort_year"`` or ``"not_yet_treated"`` (see above).
+        ``"not_yet_treated"`` or ``"cohort_year"`` (see above).
 
     Returns
     -------
@@ -912,7 +915,7 @@ def mde(
     ...                        between_var=1.0, shock_var=0.5, rho=0.3)
     >>> res = mde(d)
     >>> res.design.years[-1], res.df
-    (2026, 24)
+    (2026, 24.0)
     """
     _check_levels(power, alpha)
     if next_year or planned:
