@@ -23,7 +23,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.power import TTestIndPower
 
-from asn_eval.estimators.did import att_gt
+from asn_eval.estimators import att_gt
 from asn_eval.estimators.power import (
     Design,
     estimate_design,
@@ -144,7 +144,7 @@ def test_linear_form_reproduces_att_gt_overall_att(control_group):
 
 
 def test_linear_form_reproduces_twfe_coefficient():
-    from asn_eval.estimators.twfe import twfe
+    from asn_eval.estimators import twfe
 
     design = _kupang(REWARD_COHORTS)
     panel = design.simulate(effect=0.2, seed=5)
