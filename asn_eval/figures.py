@@ -161,14 +161,19 @@ def use_style() -> None:
     sns.set_theme(context="paper", style="whitegrid", palette=list(PALETTE), rc=STYLE_RC)
 
 
-def saved_size(fig: plt.Figure) -> tuple[float, float]:
-    """Width and height in inches of ``fig`` as :func:`save_figure` writes it.
+def saved_size(fig: plt.Figure, *, dpi: float = PRINT_DPI) -> tuple[float, float]:
+    """Width and height in inches of ``fig`` as :func:`save_figure` writes it at ``dpi``.
 
     ``bbox_inches="tight"`` crops (or extends) the canvas to the drawn artists plus
-    ``savefig.pad_inches`` on each side; it never rescales, so fonts keep their size.
+    ``savefig.pad_inches`` on each side; it never rescales, so fonts keep their size. Text
+    extents depend slightly on the resolution, so they are measured at ``dpi``.
     """
-    renderer = fig.canvas.get_renderer()
-    box = fig.get_tightbbox(renderer)
+    screen_dpi = fig.dpi
+    try:
+        fig.set_dpi(dpi)
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+    finally:
+        fig.set_dpi(screen_dpi)
     pad = float(matplotlib.rcParams["savefig.pad_inches"])
     return (float(box.width) + 2 * pad, float(box.height) + 2 * pad)
 

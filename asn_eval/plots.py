@@ -481,10 +481,11 @@ def event_study(
         rows = frame[estimated & (frame["pre"] == (part == "pre"))]
         if rows.empty:
             continue
+        est = rows["estimate"].to_numpy(dtype=float)
         drawn = ax.errorbar(
-            rows.index,
-            rows["estimate"],
-            yerr=[rows["estimate"] - rows["ci_low"], rows["ci_high"] - rows["estimate"]],
+            rows.index.to_numpy(dtype=float),
+            est,
+            yerr=[est - rows["ci_low"].to_numpy(), rows["ci_high"].to_numpy() - est],
             fmt=marker,
             color=colour,
             markersize=4,
@@ -498,8 +499,8 @@ def event_study(
     reference = frame[frame["reference"]]
     if not reference.empty:
         (ref,) = ax.plot(
-            reference.index,
-            reference["estimate"],
+            reference.index.to_numpy(dtype=float),
+            reference["estimate"].to_numpy(dtype=float),
             "o",
             mfc="white",
             mec=ZERO_LINE_COLOUR,
@@ -576,8 +577,8 @@ def bacon(
     for i, kind in enumerate(kinds):
         part = frame[frame["type"] == kind]
         points = ax.scatter(
-            part["weight"],
-            part["estimate"] * factor,
+            part["weight"].to_numpy(dtype=float),
+            part["estimate"].to_numpy(dtype=float) * factor,
             s=22,
             color=_BACON_COLOURS.get(kind, PALETTE[(i + 5) % len(PALETTE)]),
             marker=_BACON_MARKERS.get(kind, "D"),
