@@ -37,6 +37,7 @@ Examples
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -54,6 +55,7 @@ from matplotlib.transforms import ScaledTranslation
 from asn_eval.figures import (
     BAND_ALPHA,
     COMPARISON_COLOUR,
+    FULL_WIDTH,
     PALETTE,
     TREATED_COLOUR,
     ZERO_LINE_COLOUR,
@@ -70,6 +72,7 @@ __all__ = [
     "format_axis_numbers",
     "its",
     "percent_axis",
+    "shared_legend",
     "short_agency_name",
 ]
 
@@ -157,6 +160,9 @@ _SHORT_NAMES: dict[str, str] = {
     "Rumah Sakit Umum Daerah": "RSUD",
 }
 _SHORT_PREFIXES: dict[str, str] = {"Kecamatan ": "Kec. ", "Kelurahan ": "Kel. "}
+# The artists behind each axes legend drawn here (a legend keeps only simplified copies),
+# so that shared_legend can draw the same entries again under a figure.
+_LEGEND_ENTRIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 # --------------------------------------------------------------------------------------
@@ -346,9 +352,38 @@ def _legend_below(ax: Axes, handles: list, labels: list[str], *, ncol: int | Non
             columnspacing=1.2,
         )
         if legend.get_window_extent(renderer).width <= room or columns == choices[-1]:
+            _LEGEND_ENTRIES[ax] = (list(handles), list(labels))
             return legend
         legend.remove()
     return legend
+
+
+def shared_legend(fig: plt.Figure, *, source: Axes | None = None, ncol: int | None = None):
+    """One legend below a figure of several panels, instead of one under each.
+
+    Takes the entries of ``source``'s legend (the first axes with a legend by default),
+    removes every axes legend and places the entries under the figure. With a
+    constrained-layout figure (``plt.subplots(..., layout="constrained")``) space is made
+    for it below the panels.
+
+    Returns
+    -------
+    matplotlib.legend.Legend
+    """
+    with_legend = [ax for ax in fig.axes if ax.get_legend() is not None]
+    if source is None:
+        if not with_legend:
+            raise ValueError("shared_legend: no axes of the figure has a legend to share.")
+        source = with_legend[0]
+    old = source.get_legend()
+    handles, labels = _LEGEND_ENTRIES.get(
+        source, (old.legend_handles, [t.get_text() for t in old.get_texts()])
+    )
+    for ax in with_legend:
+        ax.get_legend().remove()
+    columns = ncol or min(len(handles), 3 if fig.get_figwidth() >= 0.6 * FULL_WIDTH else 2)
+    loc = "outside lower center" if fig.get_layout_engine() is not None else "lower center"
+    return fig.legend(handles, labels, loc=loc, ncol=columns, frameon=False)
 
 
 def _level_pct(level: float) -> str:
@@ -406,7 +441,11 @@ def event_study_frame(result: Any, *, scale: float = 1.0) -> pd.DataFrame:
     frame["ci_low"], frame["ci_high"] = frame["estimate"] - half, frame["estimate"] + half
     band = (np.nan if uniform is None else float(uniform)) * frame["std_error"]
     frame["band_low"], frame["band_high"] = frame["estimate"] - band, frame["estimate"] + band
-    frame["reference"] = (frame.index == reference) & frame["std_error"].isna()
+    if reference is None:
+        # e.g. att_gt(...).aggregate("dynamic"): the normalised row is 0 without an SE
+        frame["reference"] = frame["std_error"].isna() & (frame["estimate"] == 0)
+    else:
+        frame["reference"] = (frame.index == reference) & frame["std_error"].isna()
     frame["pre"] = frame.index < 0
     return frame.sort_index()
 

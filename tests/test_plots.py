@@ -184,6 +184,19 @@ def test_event_study_words_in_indonesian_and_replaced_by_the_caller(cs_event):
     assert str(err.value).startswith("Unknown label key(s) ['band']; the keys are:")
 
 
+def test_panels_share_one_legend_below_the_figure(cs_event, twfe_event):
+    fig, axes = plt.subplots(1, 2, figsize=figure_size("full"), layout="constrained")
+    plots.event_study(cs_event, ax=axes[0], lang="id")
+    plots.event_study(twfe_event, ax=axes[1], lang="id")
+    legend = plots.shared_legend(fig)
+    assert all(ax.get_legend() is None for ax in axes)
+    assert [t.get_text() for t in legend.get_texts()][-1] == "Pita kepercayaan simultan 95%"
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    assert legend.get_window_extent(renderer).y1 <= min(ax.bbox.y0 for ax in axes)
+    assert smallest_font_pt(fig) >= MIN_FONT_PT
+
+
 def test_event_study_rejects_a_result_without_estimates():
     with pytest.raises(TypeError) as err:
         plots.event_study(pd.Series([1.0, 2.0]))
