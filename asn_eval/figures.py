@@ -1,7 +1,16 @@
 """One look for every figure, and figure files whose bytes do not change between runs.
 
-:func:`use_style` applies the report's single seaborn theme and a colour-blind-safe palette
-(Okabe and Ito, 2008, "Color Universal Design"). :func:`save_figure` writes
+:func:`use_style` applies the report's single seaborn theme, a colour-blind-safe palette
+(Okabe and Ito, 2008, "Color Universal Design") and a fixed type scale for print.
+
+Figures are drawn at their final printed size: :func:`figure_size` gives the width of the
+A4 text column (:data:`FULL_WIDTH`) or half of it (:data:`HALF_WIDTH`), and the report shows
+each saved PNG at the width it was saved at (``SavedFigure._repr_html_`` writes that width in
+inches; the stylesheet caps it at the text width). So a label set in 7.5 pt prints at
+7.5 pt, and :func:`smallest_font_pt` measures the smallest text of a figure as printed.
+No text is smaller than :data:`MIN_FONT_PT`.
+
+:func:`save_figure` writes
 ``figures/<chapter>-<number>_<slug>.png`` at print resolution (300 dpi) and ``.svg``
 with every run-dependent byte switched off (creation date, software stamp, random SVG ids),
 so that the committed notebooks, whose outputs CI compares, stay identical run after run.
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import re
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -31,6 +41,7 @@ from pathlib import Path
 import matplotlib
 import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib.text import Text
 
 from asn_eval.formatting import DEFAULT_LANGUAGE, check_language
 
@@ -55,7 +66,27 @@ DEFAULT_FORMATS: tuple[str, ...] = ("png", "svg")
 # Fixed salt so SVG element ids are the same in every run (matplotlib otherwise draws them at
 # random).
 SVG_HASH_SALT = "asn-eval"
-FIGURE_SIZE = (6.4, 4.0)  # inches; fits an A4 text column at 300 dpi
+# Widths on the printed A4 page, in inches. The report's text column is 174 mm (A4 210 mm
+# less two 18 mm page margins, report.css) less the body's 1rem padding on each side
+# (2 x 10.5 pt), 166.6 mm = 6.56 in. A full-width figure is drawn a little narrower, so that
+# the whitespace savefig(bbox_inches="tight") adds (0.1 in a side) still fits.
+TEXT_WIDTH = 6.56
+FULL_WIDTH = 6.3
+HALF_WIDTH = 3.1  # two of them side by side leave 0.1 in between
+# Height / width of a figure unless a plot asks for another shape.
+DEFAULT_ASPECT = 0.6
+# Type scale in points at the printed size (= the drawn size, see the module docstring).
+# Nothing is printed under MIN_FONT_PT: below 7 pt text is hard to read on paper.
+MIN_FONT_PT = 7.0
+FONT_PT: dict[str, float] = {
+    "base": 8.0,  # annotations and any text without a role
+    "label": 8.0,  # axis labels
+    "tick": 7.5,  # tick labels
+    "legend": 7.5,
+    "title": 9.0,  # axes and figure titles
+}
+# Uncertainty bands must be visible on paper and in grey print.
+BAND_ALPHA = 0.25
 _CAPTION_WORD = {"id": "Gambar", "en": "Figure"}
 # Metadata keys that would otherwise stamp each file with the run's date or software version.
 _METADATA = {
@@ -64,6 +95,42 @@ _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
 }
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+
+
+def figure_size(width: str | float = "full", *, aspect: float = DEFAULT_ASPECT) -> tuple:
+    """Figure size ``(width, height)`` in inches for its final place on the page.
+
+    Parameters
+    ----------
+    width
+        ``"full"`` (:data:`FULL_WIDTH`, the text column), ``"half"`` (:data:`HALF_WIDTH`) or
+        a width in inches no wider than the column.
+    aspect
+        Height divided by width.
+
+    Examples
+    --------
+    >>> figure_size("half", aspect=0.8)
+    (3.1, 2.48)
+    """
+    widths = {"full": FULL_WIDTH, "half": HALF_WIDTH}
+    if isinstance(width, str):
+        if width not in widths:
+            raise ValueError(f"width must be 'full', 'half' or inches; got {width!r}.")
+        inches = widths[width]
+    else:
+        inches = float(width)
+        if not 0 < inches <= FULL_WIDTH:
+            raise ValueError(
+                f"A figure {inches} in wide does not fit the {FULL_WIDTH} in text column; "
+                "the report would shrink it and its text with it."
+            )
+    if aspect <= 0:
+        raise ValueError(f"aspect must be positive; got {aspect!r}.")
+    return (inches, round(inches * aspect, 4))
+
+
+FIGURE_SIZE = figure_size("full")
 
 STYLE_RC: dict[str, object] = {
     "figure.figsize": FIGURE_SIZE,
@@ -77,12 +144,71 @@ STYLE_RC: dict[str, object] = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "legend.frameon": False,
+    "font.size": FONT_PT["base"],
+    "axes.labelsize": FONT_PT["label"],
+    "axes.titlesize": FONT_PT["title"],
+    "figure.titlesize": FONT_PT["title"],
+    "xtick.labelsize": FONT_PT["tick"],
+    "ytick.labelsize": FONT_PT["tick"],
+    "legend.fontsize": FONT_PT["legend"],
+    "legend.title_fontsize": FONT_PT["legend"],
 }
 
 
 def use_style() -> None:
-    """Apply the report's seaborn theme and colour-blind-safe palette to all later figures."""
-    sns.set_theme(context="notebook", style="whitegrid", palette=list(PALETTE), rc=STYLE_RC)
+    """Apply the report's seaborn theme, colour-blind-safe palette and type scale."""
+    # The "paper" context sets line widths for print; STYLE_RC then fixes the type scale.
+    sns.set_theme(context="paper", style="whitegrid", palette=list(PALETTE), rc=STYLE_RC)
+
+
+def saved_size(fig: plt.Figure, *, dpi: float = PRINT_DPI) -> tuple[float, float]:
+    """Width and height in inches of ``fig`` as :func:`save_figure` writes it at ``dpi``.
+
+    ``bbox_inches="tight"`` crops (or extends) the canvas to the drawn artists plus
+    ``savefig.pad_inches`` on each side; it never rescales, so fonts keep their size. Text
+    extents depend slightly on the resolution, so they are measured at ``dpi``.
+    """
+    screen_dpi = fig.dpi
+    try:
+        fig.set_dpi(dpi)
+        box = fig.get_tightbbox(fig.canvas.get_renderer())
+    finally:
+        fig.set_dpi(screen_dpi)
+    pad = float(matplotlib.rcParams["savefig.pad_inches"])
+    return (float(box.width) + 2 * pad, float(box.height) + 2 * pad)
+
+
+def smallest_font_pt(fig: plt.Figure, *, text_width: float = TEXT_WIDTH) -> float:
+    """Smallest font size, in points, of any visible text of ``fig`` as printed in the report.
+
+    Every :class:`~matplotlib.text.Text` artist that is visible and not empty counts (titles,
+    axis labels, tick labels, legend entries, annotations). The report shows a figure at the
+    width it is saved at (:func:`saved_size`), capped at ``text_width``; a wider figure is
+    scaled down, and its text with it, so sizes are multiplied by
+    ``min(1, text_width / saved width)``.
+
+    Returns
+    -------
+    float
+        ``inf`` for a figure without text.
+    """
+    fig.canvas.draw()  # creates tick labels and places the legends
+    sizes = [
+        float(text.get_fontsize())
+        for text in fig.findobj(Text)
+        if text.get_visible() and text.get_text().strip()
+    ]
+    if not sizes:
+        return float("inf")
+    scale = min(1.0, text_width / saved_size(fig)[0])
+    return min(sizes) * scale
+
+
+def _png_width_in(path: Path, dpi: float) -> float:
+    """Width in inches of a PNG written at ``dpi`` (read from its IHDR header)."""
+    with open(path, "rb") as handle:
+        header = handle.read(24)
+    return struct.unpack(">I", header[16:20])[0] / dpi
 
 
 def figure_caption(chapter: int | str, number: int, text: str, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -108,7 +234,8 @@ class SavedFigure:
     """A figure written to disk, with its number and caption.
 
     Displaying it in a notebook shows the saved PNG with its caption (HTML), so the output
-    is the same bytes as the file.
+    is the same bytes as the file, at ``width_in`` inches: the size it was drawn at, so that
+    its text prints at the size it was set in (the stylesheet caps it at the text width).
     """
 
     paths: dict[str, Path]
@@ -116,6 +243,7 @@ class SavedFigure:
     number: int
     caption: str
     relative_png: str
+    width_in: float | None = None
 
     @property
     def png(self) -> Path:
@@ -123,10 +251,11 @@ class SavedFigure:
 
     def _repr_html_(self) -> str:
         data = base64.b64encode(self.png.read_bytes()).decode("ascii")
+        width = f"width:{self.width_in:.2f}in;" if self.width_in else ""
         return (
             '<figure style="margin:0 0 1em 0">'
             f'<img src="data:image/png;base64,{data}" alt="{escape(self.caption)}" '
-            'style="max-width:100%">'
+            f'style="{width}max-width:100%">'
             f"<figcaption>{escape(self.caption)}</figcaption></figure>"
         )
 
@@ -198,6 +327,7 @@ def save_figure(
         number=int(number),
         caption=figure_caption(chapter, number, caption, lang) if caption else "",
         relative_png=f"figures/{stem}.png",
+        width_in=round(_png_width_in(paths["png"], dpi), 2),
     )
 
 

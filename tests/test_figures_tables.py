@@ -12,10 +12,17 @@ from matplotlib.colors import to_hex  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from asn_eval.figures import (  # noqa: E402
+    FULL_WIDTH,
+    HALF_WIDTH,
+    MIN_FONT_PT,
     PALETTE,
+    TEXT_WIDTH,
     FigureRegistry,
     figure_caption,
+    figure_size,
     save_figure,
+    saved_size,
+    smallest_font_pt,
     use_style,
 )
 from asn_eval.tables import TableRegistry, display_table, save_table  # noqa: E402
@@ -79,6 +86,63 @@ def test_style_uses_the_colour_blind_safe_palette():
     cycle = [to_hex(c).upper() for c in plt.rcParams["axes.prop_cycle"].by_key()["color"]]
     assert cycle == [c.upper() for c in PALETTE]
     assert plt.rcParams["savefig.dpi"] == 300
+
+
+def test_type_scale_prints_nothing_under_7_pt():
+    use_style()
+    for key in ("font.size", "axes.labelsize", "axes.titlesize", "legend.fontsize"):
+        assert plt.rcParams[key] >= MIN_FONT_PT, key
+    for key in ("xtick.labelsize", "ytick.labelsize"):
+        assert plt.rcParams[key] >= MIN_FONT_PT, key
+    fig, ax = plt.subplots(figsize=figure_size("half"))
+    ax.plot([0, 1], [0, 1], label="a")
+    ax.set_title("Judul")
+    ax.legend()
+    ax.annotate("catatan", (0.5, 0.5))
+    assert smallest_font_pt(fig) >= MIN_FONT_PT
+    plt.close(fig)
+
+
+def test_figure_sizes_fit_the_a4_text_column():
+    # A4 210 mm less 2 x 18 mm margins less 2 x 10.5 pt body padding (report.css)
+    assert TEXT_WIDTH == pytest.approx((210 - 36) / 25.4 - 21 / 72, abs=0.005)
+    assert figure_size("full") == (FULL_WIDTH, round(FULL_WIDTH * 0.6, 4))
+    assert figure_size("half", aspect=1) == (HALF_WIDTH, HALF_WIDTH)
+    assert 2 * HALF_WIDTH <= FULL_WIDTH < TEXT_WIDTH
+    with pytest.raises(ValueError) as err:
+        figure_size(8.0)
+    assert str(err.value).startswith("A figure 8.0 in wide does not fit the 6.3 in text column")
+
+
+def test_smallest_font_is_measured_at_the_printed_size(tmp_path):
+    use_style()
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1])
+    ax.text(0.5, 0.5, "kecil", fontsize=5)
+    ax.text(0.2, 0.2, "", fontsize=2)  # empty text prints nothing
+    assert smallest_font_pt(fig) == 5
+    plt.close(fig)
+    # a figure drawn wider than the text column is shrunk to it, and its text with it
+    fig, ax = plt.subplots(figsize=(10, 3))
+    ax.plot([0, 1])
+    width = saved_size(fig)[0]
+    assert smallest_font_pt(fig) == pytest.approx(
+        plt.rcParams["xtick.labelsize"] * TEXT_WIDTH / width
+    )
+    saved = save_figure(fig, tmp_path, 1, 1, "wide")
+    # saved_size is what bbox_inches="tight" writes, to the pixel at 300 dpi
+    assert saved.width_in == pytest.approx(width, abs=1 / 300 + 0.005)
+    assert Image.open(saved.png).size[0] / 300 == pytest.approx(width, abs=1 / 300)
+
+
+def test_report_shows_a_saved_figure_at_its_saved_width(tmp_path):
+    use_style()
+    fig, ax = plt.subplots(figsize=figure_size("half"))
+    ax.plot([0, 1])
+    saved = save_figure(fig, tmp_path, 2, 1, "half")
+    pixels = Image.open(saved.png).size[0]
+    assert saved.width_in == round(pixels / 300, 2)
+    assert f'style="width:{saved.width_in:.2f}in;max-width:100%"' in saved._repr_html_()
 
 
 def test_bad_slug_message(tmp_path):

@@ -62,6 +62,17 @@ class BaconResult(EstimateTable):
         grouped["estimate"] = grouped["weighted"] / grouped["weight"]
         return grouped[["weight", "estimate"]]
 
+    def plot(self, ax=None, **kwargs):
+        """Draw each 2x2 estimate against its weight, by comparison type, with the TWFE line;
+        return the matplotlib Axes.
+
+        Keywords go to :func:`asn_eval.plots.bacon` (``lang``, ``percent``, ``labels``,
+        ``legend``, ...); a new full-width figure is made when ``ax`` is None.
+        """
+        from asn_eval import plots
+
+        return plots.bacon(self, ax=ax, **kwargs)
+
     def statement(self) -> str:
         types = self.by_type()
         forbidden = float(types.loc[types.index.isin(FORBIDDEN_TYPES), "weight"].sum())

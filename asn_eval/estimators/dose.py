@@ -79,6 +79,17 @@ class DoseResponseResult(EstimateTable):
         frame.insert(1, "n", self.counts.reindex(frame["hours_bin"]).to_numpy())
         return frame
 
+    def plot(self, ax=None, **kwargs):
+        """Draw each hours bin's estimate and interval against the reference bin at zero;
+        return the matplotlib Axes.
+
+        Keywords go to :func:`asn_eval.plots.dose_response` (``lang``, ``percent``, ``labels``,
+        ``legend``, ...); a new full-width figure is made when ``ax`` is None.
+        """
+        from asn_eval import plots
+
+        return plots.dose_response(self, ax=ax, **kwargs)
+
     def statement(self) -> str:
         """One sentence on the step at the threshold, in plain English."""
         crit = stats.t.ppf(0.5 + self.level / 2, self.spline_fit.df)

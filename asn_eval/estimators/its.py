@@ -162,6 +162,17 @@ class InterruptedTimeSeriesResult(EstimateTable):
         variance = float(weights @ self.coefficient_vcov @ weights)
         return estimate, float(np.sqrt(variance))
 
+    def plot(self, ax=None, **kwargs):
+        """Draw the observed months, the fitted trend and the counterfactual trend without
+        the policy and return the matplotlib Axes.
+
+        Keywords go to :func:`asn_eval.plots.its` (``lang``, ``percent``, ``labels``,
+        ``legend``, ...); a new full-width figure is made when ``ax`` is None.
+        """
+        from asn_eval import plots
+
+        return plots.its(self, ax=ax, **kwargs)
+
     def statement(self) -> str:
         """One sentence on the level and slope change, in plain English."""
         ci = self.conf_int()
