@@ -125,7 +125,7 @@ def test_impact_recovers_a_known_effect_and_says_improved(shown, data, tmp_path)
 @pytest.mark.parametrize(
     ("effect", "verdict", "words"),
     [
-        (0.0, "no_detectable_effect", "Tidak terdeteksi perubahan proporsi pegawai dengan predikat"),
+        (0.0, "no_detectable_effect", "Tidak terdeteksi perubahan proporsi pegawai"),
         (-0.25, "worsened", "setelah penilaian kinerja diterapkan (lebih buruk)"),
     ],
 )

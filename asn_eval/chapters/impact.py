@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from asn_eval import context, narrative
+from asn_eval import context, narrative, plots
 from asn_eval.analysis.policy_effects import (
     ITS_OUTCOMES,
     POLICY_OUTCOMES,
@@ -27,7 +27,7 @@ from asn_eval.analysis.policy_effects import (
     its_record,
 )
 from asn_eval.chapters.base import Chapter
-from asn_eval.figures import PALETTE, ZERO_LINE_COLOUR
+from asn_eval.figures import figure_size
 from asn_eval.panels import POLICIES
 from asn_eval.results_store import save_results
 
@@ -38,6 +38,20 @@ BACON_TYPE_KEYS: dict[str, str] = {
     "later vs earlier treated": "later_vs_earlier",
     "later vs always treated": "later_vs_always",
 }
+
+
+def _panels(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
+    """A full-width figure of ``n`` panels, two per row, drawn at its printed size."""
+    cols = min(n, 2)
+    rows = -(-n // cols)
+    width = figure_size("full")[0]
+    fig, grid = plt.subplots(
+        rows, cols, figsize=(width, 2.5 * rows + 0.7), squeeze=False, layout="constrained"
+    )
+    axes = list(grid.ravel())
+    for extra in axes[n:]:
+        extra.remove()
+    return fig, axes[:n]
 
 
 class Impact(Chapter):
@@ -99,12 +113,19 @@ class Impact(Chapter):
             keys = [k for k in POLICY_OUTCOMES[policy] if self.estimates[(policy, k)].event]
             if not keys:
                 continue
-            fig, axes = plt.subplots(
-                1, len(keys), figsize=(3.6 * len(keys) + 0.6, 3.6), squeeze=False
-            )
-            for ax, key in zip(axes[0], keys, strict=True):
-                self._event_axes(ax, self.estimates[(policy, key)])
-            fig.tight_layout()
+            fig, axes = _panels(len(keys))
+            for ax, key in zip(axes, keys, strict=True):
+                res = self.estimates[(policy, key)]
+                plots.event_study(
+                    res.event,
+                    ax=ax,
+                    lang=self.lang,
+                    percent=res.outcome.unit == "share",
+                    title=self.outcome_name(key),
+                    ylabel=self.t(f"units.{res.outcome.unit}"),
+                    labels={"event_time": narrative.text("axis.event_time", self.lang)},
+                )
+            plots.shared_legend(fig, source=axes[0])
             self.figure(
                 fig,
                 f"event_study_{policy}",
@@ -132,36 +153,6 @@ class Impact(Chapter):
             return self.t("sections.event_study.pretrend_fail", outcome=outcome, p=p)
         df2 = "∞" if test.df_denom is None else self.num(test.df_denom)
         return self.t("sections.event_study.pretrend_ok", outcome=outcome, p=p, df=test.df, df2=df2)
-
-    def _event_axes(self, ax: plt.Axes, res: PolicyOutcome) -> None:
-        frame = res.event.to_frame()
-        scale = self._scale(res.outcome)
-        x = frame["event_time"].to_numpy(dtype=float)
-        est = frame["estimate"].to_numpy(dtype=float) * scale
-        lo = frame["ci_low"].to_numpy(dtype=float) * scale
-        hi = frame["ci_high"].to_numpy(dtype=float) * scale
-        pre = x < 0
-        ax.axhline(0, color=ZERO_LINE_COLOUR, linewidth=0.8)
-        ax.axvline(-0.5, color=ZERO_LINE_COLOUR, linewidth=0.8, linestyle=":")
-        for mask, colour in ((pre, PALETTE[1]), (~pre, PALETTE[0])):
-            ok = mask & np.isfinite(lo)
-            ax.fill_between(x[mask], lo[mask], hi[mask], color=colour, alpha=0.0)
-            ax.errorbar(
-                x[ok],
-                est[ok],
-                yerr=[est[ok] - lo[ok], hi[ok] - est[ok]],
-                fmt="o",
-                color=colour,
-                capsize=3,
-                markersize=4,
-            )
-            ref = mask & ~np.isfinite(lo)
-            ax.plot(x[ref], est[ref], "o", mfc="white", color=colour, markersize=4)
-        ax.set_title(self.outcome_name(res.outcome.key), fontsize=9)
-        ax.set_xlabel(narrative.text("axis.event_time", self.lang), fontsize=8)
-        ax.set_ylabel(self.t(f"units.{res.outcome.unit}"), fontsize=8)
-        ax.set_xticks(x.astype(int))
-        ax.tick_params(labelsize=7)
 
     def pvalue(self, p: float | None) -> str:
         from asn_eval.formatting import fmt_pvalue
@@ -256,31 +247,21 @@ class Impact(Chapter):
         ]
         if not main:
             return
-        fig, axes = plt.subplots(1, len(main), figsize=(3.4 * len(main), 3.6), squeeze=False)
-        kinds = sorted({t for r in main for t in r.bacon.to_frame()["type"]})
-        colours = {kind: PALETTE[i % len(PALETTE)] for i, kind in enumerate(kinds)}
-        for ax, res in zip(axes[0], main, strict=True):
-            frame = res.bacon.to_frame()
-            scale = self._scale(res.outcome)
-            for kind in kinds:
-                part = frame[frame["type"] == kind]
-                if len(part):
-                    ax.scatter(
-                        part["weight"],
-                        part["estimate"] * scale,
-                        label=self.t(f"sections.twfe_bacon.types.{BACON_TYPE_KEYS[kind]}"),
-                        color=colours[kind],
-                        s=18,
-                    )
-            ax.axhline(res.bacon.twfe_estimate * scale, color=ZERO_LINE_COLOUR, linestyle="--")
-            ax.axhline(0, color=ZERO_LINE_COLOUR, linewidth=0.6)
-            ax.set_title(self.policy_name(res.policy), fontsize=9)
-            ax.set_xlabel(narrative.text("axis.weight", self.lang), fontsize=8)
-            ax.set_ylabel(narrative.text("axis.estimate_2x2", self.lang), fontsize=8)
-            ax.tick_params(labelsize=7)
-        handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7)
-        fig.tight_layout(rect=(0, 0.14, 1, 1))
+        fig, axes = _panels(len(main))
+        types = "sections.twfe_bacon.types"
+        words = {kind: self.t(f"{types}.{key}") for kind, key in BACON_TYPE_KEYS.items()}
+        # One legend serves every panel, so the TWFE line is named without one panel's value.
+        words["twfe"] = self.t(f"{types}.twfe_line")
+        for ax, res in zip(axes, main, strict=True):
+            plots.bacon(
+                res.bacon,
+                ax=ax,
+                lang=self.lang,
+                percent=res.outcome.unit == "share",
+                title=self.policy_name(res.policy),
+                labels=words,
+            )
+        plots.shared_legend(fig, source=axes[0], ncol=2)
         self.figure(fig, "bacon_decomposition", self.t("sections.twfe_bacon.fig"))
 
     # 3.5 --------------------------------------------------------------------------------
@@ -315,33 +296,17 @@ class Impact(Chapter):
             self.bullets([narrative.effect_sentence(res.record(), self.lang)])
 
     def _its_figure(self, results: dict[tuple, Any]) -> plt.Figure:
-        policies = list(dict.fromkeys(p for p, _ in results))
-        outcomes = list(dict.fromkeys(o for _, o in results))
-        fig, axes = plt.subplots(
-            len(outcomes),
-            len(policies),
-            figsize=(5 * len(policies), 3.2 * len(outcomes)),
-            squeeze=False,
-            sharex="col",
-        )
-        for (policy, outcome), res in results.items():
-            ax = axes[outcomes.index(outcome), policies.index(policy)]
-            scale = 100.0 if ITS_OUTCOMES[outcome].unit == "share" else 1.0
-            ax.plot(res.observed.index, res.observed * scale, ".", color=PALETTE[7], ms=3)
-            ax.plot(res.fitted.index, res.fitted * scale, color=PALETTE[0])
-            post = res.counterfactual.index >= res.intervention
-            ax.plot(
-                res.counterfactual.index[post],
-                res.counterfactual[post] * scale,
-                color=PALETTE[1],
-                linestyle="--",
+        fig, axes = _panels(len(results))
+        for ax, ((policy, outcome), res) in zip(axes, results.items(), strict=True):
+            plots.its(
+                res,
+                ax=ax,
+                lang=self.lang,
+                percent=ITS_OUTCOMES[outcome].unit == "share",
+                title=self.policy_name(policy),
+                ylabel=self.t(f"sections.services.axis.{outcome}"),
             )
-            ax.axvline(res.intervention, color=ZERO_LINE_COLOUR, linestyle=":")
-            ax.set_title(self.policy_name(policy), fontsize=9)
-            ax.set_ylabel(self.t(f"sections.services.axis.{outcome}"), fontsize=8)
-            ax.tick_params(labelsize=7)
-        fig.autofmt_xdate()
-        fig.tight_layout()
+        plots.shared_legend(fig, source=axes[0])
         return fig
 
     def _its_sentence(self, policy: str, outcome: str, result: Any) -> str:
@@ -371,18 +336,14 @@ class Impact(Chapter):
             error = self.results.dose_problem
             self.paragraph(self.t("sections.dose_response.failed", error=error))
             return
-        frame = res.to_frame()
-        fig, ax = plt.subplots(figsize=(6.4, 3.8))
-        x = np.arange(len(frame) + 1)
-        est = np.r_[0.0, frame["estimate"].to_numpy() * 100]
-        lo = np.r_[0.0, frame["ci_low"].to_numpy() * 100]
-        hi = np.r_[0.0, frame["ci_high"].to_numpy() * 100]
-        ax.errorbar(x, est, yerr=[est - lo, hi - est], fmt="o-", color=PALETTE[0], capsize=3)
-        ax.axhline(0, color=ZERO_LINE_COLOUR, linewidth=0.8)
-        ax.set_xticks(x, ["0 JP", *frame["hours_bin"].astype(str)], fontsize=8)
-        ax.set_xlabel(narrative.text("axis.jp", self.lang))
-        ax.set_ylabel(self.t("units.share"))
-        fig.tight_layout()
+        ax = plots.dose_response(
+            res,
+            lang=self.lang,
+            percent=True,
+            labels={"hours": narrative.text("axis.jp", self.lang)},
+            ylabel=self.t("units.share"),
+        )
+        fig = ax.figure
         self.figure(fig, "dose_response", self.t("sections.dose_response.fig"))
         crit = stats.t.ppf(0.5 + res.level / 2, res.spline_fit.df)
         lo_j, hi_j = res.jump - crit * res.jump_se, res.jump + crit * res.jump_se
