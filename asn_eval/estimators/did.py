@@ -6,8 +6,9 @@ already-treated units end up as controls. Callaway and Sant'Anna (2021) instead 
 clean 2x2 comparison per adoption cohort ``g`` and period ``t``, ATT(g, t), against units not
 (yet) treated, and then average these with explicit weights ("simple", "dynamic", "group",
 "calendar"). The defaults follow R's ``did`` package (``att_gt``/``aggte``): never-treated
-controls, varying base period, analytic standard errors from the influence function, doubly
-robust (Sant'Anna and Zhao 2020) 2x2 estimates when covariates are given.
+controls, varying base period, no anticipation, analytic standard errors from the influence
+function (or a multiplier bootstrap with Rademacher weights), doubly robust (Sant'Anna and Zhao
+2020) 2x2 estimates when covariates are given.
 
 The computation works on a wide ``units x periods`` array and on influence functions summed
 within clusters, so that it is vectorised over units (no Python loop over units; one loop over
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .inference import WEBB_POINTS
 from .results import EFFECT_WORDS, EstimateTable, interval_sign
 
 NEVER_TREATED = 0
@@ -39,7 +41,12 @@ AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
 CONTROL_GROUPS = ("never", "notyet")
 BASE_PERIODS = ("varying", "universal")
 UNBALANCED = ("drop", "pairwise")
-BOOT_WEIGHTS = ("mammen", "rademacher")
+# Multiplier-bootstrap weights: Rademacher is R's did's (BMisc::multiplier_bootstrap); Webb's
+# six points give more distinct draws with few clusters; Mammen's two points are skewed.
+BOOT_WEIGHTS = ("rademacher", "mammen", "webb")
+# Below this many clusters Rademacher weights allow too few distinct draws (2**G) for a
+# smooth sup-t quantile, and Webb weights are the usual advice (Webb 2023).
+FEW_CLUSTERS_WEBB = 12
 # Propensity scores of comparison units above this are trimmed, as in R's DRDID (trim.level).
 PS_TRIM_LEVEL = 0.995
 METHOD_NAME = "Callaway-Sant'Anna"
@@ -74,7 +81,7 @@ class _Inference:
     adjustment: float  # G/(G-1) with clusters, 1 otherwise
     n_boot: int = 0
     seed: int | None = None
-    boot_weights: str = "mammen"
+    boot_weights: str = "rademacher"
     level: float = 0.95
 
     clustered: bool = False
@@ -103,6 +110,8 @@ class _Inference:
     def multipliers(self, rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
         if self.boot_weights == "rademacher":
             return rng.choice(np.array([-1.0, 1.0]), size=size)
+        if self.boot_weights == "webb":
+            return WEBB_POINTS[rng.integers(0, WEBB_POINTS.size, size=size)]
         # Mammen (1993) two-point weights: mean 0, variance 1, third moment 1.
         kappa = (np.sqrt(5.0) + 1.0) / 2.0
         draw = rng.random(size) < kappa / np.sqrt(5.0)
@@ -162,10 +171,16 @@ class _Inference:
 # --------------------------------------------------------------------------------------
 def _bootstrap_note(inference: _Inference) -> str:
     weights = inference.boot_weights.capitalize()
-    return (
+    note = (
         f"multiplier bootstrap ({inference.n_boot} draws, {weights} weights, seed "
         f"{inference.seed}); bands are uniform (sup-t)"
     )
+    if inference.boot_weights == "rademacher" and inference.n_clusters < FEW_CLUSTERS_WEBB:
+        note += (
+            f"; with {inference.n_clusters} clusters Rademacher weights allow only "
+            f"{2**inference.n_clusters} distinct draws: consider boot_weights='webb'"
+        )
+    return note
 
 
 @dataclass(frozen=True, eq=False)
@@ -393,6 +408,7 @@ def _prepare(
     covariates: Sequence[str],
     cluster: str | None,
     unbalanced: str,
+    anticipation: int = 0,
 ) -> _Wide:
     _require_columns(
         data,
@@ -455,21 +471,24 @@ def _prepare(
         x = x.reshape(n, n_periods, len(covariates))
 
     keep = np.ones(n, dtype=bool)
-    # Cohorts after the last period are never treated within the window (as R's did).
-    late = unit_cohort > periods[-1]
+    # Cohorts adopting after the last period (and after any anticipation) are never treated
+    # within the window (as R's did).
+    late = unit_cohort > periods[-1] + anticipation
     unit_cohort[late] = NEVER_TREATED
     info["recoded_never"] = int(late.sum())
     treated = unit_cohort != NEVER_TREATED
-    early = treated & (unit_cohort <= periods[0])
+    early = treated & (unit_cohort <= periods[0] + anticipation)
     if early.any():
+        within = f" or within anticipation={anticipation} periods of it" if anticipation else ""
         warnings.warn(
             f"att_gt: dropped {int(early.sum())} units already treated in the first period "
-            f"({periods[0]}); they have no untreated base period.",
+            f"({periods[0]}){within}; they have no untreated base period.",
             stacklevel=3,
         )
     keep &= ~early
     info["dropped_treated_first_period"] = int(early.sum())
-    odd = treated & ~early & ~np.isin(unit_cohort, periods)
+    # cohorts adopting in the anticipation window after the last period have only pre cells
+    odd = treated & ~early & ~np.isin(unit_cohort, periods) & (unit_cohort <= periods[-1])
     if odd.any():
         bad = np.unique(unit_cohort[odd])[:5]
         raise ValueError(
@@ -608,7 +627,8 @@ def att_gt(
     cluster: str | None = None,
     n_boot: int = 0,
     seed: int | None = None,
-    boot_weights: str = "mammen",
+    boot_weights: str = "rademacher",
+    anticipation: int = 0,
     unbalanced: str = "drop",
     level: float = 0.95,
 ) -> GroupTimeResult:
@@ -622,11 +642,26 @@ def att_gt(
     cell is 0). Without covariates each cell is a difference of cohort means; with covariates
     it is the doubly robust estimator of Sant'Anna and Zhao (2020) with covariates from the
     earlier of the two periods, the default of R's did. Standard errors come from the
-    influence function (R's did with ``bstrap=FALSE``); with ``cluster`` the influence
-    function is summed within clusters and multiplied by G/(G-1), and intervals use t(G-1)
-    quantiles, the usual small-sample corrections for few clusters (as Stata and fixest do
-    for clustered regressions; R's did clusters only through its bootstrap). ``n_boot > 0``
-    gives multiplier-bootstrap standard errors and uniform (sup-t) confidence bands.
+    influence function (R's did with ``bstrap=FALSE``). ``n_boot > 0`` gives multiplier-
+    bootstrap standard errors and uniform (sup-t) confidence bands, with one weight per
+    cluster (Rademacher by default, as R's did).
+
+    With ``anticipation=d`` units may react ``d`` periods before adoption (R's did
+    ``anticipation``): the base period of cohort ``g`` is the last period before ``g - d``,
+    not-yet-treated comparison units must be untreated until ``d`` periods after the later
+    of the two periods compared, cohorts adopting within ``d`` periods of the first period
+    have no clean base period and are dropped, and cohorts adopting later than ``d``
+    periods after the last one count as never treated.
+
+    Clustering conventions, against R's did 2.5 (which reports analytic cluster-robust
+    standard errors since 2.5.0, from the cluster sums of the influence function): with
+    ``cluster`` the cluster sums here are multiplied by G/(G-1) and intervals and p-values
+    use t(G-1) quantiles, the usual small-sample corrections for few clusters (as Stata and
+    fixest do for clustered regressions); R's did uses neither, so clustered standard errors
+    here are ``sqrt(G/(G-1))`` times R's (the bootstrap ones too) and intervals wider.
+    Clustering on the unit column itself is allowed and adds only the factor G/(G-1); R's
+    did ignores a cluster variable equal to the unit id. Without ``cluster`` the results
+    equal R's.
 
     Parameters
     ----------
@@ -648,8 +683,13 @@ def att_gt(
         Column to cluster on (e.g. agency); each unit belongs to its cluster of its first
         observed period. ``None``: the unit is the cluster, as R's did.
     n_boot, seed, boot_weights
-        Multiplier bootstrap draws (0 = analytic), seed, and ``"mammen"`` or
-        ``"rademacher"`` weights.
+        Multiplier bootstrap draws (0 = analytic), seed, and the weights drawn per cluster:
+        ``"rademacher"`` (+-1, R's did), ``"webb"`` (six points, Webb 2023; more distinct
+        draws with fewer than about 12 clusters) or ``"mammen"`` (two skewed points). The
+        summary states which were used.
+    anticipation
+        Number of periods before adoption in which units may already react (integer >= 0;
+        R's did ``anticipation``).
     unbalanced
         ``"drop"``: keep only units observed in every period (R's did default);
         ``"pairwise"``: each cell uses the units observed in both of its periods.
@@ -677,7 +717,10 @@ def att_gt(
     if unbalanced not in UNBALANCED:
         raise ValueError(f"unbalanced must be 'drop' or 'pairwise'; got {unbalanced!r}.")
     if boot_weights not in BOOT_WEIGHTS:
-        raise ValueError(f"boot_weights must be 'mammen' or 'rademacher'; got {boot_weights!r}.")
+        raise ValueError(
+            f"boot_weights must be 'rademacher', 'mammen' or 'webb'; got {boot_weights!r}."
+        )
+    anticipation = _check_anticipation(anticipation)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
 
     wide = _prepare(
@@ -689,6 +732,7 @@ def att_gt(
         covariates=covariates,
         cluster=cluster,
         unbalanced=unbalanced,
+        anticipation=anticipation,
     )
     periods, y, x, g_unit, unit_cluster = wide.periods, wide.y, wide.x, wide.cohort, wide.cluster
     n = y.shape[0]
@@ -719,7 +763,8 @@ def att_gt(
     influence = np.zeros((groups.size * (periods.size - first), n_clusters))
     influence_adj = np.zeros_like(influence) if n_clusters <= SMALL_SAMPLE_MAX_CLUSTERS else None
     for g in groups:
-        base_g = int(np.flatnonzero(periods < g)[-1])
+        # the last period before units may react (R's did: t + anticipation < g)
+        base_g = int(np.flatnonzero(periods + anticipation < g)[-1])
         for ti in range(first, periods.size):
             t = periods[ti]
             bi = base_g if (t >= g or base_period == "universal") else ti - 1
@@ -729,7 +774,8 @@ def att_gt(
             if control_group == "never":
                 ctrl = never_idx
             else:
-                later = max(t, periods[bi])
+                # comparison units must be untreated, anticipation included, in both periods
+                later = max(t, periods[bi]) + anticipation
                 ctrl = np.flatnonzero(
                     (g_unit == NEVER_TREATED) | ((g_unit > later) & (g_unit != g))
                 )
@@ -788,6 +834,7 @@ def att_gt(
         "cohort_sizes": {_scalar(g): _size(cohort_idx[g]) for g in groups} | {"never": n_never},
         "control_group": {"never": "never treated", "notyet": "not yet treated"}[control_group],
         "base_period": base_period,
+        **({"anticipation": f"{anticipation} period(s)"} if anticipation else {}),
         "estimator": "doubly robust (Sant'Anna-Zhao)" if covariates else "difference of means",
         "standard_errors": _se_note(inference, clustered, cluster),
     }
@@ -824,6 +871,16 @@ _DROP_TEXT = {
     "cluster_movers": "{} units changing cluster, assigned to their first cluster",
     "skipped_cells": "{} (g, t) cells without treated or comparison units left out",
 }
+
+
+def _check_anticipation(anticipation) -> int:
+    """``anticipation`` as an int >= 0, or a clear message."""
+    whole = isinstance(anticipation, int | np.integer) and not isinstance(anticipation, bool)
+    if not whole or anticipation < 0:
+        raise ValueError(
+            f"anticipation must be a whole number of periods >= 0; got {anticipation!r}."
+        )
+    return int(anticipation)
 
 
 def _drop_account(counts: dict[str, int]) -> str:
@@ -1053,7 +1110,14 @@ def _aggregate(res: GroupTimeResult, kind: str, *, min_e=None, max_e=None) -> Ag
     )
 
 
-_CARRIED_INFO = ("n_units", "n_clusters", "control_group", "base_period", "standard_errors")
+_CARRIED_INFO = (
+    "n_units",
+    "n_clusters",
+    "control_group",
+    "base_period",
+    "anticipation",
+    "standard_errors",
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -1090,6 +1154,15 @@ def pretrend_test(result, *, method: str = "f") -> PretrendTest:
 
     ``method="chi2"`` is R's did pre-test: the analytic covariance (also after a bootstrap)
     and a chi-squared reference; it reproduces R's p-value on mpdta and suits many clusters.
+    With ``cluster`` it differs from R's did 2.5 (which reports the clustered Wald pre-test
+    without a bootstrap since 2.5.0) by the small-sample factor of :func:`att_gt`: the
+    covariance here is G/(G-1) times R's, so R's Wald statistic is G/(G-1) times this one
+    and its p-value a little smaller (with 40 clusters, 2.6% larger statistic). Without
+    ``cluster`` the two are equal.
+
+    As in R's did, the cells tested are all those before adoption (``time < cohort``, or
+    event times < 0), including those inside an ``anticipation`` window, where effects are
+    allowed: with anticipation, a rejection may come from the anticipation itself.
 
     Parameters
     ----------
@@ -1325,9 +1398,11 @@ def event_study(
     reference: int | None = -1,
     cluster: str | None = None,
     control_group: str = "never",
+    anticipation: int = 0,
     endpoints: str = "bin",
     n_boot: int = 0,
     seed: int | None = None,
+    boot_weights: str = "rademacher",
     level: float = 0.95,
 ) -> EventStudyResult:
     """Effects by event time (periods since adoption).
@@ -1335,7 +1410,9 @@ def event_study(
     ``method="cs"`` aggregates :func:`att_gt` by event time (R's ``aggte(type="dynamic")``);
     with ``reference=-1`` it uses the universal base period ``g - 1`` so that event time
     -1 is 0 by construction, as in a regression event study (Roth 2024 recommends this for
-    plots); ``reference=None`` uses the varying base period of R's did default.
+    plots); ``reference=None`` uses the varying base period of R's did default. With
+    ``anticipation=d`` the universal base period is ``g - 1 - d``, so the reference must be
+    ``-1 - d`` (or ``None``).
     ``method="twfe"`` is the dynamic two-way fixed effects regression with one dummy per
     event time except ``reference``; never-treated units have all dummies 0. This
     specification is biased when effects differ between cohorts (Sun and Abraham 2021) and
@@ -1353,15 +1430,23 @@ def event_study(
     reference
         Event time normalised to 0 (``-1``); ``cs`` also accepts ``None``.
     cluster
-        Column to cluster on (e.g. agency).
+        Column to cluster on (e.g. agency, or the unit itself). The conventions against R's
+        did are those of :func:`att_gt` (``cs``) and :func:`~asn_eval.estimators.twfe.twfe`
+        (``twfe``).
     control_group
         ``cs`` only: ``"never"`` or ``"notyet"``.
+    anticipation
+        Periods before adoption in which units may already react (R's did
+        ``anticipation``). ``cs``: as in :func:`att_gt`; ``twfe``: the regression is
+        unchanged and the reference must be an event time before the anticipation,
+        ``reference <= -1 - anticipation``.
     endpoints
         ``twfe`` with a window: ``"bin"`` puts event times beyond the window into the end
         points (Schmidheiny and Siegloch 2023), which assumes the effect is constant beyond
         them; ``"trim"`` drops treated rows outside the window.
-    n_boot, seed
-        ``cs`` only: multiplier-bootstrap draws for uniform (sup-t) bands over event times.
+    n_boot, seed, boot_weights
+        ``cs`` only: multiplier-bootstrap draws for uniform (sup-t) bands over event times,
+        their seed and weights (``"rademacher"``, as R's did, ``"webb"`` or ``"mammen"``).
 
     Returns
     -------
@@ -1375,6 +1460,7 @@ def event_study(
             raise ValueError(f"event_study: window must be (first, last); got {window}.")
     if endpoints not in ("bin", "trim"):
         raise ValueError(f"event_study: endpoints must be 'bin' or 'trim'; got {endpoints!r}.")
+    anticipation = _check_anticipation(anticipation)
     if method == "twfe" and n_boot:
         raise ValueError(
             "event_study(method='twfe'): n_boot is for method='cs'; for few-cluster inference "
@@ -1391,8 +1477,10 @@ def event_study(
             reference=reference,
             cluster=cluster,
             control_group=control_group,
+            anticipation=anticipation,
             n_boot=n_boot,
             seed=seed,
+            boot_weights=boot_weights,
             level=level,
         )
     if method == "twfe":
@@ -1405,6 +1493,7 @@ def event_study(
             window=window,
             reference=reference,
             cluster=cluster,
+            anticipation=anticipation,
             endpoints=endpoints,
             level=level,
         )
@@ -1422,14 +1511,19 @@ def _event_study_cs(
     reference,
     cluster,
     control_group,
+    anticipation,
     n_boot,
     seed,
+    boot_weights,
     level,
 ) -> EventStudyResult:
-    if reference not in (-1, None):
+    universal = -1 - anticipation
+    if reference not in (universal, None):
+        base = f"g-{1 + anticipation}"
+        with_anticipation = f" with anticipation={anticipation}" if anticipation else ""
         raise ValueError(
-            "event_study(method='cs'): reference must be -1 (universal base period g-1) or "
-            f"None (varying base period); got {reference!r}."
+            f"event_study(method='cs'): reference must be {universal} (universal base period "
+            f"{base}{with_anticipation}) or None (varying base period); got {reference!r}."
         )
     res = att_gt(
         data,
@@ -1438,10 +1532,12 @@ def _event_study_cs(
         time=time,
         cohort=cohort,
         control_group=control_group,
-        base_period="universal" if reference == -1 else "varying",
+        base_period="varying" if reference is None else "universal",
         cluster=cluster,
         n_boot=n_boot,
         seed=seed,
+        boot_weights=boot_weights,
+        anticipation=anticipation,
         level=level,
     )
     lo, hi = (None, None) if window is None else window
@@ -1454,9 +1550,9 @@ def _event_study_cs(
     info = dict(agg.info)
     info.pop("overall ATT", None)
     info["specification"] = "aggregation of ATT(g,t) by event time, " + (
-        "universal base period g-1 (event time -1 is 0)"
-        if reference == -1
-        else "varying base period"
+        "varying base period"
+        if reference is None
+        else f"universal base period g{reference} (event time {reference} is 0)"
     )
     info["overall ATT (e >= 0)"] = f"{agg.overall_att:.4f} (SE {agg.overall_se:.4f})"
     return EventStudyResult(
@@ -1481,12 +1577,19 @@ def _event_name(e: int) -> str:
 
 
 def _event_study_twfe(
-    data, *, outcome, unit, time, cohort, window, reference, cluster, endpoints, level
-) -> EventStudyResult:
+    data, *, outcome, unit, time, cohort, window, reference, cluster, anticipation, endpoints,
+    level,
+) -> EventStudyResult:  # fmt: skip
     from .twfe import twfe  # lazily: the TWFE module is only needed for this method
 
     if reference is None:
         raise ValueError("event_study(method='twfe'): reference must be an event time, e.g. -1.")
+    if reference > -1 - anticipation:
+        raise ValueError(
+            f"event_study(method='twfe'): with anticipation={anticipation} units may react "
+            f"from event time {-anticipation}; the reference must be {-1 - anticipation} or "
+            f"earlier, got {reference}."
+        )
     _require_columns(
         data, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "cluster": cluster}
     )
@@ -1513,7 +1616,8 @@ def _event_study_twfe(
             f"(event times {times.min()}..{times.max()})."
         )
     estimated = [int(k) for k in times if k != reference]
-    frame = data[[outcome, unit, time] + ([cluster] if cluster else [])].copy()
+    # the cluster may be the unit (or time) column itself: select each column once
+    frame = data[list(dict.fromkeys([outcome, unit, time] + ([cluster] if cluster else [])))]
     names = [_event_name(k) for k in estimated]
     frame = frame.assign(
         **{n: (e == k).astype(float) for n, k in zip(names, estimated, strict=True)}
@@ -1548,6 +1652,7 @@ def _event_study_twfe(
             if window is None
             else f", end points {'binned' if endpoints == 'bin' else 'trimmed'} at {window}"
         ),
+        **({"anticipation": f"{anticipation} period(s)"} if anticipation else {}),
         "overall ATT (e >= 0)": f"{overall:.4f} (SE {overall_se:.4f})",
         **{k: v for k, v in fit.info.items()},
     }
