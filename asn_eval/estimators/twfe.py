@@ -1,17 +1,9 @@
 """Two-way fixed effects (TWFE) regression for panels, fast enough for national data.
 
-The unit and time fixed effects are removed by a within-transformation computed from
-group-by sums (``numpy.bincount``) rather than by dummy variables, so memory and time grow
-linearly with the number of rows and there is no Python loop over units:
-
-* balanced panel: the exact one-pass transformation ``z - mean_unit - mean_time + mean``;
-* unbalanced panel: exact as well, by the Frisch-Waugh-Lovell theorem on the smaller of the
-  two dimensions (usually time): the data are demeaned within units, and the within-unit
-  time dummies are partialled out through their small ``T x T`` cross-product, which is
-  itself a group-by aggregate. No iteration, so no convergence tolerance;
-* both dimensions large (more than ``MAX_DIRECT_LEVELS`` levels each): alternating
-  projections (demeaning by unit and by time in turn) until the largest change is below
-  ``MAP_TOLERANCE``.
+The unit and time fixed effects are removed by the exact within-transformation of
+:mod:`asn_eval.estimators.fixed_effects` (group-by sums, no dummy variables, no Python loop
+over units). The module also holds the dynamic TWFE event study, one dummy per event time,
+that :func:`asn_eval.estimators.did.event_study` runs with ``method="twfe"``.
 
 Standard errors
 ---------------
@@ -36,217 +28,23 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
+from asn_eval.estimators.fixed_effects import MAX_DIRECT_LEVELS, TwoWayAbsorber, _codes
+from asn_eval.estimators.fixed_effects import _group_sum as _group_sum  # for inference.py
 from asn_eval.estimators.results import EstimateTable
+
+if TYPE_CHECKING:
+    from asn_eval.estimators.did.results import EventStudyResult
 
 __all__ = ["TwfeResult", "twfe"]
 
-# Above this many levels in both fixed-effect dimensions the exact small-dimension solve
-# (a dense levels x levels system) gets expensive and alternating projections take over.
-MAX_DIRECT_LEVELS = 2000
-MAP_TOLERANCE = 1e-12
-MAP_MAX_ITER = 100_000
 # A regressor whose within-variation is this small relative to its raw variation is taken as
 # absorbed by the fixed effects (e.g. a time-invariant covariate).
 ABSORBED_TOLERANCE = 1e-10
-
-
-def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
-    """Integer codes 0..n-1 for the levels of a column (no missing values)."""
-    array = values.to_numpy()
-    if isinstance(values.dtype, np.dtype) and array.dtype.kind in "iu" and array.size:
-        # Integer identifiers over a compact range: a lookup table beats hashing.
-        low, high = int(array.min()), int(array.max())
-        if high - low <= max(2 * array.size, 1_000_000):
-            shifted = (array - low if low else array).astype(np.intp, copy=False)
-            present = np.bincount(shifted, minlength=high - low + 1) > 0
-            if present.all():
-                return shifted, present.size
-            lookup = np.cumsum(present) - 1
-            return lookup[shifted], int(present.sum())
-    codes, uniques = pd.factorize(values, sort=False)
-    return codes.astype(np.intp, copy=False), len(uniques)
-
-
-def _pinv_psd(matrix: np.ndarray, rtol: float = 1e-9) -> np.ndarray:
-    """Pseudo-inverse of a positive semi-definite matrix.
-
-    The cross-product of within-unit time dummies is singular (the constant is absorbed
-    twice), and rounding leaves its null eigenvalue at about 1e-14 of the largest rather
-    than zero; a relative cut-off far above rounding keeps that direction out.
-    """
-    values, vectors = np.linalg.eigh(matrix)
-    keep = values > rtol * values.max()
-    return (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
-
-
-def _group_sum(z: np.ndarray, codes: np.ndarray, n_levels: int) -> np.ndarray:
-    """Sum of each column of ``z`` (N x m) by group, as a (levels x m) array."""
-    return np.column_stack(
-        [np.bincount(codes, weights=z[:, j], minlength=n_levels) for j in range(z.shape[1])]
-    )
-
-
-def _group_mean(z: np.ndarray, codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Mean of each column of ``z`` by group, returned as a (levels x columns) array."""
-    return (
-        np.column_stack(
-            [np.bincount(codes, weights=z[:, j], minlength=counts.size) for j in range(z.shape[1])]
-        )
-        / counts[:, None]
-    )
-
-
-def _grid_layout(unit_codes, time_codes, n_units: int, n_times: int) -> str | None:
-    """``"unit-major"`` or ``"time-major"`` when rows form a full, sorted unit x time grid.
-
-    Then the within-transformation is a reshape and two axis means, with no gather.
-    """
-    if unit_codes.size != n_units * n_times:
-        return None
-    units_axis, times_axis = np.arange(n_units), np.arange(n_times)
-    by_unit = unit_codes.reshape(n_units, n_times), time_codes.reshape(n_units, n_times)
-    if (by_unit[0] == units_axis[:, None]).all() and (by_unit[1] == times_axis).all():
-        return "unit-major"
-    by_time = unit_codes.reshape(n_times, n_units), time_codes.reshape(n_times, n_units)
-    if (by_time[0] == units_axis).all() and (by_time[1] == times_axis[:, None]).all():
-        return "time-major"
-    return None
-
-
-def _demean_grid(column: np.ndarray, layout: str, n_units: int, n_times: int) -> np.ndarray:
-    shape = (n_units, n_times) if layout == "unit-major" else (n_times, n_units)
-    grid = column.reshape(shape)
-    out = grid - grid.mean(axis=1, keepdims=True)
-    out -= grid.mean(axis=0, keepdims=True)
-    out += grid.mean()
-    return out.reshape(-1)
-
-
-class TwoWayAbsorber:
-    """Removes unit and time fixed effects from columns of data (the within-transformation).
-
-    Parameters
-    ----------
-    unit_codes, time_codes
-        Integer codes 0..levels-1 of the two fixed effects, one per row.
-
-    Notes
-    -----
-    The set-up cost (counts, and for unbalanced panels the small cross-product of the
-    within-unit time dummies and its pseudo-inverse) is paid once; :meth:`residualize` then
-    costs a few ``bincount`` passes per column.
-    """
-
-    def __init__(self, unit_codes: np.ndarray, time_codes: np.ndarray):
-        self.nobs = unit_codes.size
-        self.n_units = int(unit_codes.max()) + 1
-        self.n_times = int(time_codes.max()) + 1
-        unit_counts = np.bincount(unit_codes, minlength=self.n_units).astype(float)
-        time_counts = np.bincount(time_codes, minlength=self.n_times).astype(float)
-        self.layout = _grid_layout(unit_codes, time_codes, self.n_units, self.n_times)
-        self.balanced = self.layout is not None or (
-            self.nobs == self.n_units * self.n_times
-            and bool(
-                np.all(
-                    np.bincount(
-                        unit_codes * self.n_times + time_codes,
-                        minlength=self.n_units * self.n_times,
-                    )
-                    == 1
-                )
-            )
-        )
-        # Absorb the larger dimension by group means, solve the smaller one exactly.
-        if self.n_units >= self.n_times:
-            self._big, self._small = unit_codes, time_codes
-            self._big_counts, self._small_counts = unit_counts, time_counts
-        else:
-            self._big, self._small = time_codes, unit_codes
-            self._big_counts, self._small_counts = time_counts, unit_counts
-        if self.balanced:
-            self.method = "exact (balanced panel)"
-        elif self._small_counts.size <= MAX_DIRECT_LEVELS:
-            self.method = "exact (unbalanced panel, small-dimension solve)"
-            self._small_pinv = _pinv_psd(self._small_crossproduct())
-        else:
-            self.method = "alternating projections"
-
-    def _small_crossproduct(self) -> np.ndarray:
-        """``D'M D`` for the dummies D of the small dimension, M = within the big dimension.
-
-        Equals ``diag(n_t) - C' diag(1/n_i) C`` with C the (big x small) cell counts.
-        """
-        n_big, n_small = self._big_counts.size, self._small_counts.size
-        if n_big * n_small <= max(4 * self.nobs, 10_000_000):
-            cells = np.bincount(
-                self._big * n_small + self._small, minlength=n_big * n_small
-            ).reshape(n_big, n_small)
-            cells = cells.astype(float)
-            inner = cells.T @ (cells / self._big_counts[:, None])
-        else:
-            cells = sparse.csr_matrix(
-                (np.ones(self.nobs), (self._big, self._small)), shape=(n_big, n_small)
-            )
-            inner = (cells.T @ sparse.diags(1 / self._big_counts) @ cells).toarray()
-        return np.diag(self._small_counts) - inner
-
-    def residualize(self, z: np.ndarray) -> np.ndarray:
-        """Return ``z`` (N x m, float) with both fixed effects projected out."""
-        z = np.asarray(z, dtype=float)
-        squeeze = z.ndim == 1
-        if squeeze:
-            z = z[:, None]
-        if self.layout is not None:
-            # Fortran order keeps each column contiguous for the reshapes.
-            out = np.empty(z.shape, order="F")
-            for j in range(z.shape[1]):
-                out[:, j] = _demean_grid(z[:, j], self.layout, self.n_units, self.n_times)
-        elif self.balanced:
-            out = (
-                z
-                - _group_mean(z, self._big, self._big_counts)[self._big]
-                - _group_mean(z, self._small, self._small_counts)[self._small]
-                + z.mean(axis=0)
-            )
-        elif self.method.startswith("exact"):
-            within = z - _group_mean(z, self._big, self._big_counts)[self._big]
-            sums = np.column_stack(
-                [
-                    np.bincount(
-                        self._small, weights=within[:, j], minlength=self._small_counts.size
-                    )
-                    for j in range(within.shape[1])
-                ]
-            )
-            gamma = self._small_pinv @ sums
-            fitted = gamma[self._small]
-            out = within - (fitted - _group_mean(fitted, self._big, self._big_counts)[self._big])
-        else:
-            out = self._alternating_projections(z)
-        return out[:, 0] if squeeze else out
-
-    def _alternating_projections(self, z: np.ndarray) -> np.ndarray:
-        out = z - _group_mean(z, self._big, self._big_counts)[self._big]
-        scale = np.maximum(np.abs(z).max(axis=0), 1.0)
-        for _ in range(MAP_MAX_ITER):
-            step = _group_mean(out, self._small, self._small_counts)
-            out = out - step[self._small]
-            step_big = _group_mean(out, self._big, self._big_counts)
-            out = out - step_big[self._big]
-            change = max(np.abs(step).max(axis=0).max(), np.abs(step_big).max(axis=0).max())
-            if change / scale.max() < MAP_TOLERANCE:
-                return out
-        warnings.warn(
-            "The fixed-effect demeaning did not converge; estimates may be inaccurate.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        return out
 
 
 @dataclass(frozen=True)
@@ -378,7 +176,8 @@ def _fit(
     )
     unit_codes, n_units = _codes(frame[unit])
     time_codes, n_times = _codes(frame[time])
-    absorber = TwoWayAbsorber(unit_codes, time_codes)
+    # read at call time, so that the threshold can be lowered here (the tests do)
+    absorber = TwoWayAbsorber(unit_codes, time_codes, max_direct_levels=MAX_DIRECT_LEVELS)
     raw = np.empty((len(frame), len(names) + 1), order="F")
     for j, column in enumerate([outcome, *names]):
         raw[:, j] = frame[column].to_numpy(dtype=float)
@@ -560,4 +359,109 @@ def twfe(
         n_clusters=fit.n_clusters,
         df=df,
         se_type=se_type,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Dynamic TWFE event study (method="twfe" of asn_eval.estimators.did.event_study)
+# --------------------------------------------------------------------------------------
+def _event_name(e: int) -> str:
+    return f"lead_{-e}" if e < 0 else f"lag_{e}"
+
+
+def _event_study_twfe(
+    data, *, outcome, unit, time, cohort, window, reference, cluster, anticipation, endpoints,
+    level,
+) -> EventStudyResult:  # fmt: skip
+    # lazily: the did package imports this module (its event_study runs this method)
+    from asn_eval.estimators.did.preprocess import NEVER_TREATED, _require_columns
+    from asn_eval.estimators.did.results import EventStudyResult
+
+    if reference is None:
+        raise ValueError("event_study(method='twfe'): reference must be an event time, e.g. -1.")
+    if reference > -1 - anticipation:
+        raise ValueError(
+            f"event_study(method='twfe'): with anticipation={anticipation} units may react "
+            f"from event time {-anticipation}; the reference must be {-1 - anticipation} or "
+            f"earlier, got {reference}."
+        )
+    _require_columns(
+        data, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "cluster": cluster}
+    )
+    g = pd.to_numeric(data[cohort]).fillna(NEVER_TREATED).to_numpy(dtype=float)
+    t = data[time].to_numpy(dtype=float)
+    treated = g != NEVER_TREATED
+    if not treated.any():
+        raise ValueError(f"event_study: no unit is ever treated (column {cohort!r}).")
+    e = np.where(treated, t - g, np.nan)
+    if window is not None:
+        if not window[0] <= reference <= window[1]:
+            raise ValueError(
+                f"event_study: reference {reference} lies outside the window {window}."
+            )
+        if endpoints == "trim":
+            inside = ~treated | ((e >= window[0]) & (e <= window[1]))
+            data, e, treated = data.loc[inside], e[inside], treated[inside]
+        else:
+            e = np.where(treated, np.clip(e, window[0], window[1]), np.nan)
+    times = np.unique(e[treated]).astype(int)
+    if reference not in times:
+        raise ValueError(
+            f"event_study: reference event time {reference} does not occur in the data "
+            f"(event times {times.min()}..{times.max()})."
+        )
+    estimated = [int(k) for k in times if k != reference]
+    # the cluster may be the unit (or time) column itself: select each column once
+    frame = data[list(dict.fromkeys([outcome, unit, time] + ([cluster] if cluster else [])))]
+    names = [_event_name(k) for k in estimated]
+    frame = frame.assign(
+        **{n: (e == k).astype(float) for n, k in zip(names, estimated, strict=True)}
+    )
+    if not (~treated).any():
+        warnings.warn(
+            "event_study(method='twfe'): without never-treated units the dynamic "
+            "specification is identified only through the binned or farthest event times; "
+            "consider a window.",
+            stacklevel=2,
+        )
+    fit = twfe(frame, outcome=outcome, treatment=names, unit=unit, time=time, cluster=cluster)
+    by_name = dict(zip(names, estimated, strict=True))
+    params = fit.params.loc[names].rename(index=by_name)
+    se = fit.std_errors.loc[names].rename(index=by_name)
+    vcov = fit.vcov.loc[names, names].rename(index=by_name, columns=by_name)
+    params.loc[reference] = 0.0
+    se.loc[reference] = np.nan
+    params = params.sort_index().rename_axis("event_time").rename("estimate")
+    se = se.sort_index().rename_axis("event_time").rename("std_error")
+    vcov.index.name = "event_time"
+    vcov.columns.name = None
+    post = [k for k in estimated if k >= 0]
+    w = np.full(len(post), 1.0 / len(post)) if post else np.zeros(0)
+    overall = float(w @ params.loc[post].to_numpy()) if post else np.nan
+    overall_se = float(np.sqrt(w @ vcov.loc[post, post].to_numpy() @ w)) if post else np.nan
+    info = {
+        "specification": "dynamic two-way fixed effects, unit and time effects, one dummy "
+        f"per event time, reference {reference}"
+        + (
+            ""
+            if window is None
+            else f", end points {'binned' if endpoints == 'bin' else 'trimmed'} at {window}"
+        ),
+        **({"anticipation": f"{anticipation} period(s)"} if anticipation else {}),
+        "overall ATT (e >= 0)": f"{overall:.4f} (SE {overall_se:.4f})",
+        **{k: v for k, v in fit.info.items()},
+    }
+    return EventStudyResult(
+        params=params,
+        std_errors=se,
+        method="TWFE event study",
+        outcome=outcome,
+        level=level,
+        df=getattr(fit, "df", None) or None,
+        info=info,
+        reference=reference,
+        vcov=vcov,
+        overall_att=overall,
+        overall_se=overall_se,
+        source=fit,
     )
