@@ -25,7 +25,7 @@ from scipy import stats
 from asn_eval.analysis.spec import AnalysisSpec
 from asn_eval.decision import ALPHA
 from asn_eval.estimators.bacon import bacon_decomposition
-from asn_eval.estimators.did import att_gt, event_study, pretrend_test
+from asn_eval.estimators.did import FEW_CLUSTERS_WEBB, att_gt, event_study, pretrend_test
 from asn_eval.estimators.twfe import twfe
 from asn_eval.outcomes import OUTCOMES as REGISTERED
 from asn_eval.outcomes import Outcome
@@ -174,6 +174,7 @@ def few_cluster_p(
             cluster=UNIT,
             n_boot=spec.n_boot,
             seed=spec.seed,
+            weights=bootstrap_weights(int(data[UNIT].nunique())),
         )
         p_boot = float(boot.p_value)
     except ValueError as error:
@@ -205,6 +206,13 @@ def few_cluster_p(
     except ValueError as error:
         problems.append(f"randomization inference: {error}")
     return p_boot, p_perm, problems
+
+
+def bootstrap_weights(n_clusters: int) -> str:
+    """Rademacher weights (R did's and the wild bootstrap's default), or Webb's six-point
+    weights below :data:`FEW_CLUSTERS_WEBB` clusters, where Rademacher allows only 2**G
+    distinct draws (Webb 2023); the result objects name the weights used."""
+    return "webb" if n_clusters < FEW_CLUSTERS_WEBB else "rademacher"
 
 
 def _anticipation(spec: AnalysisSpec) -> dict[str, int]:
@@ -266,6 +274,7 @@ def estimate_policy_outcome(
                 control_group=spec.control_group,
                 reference=spec.event_reference,
                 n_boot=spec.n_boot,
+                boot_weights=bootstrap_weights(result.n_agencies),
                 seed=spec.seed,
                 level=spec.level,
                 **_anticipation(spec),

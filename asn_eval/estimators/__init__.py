@@ -8,6 +8,9 @@
 - :func:`interrupted_time_series`: segmented regression for monthly service series.
 - :func:`dose_response`, :func:`heterogeneity`: training hours and subgroup effects.
 - :func:`adoption_curves`, :func:`kaplan_meier`: time to first use of a digital system.
+- :func:`estimate_design`, :func:`mde`, :func:`simulated_power`, :func:`mde_by_simulation`:
+  power and minimum detectable effect of a staggered roll-out (exact variance of the CS
+  overall ATT under an estimated variance model).
 """
 
 from asn_eval.estimators.adoption import adoption_curves, age_band, kaplan_meier
@@ -16,20 +19,32 @@ from asn_eval.estimators.did import att_gt, event_study, pretrend_test
 from asn_eval.estimators.dose import dose_response, heterogeneity
 from asn_eval.estimators.inference import randomization_inference, wild_cluster_bootstrap
 from asn_eval.estimators.its import interrupted_time_series
+from asn_eval.estimators.power import (
+    Design,
+    estimate_design,
+    mde,
+    mde_by_simulation,
+    simulated_power,
+)
 from asn_eval.estimators.twfe import twfe
 
 __all__ = [
+    "Design",
     "adoption_curves",
     "age_band",
     "att_gt",
     "bacon_decomposition",
     "dose_response",
+    "estimate_design",
     "event_study",
     "heterogeneity",
     "interrupted_time_series",
     "kaplan_meier",
+    "mde",
+    "mde_by_simulation",
     "pretrend_test",
     "randomization_inference",
+    "simulated_power",
     "twfe",
     "wild_cluster_bootstrap",
 ]

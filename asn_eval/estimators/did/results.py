@@ -136,6 +136,12 @@ class EventStudyResult(_DidTable):
     overall_se: float = np.nan
     source: Any = field(default=None, repr=False)
 
+    def plot(self, ax=None, **kwargs):
+        """Draw the event study (see :func:`asn_eval.plots.event_study`); returns the Axes."""
+        from asn_eval import plots
+
+        return plots.event_study(self, ax=ax, **kwargs)
+
     def statement(self) -> str:
         lo, hi = self._overall_interval(self.overall_att, self.overall_se)
         label = "the average effect over event times 0 and later"
