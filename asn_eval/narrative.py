@@ -297,7 +297,7 @@ def few_clusters(record: Any) -> bool:
     return not fmt.is_missing(n) and int(n) < FEW_CLUSTERS
 
 
-def _scaled(record: Any) -> tuple[float, float, float, str]:
+def scaled(record: Any) -> tuple[float, float, float, str]:
     unit = _get(record, "unit", "") or ""
     scale = 100.0 if unit in _SHARE_UNITS else 1.0
     values = [_get(record, k) for k in ("estimate", "ci_low", "ci_high")]
@@ -305,7 +305,7 @@ def _scaled(record: Any) -> tuple[float, float, float, str]:
     return est, lo, hi, unit
 
 
-def _meaning(outcome: str, verdict_key: str, lang: str) -> str:
+def meaning(outcome: str, verdict_key: str, lang: str) -> str:
     """What a change means for this outcome: "lebih cepat", "serapan program", ..."""
     if kind(outcome) == "uptake":
         return text("meaning.uptake", lang)
@@ -370,7 +370,7 @@ def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: in
     """  # noqa: E501
     fmt.check_language(lang)
     decision = record_decision(record)
-    est, lo, hi, unit = _scaled(record)
+    est, lo, hi, unit = scaled(record)
     key = _get(record, "outcome")
     outcome = label("outcome", key, lang)
     policy = label("policy", _get(record, "policy"), lang)
@@ -391,7 +391,7 @@ def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: in
             lang,
             moved=moved,
             amount=amount,
-            meaning=_meaning(key, decision.verdict, lang),
+            meaning=meaning(key, decision.verdict, lang),
             **common,
         )
     else:
@@ -563,7 +563,7 @@ def findings_table(records: Iterable[Any], lang: str = fmt.DEFAULT_LANGUAGE) -> 
             str(_get(r, "estimator")),
         ),
     ):
-        est, lo, hi, unit = _scaled(record)
+        est, lo, hi, unit = scaled(record)
         rows.append(
             {
                 "policy": label("policy", _get(record, "policy"), lang, title=True),

@@ -115,6 +115,19 @@ def notebook_body(path: Path) -> str:
     return "\n".join(parts)
 
 
+_SUMMARY = re.compile(
+    r'<div class="output-block">\s*(<section class="executive-summary">.*?</section>)\s*</div>',
+    re.DOTALL,
+)
+
+
+def take_summary(body: str) -> tuple[str, list[str]]:
+    """Lift the executive summary (chapter 5 draws it from the findings) out of the chapter
+    body, so the document can print it right after the cover."""
+    found = _SUMMARY.findall(body)
+    return _SUMMARY.sub("", body), found
+
+
 def number_headings(body: str, prefix: str) -> tuple[str, list[Heading]]:
     """Give every h1-h3 a stable anchor and collect them for the table of contents."""
     headings: list[Heading] = []
@@ -142,9 +155,11 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
     import jinja2
 
     strings = shell_strings(lang, year=year)
-    chapters, toc = [], []
+    chapters, toc, summaries = [], [], []
     for number, path in enumerate(notebooks, start=1):
-        body, headings = number_headings(notebook_body(path), prefix=f"ch{number}")
+        body, found = take_summary(notebook_body(path))
+        summaries += found
+        body, headings = number_headings(body, prefix=f"ch{number}")
         chapters.append(body)
         toc.extend(h for h in headings if h.level <= 2)
     environment = jinja2.Environment(
@@ -164,6 +179,7 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
         css=(ASSETS / "report.css").read_text(encoding="utf-8"),
         chapters=chapters,
         toc=toc,
+        summary="\n".join(summaries),
     )
 
 

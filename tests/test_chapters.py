@@ -16,7 +16,7 @@ from test_panels import make_dataset
 from asn_eval.analysis import AnalysisSpec
 from asn_eval.analysis.policy_effects import OUTCOMES, estimate_policy_outcome
 from asn_eval.chapters import CHAPTERS, base, chapter_class, open_chapter
-from asn_eval.narrative import effect_sentence, templates, text
+from asn_eval.narrative import effect_sentence, templates, text, verdict_label
 from asn_eval.panels import agency_year_panel
 from asn_eval.results_store import ResultRecord, load_results, save_results
 
@@ -343,3 +343,55 @@ def test_report_tables_align_words_left_and_numbers_right(tmp_path):
     assert unbroken == ["1", "2", "3", "4", "5"]
     tex = saved.paths["tex"].read_text(encoding="utf-8")
     assert r"\begin{tabular}{lrrrrrl}" in tex
+
+
+def test_executive_summary_reads_the_one_decision_and_asks_no_change_without_confirmed_effects(
+    shown, tmp_path
+):
+    """On data where nothing is confirmed the summary says so and asks for no policy change;
+    each finding reads the same verdict and standing as the findings table."""
+    tentative = ResultRecord(
+        policy="performance_appraisal",
+        outcome="health_minutes",
+        estimator="Callaway-Sant'Anna",
+        estimate=-8.28,
+        ci_low=-9.0,
+        ci_high=-7.5,
+        p_value=0.001,
+        p_value_few_cluster=0.2,
+        pretrend_status="untestable",
+        n_agencies=5,
+        better="lower",
+        unit="minutes",
+    )
+    none = ResultRecord(
+        policy="digitalisation",
+        outcome="ikm",
+        estimator="Callaway-Sant'Anna",
+        estimate=0.5,
+        ci_low=-0.3,
+        ci_high=1.3,
+        p_value=0.2,
+        pretrend_status="passed",
+        n_agencies=60,
+        better="higher",
+        unit="points",
+    )
+    save_results(tmp_path, [tentative, none], chapter=3)
+    small = make_dataset(n_agencies=4, per_agency=6, years=[2023, 2024])
+    chapter = open_chapter(
+        "conclusion", data_dir=None, year=2024, lang="en", output_dir=tmp_path, dataset=small
+    )
+    chapter.executive_summary()
+    summary = next(t for k, t in chapter.emitted if k == "summary")
+    assert "Executive summary" in summary
+    assert (
+        "outpatient service time at health centres fell by 8.3 minutes, faster "
+        "(tentative: pre-trend untestable, few agencies)"
+    ) in summary
+    assert "the community satisfaction index (IKM): no detectable change" in summary
+    assert "No effect is confirmed: these data are no basis for changing any policy." in summary
+    assert "keep and extend" not in summary and "review how" not in summary
+    assert "Improved, tentative (pre-trend untestable and few agencies)" == verdict_label(
+        tentative, "en"
+    )

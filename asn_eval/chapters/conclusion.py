@@ -9,6 +9,7 @@ rules of :func:`asn_eval.narrative.recommendations`.
 from __future__ import annotations
 
 import html
+import re
 
 import pandas as pd
 
@@ -59,6 +60,49 @@ def finding_counts(records: list, n_tests: int | None = None) -> dict[str, int]:
         "n_tests": n_tests,
         "expected_false": round(narrative.ALPHA * n_tests),
     }
+
+
+# The executive summary lists at most three recommendations, acting on confirmed findings
+# first, then asking for confirmation, then the rest.
+SUMMARY_PRIORITY: tuple[str, ...] = (
+    "review",
+    "sustain",
+    "training_capacity",
+    "check",
+    "confirm",
+    "no_claim",
+)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def summary_phrase(record, lang: str) -> str:
+    """One finding in a few words: "waktu layanan turun 8,28 menit (belum pasti: satu
+    kantor)" -- its outcome, direction, size and standing, from the record's decision."""
+    outcome = narrative.label("outcome", record.outcome, lang)
+    est, _, _, unit = narrative.scaled(record)
+    if record.verdict == "no_detectable_effect":
+        return narrative.text("summary_phrase.none", lang, outcome=outcome)
+    unit_words = narrative.label("unit", unit, lang) if unit else ""
+    amount = fmt.fmt_number(abs(est), lang, 1) + (f" {unit_words}" if unit_words else "")
+    moved = narrative.text("change.up" if est > 0 else "change.down", lang)
+    standing = (
+        narrative.text(
+            "summary_phrase.tentative",
+            lang,
+            reasons=", ".join(narrative.reason_words(record, lang, short=True)),
+        )
+        if record.standing == "tentative"
+        else narrative.text("summary_phrase.confirmed", lang)
+    )
+    return narrative.text(
+        "summary_phrase.change",
+        lang,
+        outcome=outcome,
+        moved=moved,
+        amount=amount,
+        meaning=narrative.meaning(record.outcome, record.verdict, lang),
+        standing=standing,
+    )
 
 
 class Conclusion(Chapter):
@@ -115,17 +159,63 @@ class Conclusion(Chapter):
 
     # 5.2 ------------------------------------------------------------------------------
     def section_recommendations(self) -> None:
+        recs = self._recommendations(self.records)
+        self.paragraph(self.t("sections.recommendations.lead"))
+        self.bullets([r.text for r in recs])
+        self.paragraph(self.t("sections.recommendations.rules"))
+
+    # Executive summary ------------------------------------------------------------------
+    def executive_summary(self) -> None:
+        """The report's first page (placed after the cover by the report document): per
+        policy one line with each finding's direction, size and standing; what the data
+        cannot tell; the three recommendations that come first by the rules."""
         records = self.records
+        parts = [f"<h1>{html.escape(self.t('summary.title'))}</h1>"]
+        if self.dataset is not None and bool(getattr(self.dataset, "synthetic", False)):
+            parts.append(f"<p><strong>{html.escape(self.common('synthetic_notice'))}</strong></p>")
+        if not records:
+            parts.append(f"<p>{html.escape(self.t('sections.findings.missing'))}</p>")
+            self._summary_block(parts)
+            return
+        counts = finding_counts(records, self.all_tests)
+        parts.append(f"<p>{html.escape(self.t('summary.lead', **counts))}</p>")
+        lines = []
+        for policy in POLICIES:
+            mine = [r for r in records if r.policy == policy]
+            if not mine:
+                continue
+            said = "; ".join(summary_phrase(r, self.lang) for r in mine)
+            name = context.policy(policy, self.lang)["name"]
+            lines.append(f"<li><strong>{html.escape(name)}</strong>: {html.escape(said)}.</li>")
+        parts.append(f"<ul>{''.join(lines)}</ul>")
+        confirmed = counts["improved"] + counts["worsened"]
+        cannot = [self.t("summary.cannot.causal")]
+        if counts["improved_tentative"] + counts["worsened_tentative"]:
+            cannot.append(self.t("summary.cannot.tentative"))
+        cannot.append(self.t("summary.cannot.chance", **counts))
+        parts.append(f"<h2>{html.escape(self.t('summary.cannot_title'))}</h2>")
+        parts.append("<ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in cannot) + "</ul>")
+        parts.append(f"<h2>{html.escape(self.t('summary.recommendations_title'))}</h2>")
+        recs = self._recommendations(records)
+        if confirmed == 0:
+            parts.append(f"<p>{html.escape(self.t('summary.no_change'))}</p>")
+        top = sorted(recs, key=lambda r: SUMMARY_PRIORITY.index(r.rule))[:3]
+        parts.append("<ol>" + "".join(f"<li>{html.escape(r.text)}</li>" for r in top) + "</ol>")
+        self._summary_block(parts)
+
+    def _summary_block(self, parts: list[str]) -> None:
+        body = "".join(parts)
+        self.emitted.append(("summary", html.unescape(_TAG.sub(" ", body))))
+        base._display(f'<section class="executive-summary">{body}</section>')
+
+    def _recommendations(self, records: list) -> list:
         person = employee_year_panel(self.dataset, years=[self.year])
         below = None if person.empty else float(1 - person["meets_jp_minimum"].mean())
         cap = training_capacity(self.dataset, year=self.year)
         shortfall = None if cap.empty else float(cap["shortfall"].sum())
-        recs = narrative.recommendations(
+        return narrative.recommendations(
             records, self.lang, share_below_jp_minimum=below, places_shortfall=shortfall
         )
-        self.paragraph(self.t("sections.recommendations.lead"))
-        self.bullets([r.text for r in recs])
-        self.paragraph(self.t("sections.recommendations.rules"))
 
     # 5.3 ------------------------------------------------------------------------------
     def section_limitations(self) -> None:
