@@ -62,7 +62,12 @@ def ehec_event_study():
     # is being fixed separately)
     df["state"] = df["stfips"].astype(int)
     return event_study(
-        df, outcome="dins", unit="stfips", time="year", cohort="cohort", method="twfe",
+        df,
+        outcome="dins",
+        unit="stfips",
+        time="year",
+        cohort="cohort",
+        method="twfe",
         cluster="state",
     )
 
@@ -132,8 +137,14 @@ def test_flci_at_zero_is_the_minimum_variance_unbiased_interval(ehec_inputs):
         v = np.r_[np.linalg.solve(kkt, rhs)[:num_pre], l_vec]
         half = stats.norm.ppf(0.975) * np.sqrt(v @ sigma @ v)
         res = honest_did_from_estimates(
-            beta, sigma, num_pre=num_pre, num_post=num_post, method="smoothness", m=[0.0],
-            l_vec=l_vec, breakdown=False,
+            beta,
+            sigma,
+            num_pre=num_pre,
+            num_post=num_post,
+            method="smoothness",
+            m=[0.0],
+            l_vec=l_vec,
+            breakdown=False,
         )
         row = res.intervals.iloc[0]
         np.testing.assert_allclose(
@@ -166,8 +177,13 @@ def test_breakdown_is_where_the_interval_first_covers_zero(ehec_inputs, method):
     top = float(res.info["breakdown searched up to"])
     eps = 2 * hd.BREAKDOWN_TOLERANCE * top
     around = honest_did_from_estimates(
-        beta, sigma, num_pre=num_pre, num_post=num_post, method=method,
-        m=[res.breakdown, res.breakdown + eps], breakdown=False,
+        beta,
+        sigma,
+        num_pre=num_pre,
+        num_post=num_post,
+        method=method,
+        m=[res.breakdown, res.breakdown + eps],
+        breakdown=False,
     ).intervals
     below, above = around.iloc[0], around.iloc[1]
     assert below["ci_low"] > 0  # still excludes zero at the breakdown value
@@ -184,7 +200,11 @@ def test_breakdown_missing_when_the_original_interval_covers_zero():
 def test_relative_magnitude_interval_grows_with_mbar(ehec_inputs):
     beta, sigma, num_pre, num_post = ehec_inputs
     res = honest_did_from_estimates(
-        beta, sigma, num_pre=num_pre, num_post=num_post, m=[0.0, 0.5, 1.0, 2.0, 4.0],
+        beta,
+        sigma,
+        num_pre=num_pre,
+        num_post=num_post,
+        m=[0.0, 0.5, 1.0, 2.0, 4.0],
         breakdown=False,
     )
     width = (res.intervals["ci_high"] - res.intervals["ci_low"]).to_numpy()
@@ -232,11 +252,22 @@ def test_lf_components_equal_moderndid_on_the_same_grid(ehec_inputs):
     grid = np.linspace(-20 * sd, 20 * sd, 1000)
     for mbar, j, sign in ((0.5, 4, 1.0), (2.0, 1, -1.0)):
         theirs = mdrm._compute_conditional_cs_rm_fixed_s(
-            s=j - num_pre, max_positive=sign > 0, m_bar=mbar, betahat=beta, sigma=sigma,
-            num_pre_periods=num_pre, num_post_periods=num_post,
-            l_vec=l_vec.reshape(-1, 1), alpha=0.05, hybrid_flag="LF", hybrid_kappa=0.005,
-            post_period_moments_only=True, grid_points=grid.size, grid_lb=grid[0],
-            grid_ub=grid[-1], seed=0,
+            s=j - num_pre,
+            max_positive=sign > 0,
+            m_bar=mbar,
+            betahat=beta,
+            sigma=sigma,
+            num_pre_periods=num_pre,
+            num_post_periods=num_post,
+            l_vec=l_vec.reshape(-1, 1),
+            alpha=0.05,
+            hybrid_flag="LF",
+            hybrid_kappa=0.005,
+            post_period_moments_only=True,
+            grid_points=grid.size,
+            grid_lb=grid[0],
+            grid_ub=grid[-1],
+            seed=0,
         )["accept"].astype(bool)
         ours = hd._lf_component(
             beta, sigma, num_pre, num_post, l_vec, mbar, j, sign, 0.05, 0.005, 1000, 0
@@ -257,13 +288,24 @@ def test_flci_equals_moderndid(ehec_inputs, l_vec):
     beta, sigma, num_pre, num_post = ehec_inputs
     l_vec = np.array(l_vec)
     ours = honest_did_from_estimates(
-        beta, sigma, num_pre=num_pre, num_post=num_post, method="smoothness",
-        m=[0.005, 0.03], l_vec=l_vec, breakdown=False,
+        beta,
+        sigma,
+        num_pre=num_pre,
+        num_post=num_post,
+        method="smoothness",
+        m=[0.005, 0.03],
+        l_vec=l_vec,
+        breakdown=False,
     ).intervals
     for row in ours.itertuples():
         theirs = fixed_length_ci.compute_flci(
-            beta_hat=beta, sigma=sigma, smoothness_bound=row.m, n_pre_periods=num_pre,
-            n_post_periods=num_post, post_period_weights=l_vec, alpha=0.05,
+            beta_hat=beta,
+            sigma=sigma,
+            smoothness_bound=row.m,
+            n_pre_periods=num_pre,
+            n_post_periods=num_post,
+            post_period_weights=l_vec,
+            alpha=0.05,
         ).flci
         np.testing.assert_allclose([row.ci_low, row.ci_high], theirs, atol=1e-6)
 
@@ -357,7 +399,12 @@ def test_flci_covers_under_a_violation_inside_delta_sd():
     draws = rng.multivariate_normal(tau + delta, sigma, size=reps)
     for beta in draws:
         res = honest_did_from_estimates(
-            beta, sigma, num_pre=num_pre, num_post=num_post, method="smoothness", m=[m],
+            beta,
+            sigma,
+            num_pre=num_pre,
+            num_post=num_post,
+            method="smoothness",
+            m=[m],
             breakdown=False,
         )
         lo, hi = res.intervals.iloc[0][["ci_low", "ci_high"]]
@@ -381,7 +428,12 @@ def test_relative_magnitude_covers_under_a_violation_inside_delta_rm():
     reps, covered = 400, 0
     for beta in rng.multivariate_normal(beta_true, sigma, size=reps):
         res = honest_did_from_estimates(
-            beta, sigma, num_pre=num_pre, num_post=num_post, m=[mbar], breakdown=False,
+            beta,
+            sigma,
+            num_pre=num_pre,
+            num_post=num_post,
+            m=[mbar],
+            breakdown=False,
             grid_points=200,
         )
         lo, hi = res.intervals.iloc[0][["ci_low", "ci_high"]]
@@ -404,11 +456,22 @@ def test_lf_component_equals_moderndid_on_more_polyhedra(ehec_inputs):
         for j in range(1, num_pre):
             for sign in (1.0, -1.0):
                 theirs = mdrm._compute_conditional_cs_rm_fixed_s(
-                    s=j - num_pre, max_positive=sign > 0, m_bar=mbar, betahat=beta,
-                    sigma=sigma, num_pre_periods=num_pre, num_post_periods=num_post,
-                    l_vec=l_vec.reshape(-1, 1), alpha=0.05, hybrid_flag="LF",
-                    hybrid_kappa=0.005, post_period_moments_only=True,
-                    grid_points=grid.size, grid_lb=grid[0], grid_ub=grid[-1], seed=0,
+                    s=j - num_pre,
+                    max_positive=sign > 0,
+                    m_bar=mbar,
+                    betahat=beta,
+                    sigma=sigma,
+                    num_pre_periods=num_pre,
+                    num_post_periods=num_post,
+                    l_vec=l_vec.reshape(-1, 1),
+                    alpha=0.05,
+                    hybrid_flag="LF",
+                    hybrid_kappa=0.005,
+                    post_period_moments_only=True,
+                    grid_points=grid.size,
+                    grid_lb=grid[0],
+                    grid_ub=grid[-1],
+                    seed=0,
                 )["accept"].astype(bool)
                 ours = hd._lf_component(
                     beta, sigma, num_pre, num_post, l_vec, mbar, j, sign, 0.05, 0.005, 1000, 0

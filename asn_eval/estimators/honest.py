@@ -38,6 +38,7 @@ does), so it differs from R's by Monte Carlo error only.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import warnings
@@ -61,8 +62,8 @@ DEFAULT_MBAR = tuple(np.linspace(0.0, 2.0, 10))
 GRID_POINTS = 1000
 GRID_HALF_WIDTH = 20.0
 LF_DRAWS = 1000
-# The dual vertices are enumerated over subsets of moments: C(2 * Tbar, Tbar) of them, which
-# allows up to 8 post-treatment periods (12,870 subsets) before memory becomes a concern.
+# The dual's extreme rays are enumerated over subsets of moments: C(2 * Tbar, Tbar) of them,
+# which allows up to 8 post-treatment periods (12,870 subsets) before memory is a concern.
 MAX_VERTEX_SUBSETS = 20_000
 # Breakdown search: values of M scanned before bisection, and the bisection's final width
 # relative to the scanned range.
@@ -158,9 +159,15 @@ class HonestResult:
                 "whose robustness to violations of parallel trends could be assessed."
             )
         if self.method == "relative_magnitude":
-            what = "post-treatment violations of parallel trends are at most {b} times as large as the largest pre-treatment violation"  # noqa: E501
+            what = (
+                "post-treatment violations of parallel trends are at most {b} times as large "
+                "as the largest pre-treatment violation"
+            )
         else:
-            what = "the slope of the differential trend changes by at most {b} per period (a linear pre-trend may continue)"  # noqa: E501
+            what = (
+                "the slope of the differential trend changes by at most {b} per period (a "
+                "linear pre-trend may continue)"
+            )
         b = self.breakdown
         if np.isnan(b):
             zero = "0"
@@ -172,11 +179,15 @@ class HonestResult:
         if np.isinf(b):
             top = self.info.get("breakdown searched up to", "the largest value searched")
             return (
-                head + " It stays significant for every bound searched, " + what.format(b=top)
+                head
+                + " It stays significant for every bound searched, "
+                + what.format(b=top)
                 + f" (breakdown {self.bound_name} above {top})."
             )
         return (
-            head + " It stays significant as long as " + what.format(b=f"{b:.3g}")
+            head
+            + " It stays significant as long as "
+            + what.format(b=f"{b:.3g}")
             + f"; beyond that the {pct}% robust interval ({self.inference}) covers zero "
             f"(breakdown value {self.bound_name} = {b:.3g})."
         )
@@ -213,17 +224,29 @@ class HonestResult:
         hi = self.intervals["ci_high"].to_numpy(dtype=float)
         ax.vlines(m, lo, hi, color="#01a2d9", lw=2, label=f"robust ({self.inference})")
         ax.scatter(np.r_[m, m], np.r_[lo, hi], color="#01a2d9", marker="_", s=80)
-        ax.vlines([x0], [self.original[0]], [self.original[1]], color="#c0392b", lw=2,
-                  label="original (parallel trends)")
+        ax.vlines(
+            [x0],
+            [self.original[0]],
+            [self.original[1]],
+            color="#c0392b",
+            lw=2,
+            label="original (parallel trends)",
+        )
         ax.scatter([x0, x0], list(self.original), color="#c0392b", marker="_", s=80)
         ax.axhline(0.0, color="black", lw=0.8)
         if np.isfinite(self.breakdown):
-            ax.axvline(self.breakdown, color="grey", ls="--", lw=1,
-                       label=f"breakdown {self.bound_name} = {self.breakdown:.3g}")
+            ax.axvline(
+                self.breakdown,
+                color="grey",
+                ls="--",
+                lw=1,
+                label=f"breakdown {self.bound_name} = {self.breakdown:.3g}",
+            )
         ax.set_xlabel(self.bound_name)
         ax.set_ylabel(self.outcome or "effect")
-        ax.set_title(f"Sensitivity of {self.label} to violations of parallel trends",
-                     fontsize="medium")
+        ax.set_title(
+            f"Sensitivity of {self.label} to violations of parallel trends", fontsize="medium"
+        )
         ax.legend(fontsize="small", frameon=False)
         return ax
 
@@ -288,38 +311,46 @@ def _rm_moments(num_pre: int, num_post: int, mbar: float, j: int, sign: float) -
     return np.delete(a, num_pre, axis=1)
 
 
-def _null_basis(l_vec: np.ndarray) -> np.ndarray:
-    """Orthonormal basis of ``{x : l'x = 0}`` (columns)."""
+@functools.lru_cache(maxsize=64)
+def _cone_rays(num_post: int, l_key: tuple[float, ...]) -> np.ndarray:
+    """Extreme rays (rows, summing to one) of ``{g >= 0 : X'g = 0}``.
+
+    ``X`` is the nuisance part of the post-period moments: the post-period columns of
+    ``[D; -D]`` (``D`` the first differences) times a basis of ``{tau : l'tau = 0}``. It does
+    not depend on Mbar, on the pre-period difference taken as the largest, or on its sign, so
+    the rays are found once; each polyhedron's dual vertices are the rays scaled to
+    ``g'sd = 1``. A ray has at most ``k + 1`` non-zero entries (``k`` nuisance parameters):
+    every set of ``k + 1`` moments whose ``X`` rows have rank ``k`` is tried.
+    """
+    l_vec = np.asarray(l_key, dtype=float)
+    diff = np.eye(num_post) - np.eye(num_post, k=-1)
+    a_post = np.vstack([diff, -diff])
+    m = a_post.shape[0]
+    if num_post == 1:
+        return np.eye(m)
     _, _, vt = np.linalg.svd(l_vec.reshape(1, -1))
-    return vt[1:].T
-
-
-def _dual_vertices(w: np.ndarray) -> np.ndarray:
-    """Vertices of ``{g >= 0 : w'g = e_1}`` (rows), by enumerating bases of ``w``."""
-    m, r = w.shape
-    n_subsets = math.comb(m, r)
+    x = a_post @ vt[1:].T
+    k = x.shape[1]
+    n_subsets = math.comb(m, k + 1)
     if n_subsets > MAX_VERTEX_SUBSETS:
         raise ValueError(
-            f"honest_did: {r} post-treatment periods give {n_subsets} candidate vertices, "
-            f"more than the {MAX_VERTEX_SUBSETS} this implementation enumerates; use a "
-            "shorter event window (fewer post-treatment periods)."
+            f"honest_did: {num_post} post-treatment periods give {n_subsets} candidate "
+            f"vertices, more than the {MAX_VERTEX_SUBSETS} this implementation enumerates; "
+            "use a shorter event window (fewer post-treatment periods)."
         )
-    subsets = np.array(list(itertools.combinations(range(m), r)), dtype=int)
-    blocks = np.transpose(w[subsets], (0, 2, 1))  # w_B' for each basis B
-    sv = np.linalg.svd(blocks, compute_uv=False)
+    subsets = np.array(list(itertools.combinations(range(m), k + 1)), dtype=int)
+    u, sv, _ = np.linalg.svd(x[subsets])  # left null vector: last column of u
     regular = sv[:, -1] > 1e-10 * sv[:, 0]
-    rhs = np.zeros((int(regular.sum()), r, 1))
-    rhs[:, 0, 0] = 1.0
-    g = np.linalg.solve(blocks[regular], rhs)[:, :, 0]
-    feasible = (g >= -1e-10).all(axis=1)
-    vertices = np.zeros((int(feasible.sum()), m))
-    rows = np.arange(vertices.shape[0])[:, None]
-    vertices[rows, subsets[regular][feasible]] = np.clip(g[feasible], 0.0, None)
-    if vertices.shape[0] > 1:
-        scale = np.abs(vertices).max()
-        _, keep = np.unique(np.round(vertices / scale, 10), axis=0, return_index=True)
-        vertices = vertices[np.sort(keep)]
-    return vertices
+    null = u[regular, :, -1]
+    null = null * np.where(null.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)
+    ray = (null >= -1e-12).all(axis=1)
+    rays = np.zeros((int(ray.sum()), m))
+    rays[np.arange(rays.shape[0])[:, None], subsets[regular][ray]] = np.clip(null[ray], 0, None)
+    rays /= rays.sum(axis=1, keepdims=True)
+    _, keep = np.unique(np.round(rays, 10), axis=0, return_index=True)
+    rays = rays[np.sort(keep)]
+    rays.flags.writeable = False
+    return rays
 
 
 def _truncnorm_quantile(p: float, lo: np.ndarray, up: np.ndarray) -> np.ndarray:
@@ -404,8 +435,8 @@ def _lf_component(
         raise ValueError("honest_did: a moment of the restriction has zero variance.")
     a_post = a[:, num_pre:]
     target = l_vec / (l_vec @ l_vec)  # any tau with l'tau = 1: the rest is nuisance
-    nuisance = a_post @ _null_basis(l_vec) if num_post > 1 else np.zeros((a.shape[0], 0))
-    vertices = _dual_vertices(np.column_stack([sd, nuisance]))
+    rays = _cone_rays(num_post, tuple(float(x) for x in l_vec))
+    vertices = rays / (rays @ sd)[:, None]
     rng = np.random.default_rng(seed)
     xi = rng.multivariate_normal(np.zeros(sigma_y.shape[0]), sigma_y, size=draws)
     eta = (vertices @ xi.T).max(axis=0) if vertices.shape[0] else np.full(draws, -np.inf)
@@ -582,9 +613,7 @@ def _flci(betahat, sigma, num_pre, num_post, l_vec, m, alpha) -> tuple[float, fl
 
     n_u = u_const.size
     # |u| <= slack as two sets of linear inequalities: slack - u >= 0 and slack + u >= 0
-    cons_mat = np.vstack(
-        [np.hstack([-u_lin, np.eye(n_u)]), np.hstack([u_lin, np.eye(n_u)])]
-    )
+    cons_mat = np.vstack([np.hstack([-u_lin, np.eye(n_u)]), np.hstack([u_lin, np.eye(n_u)])])
     cons_off = np.r_[-u_const, u_const]
     constraints = [
         {
@@ -796,8 +825,17 @@ def honest_did_from_estimates(
 
         def interval(value: float) -> tuple[float, float]:
             return _rm_interval(
-                betahat, sigma, num_pre, num_post, l_vec, value, alpha,
-                grid_points=grid_points, draws=draws, seed=seed, refine=refine,
+                betahat,
+                sigma,
+                num_pre,
+                num_post,
+                l_vec,
+                value,
+                alpha,
+                grid_points=grid_points,
+                draws=draws,
+                seed=seed,
+                refine=refine,
             )
 
         values = np.asarray(DEFAULT_MBAR if m is None else m, dtype=float).ravel()
@@ -827,8 +865,7 @@ def honest_did_from_estimates(
             values = np.asarray(m, dtype=float).ravel()
         start = float(values.max()) if values.size and values.max() > 0 else max(se, 1e-12)
         details = {
-            "restriction": "the slope of the differential trend changes by at most M per "
-            "period",
+            "restriction": "the slope of the differential trend changes by at most M per period",
             "inference": "optimal fixed-length confidence interval over affine estimators",
         }
     if np.any(values < 0):
@@ -843,7 +880,7 @@ def honest_did_from_estimates(
         "interval": "normal (no degrees-of-freedom correction), as HonestDiD",
     }
     if breakdown and not original[0] <= 0 <= original[1]:
-        cache: dict[float, tuple[float, float]] = dict(zip(table["m"], zip(table["ci_low"], table["ci_high"], strict=True), strict=True))  # noqa: E501
+        cache = {value: (lo, hi) for value, lo, hi in rows}
 
         def excludes(value: float) -> bool:
             if value not in cache:
@@ -908,9 +945,7 @@ def _event_inputs(result) -> tuple[np.ndarray, np.ndarray, int, int, str | None]
     kept = params.index[keep]
     kept_times = times[keep].astype(int)
     expected = np.r_[np.arange(kept_times.min(), -1), np.arange(0, kept_times.max() + 1)]
-    if kept_times.min() >= -1 or kept_times.max() < 0 or not np.array_equal(
-        kept_times, expected
-    ):
+    if kept_times.min() >= -1 or kept_times.max() < 0 or not np.array_equal(kept_times, expected):
         raise ValueError(
             "honest_did: needs consecutive event times with at least one before -1 and one "
             f"from 0 on; got {kept_times.tolist()}."
