@@ -8,6 +8,8 @@
 - :func:`interrupted_time_series`: segmented regression for monthly service series.
 - :func:`dose_response`, :func:`heterogeneity`: training hours and subgroup effects.
 - :func:`adoption_curves`, :func:`kaplan_meier`: time to first use of a digital system.
+- :func:`honest_did`: sensitivity of an event study to violations of parallel trends
+  (Rambachan and Roth 2023; HonestDiD's relative-magnitude and smoothness restrictions).
 - :func:`estimate_design`, :func:`mde`, :func:`simulated_power`, :func:`mde_by_simulation`:
   power and minimum detectable effect of a staggered roll-out (exact variance of the CS
   overall ATT under an estimated variance model).
@@ -17,6 +19,7 @@ from asn_eval.estimators.adoption import adoption_curves, age_band, kaplan_meier
 from asn_eval.estimators.bacon import bacon_decomposition
 from asn_eval.estimators.did import att_gt, event_study, pretrend_test
 from asn_eval.estimators.dose import dose_response, heterogeneity
+from asn_eval.estimators.honest import honest_did, honest_did_from_estimates
 from asn_eval.estimators.inference import randomization_inference, wild_cluster_bootstrap
 from asn_eval.estimators.its import interrupted_time_series
 from asn_eval.estimators.power import (
@@ -38,6 +41,8 @@ __all__ = [
     "estimate_design",
     "event_study",
     "heterogeneity",
+    "honest_did",
+    "honest_did_from_estimates",
     "interrupted_time_series",
     "kaplan_meier",
     "mde",
