@@ -440,6 +440,9 @@ class ImpactResults:
         ``(policy, outcome) -> PolicyOutcome`` for every pair in :data:`POLICY_OUTCOMES`.
     its
         ``(policy, outcome) -> {"result": ITS result or None, "reason": str}`` for Dukcapil.
+    sensitivity
+        ``(policy, main outcome) -> HonestDiD result``: how large a violation of parallel
+        trends the effect at adoption survives (:func:`parallel_trends_sensitivity`).
     dose
         The dose-response of training hours (or None) and, in ``dose_problem``, why not.
     """
@@ -451,6 +454,7 @@ class ImpactResults:
     its: dict[tuple[str, str], dict]
     dose: Any = None
     dose_problem: str = ""
+    sensitivity: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     def example_pair(self) -> tuple[str, str]:
         """The first policy and outcome (in :data:`POLICY_OUTCOMES` order) that could be
@@ -554,6 +558,12 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
                 agency_panel, policy, OUTCOMES[key], spec=spec, employees=per_employee
             )
     dose, problem = training_dose_response(person_panel, spec=spec)
+    sensitivity = {
+        (policy, POLICY_OUTCOMES[policy][0]): honest
+        for policy in POLICIES
+        if (honest := parallel_trends_sensitivity(estimates[(policy, POLICY_OUTCOMES[policy][0])]))
+        is not None
+    }
     return ImpactResults(
         spec=spec,
         agency_panel=agency_panel,
@@ -562,7 +572,32 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
         its=dukcapil_its(dataset, years=years, level=spec.level),
         dose=dose,
         dose_problem=problem,
+        sensitivity=sensitivity,
     )
+
+
+def parallel_trends_sensitivity(result: PolicyOutcome, *, level: float | None = None):
+    """Rambachan and Roth (2023) sensitivity of the effect at adoption (event time 0).
+
+    Relative magnitudes (HonestDiD's default): the robust interval when post-adoption
+    violations of parallel trends may be up to Mbar times the largest pre-adoption one; the
+    breakdown value is the largest Mbar at which the effect is still distinguishable from
+    zero. None when the event study is missing, has no pre-adoption years, or uses the
+    varying base period (the method needs the universal one).
+    """
+    from asn_eval.estimators.honest import honest_did
+
+    if result.event is None or result.event.reference != -1:
+        return None
+    try:
+        return honest_did(
+            result.event,
+            method="relative_magnitude",
+            e=0,
+            level=level if level is not None else float(result.event.level),
+        )
+    except ValueError:
+        return None
 
 
 def training_dose_response(person_panel: pd.DataFrame, *, spec: AnalysisSpec):

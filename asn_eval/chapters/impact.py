@@ -57,7 +57,15 @@ def _panels(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
 class Impact(Chapter):
     number = 3
     key = "impact"
-    sections = ("design", "event_study", "overall", "twfe_bacon", "services", "dose_response")
+    sections = (
+        "design",
+        "event_study",
+        "overall",
+        "sensitivity",
+        "twfe_bacon",
+        "services",
+        "dose_response",
+    )
 
     def __init__(self, dataset: Any, *, results: ImpactResults | None = None, **kwargs: Any):
         super().__init__(dataset, **kwargs)
@@ -211,6 +219,36 @@ class Impact(Chapter):
         return fmt_interval(lo, hi, self.lang, digits=2)
 
     # 3.4 --------------------------------------------------------------------------------
+    def section_sensitivity(self) -> None:
+        """How large a violation of parallel trends each headline effect survives."""
+        found = self.results.sensitivity
+        if not found:
+            self.paragraph(self.t("sections.sensitivity.none"))
+            return
+        self.paragraph(self.t("sections.sensitivity.lead"))
+        items = []
+        for (policy, key), honest in found.items():
+            scale = self._scale(self.estimates[(policy, key)].outcome)
+            lo, hi = honest.original
+            values = dict(
+                policy=self.policy_name(policy),
+                outcome=self.outcome_name(key),
+                estimate=self.num(honest.estimate * scale, 2),
+                interval=self.interval(lo * scale, hi * scale),
+                breakdown=self.num(honest.breakdown, 2),
+            )
+            if lo <= 0 <= hi:
+                case = "covers_zero"
+            elif np.isnan(honest.breakdown):
+                case = "not_robust"
+            elif np.isinf(honest.breakdown):
+                case = "robust"
+            else:
+                case = "breakdown"
+            items.append(self.t(f"sections.sensitivity.{case}", **values))
+        self.bullets(items)
+
+    # 3.5 --------------------------------------------------------------------------------
     def section_twfe_bacon(self) -> None:
         self.paragraph(self.t("sections.twfe_bacon.lead"))
         cols = self.t("sections.twfe_bacon.columns")
@@ -264,7 +302,7 @@ class Impact(Chapter):
         plots.shared_legend(fig, source=axes[0], ncol=2)
         self.figure(fig, "bacon_decomposition", self.t("sections.twfe_bacon.fig"))
 
-    # 3.5 --------------------------------------------------------------------------------
+    # 3.6 --------------------------------------------------------------------------------
     def section_services(self) -> None:
         its = self.results.its
         if not its:
@@ -328,7 +366,7 @@ class Impact(Chapter):
 
         return format_date(pd.Timestamp(when).date(), "MMMM y", locale=self.lang)
 
-    # 3.6 --------------------------------------------------------------------------------
+    # 3.7 --------------------------------------------------------------------------------
     def section_dose_response(self) -> None:
         self.paragraph(self.t("sections.dose_response.lead"))
         res = self.results.dose
