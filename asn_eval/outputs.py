@@ -207,7 +207,12 @@ def check_report_folder(
     """
     out = Path(out).resolve()
     data_dir = Path(data_dir).resolve()
-    cwd = Path(cwd or Path.cwd()).resolve()
+    if cwd is None:
+        try:
+            cwd = Path.cwd()
+        except OSError:  # the current folder was deleted: nothing there to protect
+            cwd = Path("/nonexistent-current-folder")
+    cwd = Path(cwd).resolve()
     check_writable_target(out, option=option, replace=True)
     elsewhere = data_dir.parent / f"{data_dir.name}-report"
     if out == data_dir:

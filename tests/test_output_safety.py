@@ -416,3 +416,90 @@ def test_a_refusal_from_the_installed_command_has_no_traceback(tmp_path):
     assert result.stderr.startswith(f"asn-eval report: --out {target} is a file, not a folder")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert target.read_bytes() == b"%PDF"
+
+
+# --- the build itself, with stand-ins for the data and the chapters (fast) ----------------
+
+
+@pytest.fixture
+def quick_build(tmp_path, monkeypatch):
+    """build_report with the data, chapters and documents replaced by stand-ins."""
+    from types import SimpleNamespace
+
+    import asn_eval.report_document
+
+    data = tmp_path / "export"
+    data.mkdir()
+    (data / "employees.csv").write_text("nip\n")
+    notebooks = tmp_path / "chapters"
+    notebooks.mkdir()
+    for stem, _ in pipeline.CHAPTERS:
+        (notebooks / f"{stem}.ipynb").write_text("{}")
+    dataset = SimpleNamespace(years=[2024, 2025], metadata={})
+    monkeypatch.setattr(pipeline, "check_inputs", lambda *args, **kwargs: dataset)
+    monkeypatch.setattr(pipeline, "clean_notebook_metadata", lambda path: None)
+    monkeypatch.setattr(asn_eval.report_document, "write_documents", lambda *a, **k: None)
+    during = []  # what each chapter does besides writing its notebook
+
+    def chapter(source, target, **kwargs):
+        target.write_text("{}")
+        for action in during:
+            action(source)
+
+    monkeypatch.setattr(pipeline, "execute_notebook", chapter)
+
+    def build(out: Path) -> Path:
+        return pipeline.build_report(
+            data_dir=data, out_dir=out, notebooks_dir=notebooks, progress=lambda line: None
+        )
+
+    return build, during
+
+
+def test_a_folder_that_gains_a_users_file_during_the_run_is_not_replaced(quick_build, tmp_path):
+    build, during = quick_build
+    out = tmp_path / "reports" / "2025-id"
+    build(out)  # an earlier report
+    before = (out / ".asn-eval-report").read_text()
+    during.append(lambda source: (out / "notes.txt").write_text("written while it ran"))
+    with pytest.raises(pipeline.ReportInputError) as caught:
+        build(out)
+    kept = tmp_path / "reports" / "2025-id.failed"
+    assert str(caught.value) == (
+        f"--out {out} holds 1 file that asn-eval did not write, e.g. notes.txt. A report "
+        "replaces its whole output folder, so asn-eval writes only into a new or empty folder "
+        "or into one that holds an earlier asn-eval report and nothing else. Nothing was "
+        f"changed. Choose another folder with --out, for example --out "
+        f"{out / 'asn-eval-report'}. The finished report was kept in {kept} instead. The "
+        f"previous report in {out} was left untouched."
+    )
+    assert (out / "notes.txt").read_text() == "written while it ran"
+    assert (out / ".asn-eval-report").read_text() == before
+    assert sorted(p.name for p in (kept / "notebooks").iterdir()) == [
+        f"{stem}.ipynb" for stem, _ in pipeline.CHAPTERS
+    ]
+
+
+def test_a_failed_run_keeps_its_build_beside_a_users_failed_folder(quick_build, tmp_path):
+    build, during = quick_build
+    out = tmp_path / "reports" / "2025-id"
+    users = tmp_path / "reports" / "2025-id.failed"
+    users.mkdir(parents=True)
+    (users / "notes.txt").write_text("a user's folder that happens to have this name")
+    before = listing(users)
+
+    def chapter_three_fails(source):
+        if source.name == "03_impact.ipynb":
+            raise pipeline.ReportError("Chapter 3 failed; see {partial}/notebooks/03_impact.ipynb.")
+
+    during.append(chapter_three_fails)
+    with pytest.raises(pipeline.ReportError) as caught:
+        build(out)
+    kept = tmp_path / "reports" / "2025-id.failed-2"
+    assert str(caught.value) == f"Chapter 3 failed; see {kept}/notebooks/03_impact.ipynb."
+    assert listing(users) == before
+    assert json.loads((kept / REPORT_MARKER).read_text())["status"] == "failed"
+    during.clear()
+    build(out)  # a good run removes its own failed build, never the user's folder
+    assert sorted(p.name for p in out.parent.iterdir()) == ["2025-id", "2025-id.failed"]
+    assert listing(users) == before
