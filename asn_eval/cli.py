@@ -23,16 +23,14 @@ EXIT_OK = 0
 EXIT_INTERNAL = 1
 EXIT_USER = 2
 EXIT_INTERRUPTED = 130
-# Kept for callers of the first version: a report that failed for any reason.
-EXIT_REPORT_FAILED = EXIT_INTERNAL
 
 EXIT_STATUS = """\
 exit status:
   0    success
   2    the input or the arguments are wrong: the message says what and how to fix
        it, and nothing was changed
-  1    an internal error in asn-eval: the message names a log file with the
-       details for a bug report
+  1    an internal error (a chapter that fails, a bug in asn-eval): the message
+       names the file with the details
   130  interrupted (Ctrl-C)"""
 
 

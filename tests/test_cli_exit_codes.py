@@ -147,8 +147,8 @@ def test_help_states_the_exit_status_convention(command, capsys):
         "  0    success\n"
         "  2    the input or the arguments are wrong: the message says what and how to fix\n"
         "       it, and nothing was changed\n"
-        "  1    an internal error in asn-eval: the message names a log file with the\n"
-        "       details for a bug report\n"
+        "  1    an internal error (a chapter that fails, a bug in asn-eval): the message\n"
+        "       names the file with the details\n"
         "  130  interrupted (Ctrl-C)\n"
     )
 
