@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.asn-eval-installed
 
-.PHONY: setup report test lint notebooks lab clean
+.PHONY: setup report test lint notebooks lab data clean
 
 setup: $(STAMP)
 
@@ -32,5 +32,10 @@ notebooks: setup
 lab: setup
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
+# Regenerate the committed synthetic dataset (asn-eval synth refuses a folder with files
+# unless --force; it then replaces only the files it writes).
+data: setup
+	$(BIN)/asn-eval synth --out data/kupang-synthetic --force
+
 clean:
-	rm -rf reports/_notebooks reports/*-id reports/*-en reports/.*-build-* reports/*.failed
+	rm -rf reports/_notebooks reports/*-id reports/*-en reports/.*-build-* reports/.*-old-* reports/*.failed reports/*.failed-*

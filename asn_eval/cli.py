@@ -1,18 +1,46 @@
 """Command line: ``asn-eval report | validate | synth | notebooks`` (also ``python -m asn_eval``).
 
-Errors a user can fix (a bad data file, a failing chapter) are printed as one paragraph
-on stderr with a non-zero exit status, never as a traceback.
+Every command follows one convention for its exit status (:data:`EXIT_STATUS`): 0 success,
+2 the user's input or arguments are wrong (the message on stderr says what and how to
+fix it), 1 an internal error, 130 interrupted. No input a user can make ends in a Python
+traceback: an unexpected exception prints one paragraph naming the log file that holds
+the full traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+import traceback
+from datetime import datetime
 from pathlib import Path
 
 from asn_eval import __version__
 
-EXIT_REPORT_FAILED = 1
+EXIT_OK = 0
+EXIT_INTERNAL = 1
+EXIT_USER = 2
+EXIT_INTERRUPTED = 130
+
+EXIT_STATUS = """\
+exit status:
+  0    success
+  2    the input or the arguments are wrong: the message says what and how to fix
+       it, and nothing was changed
+  1    an internal error (a chapter that fails, a bug in asn-eval): the message
+       names the file with the details
+  130  interrupted (Ctrl-C)"""
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, keeping the exit-status table as it is laid out."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text == EXIT_STATUS:
+            return text
+        return super()._fill_text(text, width, indent)
 
 
 def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,6 +86,28 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder with the five chapter notebooks (default: the project's notebooks/)",
     )
+    parser.add_argument(
+        "--max-reject-share",
+        type=_share,
+        default=0.10,
+        metavar="SHARE",
+        help="stop when more than this share of a table's rows is rejected (default: 0.10)",
+    )
+    parser.add_argument(
+        "--allow-rejects",
+        action="store_true",
+        help="build the report even when more rows are rejected than --max-reject-share",
+    )
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}")
+    return value
 
 
 def _run_report(args: argparse.Namespace) -> int:
@@ -71,12 +121,14 @@ def _run_report(args: argparse.Namespace) -> int:
             seed=args.seed,
             out_dir=args.out,
             notebooks_dir=args.notebooks or NOTEBOOKS_DIR,
+            max_reject_share=args.max_reject_share,
+            allow_rejects=args.allow_rejects,
             progress=lambda line: print(line, flush=True),
         )
     except ReportError as error:
         print(f"asn-eval report: {error}", file=sys.stderr)
-        return EXIT_REPORT_FAILED
-    return 0
+        return error.exit_code
+    return EXIT_OK
 
 
 def _run_notebooks(args: argparse.Namespace) -> int:
@@ -87,8 +139,8 @@ def _run_notebooks(args: argparse.Namespace) -> int:
     except ReportError as error:
         message = str(error).replace("{partial}/notebooks/", "")
         print(f"asn-eval notebooks: {message}", file=sys.stderr)
-        return EXIT_REPORT_FAILED
-    return 0
+        return error.exit_code
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Evaluate the effect of personnel policy on ASN performance and build the annual "
             "report (Indonesian by default, English with --lang en)."
         ),
+        epilog=EXIT_STATUS,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"asn-eval {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -105,7 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser(
         "report",
         help="build the annual report (HTML, PDF, figures, tables) from a data folder",
-        description="Run the five chapter notebooks on a data folder and write the report.",
+        description=(
+            "Run the five chapter notebooks on a data folder and write the report. The output "
+            "folder must be new, empty, or an earlier asn-eval report: a report replaces its "
+            "whole folder, so a folder with other files is refused and left untouched."
+        ),
+        epilog=EXIT_STATUS,
+        formatter_class=HelpFormatter,
     )
     _add_report_arguments(report)
     report.set_defaults(run=_run_report)
@@ -114,11 +174,18 @@ def build_parser() -> argparse.ArgumentParser:
         "validate",
         help="check a data folder against the data contract and list rejected rows",
         description="Check a data folder against the data contract (see data/README.md).",
+        epilog=EXIT_STATUS,
+        formatter_class=HelpFormatter,
     )
     synth = commands.add_parser(
         "synth",
         help="generate a synthetic Kupang-like dataset with known true effects",
-        description="Generate a synthetic dataset with known true effects.",
+        description=(
+            "Generate a synthetic dataset with known true effects. An existing dataset is "
+            "replaced only with --force."
+        ),
+        epilog=EXIT_STATUS,
+        formatter_class=HelpFormatter,
     )
     from asn_eval import data as data_layer
 
@@ -131,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
         "notebooks",
         help="re-execute the committed notebooks in place on the default data",
         description="Re-execute notebooks/ in place with their default parameters.",
+        epilog=EXIT_STATUS,
+        formatter_class=HelpFormatter,
     )
     notebooks.add_argument("--notebooks", type=Path, default=None, metavar="DIR")
     notebooks.set_defaults(run=_run_notebooks)
@@ -140,7 +209,64 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.run(args) or 0)
+    return run_guarded(args.run, args, command=f"asn-eval {args.command}")
+
+
+def run_guarded(run, args: argparse.Namespace, *, command: str) -> int:
+    """Run one command; turn anything unexpected into one paragraph and an exit status.
+
+    A :class:`~asn_eval.data.DataError` or an output-folder refusal that a command did not
+    catch itself is still the user's input (2). Any other exception is a bug: its
+    traceback goes to a log file in the temporary folder (:func:`crash_log_folder`) and
+    the user reads one paragraph saying where (1). Ctrl-C exits with 130.
+    """
+    from asn_eval.data.errors import DataError
+    from asn_eval.outputs import OutputFolderError
+
+    try:
+        return int(run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"{command}: interrupted.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (DataError, OutputFolderError) as error:
+        print(f"{command}: {error}", file=sys.stderr)
+        return EXIT_USER
+    except Exception as error:  # the last line of defence: never a traceback
+        print(internal_error_message(error, command=command), file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def crash_log_folder() -> Path:
+    """Where a traceback is written: the system's temporary folder (``$TMPDIR``, /tmp).
+
+    Never the output or data folder, which belong to the user's work; the file is created
+    with the user's umask like every other output.
+    """
+    return Path(tempfile.gettempdir())
+
+
+def internal_error_message(error: BaseException, *, command: str) -> str:
+    """One paragraph for an unexpected exception; its traceback is written to a log file."""
+    first = next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+    what = f"{type(error).__name__}: {first}" if first else type(error).__name__
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = f"asn-eval-crash-{stamp}-{os.getpid()}.log"
+    details = "".join(traceback.format_exception(error))
+    try:
+        path = crash_log_folder() / name
+        with open(path, "x", encoding="utf-8") as handle:
+            handle.write(f"{command} (asn-eval {__version__}, Python {sys.version.split()[0]})\n")
+            handle.write(f"arguments: {sys.argv[1:]}\n\n{details}")
+    except OSError as log_error:
+        return (
+            f"{command}: internal error: {what}. This is a bug in asn-eval, not in your data; "
+            f"the traceback could not be saved ({log_error.strerror or log_error}), so it "
+            f"follows; please send it with a bug report.\n{details}"
+        )
+    return (
+        f"{command}: internal error: {what}. This is a bug in asn-eval, not in your data; "
+        f"the full traceback was written to {path}; please send it with a bug report."
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,10 @@ The run is transactional. Everything is built in a temporary folder beside the o
 folder and moved into place only when every chapter has run and every document is
 written, so a failed run never damages a previous complete report; the partial build is
 kept (``<out>.failed/``) for debugging.
+
+The output folder is checked before any work starts (:mod:`asn_eval.outputs`): a report
+replaces only a new or empty folder or an earlier asn-eval report, never a folder with a
+user's files, the data folder, or the current folder.
 """
 
 from __future__ import annotations
@@ -63,7 +67,19 @@ KERNEL_NAME = "asn-eval-run"
 
 
 class ReportError(RuntimeError):
-    """A report could not be built; ``str()`` is one paragraph meant for the user."""
+    """A report could not be built; ``str()`` is one paragraph meant for the user.
+
+    ``exit_code`` is what the command line returns: 1 here (asn-eval failed, e.g. a chapter
+    notebook raised), 2 for :class:`ReportInputError`.
+    """
+
+    exit_code = 1
+
+
+class ReportInputError(ReportError):
+    """The user's input or arguments are wrong (data, year, folders); exit status 2."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -93,8 +109,18 @@ def sha256_file(path: Path) -> str:
 
 
 def input_hashes(data_dir: Path) -> dict[str, str]:
-    """sha256 of every file in the data folder, by path relative to it (sorted)."""
-    files = sorted(p for p in data_dir.rglob("*") if p.is_file())
+    """sha256 of every input file in the data folder, by path relative to it (sorted).
+
+    Sub-folders that asn-eval wrote (a report or a build folder, recognised by their
+    marker file) are not inputs and are skipped.
+    """
+    from asn_eval.outputs import prune_marked
+
+    files = []
+    for root, dirs, names in os.walk(data_dir):
+        prune_marked(dirs, root)
+        files.extend(Path(root) / name for name in names if (Path(root) / name).is_file())
+    files.sort()
     return {p.relative_to(data_dir).as_posix(): sha256_file(p) for p in files}
 
 
@@ -226,23 +252,28 @@ def clean_notebook_metadata(path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
-def check_inputs(data_dir: Path):
+def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_rejects: bool = False):
     """Load and validate the data before any chapter runs, so a bad file stops the run early.
 
     Returns the loaded :class:`asn_eval.data.Dataset` (its years and metadata decide the
-    report year and the cover page).
+    report year and the cover page). ``max_reject_share`` and ``allow_rejects`` are the
+    rejected-rows threshold: the share of a table's rows that may be rejected before the
+    run stops, and whether to build anyway.
     """
     from asn_eval.data import DataError, load_dataset
 
     if not data_dir.is_dir():
-        raise ReportError(
+        raise ReportInputError(
             f"The data folder {data_dir} does not exist. Point --data at the folder that holds "
             "the exported tables (see data/README.md)."
         )
     try:
-        return load_dataset(data_dir)
+        dataset = load_dataset(data_dir)
     except DataError as error:
-        raise ReportError(str(error)) from None
+        raise ReportInputError(str(error)) from None
+    # The one place where the loaded dataset is judged before any chapter runs: the
+    # rejected-rows threshold (max_reject_share, unless allow_rejects) is checked here.
+    return dataset
 
 
 def resolve_year(dataset, year: int | None) -> int:
@@ -250,7 +281,7 @@ def resolve_year(dataset, year: int | None) -> int:
     if year is None:
         return int(max(dataset.years))
     if int(year) not in dataset.years:
-        raise ReportError(
+        raise ReportInputError(
             f"The data cover {min(dataset.years)}-{max(dataset.years)} (metadata.yaml, "
             f"'years'), not {year}. Pass a year inside that range with --year, or extend "
             "'years' in metadata.yaml if the files hold that year."
@@ -266,40 +297,54 @@ def build_report(
     seed: int = DEFAULT_SEED,
     out_dir: Path | str | None = None,
     notebooks_dir: Path | str = NOTEBOOKS_DIR,
+    max_reject_share: float = 0.10,
+    allow_rejects: bool = False,
     progress: Callable[[str], None] = print,
 ) -> Path:
     """Execute the chapters and write the report folder; returns its path.
 
-    Writes the executed notebooks, ``report.html``, ``report.pdf``, ``manifest.json``
-    and whatever the chapters save (figures/, tables/, results.json).
+    Writes the executed notebooks, ``report.html``, ``report.pdf``, ``manifest.json``,
+    the marker ``.asn-eval-report`` and whatever the chapters save (figures/, tables/,
+    results.json).
+
+    Raises
+    ------
+    ReportInputError
+        Before any work starts, when the arguments, the data or the output folder are
+        wrong: ``out_dir`` may be a new folder, an empty one, or an earlier asn-eval
+        report, and must lie outside the data folder.
+    ReportError
+        When a chapter fails; the partial build is kept in ``<out>.failed/``.
     """
     if lang not in LANGUAGES:
-        raise ReportError(f"Unknown language {lang!r}: use one of {', '.join(LANGUAGES)}.")
+        raise ReportInputError(f"Unknown language {lang!r}: use one of {', '.join(LANGUAGES)}.")
     data_dir = Path(data_dir).resolve()
     notebooks_dir = Path(notebooks_dir).resolve()
     started = time.monotonic()
+    sources = _chapter_sources(notebooks_dir)
+    if out_dir is not None:
+        out_dir = _checked_output(Path(out_dir), data_dir, notebooks_dir)
     progress(f"Checking the data in {data_dir} ...")
-    dataset = check_inputs(data_dir)
+    dataset = check_inputs(data_dir, max_reject_share=max_reject_share, allow_rejects=allow_rejects)
     year = resolve_year(dataset, year)
-    out_dir = Path(out_dir) if out_dir is not None else default_output_dir(year, lang)
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-
-    build_dir = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-build-", dir=out_dir.parent))
+    if out_dir is None:
+        out_dir = _checked_output(default_output_dir(year, lang), data_dir, notebooks_dir)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        build_dir = _new_build_folder(out_dir)
+    except OSError as error:
+        raise ReportInputError(
+            f"The output folder {out_dir} cannot be written: {error.strerror or error}. "
+            "Nothing was changed. Choose a folder you can write to with --out."
+        ) from None
+    run_id = _start_run(build_dir)
     params = ReportParams(
         data_dir=str(data_dir), year=year, lang=lang, seed=int(seed), output_dir=str(build_dir)
     )
-    (build_dir / "notebooks").mkdir()
-    failed_dir = out_dir.with_name(out_dir.name + ".failed")
     try:
         with running_kernel_spec() as kernel_name:
-            for number, (stem, key) in enumerate(CHAPTERS, start=1):
-                source = notebooks_dir / f"{stem}.ipynb"
-                if not source.exists():
-                    raise ReportError(
-                        f"The chapter notebook {source} is missing; the report needs all five "
-                        f"chapters ({', '.join(s + '.ipynb' for s, _ in CHAPTERS)})."
-                    )
+            pairs = zip(CHAPTERS, sources, strict=True)
+            for number, ((stem, key), source) in enumerate(pairs, start=1):
                 progress(
                     f"[{number}/{len(CHAPTERS)}] chapter {number} ({key}): running {stem}.ipynb"
                 )
@@ -317,37 +362,102 @@ def build_report(
         from asn_eval.report_document import write_documents
 
         write_documents(build_dir, params=params, metadata=dataset.metadata)
-        write_manifest(build_dir, params=params, data_dir=data_dir)
+        write_manifest(build_dir, params=params, data_dir=data_dir, run_id=run_id)
+        _finish_run(build_dir, run_id=run_id, status="complete")
+        try:  # the folder may have gained someone's files while the chapters ran
+            _checked_output(out_dir, data_dir, notebooks_dir)
+        except ReportInputError as error:
+            raise ReportInputError(
+                f"{error} The finished report was kept in {{partial}} instead."
+            ) from None
     except ReportError as error:
-        _keep_failed_build(build_dir, failed_dir)
+        failed_dir = _keep_failed_build(build_dir, out_dir, run_id=run_id)
         message = str(error).replace("{partial}", str(failed_dir))
         previous = (
             f" The previous report in {out_dir} was left untouched." if out_dir.exists() else ""
         )
-        raise ReportError(message + previous) from None
+        raise type(error)(message + previous) from None
     except BaseException:
-        _keep_failed_build(build_dir, failed_dir)
+        _keep_failed_build(build_dir, out_dir, run_id=run_id)
         raise
 
     _move_into_place(build_dir, out_dir)
-    if failed_dir.exists():
-        shutil.rmtree(failed_dir)
+    from asn_eval.outputs import remove_failed_folders
+
+    remove_failed_folders(out_dir)
     progress(f"Report ready in {time.monotonic() - started:.0f} s: {out_dir / 'report.html'}")
     return out_dir
 
 
-def _keep_failed_build(build_dir: Path, failed_dir: Path) -> None:
-    if failed_dir.exists():
-        shutil.rmtree(failed_dir)
+def _chapter_sources(notebooks_dir: Path) -> list[Path]:
+    """The five chapter notebooks, all of which must exist before the run starts."""
+    sources = [notebooks_dir / f"{stem}.ipynb" for stem, _ in CHAPTERS]
+    missing = [source for source in sources if not source.exists()]
+    if missing:
+        raise ReportInputError(
+            f"The chapter notebook {missing[0]} is missing; the report needs all five "
+            f"chapters ({', '.join(s + '.ipynb' for s, _ in CHAPTERS)}). Point --notebooks "
+            "at the folder that holds them, or leave it out to use the project's notebooks."
+        )
+    return sources
+
+
+def _checked_output(out_dir: Path, data_dir: Path, notebooks_dir: Path) -> Path:
+    """The resolved output folder, or a ReportInputError when a report there could lose files."""
+    from asn_eval.outputs import OutputFolderError, check_report_folder
+
+    out_dir = out_dir.resolve()
+    try:
+        check_report_folder(out_dir, data_dir=data_dir, notebooks_dir=notebooks_dir)
+    except OutputFolderError as error:
+        raise ReportInputError(str(error)) from None
+    return out_dir
+
+
+def _new_build_folder(out_dir: Path) -> Path:
+    """A fresh build folder beside ``out_dir`` whose mode follows the umask (not mkdtemp's 0700)."""
+    from asn_eval.outputs import make_build_folder
+
+    build_dir = make_build_folder(out_dir.parent, out_dir.name, kind="build")
+    (build_dir / "notebooks").mkdir()
+    return build_dir
+
+
+def _start_run(build_dir: Path) -> str:
+    """Mark the build folder as asn-eval's from the start; returns the run id."""
+    from asn_eval.outputs import new_run_id, write_marker
+
+    run_id = new_run_id()
+    write_marker(build_dir, run_id=run_id, status="building")
+    return run_id
+
+
+def _finish_run(build_dir: Path, *, run_id: str, status: str) -> None:
+    """List every file of the run in its marker and give the tree the umask's modes."""
+    from asn_eval.outputs import follow_umask, write_marker
+
+    write_marker(build_dir, run_id=run_id, status=status)
+    follow_umask(build_dir)
+
+
+def _keep_failed_build(build_dir: Path, out_dir: Path, *, run_id: str) -> Path:
+    """Move a failed build to ``<out>.failed`` (or the next free name); returns where."""
+    from asn_eval.outputs import failed_folder
+
+    failed_dir = failed_folder(out_dir)
     if build_dir.exists():
+        _finish_run(build_dir, run_id=run_id, status="failed")
         build_dir.rename(failed_dir)
+    return failed_dir
 
 
 def _move_into_place(build_dir: Path, out_dir: Path) -> None:
     """Swap the finished build in; the old report is removed only after the swap."""
+    from asn_eval.outputs import unused_name
+
     old = None
     if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}-old-{os.getpid()}")
+        old = unused_name(out_dir.parent, out_dir.name, kind="old")
         out_dir.rename(old)
     build_dir.rename(out_dir)
     if old is not None:
@@ -367,8 +477,11 @@ def _rewrite_build_paths(out_dir: Path, build_dir: Path) -> None:
         manifest.write_text(text.replace(str(build_dir), str(out_dir)), encoding="utf-8")
 
 
-def write_manifest(build_dir: Path, *, params: ReportParams, data_dir: Path) -> Path:
+def write_manifest(
+    build_dir: Path, *, params: ReportParams, data_dir: Path, run_id: str | None = None
+) -> Path:
     manifest = {
+        "run_id": run_id,
         "parameters": params.as_notebook_parameters(),
         "inputs": input_hashes(data_dir),
         "python": platform.python_version(),

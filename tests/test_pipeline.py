@@ -7,6 +7,9 @@ tests/test_report_build.py builds the real report.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -126,6 +129,37 @@ def test_manifest_records_parameters_inputs_versions_and_commit(built):
     assert "git_commit" in manifest
 
 
+def test_report_folder_carries_the_marker_of_its_run(built):
+    out, _ = built
+    marker = json.loads((out / ".asn-eval-report").read_text())
+    assert marker["tool"] == "asn-eval" and marker["status"] == "complete"
+    assert marker["run_id"] == json.loads((out / "manifest.json").read_text())["run_id"]
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert marker["files"] == [name for name in written if name != ".asn-eval-report"]
+    assert "manifest.json" in marker["files"] and "report.pdf" in marker["files"]
+
+
+def test_rebuild_replaces_an_earlier_report_with_the_umasks_permissions(built, tmp_path):
+    from asn_eval.pipeline import build_report
+
+    earlier, _ = built
+    out = tmp_path / "reports" / "2024-en"
+    shutil.copytree(earlier, out)  # an earlier asn-eval report, marker included
+    first = json.loads((out / ".asn-eval-report").read_text())["run_id"]
+    notebooks = _write_chapters(tmp_path / "chapters")
+    previous = os.umask(0o022)
+    try:
+        build_report(year=2024, lang="en", out_dir=out, notebooks_dir=notebooks,
+                     progress=lambda line: None)  # fmt: skip
+    finally:
+        os.umask(previous)
+    assert json.loads((out / ".asn-eval-report").read_text())["run_id"] != first
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["2024-en"]
+    for path in [out, *out.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o755 if path.is_dir() else 0o644), (path, oct(mode))
+
+
 def test_failing_chapter_names_chapter_cell_and_error_and_keeps_previous_report(tmp_path, built):
     good, _ = built
     out = tmp_path / "2024-en"
@@ -158,11 +192,13 @@ def test_failing_chapter_names_chapter_cell_and_error_and_keeps_previous_report(
     assert str(partial) in message and partial.exists()
     assert "previous report" in message
     assert (out / "report.html").read_bytes() == before
+    failed = json.loads((partial.parents[1] / ".asn-eval-report").read_text())
+    assert failed["status"] == "failed" and "notebooks/03_impact.ipynb" in failed["files"]
 
 
 def test_unknown_data_folder_is_one_clear_message(tmp_path):
     result = _run_cli("report", "--data", str(tmp_path / "missing"), "--year", "2024")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip() == (
         f"asn-eval report: The data folder {tmp_path / 'missing'} does not exist. Point --data "
         "at the folder that holds the exported tables (see data/README.md)."
@@ -171,7 +207,7 @@ def test_unknown_data_folder_is_one_clear_message(tmp_path):
 
 def test_year_outside_the_data_is_one_clear_message(tmp_path):
     result = _run_cli("report", "--year", "2031", "--out", str(tmp_path / "out"))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.strip() == (
         "asn-eval report: The data cover 2019-2025 (metadata.yaml, 'years'), not 2031. Pass a "
         "year inside that range with --year, or extend 'years' in metadata.yaml if the files "

@@ -31,17 +31,21 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
 def run_validate(args: argparse.Namespace) -> int:
     """Validate a dataset folder; print the per-table summary; write the rejects.
 
-    Returns 0 on success and 2 (message on stderr, no traceback) on a :class:`DataError`.
+    Returns 0 on success and 2 (message on stderr, no traceback) on a :class:`DataError`
+    or an output folder that cannot be written (checked before the data are read).
     """
+    from asn_eval.outputs import OutputFolderError, check_writable_target
+
     from .validate import load_dataset
 
+    out = Path(args.out)
     try:
+        check_writable_target(out)
         dataset = load_dataset(args.data_dir, mapping=args.mapping)
-    except DataError as error:
+        _make_folder(out)
+    except (DataError, OutputFolderError) as error:
         print(f"asn-eval validate: {error}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     dataset.rejects.to_csv(out / "rejects.csv", index=False)
     dataset.quality.to_csv(out / "quality.csv", index=False)
     print(dataset.summary())
@@ -50,6 +54,19 @@ def run_validate(args: argparse.Namespace) -> int:
           f"rows; {flagged} employees flagged (NIP disagrees with birth date or sex).")  # fmt: skip
     print(f"rejects written to {out / 'rejects.csv'}")
     return 0
+
+
+def _make_folder(out: Path) -> None:
+    """Create ``out`` and missing parents; a failure is an OutputFolderError (exit 2)."""
+    from asn_eval.outputs import OutputFolderError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputFolderError(
+            f"--out {out} cannot be created: {error.strerror or error}. Nothing was changed. "
+            "Name a folder you can write to with --out."
+        ) from None
 
 
 def add_synth_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -75,15 +92,38 @@ def add_synth_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--format", choices=["csv", "parquet"], default=None,
                         help="default: csv up to 20,000 employees, parquet above")  # fmt: skip
     parser.add_argument("--no-dirty", action="store_true", help="write no dirty rows")
+    parser.add_argument(
+        "--force", action="store_true",
+        help="replace the dataset files in an --out folder that already holds files "
+             "(only the files synth writes; other files are left alone)",
+    )  # fmt: skip
     return parser
 
 
 def run_synth(args: argparse.Namespace) -> int:
-    """Generate and write a synthetic dataset; return 0, or 2 on bad arguments."""
+    """Generate and write a synthetic dataset; return 0, or 2 on bad arguments.
+
+    A folder that already holds files is refused unless ``--force`` is given; even then
+    only the files synth writes are replaced.
+    """
+    from asn_eval.outputs import OutputFolderError, check_writable_target, existing_files
+
     from .export import parse_years, write_dataset
     from .synth import resolve_effects
 
+    out = Path(args.out)
     try:
+        check_writable_target(out)
+        present = existing_files(out)
+        if present and not getattr(args, "force", False):
+            raise OutputFolderError(
+                f"--out {out} already holds {len(present):,} "
+                f"{'file' if len(present) == 1 else 'files'}, e.g. "
+                f"{', '.join(present[:3])}; asn-eval synth does not overwrite a dataset unless "
+                "told to. Nothing was changed. Choose a new folder with --out, or add --force "
+                "to replace the files synth writes (the nine tables, metadata.yaml, truth.json "
+                "and README.md; other files are left alone)." + _committed_hint(out)
+            )
         years = parse_years(args.years)
         effects = resolve_effects(0 if args.no_effects else args.effects)
         for item in args.effect:
@@ -91,26 +131,40 @@ def run_synth(args: argparse.Namespace) -> int:
             if not sep:
                 raise ValueError(f"--effect expects NAME=VALUE, got {item!r}.")
             effects = resolve_effects({**effects, name.strip(): float(value)})
-    except (ValueError, OSError) as error:
+        _make_folder(out)
+    except (ValueError, OSError, OutputFolderError) as error:
         print(f"asn-eval synth: {error}", file=sys.stderr)
         return 2
     start = time.perf_counter()
     out = write_dataset(
-        args.out, n_employees=args.employees, years=years, effects=effects, seed=args.seed,
-        fmt=args.format, dirty=False if args.no_dirty else None,
+        out, n_employees=args.employees, years=years, effects=effects, seed=args.seed,
+        fmt=args.format, dirty=False if args.no_dirty else None, overwrite=True,
     )  # fmt: skip
     print(f"synthetic dataset written to {out} in {time.perf_counter() - start:.1f} s")
     return 0
 
 
+def _committed_hint(out: Path) -> str:
+    from asn_eval.pipeline import DEFAULT_DATA_DIR
+
+    if out.resolve() == DEFAULT_DATA_DIR.resolve():
+        return " The committed dataset is regenerated with 'make data'."
+    return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (``python -m asn_eval.data.cli validate|synth ...``)."""
-    parser = argparse.ArgumentParser(prog="asn-eval-data")
+    from asn_eval.cli import EXIT_STATUS, HelpFormatter, run_guarded
+
+    parser = argparse.ArgumentParser(
+        prog="asn-eval-data", epilog=EXIT_STATUS, formatter_class=HelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     add_validate_arguments(sub.add_parser("validate", help="validate a dataset folder"))
     add_synth_arguments(sub.add_parser("synth", help="write a synthetic dataset"))
     args = parser.parse_args(argv)
-    return run_validate(args) if args.command == "validate" else run_synth(args)
+    run = run_validate if args.command == "validate" else run_synth
+    return run_guarded(run, args, command=f"asn-eval {args.command}")
 
 
 if __name__ == "__main__":

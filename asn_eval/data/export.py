@@ -297,13 +297,15 @@ def write_dataset(
     seed: int = DEFAULT_SEED,
     fmt: str | None = None,
     dirty: bool | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Generate the synthetic city and write it to ``out``.
 
     Parameters
     ----------
     out
-        Folder to write (created); existing table files are overwritten.
+        Folder to write (created, with missing parents). A folder that already holds
+        files is refused unless ``overwrite``.
     n_employees, years, effects, seed
         See :func:`asn_eval.data.synth.generate_city`.
     fmt
@@ -311,6 +313,10 @@ def write_dataset(
         datasets); default CSV up to 20,000 employees, Parquet above.
     dirty
         Add the documented dirty rows (default: with CSV only).
+    overwrite
+        Replace the files this function writes in a folder that already holds files
+        (the nine tables in either format, ``metadata.yaml``, ``truth.json`` and
+        ``README.md``); any other file in the folder is left alone.
 
     Returns
     -------
@@ -319,17 +325,24 @@ def write_dataset(
         ``README.md``.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     fmt = fmt or ("csv" if n_employees <= CSV_MAX_EMPLOYEES else "parquet")
     dirty = (fmt == "csv") if dirty is None else dirty
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}.")
+    present = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if present and not overwrite:
+        raise FileExistsError(
+            f"{out} already holds files ({', '.join(present[:3])}); write_dataset does not "
+            "overwrite a dataset unless overwrite=True."
+        )
+    out.mkdir(parents=True, exist_ok=True)
     year_range = range(years[0], years[1] + 1)
     stream = iter_city(n_employees=n_employees, years=year_range, effects=effects, seed=seed)
-    for stale in out.glob("*.csv"):
-        stale.unlink()
-    for stale in out.glob("*.parquet"):
-        stale.unlink()
+    for name in TABLES:  # a table left in the other format would be a second file for it
+        for suffix in (".csv", ".parquet"):
+            stale = out / f"{name}{suffix}"
+            if stale.is_file():
+                stale.unlink()
     collected: dict[str, list[pd.DataFrame]] = {}
     writers: dict[str, pq.ParquetWriter] = {}
     try:

@@ -13,9 +13,13 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
+
+from .errors import DataError
 
 KEY_ENV_VAR = "ASN_EVAL_KEY"
 EMPLOYEE_ID_LENGTH = 16  # hex characters kept from the digest (64 bits)
@@ -30,7 +34,9 @@ def key_path() -> Path:
 def get_key(key: str | bytes | None = None) -> bytes:
     """Return the pseudonymisation key: the argument, ``$ASN_EVAL_KEY``, or the key file.
 
-    The key file is created (random 32 bytes, hex, mode 0600) on first use.
+    The key file is created (random 32 bytes, hex, mode 0600) on first use, atomically:
+    processes that start together all read the one key that was written first, never an
+    empty or half-written file.
     """
     if key is not None:
         return key.encode() if isinstance(key, str) else bytes(key)
@@ -39,11 +45,59 @@ def get_key(key: str | bytes | None = None) -> bytes:
         return from_env.encode()
     path = key_path()
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _create_key_file(path)
+    return _read_key_file(path)
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key to a private temporary file beside ``path``, then link it into place.
+
+    ``os.link`` fails when ``path`` exists, so of several processes exactly one key wins,
+    and the name only ever points at a complete file. Where hard links are not supported,
+    an exclusive create is the fallback (readers then wait for the content).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
+    try:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won; its key is complete
+        except OSError:  # no hard links on this file system
+            _create_key_file_exclusive(path, Path(tmp).read_text())
+    finally:
+        os.unlink(tmp)
+
+
+def _create_key_file_exclusive(path: Path, text: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def _read_key_file(path: Path, *, wait: float = 2.0) -> bytes:
+    """The key in ``path``; waits briefly for a file another process is still writing."""
+    deadline = time.monotonic() + wait
+    while True:
+        text = path.read_text().strip()
+        if text or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    if not text:
+        raise DataError(
+            f"The pseudonymisation key file {path} is empty. If no data were pseudonymised "
+            "with it yet, delete it and run again (a new key is made); otherwise restore it "
+            "from a backup, or set the key in the environment variable ASN_EVAL_KEY, so that "
+            "employee ids stay the same as before."
+        )
+    return text.encode()
 
 
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
