@@ -98,6 +98,17 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="build the report even when more rows are rejected than --max-reject-share",
     )
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help=(
+            "set an analysis option for the whole run, e.g. --param control_group=notyet "
+            "(repeatable; the options and their defaults are in the parameters cell of "
+            "notebooks/03_impact.ipynb)"
+        ),
+    )
 
 
 def _share(text: str) -> float:
@@ -111,10 +122,17 @@ def _share(text: str) -> float:
 
 
 def _run_report(args: argparse.Namespace) -> int:
+    from asn_eval.analysis import parse_params
     from asn_eval.pipeline import NOTEBOOKS_DIR, ReportError, build_report
 
     try:
+        options = parse_params(args.param)
+    except ValueError as error:
+        print(f"asn-eval report: {error}", file=sys.stderr)
+        return EXIT_USER
+    try:
         build_report(
+            analysis=options,
             data_dir=args.data,
             year=args.year,
             lang=args.lang,

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
@@ -84,16 +85,24 @@ class ReportInputError(ReportError):
 
 @dataclass(frozen=True)
 class ReportParams:
-    """Parameters passed to every chapter notebook."""
+    """Parameters passed to every chapter notebook.
+
+    ``analysis`` holds the analysis options set with ``--param`` (fields of
+    :class:`asn_eval.analysis.AnalysisSpec`); a notebook receives those it declares in its
+    parameters cell, the others keep the defaults written there.
+    """
 
     data_dir: str
     year: int
     lang: str
     seed: int
     output_dir: str
+    analysis: tuple[tuple[str, Any], ...] = ()
 
     def as_notebook_parameters(self) -> dict:
-        return asdict(self)
+        values = asdict(self)
+        values.pop("analysis")
+        return {**values, **dict(self.analysis)}
 
 
 def default_output_dir(year: int, lang: str) -> Path:
@@ -252,6 +261,15 @@ def clean_notebook_metadata(path: Path) -> None:
     nbformat.write(nb, str(path))
 
 
+def declared_parameters(notebook: Path, values: dict) -> dict:
+    """The ``values`` that ``notebook`` declares in its parameters cell (papermill would add
+    the others as undeclared variables and warn)."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(notebook))
+    return {name: value for name, value in values.items() if name in declared}
+
+
 def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_rejects: bool = False):
     """Load and validate the data before any chapter runs, so a bad file stops the run early.
 
@@ -299,6 +317,7 @@ def build_report(
     notebooks_dir: Path | str = NOTEBOOKS_DIR,
     max_reject_share: float = 0.10,
     allow_rejects: bool = False,
+    analysis: dict[str, Any] | None = None,
     progress: Callable[[str], None] = print,
 ) -> Path:
     """Execute the chapters and write the report folder; returns its path.
@@ -339,7 +358,12 @@ def build_report(
         ) from None
     run_id = _start_run(build_dir)
     params = ReportParams(
-        data_dir=str(data_dir), year=year, lang=lang, seed=int(seed), output_dir=str(build_dir)
+        data_dir=str(data_dir),
+        year=year,
+        lang=lang,
+        seed=int(seed),
+        output_dir=str(build_dir),
+        analysis=tuple(sorted((analysis or {}).items())),
     )
     try:
         with running_kernel_spec() as kernel_name:
@@ -352,7 +376,7 @@ def build_report(
                 execute_notebook(
                     source,
                     build_dir / "notebooks" / source.name,
-                    parameters=params.as_notebook_parameters(),
+                    parameters=declared_parameters(source, params.as_notebook_parameters()),
                     kernel_name=kernel_name,
                     chapter_label=f"{number} ({key}, {source.name})",
                 )
