@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from asn_eval import formatting as fmt
-from asn_eval import narrative
+from asn_eval import narrative, privacy
 from asn_eval.analysis.spec import AnalysisSpec
 from asn_eval.regulations import MIN_CELL_SIZE
 
@@ -31,7 +31,7 @@ from asn_eval.regulations import MIN_CELL_SIZE
 # individuals, which must not travel with a report that is shared.
 CACHE_DIR = Path(tempfile.gettempdir()) / "asn-eval-cache"
 # Marks a suppressed cell (a statistic from fewer than MIN_CELL_SIZE employees).
-SUPPRESSED = "*"
+SUPPRESSED = privacy.SUPPRESSED_MARK
 _DATA_CACHE: dict[str, Any] = {}
 
 
@@ -267,18 +267,22 @@ class Chapter:
 
     # --- privacy ----------------------------------------------------------------------
     def suppress(self, frame: pd.DataFrame, *, count: str, columns: Sequence[str]) -> pd.DataFrame:
-        """Replace ``columns`` by :data:`SUPPRESSED` where ``count`` < the minimum cell size."""
-        out = frame.copy()
-        small = out[count] < self.min_cell_size
-        for column in columns:
-            # Rounded as asn_eval.tables writes CSV values (it cannot round a mixed column).
-            values = out[column]
-            if pd.api.types.is_float_dtype(values):
-                values = values.round(6)
-            out[column] = values.astype(object).where(~small, SUPPRESSED)
-        return out
+        """Replace ``columns`` by :data:`SUPPRESSED` where ``0 < count <`` the minimum cell size.
 
-    def suppression_note(self) -> str:
-        return narrative.text(
-            "privacy.suppressed_note", self.lang, n=self.min_cell_size, mark=SUPPRESSED
+        The report's one small-cell rule, :func:`asn_eval.privacy.suppress_small_cells`, with
+        this chapter's minimum and language; counts themselves stay shown. The returned
+        frame's ``attrs["n_suppressed_rows"]`` says whether anything was withheld.
+        """
+        return privacy.suppress_small_cells(
+            frame, count, columns, self.lang, min_size=self.min_cell_size, mark_count=False
         )
+
+    def suppression_note(self, suppressed: pd.DataFrame | None = None) -> str:
+        """The footnote explaining :data:`SUPPRESSED`.
+
+        Given the frame :meth:`suppress` returned, the note is empty when no cell of it was
+        withheld, so that the footnote stands only under tables with a suppressed cell.
+        """
+        if suppressed is not None and not suppressed.attrs.get("n_suppressed_rows", 0):
+            return ""
+        return privacy.suppression_note(self.lang, self.min_cell_size)
