@@ -30,6 +30,9 @@ from asn_eval.regulations import MIN_CELL_SIZE
 # Loaded datasets are cached outside the report folder: they hold pseudonymised records of
 # individuals, which must not travel with a report that is shared.
 CACHE_DIR = Path(tempfile.gettempdir()) / "asn-eval-cache"
+# Refuse a figure whose smallest text prints under figures.MIN_FONT_PT. Off until every
+# chapter draws at print size (issue 11, item 5); the lead switches it on then.
+ENFORCE_MIN_FONT = False
 # Marks a suppressed cell (a statistic from fewer than MIN_CELL_SIZE employees).
 SUPPRESSED = privacy.SUPPRESSED_MARK
 _DATA_CACHE: dict[str, Any] = {}
@@ -238,7 +241,23 @@ class Chapter:
 
     # --- figures and tables -----------------------------------------------------------
     def figure(self, fig: Any, slug: str, caption: str) -> None:
-        """Save ``fig`` as the chapter's next numbered figure and show it with its caption."""
+        """Save ``fig`` as the chapter's next numbered figure and show it with its caption.
+
+        With :data:`ENFORCE_MIN_FONT` on, a figure with text that would print smaller than
+        :data:`asn_eval.figures.MIN_FONT_PT` is refused with a ``ValueError`` naming it.
+        """
+        if ENFORCE_MIN_FONT:
+            from asn_eval.figures import MIN_FONT_PT, smallest_font_pt
+
+            smallest = smallest_font_pt(fig)
+            if smallest < MIN_FONT_PT:
+                number = f"{self.number}.{self._figures.next_number}"
+                raise ValueError(
+                    f"Figure {number} ({slug!r}, chapter {self.key}) has text that prints at "
+                    f"{smallest:.1f} pt, under the {MIN_FONT_PT:g} pt minimum: draw it at its "
+                    "final width with asn_eval.figures.figure_size and no explicit fontsize "
+                    "below the style's."
+                )
         saved = self._figures.save(fig, slug, caption)
         self.emitted.append(("figure", saved.caption))
         _display(saved._repr_html_())

@@ -323,8 +323,7 @@ class Introduction(Chapter):
         table = per_year.table[["year", "respondents", "ikm", "grade", "label"]].copy()
         table["agencies"] = table["year"].map(frame.groupby("year")["agency_code"].nunique())
         table["alpha"] = [
-            survey.cronbach_alpha(frame.loc[frame["year"] == y, items]).alpha
-            for y in table["year"]
+            survey.cronbach_alpha(frame.loc[frame["year"] == y, items]).alpha for y in table["year"]
         ]
         pooled = survey.cronbach_alpha(frame[items])
         elements = dict(zip(items, IKM_ELEMENTS, strict=True))

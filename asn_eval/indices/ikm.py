@@ -363,7 +363,7 @@ def ikm(
         row.update(
             ikm=value,
             grade=grade,
-            label=IKM_GRADE_LABELS[grade],
+            label=IKM_GRADE_LABELS.get(grade, float("nan")) if isinstance(grade, str) else grade,
             respondents=n,
             ci_low=float(ci_low),
             ci_high=float(ci_high),
