@@ -24,8 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from asn_eval import indices
 from asn_eval.data.contract import POLICIES
-from asn_eval.regulations import JP_MINIMUM_PER_YEAR, PP46_BANDS, SKP_GOOD_PREDICATES
+from asn_eval.regulations import IKM_REPORT_WEIGHTS, JP_MINIMUM_PER_YEAR
 
 # Age bands for the heterogeneity and adoption analyses: a project choice (ASN enter at 18 and
 # most retire at 58 or 60), wide enough that each band holds many employees per agency.
@@ -35,10 +36,6 @@ AGE_BAND_LABELS: tuple[str, ...] = ("<30", "30-39", "40-49", "50+")
 NEVER_TREATED = 0
 OUTPATIENT_SERVICE = "rawat_jalan"
 DUKCAPIL_SERVICES: tuple[str, ...] = ("ktp_el", "kk", "akta_kelahiran")
-
-# Pre-2022 scores (PP 46/2011) count as "Baik or better" from the lowest score of the Baik
-# band (76): the same two predicates as under PermenPANRB 6/2022.
-PP46_GOOD_FLOOR: float = min(floor for floor, label in PP46_BANDS if label in SKP_GOOD_PREDICATES)
 
 
 def age_band(age: pd.Series | Sequence[float]) -> pd.Series:
@@ -127,14 +124,11 @@ def _check_policy(policy: str) -> None:
 
 
 def training_by_employee_year(dataset: Any) -> pd.DataFrame:
-    """Total JP per employee and calendar year (only employee-years with any training)."""
-    training = dataset.tables.get("training")
-    if training is None or training.empty:
-        return pd.DataFrame({"employee_id": [], "year": [], "jp": []}).astype(
-            {"year": int, "jp": float}
-        )
-    frame = training.assign(year=pd.to_datetime(training["date"]).dt.year.astype(int))
-    return frame.groupby(["employee_id", "year"], as_index=False, observed=True)["jp"].sum()
+    """Total JP per employee and calendar year (only employee-years with any training).
+
+    The dataset's ``training`` table through :func:`asn_eval.indices.jp_by_employee_year`.
+    """
+    return indices.jp_by_employee_year(dataset.tables.get("training"))
 
 
 def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
@@ -185,19 +179,14 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
             float
         )
 
-    predicate = panel["skp_predicate"].astype("object")
-    good = np.where(predicate.isna(), np.nan, predicate.isin(SKP_GOOD_PREDICATES).astype(float))
-    if "skp_score" in panel:
-        score = pd.to_numeric(panel["skp_score"], errors="coerce")
-        from_score = np.where(score.isna(), np.nan, (score >= PP46_GOOD_FLOOR).astype(float))
-        good = np.where(np.isnan(good), from_score, good)
-    panel["skp_good"] = good
-    panel["sanctioned"] = panel["sanction_level"].astype("object").fillna("none").ne("none")
+    score = panel["skp_score"] if "skp_score" in panel else None
+    panel["skp_good"] = indices.skp_good(panel["skp_predicate"], score).to_numpy()
+    panel["sanctioned"] = indices.sanctioned(panel["sanction_level"]).to_numpy()
 
     jp = training_by_employee_year(dataset)
     panel = panel.merge(jp, on=["employee_id", "year"], how="left", validate="1:1")
     panel["jp"] = panel["jp"].fillna(0.0).astype(float)
-    panel["meets_jp_minimum"] = panel["jp"] >= JP_MINIMUM_PER_YEAR
+    panel["meets_jp_minimum"] = indices.meets_jp_minimum(panel["jp"]).to_numpy()
 
     cohorts = adoption_cohorts(dataset, years=covered).set_index("agency_code")
     for policy in POLICIES:
@@ -212,25 +201,19 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
 def ikm_by_agency_year(dataset: Any) -> pd.DataFrame:
     """IKM (PermenPANRB 14/2017) per agency and calendar year from respondent scores.
 
-    With equal weights 1/9, IKM = 25 x the mean over elements of the element means (NRR); the
-    semesters of a year are pooled. Returns ``agency_code, year, ikm, ikm_respondents``.
+    Computed by :func:`asn_eval.indices.ikm` with the report's weights
+    (:data:`asn_eval.regulations.IKM_REPORT_WEIGHTS`); the semesters of a year are pooled.
+    Returns ``agency_code, year, ikm, ikm_respondents``.
     """
-    from asn_eval.regulations import IKM_SCALE
-
     sat = dataset.tables.get("satisfaction")
     if sat is None or sat.empty:
         return pd.DataFrame(columns=["agency_code", "year", "ikm", "ikm_respondents"])
-    items = [f"u{i}" for i in range(1, 10)]
     frame = sat.assign(year=sat["period"].astype(str).str[:4].astype(int))
-    grouped = frame.groupby(["agency_code", "year"], observed=True)
-    nrr = grouped[items].mean()
-    out = pd.DataFrame(
-        {
-            "ikm": nrr.mean(axis=1) * IKM_SCALE,
-            "ikm_respondents": grouped.size(),
-        }
+    result = indices.ikm(
+        frame, group_by=["agency_code", "year"], weights=IKM_REPORT_WEIGHTS, n_boot=0
     )
-    return out.reset_index()
+    table = result.table.rename(columns={"respondents": "ikm_respondents"})
+    return table[["agency_code", "year", "ikm", "ikm_respondents"]]
 
 
 def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """No output shows an individual: small-cell suppression and a scan of outputs for identifiers.
 
-:func:`suppress_small_cells` withholds every statistic computed from fewer than
+:func:`suppress_small_cells` is the report's one small-cell rule (every chapter's
+``Chapter.suppress`` calls it). It withholds every statistic computed from fewer than
 :data:`MIN_CELL_SIZE` employees (from :mod:`asn_eval.regulations`; UU 27/2022 asks that no
 person be identifiable, the threshold is the project's choice) and marks it, with a footnote
 in the report's language. :func:`check_no_identifiers` reads every file under a folder
@@ -117,7 +118,12 @@ def suppress_small_cells(
     small = (counts > 0) & (counts < min_size)
     out = table.copy()
     for column in value_cols:
-        out[column] = out[column].astype(object).where(~small, SUPPRESSED_MARK)
+        values = out[column]
+        if pd.api.types.is_float_dtype(values):
+            # Rounded as asn_eval.tables writes numbers: it cannot round a column that
+            # holds marks, so binary noise (0.30000000000000004) would reach the CSV.
+            values = values.round(6)
+        out[column] = values.astype(object).where(~small, SUPPRESSED_MARK)
     if mark_count:
         out[count_col] = out[count_col].astype(object).where(~small, f"<{min_size}")
     n = int(small.sum())

@@ -88,6 +88,11 @@ IKM_ELEMENTS: tuple[str, ...] = (
 )
 IKM_SCORE_MIN, IKM_SCORE_MAX = 1, 4
 IKM_ROUNDED_WEIGHT = 0.11  # the regulation prints 1/9 rounded to 0.11
+# Weights the report uses: "exact" (1/9 each), the regulation's definition (weight = 1 / number
+# of elements), rather than "rounded" (its printed 0.11, which makes every IKM 1% lower,
+# 9 x 0.11 = 0.99, and lets a perfect score of 4 give 99 instead of 100). A project choice;
+# set "rounded" to reproduce an office that computed with 0.11 (indices.ikm(weights=...)).
+IKM_REPORT_WEIGHTS = "exact"
 IKM_SCALE = 25
 # (lowest IKM of the band, grade, label), best first.
 IKM_BANDS: tuple[tuple[float, str, str], ...] = (

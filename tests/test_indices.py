@@ -631,3 +631,108 @@ def test_categorical_columns_give_the_same_results():
     data = WORKED.assign(agency_code=pd.Categorical(["A", "A", "B", "B"], ["A", "B", "C"]))
     frame = ix.ikm(data, group_by="agency_code", n_boot=0).to_frame()
     assert frame["agency_code"].tolist() == ["A", "B"]  # no row for the unused category
+
+
+# --- the measures the panels and chapters use -------------------------------------------
+
+
+def test_skp_good_reads_the_predicate_then_the_pp46_band():
+    # PP 46/2011: Baik starts at 76 (shared/DOMAIN.md); the predicate wins when present.
+    predicate = ["Sangat Baik", "Baik", "Butuh Perbaikan", None, None, None, "Baik"]
+    score = [None, None, None, 76.0, 75.99, None, 40.0]
+    assert ix.skp_good(predicate, score).tolist()[:5] == [1.0, 1.0, 0.0, 1.0, 0.0]
+    good = ix.skp_good(predicate, score)
+    assert np.isnan(good.iloc[5]) and good.iloc[6] == 1.0
+    with pytest.raises(ValueError, match="skp_predicate has 7 values but score has 2"):
+        ix.skp_good(predicate, [80.0, 90.0])
+
+
+def test_sanctioned_counts_any_level_and_names_an_unknown_one():
+    levels = pd.Series(["none", "ringan", "sedang", "berat", None])
+    assert ix.sanctioned(levels).tolist() == [False, True, True, True, False]
+    with pytest.raises(ValueError) as err:
+        ix.sanctioned(pd.Series(["none", "keras"]))
+    assert str(err.value) == (
+        "sanction_level has 'keras' in row 1; expected one of 'none', 'ringan', 'sedang', 'berat'"
+    )
+
+
+def test_jp_minimum_is_reached_at_exactly_twenty_jp():
+    # PP 11/2017 art. 203 as amended by PP 17/2020: at least 20 JP a year.
+    assert reg.JP_MINIMUM_PER_YEAR == 20
+    assert ix.meets_jp_minimum([19.99, 20.0, 20.01, np.nan]).tolist() == [
+        False,
+        True,
+        True,
+        False,
+    ]
+
+
+def test_jp_by_employee_year_sums_courses_by_calendar_year():
+    training = pd.DataFrame(
+        {
+            "employee_id": ["a", "a", "a", "b"],
+            "date": pd.to_datetime(["2023-12-31", "2024-01-01", "2024-06-30", "2024-02-02"]),
+            "jp": [8.0, 12.0, 9.0, 4.0],
+        }
+    )
+    out = ix.jp_by_employee_year(training)
+    assert out.to_dict("list") == {
+        "employee_id": ["a", "a", "b"],
+        "year": [2023, 2024, 2024],
+        "jp": [8.0, 21.0, 4.0],
+    }
+    assert ix.jp_by_employee_year(None).columns.tolist() == ["employee_id", "year", "jp"]
+
+
+def test_ip_asn_inputs_count_the_contracts_seminar_workshop_type():
+    # The data contract records seminars and workshops as one type, "seminar/workshop".
+    employees = pd.DataFrame({"employee_id": ["e1"], "agency_code": ["A"], "education": ["S1"]})
+    performance = pd.DataFrame(
+        {
+            "employee_id": ["e1"],
+            "year": [2024],
+            "skp_predicate": ["Baik"],
+            "sanction_level": ["none"],
+        }
+    )
+    training = pd.DataFrame(
+        {
+            "employee_id": ["e1"],
+            "date": pd.to_datetime(["2024-05-01"]),
+            "jp": [4.0],
+            "type": ["seminar/workshop"],
+            "route": ["klasikal"],
+        }
+    )
+    inputs = ix.ip_asn_inputs(employees, performance, training, year=2024)
+    assert inputs["seminar"].tolist() == [True]
+    # S1 15 + seminar 10 + Baik 25 + never sanctioned 5
+    assert ix.ip_asn(inputs).scores["ip_asn"].tolist() == [55.0]
+
+
+def test_ip_asn_group_means_add_up_to_the_mean_index():
+    rows = [
+        _ip_row(),
+        _ip_row(education="S3", performance="Sangat Baik"),
+        _ip_row(education="SMA", discipline="berat", training_jp=0.0),
+        _ip_row(performance=None),  # incomplete: left out
+    ]
+    data = pd.DataFrame(rows).assign(group=["x", "x", "y", "y"])
+    result = ix.ip_asn(data, keep=["group"])
+    means = result.means(by="group").set_index("group")
+    assert means["employees"].tolist() == [2, 1]
+    dims = means[["kualifikasi", "kompetensi", "kinerja", "disiplin"]].sum(axis=1)
+    assert np.allclose(dims, means["ip_asn"])
+    overall = result.means()
+    assert overall["employees"].iloc[0] == 3
+    assert overall["ip_asn"].iloc[0] == pytest.approx(result.scores["ip_asn"].mean())
+    assert overall["level"].iloc[0] == ix.ip_asn_level(float(overall["ip_asn"].iloc[0]))
+
+
+def test_the_reports_ikm_weights_are_named_in_regulations():
+    # 1/9 is the regulation's definition; 0.11 its printed rounding (shared/DOMAIN.md).
+    assert reg.IKM_REPORT_WEIGHTS == "exact"
+    perfect = pd.DataFrame({f"u{i}": [4] for i in range(1, 10)})
+    assert ix.ikm(perfect, weights=reg.IKM_REPORT_WEIGHTS, n_boot=0).ikm.iloc[0] == 100.0
+    assert ix.ikm(perfect, weights="rounded", n_boot=0).ikm.iloc[0] == pytest.approx(99.0)

@@ -284,6 +284,17 @@ def test_ikm_is_25_times_mean_element_score(dataset):
     assert ikm.loc["A00", "ikm_respondents"] == 4
 
 
+def test_ikm_needs_all_nine_elements(dataset):
+    # PermenPANRB 14/2017 weighs nine element means; with one element unanswered by every
+    # respondent of an agency-year there is no IKM, rather than a mean of the other eight.
+    sat = dataset.tables["satisfaction"].copy()
+    sat.loc[sat["agency_code"] == "A00", "u9"] = np.nan
+    copy = SimpleNamespace(tables={**dataset.tables, "satisfaction": sat}, years=dataset.years)
+    ikm = panels.ikm_by_agency_year(copy).set_index("agency_code")["ikm"]
+    assert ikm.loc[["A00"]].isna().all()
+    assert ikm.loc["A01"] == pytest.approx(100.0)
+
+
 def test_monthly_series_post_indicator_starts_in_adoption_month(dataset):
     series = panels.monthly_service_series(dataset)
     start = dataset.tables["policies"].set_index("agency_code").loc["A00", "training_programme"]

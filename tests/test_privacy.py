@@ -134,3 +134,32 @@ def test_assert_message_masks_the_identifier(tmp_path):
         "a.csv: NIP 198\u2026. Reports must never show a NIP or a name."
     )
     assert NIP not in message
+
+
+# --- one small-cell rule for every chapter ----------------------------------------------
+
+
+def test_chapter_suppress_is_the_privacy_rule(tmp_path, monkeypatch):
+    from asn_eval.chapters import base
+
+    chapter = base.Chapter(
+        pd.DataFrame(), year=2024, lang="en", output_dir=tmp_path, min_cell_size=MIN_CELL_SIZE
+    )
+    frame = _table()
+    shown = chapter.suppress(frame, count="employees", columns=["share_good", "absence_mean"])
+    expected = suppress_small_cells(
+        frame, "employees", ["share_good", "absence_mean"], "en", mark_count=False
+    )
+    pd.testing.assert_frame_equal(shown, expected)
+    assert base.SUPPRESSED == SUPPRESSED_MARK
+    # the footnote stands under a table only when one of its cells was withheld
+    assert chapter.suppression_note(shown) == expected.attrs["note"] != ""
+    clean = chapter.suppress(frame.iloc[[1, 3]], count="employees", columns=["share_good"])
+    assert chapter.suppression_note(clean) == ""
+
+
+def test_withheld_columns_are_rounded_as_tables_write_numbers():
+    table = pd.DataFrame({"n": [3, 40], "share": [0.2, 0.1 + 0.2]})
+    out = suppress_small_cells(table, "n", ["share"], "en", mark_count=False)
+    # 0.1 + 0.2 is 0.30000000000000004 in binary; a mixed column cannot be rounded later
+    assert out["share"].tolist() == [SUPPRESSED_MARK, 0.3]

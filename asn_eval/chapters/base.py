@@ -23,15 +23,18 @@ from typing import Any
 import pandas as pd
 
 from asn_eval import formatting as fmt
-from asn_eval import narrative
+from asn_eval import narrative, privacy
 from asn_eval.analysis.spec import AnalysisSpec
 from asn_eval.regulations import MIN_CELL_SIZE
 
 # Loaded datasets are cached outside the report folder: they hold pseudonymised records of
 # individuals, which must not travel with a report that is shared.
 CACHE_DIR = Path(tempfile.gettempdir()) / "asn-eval-cache"
+# Refuse a figure whose smallest text prints under figures.MIN_FONT_PT. Off until every
+# chapter draws at print size (issue 11, item 5); the lead switches it on then.
+ENFORCE_MIN_FONT = False
 # Marks a suppressed cell (a statistic from fewer than MIN_CELL_SIZE employees).
-SUPPRESSED = "*"
+SUPPRESSED = privacy.SUPPRESSED_MARK
 _DATA_CACHE: dict[str, Any] = {}
 
 
@@ -238,7 +241,23 @@ class Chapter:
 
     # --- figures and tables -----------------------------------------------------------
     def figure(self, fig: Any, slug: str, caption: str) -> None:
-        """Save ``fig`` as the chapter's next numbered figure and show it with its caption."""
+        """Save ``fig`` as the chapter's next numbered figure and show it with its caption.
+
+        With :data:`ENFORCE_MIN_FONT` on, a figure with text that would print smaller than
+        :data:`asn_eval.figures.MIN_FONT_PT` is refused with a ``ValueError`` naming it.
+        """
+        if ENFORCE_MIN_FONT:
+            from asn_eval.figures import MIN_FONT_PT, smallest_font_pt
+
+            smallest = smallest_font_pt(fig)
+            if smallest < MIN_FONT_PT:
+                number = f"{self.number}.{self._figures.next_number}"
+                raise ValueError(
+                    f"Figure {number} ({slug!r}, chapter {self.key}) has text that prints at "
+                    f"{smallest:.1f} pt, under the {MIN_FONT_PT:g} pt minimum: draw it at its "
+                    "final width with asn_eval.figures.figure_size and no explicit fontsize "
+                    "below the style's."
+                )
         saved = self._figures.save(fig, slug, caption)
         self.emitted.append(("figure", saved.caption))
         _display(saved._repr_html_())
@@ -267,18 +286,22 @@ class Chapter:
 
     # --- privacy ----------------------------------------------------------------------
     def suppress(self, frame: pd.DataFrame, *, count: str, columns: Sequence[str]) -> pd.DataFrame:
-        """Replace ``columns`` by :data:`SUPPRESSED` where ``count`` < the minimum cell size."""
-        out = frame.copy()
-        small = out[count] < self.min_cell_size
-        for column in columns:
-            # Rounded as asn_eval.tables writes CSV values (it cannot round a mixed column).
-            values = out[column]
-            if pd.api.types.is_float_dtype(values):
-                values = values.round(6)
-            out[column] = values.astype(object).where(~small, SUPPRESSED)
-        return out
+        """Replace ``columns`` by :data:`SUPPRESSED` where ``0 < count <`` the minimum cell size.
 
-    def suppression_note(self) -> str:
-        return narrative.text(
-            "privacy.suppressed_note", self.lang, n=self.min_cell_size, mark=SUPPRESSED
+        The report's one small-cell rule, :func:`asn_eval.privacy.suppress_small_cells`, with
+        this chapter's minimum and language; counts themselves stay shown. The returned
+        frame's ``attrs["n_suppressed_rows"]`` says whether anything was withheld.
+        """
+        return privacy.suppress_small_cells(
+            frame, count, columns, self.lang, min_size=self.min_cell_size, mark_count=False
         )
+
+    def suppression_note(self, suppressed: pd.DataFrame | None = None) -> str:
+        """The footnote explaining :data:`SUPPRESSED`.
+
+        Given the frame :meth:`suppress` returned, the note is empty when no cell of it was
+        withheld, so that the footnote stands only under tables with a suppressed cell.
+        """
+        if suppressed is not None and not suppressed.attrs.get("n_suppressed_rows", 0):
+            return ""
+        return privacy.suppression_note(self.lang, self.min_cell_size)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 
-from asn_eval import context, narrative
+from asn_eval import context, indices, narrative, survey
 from asn_eval.chapters.base import Chapter
 from asn_eval.data.contract import TABLES
+from asn_eval.figures import PALETTE, figure_size
 from asn_eval.panels import AGE_BAND_LABELS, POLICIES, workforce_snapshot
+from asn_eval.plots import format_axis_numbers
+from asn_eval.regulations import IKM_ELEMENTS, IKM_REPORT_WEIGHTS
 
 # Education levels counted as a degree (D-IV and above).
 DEGREE_LEVELS: tuple[str, ...] = ("D4", "S1", "S2", "S3")
@@ -108,7 +110,7 @@ class Introduction(Chapter):
             self.t("sections.workforce.caption"),
             digits={cols["age"]: 0},
             percent=shares,
-            note=self.suppression_note(),
+            note=self.suppression_note(by_type),
         )
         by_agency = self._profile(snap, "agency_name").drop(columns="agencies")
         self.table(
@@ -117,7 +119,63 @@ class Introduction(Chapter):
             self.t("sections.workforce.caption_agency"),
             digits={cols["age"]: 0},
             percent=shares,
-            note=self.suppression_note(),
+            note=self.suppression_note(by_agency),
+        )
+        self._professionalism(snap)
+
+    def _professionalism(self, snap: pd.DataFrame) -> None:
+        """IP ASN (Peraturan BKN 8/2019) of the staff serving on 31 December, by agency type.
+
+        The same employees as the workforce tables above (those serving on 31 December), so
+        the counts agree; the index needs education, training, the SKP predicate and the
+        sanction level of the report year.
+        """
+        tables = self.dataset.tables
+        if tables.get("training") is None or tables.get("performance") is None:
+            return
+        employees = tables["employees"]
+        staff = employees[employees["employee_id"].isin(snap["employee_id"])]
+        inputs = indices.ip_asn_inputs(
+            staff, tables["performance"], tables["training"], year=self.year
+        )
+        # Agency types keep their categorical order, the order of the workforce tables.
+        types = tables["agencies"].set_index("agency_code")["agency_type"]
+        inputs["agency_type"] = inputs["agency_code"].map(types).astype(types.dtype)
+        result = indices.ip_asn(inputs, keep=["agency_type"])
+        overall = result.means()
+        if not overall["employees"].iloc[0]:
+            return
+        words = self.t("sections.workforce.ip_asn.columns")
+        by_type = result.means(by="agency_type")
+        by_type["agency_type"] = [
+            narrative.label("agency_type", t, self.lang, title=True) for t in by_type["agency_type"]
+        ]
+        overall.insert(0, "agency_type", self.t("sections.workforce.ip_asn.all"))
+        frame = pd.concat([by_type, overall], ignore_index=True)
+        frame["level"] = frame["level"].astype(str)
+        frame = self.suppress(
+            frame,
+            count="employees",
+            columns=["kualifikasi", "kompetensi", "kinerja", "disiplin", "ip_asn", "level"],
+        )
+        mean = float(overall["ip_asn"].iloc[0])
+        self.paragraph(
+            self.t(
+                "sections.workforce.ip_asn.lead",
+                date=self.date(pd.Timestamp(year=self.year, month=12, day=31)),
+                mean=self.num(mean),
+                level=str(overall["level"].iloc[0]),
+                n=self.num(int(overall["employees"].iloc[0]), 0),
+            )
+        )
+        note = self.t("sections.workforce.ip_asn.caution")
+        suppressed = self.suppression_note(frame)
+        self.table(
+            frame.rename(columns=words),
+            "ip_asn_by_agency_type",
+            self.t("sections.workforce.ip_asn.caption", year=self.year),
+            digits=1,
+            note=f"{note} {suppressed}".strip() if result.unconfirmed_points else suppressed,
         )
 
     def _profile(self, snap: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -137,41 +195,72 @@ class Introduction(Chapter):
         ).reset_index()
         frame = frame[frame["n"] > 0]
         frame = self.suppress(frame, count="n", columns=["female", "pppk", "age", "degree"])
+        if by == "agency_type":
+            frame[by] = [narrative.label(by, t, self.lang, title=True) for t in frame[by]]
         frame[by] = frame[by].astype(str)
         return frame.reset_index(drop=True)
 
     def _workforce_figure(self, snap: pd.DataFrame) -> plt.Figure:
         labels = self.t("sections.workforce.panels")
-        fig, axes = plt.subplots(2, 2, figsize=(9, 6.5))
-        sns.countplot(
-            data=snap, x="age_band", hue="sex", order=list(AGE_BAND_LABELS), ax=axes[0, 0]
+        fig, axes = plt.subplots(
+            2, 2, figsize=figure_size("full", aspect=0.78), layout="constrained"
         )
-        axes[0, 0].set(title=labels["age"], xlabel="", ylabel=labels["count"])
-        # Room above the bars so the legend never covers them.
-        axes[0, 0].set_ylim(0, axes[0, 0].get_ylim()[1] * 1.3)
-        axes[0, 0].legend(title=labels["sex"], loc="upper left", ncol=2, fontsize=8)
+        ages = list(AGE_BAND_LABELS)
+        self._grouped_bars(
+            axes[0, 0],
+            pd.crosstab(snap["age_band"], snap["sex"]).reindex(ages, fill_value=0),
+            names=labels["sexes"],
+        )
         education = [c for c in snap["education"].cat.categories if (snap["education"] == c).any()]
-        sns.countplot(data=snap, x="education", order=education, ax=axes[0, 1], color="#0072B2")
-        axes[0, 1].set(title=labels["education"], xlabel="", ylabel=labels["count"])
+        # Ten levels side by side would crowd their labels: bars run across, lowest level on top.
+        counts = snap["education"].value_counts().reindex(education)
+        axes[0, 1].barh(range(len(counts)), counts.to_numpy(), color=PALETTE[0])
+        axes[0, 1].set_yticks(range(len(counts)), [str(c) for c in counts.index])
+        axes[0, 1].invert_yaxis()
         roman = ("I", "II", "III", "IV")
         present = set(snap["rank_group"])
         groups = [g for g in roman if g in present]
         groups += sorted(present - set(roman) - {"PPPK"}) + (["PPPK"] if "PPPK" in present else [])
-        sns.countplot(data=snap, x="rank_group", order=groups, ax=axes[1, 0], color="#009E73")
-        axes[1, 0].set(title=labels["rank"], xlabel="", ylabel=labels["count"])
-        positions = sorted(snap["position_type"].astype(str).unique())
-        sns.countplot(
-            data=snap.astype({"position_type": str}),
-            x="position_type",
-            hue="employment_type",
-            order=positions,
-            ax=axes[1, 1],
-        )
-        axes[1, 1].set(title=labels["position"], xlabel="", ylabel=labels["count"])
-        axes[1, 1].set_ylim(0, axes[1, 1].get_ylim()[1] * 1.2)
-        axes[1, 1].legend(title="", loc="upper right", ncol=2, fontsize=8)
-        fig.tight_layout()
+        counts = snap["rank_group"].value_counts().reindex(groups)
+        axes[1, 0].bar(range(len(counts)), counts.to_numpy(), color=PALETTE[2])
+        axes[1, 0].set_xticks(range(len(counts)), groups)
+        positions = pd.crosstab(snap["position_type"].astype(str), snap["employment_type"])
+        self._grouped_bars(axes[1, 1], positions.sort_index(), names={})
+        titles = (labels["age"], labels["education"], labels["rank"], labels["position"])
+        for ax, title in zip(axes.ravel(), titles, strict=True):
+            # Left-aligned titles raised over the legends, which sit above the bars.
+            ax.set_title(title, loc="left", pad=14)
+            counts_on = "x" if ax is axes[0, 1] else "y"
+            ax.set(xlabel="", ylabel="")
+            ax.set_xlabel(labels["count"]) if counts_on == "x" else ax.set_ylabel(labels["count"])
+            ax.grid(axis="y" if counts_on == "x" else "x", visible=False)
+            format_axis_numbers(ax, self.lang, axis=counts_on)
         return fig
+
+    @staticmethod
+    def _grouped_bars(ax: plt.Axes, counts: pd.DataFrame, *, names: dict) -> None:
+        """Side-by-side bars of ``counts`` (rows on the x axis, one bar per column); legend
+        above the bars, under the panel title, outside the data."""
+        width = 0.8 / max(1, counts.shape[1])
+        for i, column in enumerate(counts.columns):
+            offset = (i - (counts.shape[1] - 1) / 2) * width
+            ax.bar(
+                [x + offset for x in range(len(counts))],
+                counts[column].to_numpy(),
+                width=width,
+                color=PALETTE[i],
+                label=names.get(str(column), str(column)),
+            )
+        ax.set_xticks(range(len(counts)), [str(c) for c in counts.index])
+        ax.legend(
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncol=counts.shape[1],
+            frameon=False,
+            borderaxespad=0.2,
+            handlelength=1.0,
+            columnspacing=0.8,
+        )
 
     # 1.4 ------------------------------------------------------------------------------
     def section_quality(self) -> None:
@@ -214,3 +303,54 @@ class Introduction(Chapter):
                 "rejected_rows_by_rule",
                 self.t("sections.quality.reject_caption"),
             )
+        self._survey_quality()
+
+    def _survey_quality(self) -> None:
+        """IKM per year (indices.ikm) and the reliability of its nine elements (survey).
+
+        Cronbach's alpha over every respondent of the years analysed says whether the nine
+        elements measure one thing, which the IKM, their weighted mean, takes for granted.
+        """
+        sat = self.dataset.tables.get("satisfaction")
+        if sat is None or len(sat) < 2:
+            return
+        frame = sat.assign(year=sat["period"].astype(str).str[:4].astype(int))
+        frame = frame[frame["year"].isin(self.years)]
+        if len(frame) < 2:
+            return
+        items = list(indices.IKM_ITEMS)
+        per_year = indices.ikm(frame, group_by="year", weights=IKM_REPORT_WEIGHTS, n_boot=0)
+        table = per_year.table[["year", "respondents", "ikm", "grade", "label"]].copy()
+        table["agencies"] = table["year"].map(frame.groupby("year")["agency_code"].nunique())
+        table["alpha"] = [
+            survey.cronbach_alpha(frame.loc[frame["year"] == y, items]).alpha for y in table["year"]
+        ]
+        pooled = survey.cronbach_alpha(frame[items])
+        elements = dict(zip(items, IKM_ELEMENTS, strict=True))
+        weakest = pooled.items.sort_values("item_rest_r").iloc[0]["item"]
+        columns = self.t("sections.quality.ikm.columns")
+        self.subheading(self.t("sections.quality.ikm.title"))
+        self.paragraph(
+            self.t(
+                "sections.quality.ikm.lead",
+                respondents=self.num(len(frame), 0),
+                agencies=self.num(frame["agency_code"].nunique(), 0),
+                first=int(frame["year"].min()),
+                last=int(frame["year"].max()),
+                reliability=self.t(f"sections.quality.ikm.reliability.{pooled.interpretation}"),
+                alpha=self.num(pooled.alpha, 2),
+                level=round(pooled.level * 100),
+                low=self.num(pooled.ci_low, 2),
+                high=self.num(pooled.ci_high, 2),
+                weakest=elements[weakest],
+            )
+        )
+        table["grade"] = table["grade"].astype(str) + " (" + table["label"] + ")"
+        table["year"] = table["year"].astype(str)
+        shown = ["year", "respondents", "agencies", "ikm", "grade", "alpha"]
+        self.table(
+            table[shown].rename(columns=columns),
+            "ikm_reliability",
+            self.t("sections.quality.ikm.caption"),
+            digits={columns["ikm"]: 2, columns["alpha"]: 2},
+        )

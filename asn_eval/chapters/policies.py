@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
+from matplotlib.colors import to_rgb
 
-from asn_eval import context
+from asn_eval import context, narrative
 from asn_eval.chapters.base import Chapter
-from asn_eval.figures import PALETTE
+from asn_eval.figures import PALETTE, figure_size
 from asn_eval.panels import (
     POLICIES,
     adoption_cohorts,
     agency_year_panel,
     employee_year_panel,
-    treatment_map,
 )
+from asn_eval.plots import format_axis_numbers, percent_axis, short_agency_name
 from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 
 
@@ -51,24 +53,11 @@ class Policies(Chapter):
                 for p in POLICIES
             ]
         )
-        fig, axes = plt.subplots(2, 2, figsize=(10, max(6.0, 0.12 * n * 2 + 2)), sharex=True)
-        cmap = sns.color_palette([PALETTE[5] + "40", PALETTE[0]], as_cmap=True)
-        for ax, policy in zip(axes.ravel(), POLICIES, strict=True):
-            grid = treatment_map(self.dataset, policy, years=self.years)
-            sns.heatmap(
-                grid,
-                cmap=cmap,
-                cbar=False,
-                linewidths=0.3,
-                linecolor="white",
-                yticklabels=True,
-                ax=ax,
-            )
-            ax.grid(False)
-            ax.set(title=names[policy], xlabel="", ylabel="")
-            ax.tick_params(axis="y", labelsize=6)
-        fig.tight_layout()
-        self.figure(fig, "treatment_maps", self.t("sections.adoption.fig"))
+        self.figure(
+            self._cohort_figure(cohorts, names),
+            "treatment_maps",
+            self.t("sections.adoption.fig_cohort"),
+        )
 
         never = self.t("sections.adoption.never")
         table = (
@@ -87,6 +76,53 @@ class Policies(Chapter):
             "adoption_cohorts",
             self.t("sections.adoption.caption"),
         )
+
+    def _cohort_figure(self, cohorts: pd.DataFrame, names: dict[str, str]) -> plt.Figure:
+        """Year each agency adopted each policy: one row per agency (short name), one column
+        per policy, darker for later years, empty for never within the years covered."""
+        agencies = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
+        grid = cohorts.set_index("agency_code")[list(POLICIES)]
+        first = grid.where(grid > 0).min(axis=1).fillna(np.inf)
+        order = pd.DataFrame({"first": first, "name": grid.index.map(agencies)}, grid.index)
+        grid = grid.loc[order.sort_values(["first", "name"], kind="stable").index]
+        years = self.years
+        row_in = 0.135  # one line of 7.5 pt tick labels plus spacing
+        width, _ = figure_size("full")
+        fig, ax = plt.subplots(figsize=(width, len(grid) * row_in + 0.7), layout="constrained")
+        blue = np.array(to_rgb(PALETTE[0]))
+        light = np.array([0.93, 0.93, 0.93])
+        colours = np.ones((len(grid), len(POLICIES), 3))
+        for j, policy in enumerate(POLICIES):
+            for i, year in enumerate(grid[policy].to_numpy()):
+                if year <= 0:
+                    colours[i, j] = light
+                    continue
+                # Earliest adopters lightest: the share of the covered years still to come.
+                depth = 0.35 + 0.65 * (year - years[0]) / max(1, years[-1] - years[0])
+                colours[i, j] = 1 - depth * (1 - blue)
+                dark = depth > 0.6
+                ax.text(
+                    j,
+                    i,
+                    str(int(year)),
+                    ha="center",
+                    va="center",
+                    color="white" if dark else "black",
+                )
+        ax.imshow(colours, aspect="auto", interpolation="nearest")
+        ax.set_xticks(range(len(POLICIES)), [textwrap.fill(names[p], 20) for p in POLICIES])
+        ax.xaxis.tick_top()
+        ax.set_yticks(range(len(grid)), [short_agency_name(agencies[c]) for c in grid.index])
+        ax.tick_params(length=0)
+        ax.grid(False)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        # White lines between cells so neighbouring years stay apart.
+        ax.set_xticks(np.arange(-0.5, len(POLICIES)), minor=True)
+        ax.set_yticks(np.arange(-0.5, len(grid)), minor=True)
+        ax.grid(which="minor", color="white", linewidth=1.0)
+        ax.tick_params(which="minor", length=0)
+        return fig
 
     # 2.2 ------------------------------------------------------------------------------
     def section_training(self) -> None:
@@ -107,24 +143,37 @@ class Policies(Chapter):
             )
         )
         labels = self.t("sections.training.panels")
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+        fig, axes = plt.subplots(
+            1, 2, figsize=figure_size("full", aspect=0.5), layout="constrained"
+        )
         axes[0].plot(yearly.index, yearly["jp_mean"], marker="o", color=PALETTE[0])
         axes[0].axhline(JP_MINIMUM_PER_YEAR, color=PALETTE[3], linestyle="--")
-        axes[0].set(title=labels["jp"], xlabel="", ylabel="JP", ylim=(0, None))
-        by_type = person.groupby(["year", "agency_type"], observed=True)["meets_jp_minimum"].mean()
-        sns.lineplot(
-            data=by_type.rename("share").reset_index().astype({"agency_type": str}),
-            x="year",
-            y="share",
-            hue="agency_type",
-            marker="o",
-            ax=axes[1],
+        axes[0].text(
+            yearly.index[-1],
+            JP_MINIMUM_PER_YEAR,
+            f"{JP_MINIMUM_PER_YEAR} JP",
+            ha="right",
+            va="bottom",
+            color=PALETTE[3],
         )
+        axes[0].set(title=labels["jp"], xlabel="", ylabel="JP", ylim=(0, None))
+        format_axis_numbers(axes[0], self.lang, axis="y")
+        by_type = person.groupby(["year", "agency_type"], observed=True)["meets_jp_minimum"].mean()
+        by_type = by_type.unstack("agency_type")
+        for i, agency_type in enumerate(by_type.columns):
+            axes[1].plot(
+                by_type.index,
+                by_type[agency_type],
+                marker="o",
+                markersize=3,
+                color=PALETTE[i % len(PALETTE)],
+                label=narrative.label("agency_type", agency_type, self.lang, title=True),
+            )
         axes[1].set(title=labels["share"], xlabel="", ylabel="", ylim=(0, 1))
-        axes[1].legend(title="", fontsize=7)
+        percent_axis(axes[1], self.lang)
         for ax in axes:
-            ax.set_xticks(list(yearly.index))
-        fig.tight_layout()
+            ax.set_xticks(list(yearly.index), [str(y) for y in yearly.index])
+        fig.legend(loc="outside lower center", ncol=4, frameon=False)
         self.figure(
             fig, "training_jp", self.t("sections.training.fig", minimum=JP_MINIMUM_PER_YEAR)
         )
@@ -132,6 +181,7 @@ class Policies(Chapter):
         # Share meeting the minimum by agency and year (suppressed below the minimum cell).
         agency = agency_year_panel(self.dataset, years=self.years)
         agency = self.suppress(agency, count="n_employees", columns=["jp_minimum_share"])
+        note = self.suppression_note(agency)
         names = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
         wide = agency.pivot(index="agency_code", columns="year", values="jp_minimum_share")
         wide.columns = [str(c) for c in wide.columns]
@@ -143,7 +193,7 @@ class Policies(Chapter):
             self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR),
             digits=0,
             percent=[str(y) for y in self.years],
-            note=self.suppression_note(),
+            note=note,
         )
 
         training = self.dataset.tables.get("training")
@@ -151,7 +201,9 @@ class Policies(Chapter):
             return
         frame = training.assign(year=pd.to_datetime(training["date"]).dt.year)
         frame = frame[frame["year"].isin(self.years)]
-        fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+        fig, axes = plt.subplots(
+            1, 2, figsize=figure_size("full", aspect=0.55), sharey=True, layout="constrained"
+        )
         for ax, column, title in (
             (axes[0], "route", labels["route"]),
             (axes[1], "type", labels["type"]),
@@ -166,10 +218,12 @@ class Policies(Chapter):
                 ax.bar(shares.index, shares[col], bottom=bottom, label=str(col), color=PALETTE[i])
                 bottom += shares[col].to_numpy()
             ax.set(title=title, xlabel="", ylim=(0, 1))
-            ax.set_xticks(list(shares.index))
-            ax.legend(fontsize=7, loc="lower left")
+            ax.set_xticks(list(shares.index), [str(y) for y in shares.index])
+            ax.grid(axis="x", visible=False)
+            # Each panel has its own categories: a legend under each, outside the bars.
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False)
         axes[0].set_ylabel(labels["jp_share"])
-        fig.tight_layout()
+        percent_axis(axes[0], self.lang)
         self.figure(fig, "training_route_type", self.t("sections.training.fig_route"))
 
     # 2.3 ------------------------------------------------------------------------------

@@ -1,0 +1,68 @@
+"""Figures made for print (issue 11): the minimum-font guard of Chapter.figure, and the
+introduction's and policies' figures drawn at their final width with no text under 7 pt."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pytest
+from test_panels import make_dataset
+
+from asn_eval.chapters import base, open_chapter
+from asn_eval.figures import MIN_FONT_PT, figure_size, smallest_font_pt
+
+
+@pytest.fixture
+def quiet(monkeypatch):
+    monkeypatch.setattr(base, "_display", lambda html: None)
+
+
+def _chapter(tmp_path, name="introduction", dataset=None):
+    return open_chapter(
+        name, data_dir=None, year=2024, lang="id", output_dir=tmp_path, dataset=dataset
+    )
+
+
+def test_guard_refuses_a_figure_with_text_under_the_minimum(quiet, tmp_path, monkeypatch):
+    monkeypatch.setattr(base, "ENFORCE_MIN_FONT", True)
+    chapter = _chapter(tmp_path, dataset=make_dataset(n_agencies=3, per_agency=5))
+    fig, ax = plt.subplots(figsize=figure_size("full"))
+    ax.set_title("Judul", fontsize=6)
+    with pytest.raises(ValueError) as err:
+        chapter.figure(fig, "tiny_title", "caption")
+    assert str(err.value) == (
+        "Figure 1.1 ('tiny_title', chapter introduction) has text that prints at 6.0 pt, "
+        "under the 7 pt minimum: draw it at its final width with "
+        "asn_eval.figures.figure_size and no explicit fontsize below the style's."
+    )
+    assert not (tmp_path / "figures" / "1-1_tiny_title.png").exists()
+    # Drawn 10 in wide, 9 pt text prints at 9 x 6.56 / 10.2 < 7 pt once the page shrinks it.
+    wide, ax = plt.subplots(figsize=(10, 4))
+    ax.set_title("Judul", fontsize=9)
+    with pytest.raises(ValueError, match="under the 7 pt minimum"):
+        chapter.figure(wide, "too_wide", "caption")
+
+
+def test_guard_is_off_until_the_lead_switches_it_on(quiet, tmp_path):
+    assert base.ENFORCE_MIN_FONT is False
+    chapter = _chapter(tmp_path, dataset=make_dataset(n_agencies=3, per_agency=5))
+    fig, ax = plt.subplots(figsize=figure_size("full"))
+    ax.set_title("Judul", fontsize=6)
+    chapter.figure(fig, "tiny_title", "caption")
+    assert (tmp_path / "figures" / "1-1_tiny_title.png").exists()
+
+
+@pytest.mark.parametrize("name", ["introduction", "policies"])
+def test_chapter_figures_print_at_seven_points_or_more(quiet, tmp_path, monkeypatch, name):
+    monkeypatch.setattr(base, "ENFORCE_MIN_FONT", True)
+    sizes = {}
+    draw = base.Chapter.figure
+
+    def measured(self, fig, slug, caption):
+        sizes[slug] = smallest_font_pt(fig)
+        draw(self, fig, slug, caption)
+
+    monkeypatch.setattr(base.Chapter, "figure", measured)
+    chapter = _chapter(tmp_path, name, dataset=make_dataset(per_agency=10))
+    for section in chapter.sections:
+        chapter.show(section)
+    assert sizes and min(sizes.values()) >= MIN_FONT_PT, sizes
