@@ -231,7 +231,9 @@ def _metadata(n_employees: int, years: tuple[int, int], seed: int, fmt: str) -> 
         "name": DATASET_NAME if n_employees == DEFAULT_EMPLOYEES else f"synthetic-{n_employees}",
         "synthetic": True,
         "notice": SYNTHETIC_NOTICE,
-        "region": "Kota Kupang (synthetic)",
+        # The region as a reader names it; that the data are synthetic is said by
+        # "synthetic"/"notice" above, in the reader's language.
+        "region": "Kota Kupang",
         "years": [years[0], years[1]],
         "data_date": f"{years[1]}-12-31",
         "description": (
@@ -240,7 +242,8 @@ def _metadata(n_employees: int, years: tuple[int, int], seed: int, fmt: str) -> 
             "people: NIPs and names are fake. Illustrative only."
         ),
         "generator": (
-            f"asn-eval synth --seed {seed} --employees {n_employees} --years {years[0]}-{years[1]}"
+            f"asn-eval synth --seed {seed} --employees {n_employees} "
+            f"--years {years[0]}-{years[1]} --force"
         ),
         "format": fmt,
     }
