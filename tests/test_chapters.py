@@ -395,3 +395,92 @@ def test_executive_summary_reads_the_one_decision_and_asks_no_change_without_con
     assert "Improved, tentative (pre-trend untestable and few agencies)" == verdict_label(
         tentative, "en"
     )
+
+
+def _digitalisation_effect_by_education(effects: dict[str, float], *, seed: int = 5):
+    """make_dataset with SKP 'Baik or better' rising by ``effects[education]`` (a probability)
+    once the employee's agency has digitalised, and by nothing otherwise."""
+    from asn_eval.regulations import SKP_PREDICATES
+
+    data = make_dataset(per_agency=40, seed=seed)
+    rng = np.random.default_rng(seed)
+    perf = data.tables["performance"].copy()
+    start = data.tables["policies"].set_index("agency_code")["digitalisation"].dt.year
+    education = data.tables["employees"].set_index("employee_id")["education"].astype(str)
+    treated = perf["year"].to_numpy() >= perf["agency_code"].map(start).fillna(9999).to_numpy()
+    lift = perf["employee_id"].map(education).map(effects).fillna(0.0).to_numpy()
+    good = rng.random(len(perf)) < 0.4 + lift * treated
+    perf["skp_predicate"] = pd.Categorical(
+        np.where(good, SKP_PREDICATES[1], SKP_PREDICATES[2]),
+        categories=list(SKP_PREDICATES)[::-1],
+        ordered=True,
+    )
+    data.tables["performance"] = perf
+    return data
+
+
+def test_challenges_recovers_an_effect_that_differs_by_education():
+    from asn_eval.analysis import challenges
+
+    # True effects: +0.40 for S2 holders, none for SMA graduates (make_dataset draws
+    # education from SMA, D3, S1, S2, so the groups SMA-, D1-D3, D4/S1, S2/S3 each hold one).
+    data = _digitalisation_effect_by_education({"SMA": 0.0, "D3": 0.0, "S1": 0.0, "S2": 0.4})
+    results = challenges(data, AnalysisSpec(year=2024, level=0.95))
+    by_education = results.to_frame().query("by == 'education_group'").set_index("group")
+    assert by_education.loc["S2/S3", "ci_low"] <= 0.4 <= by_education.loc["S2/S3", "ci_high"]
+    assert by_education.loc["SMA-", "ci_low"] <= 0.0 <= by_education.loc["SMA-", "ci_high"]
+    assert by_education.loc["S2/S3", "ci_low"] > by_education.loc["SMA-", "ci_high"]
+    assert by_education["equality_p"].iloc[0] < 0.001
+    # The options behind each number travel with it.
+    assert set(by_education["cluster"]) == {"agency_code"}
+    assert set(by_education["level"]) == {0.95}
+    # One results.json record per subgroup estimate, named by subgroup.
+    outcomes = {r.outcome for r in results.records()}
+    assert "skp_good|education_group=S2/S3" in outcomes
+    assert len(results.records()) == len(results.to_frame())
+
+
+def test_challenges_training_capacity_follows_the_20_jp_minimum():
+    from asn_eval.analysis import challenges
+    from asn_eval.regulations import JP_MINIMUM_PER_YEAR
+
+    data = make_dataset(per_agency=20)
+    results = challenges(data, AnalysisSpec(year=2024))
+    cap = results.capacity
+    courses = data.tables["training"]
+    jp_per_course = courses.loc[courses["date"].dt.year == 2024, "jp"].mean()
+    # Places needed = headcount x 20 JP / mean JP per course (PP 17/2020); the shortfall is
+    # what the places do not cover, never negative.
+    assert results.jp_per_course == pytest.approx(jp_per_course)
+    assert JP_MINIMUM_PER_YEAR == 20
+    needed = cap["headcount"] * 20 / jp_per_course
+    assert np.allclose(cap["places_needed"], needed)
+    assert np.allclose(cap["shortfall"], (needed - cap["training_places"]).clip(lower=0))
+    assert results.places_per_employee_needed * jp_per_course == pytest.approx(20)
+    summary = results.capacity_summary()
+    assert summary["agencies"] == len(cap) == 12
+    short = int((cap["shortfall"] > 0).sum())
+    assert summary["agencies_short"] == short == len(results.shortfall())
+    assert summary["shortfall"] == pytest.approx(cap["shortfall"].sum())
+
+
+def test_challenges_chapter_renders_the_results_it_is_given(shown, tmp_path):
+    from asn_eval.analysis import challenges
+
+    data = make_dataset(per_agency=20)
+    spec = AnalysisSpec(year=2024, level=0.9, min_cell_size=25)
+    results = challenges(data, spec)
+    chapter = run("challenges", data, tmp_path, lang="en", spec=spec, results=results)
+    assert chapter.results is results
+    headings = [text for kind, text in chapter.emitted if kind == "h2"]
+    assert [h.split(" ")[0] for h in headings] == ["4.1", "4.2", "4.3", "4.4"]
+    for name in ("4-1_digital_adoption_km.png", "4-2_heterogeneity.png"):
+        assert (tmp_path / "figures" / name).exists(), name
+    # results.json holds the given results' subgroup estimates at the spec's level.
+    stored = [r for r in load_results(tmp_path) if r.chapter == "4"]
+    assert len(stored) == len(results.records()) > 0
+    assert {r.level for r in stored} == {0.9}
+    # Every agency has 20 employees, below the spec's small-cell limit of 25: the share
+    # meeting the 20 JP minimum is withheld in the shortfall table.
+    shortfall = pd.read_csv(tmp_path / "tables" / "4-3_training_shortfall.csv", dtype=str)
+    assert (shortfall.iloc[:, -1] == base.SUPPRESSED).all()

@@ -284,7 +284,7 @@ def test_digitalisation_effect_by_age_band_falls_with_age_on_average():
     averaged over regenerated cities the CS estimate by age band falls with age, as the
     generator's resistance to change says (measured on 200 cities: <30 0.091, 30-39 0.074,
     40-49 0.054, 50+ 0.044; per-city sd 0.04-0.06, so the committed 50+ is 2.2 sd high)."""
-    from asn_eval.chapters.challenges import HETEROGENEITY_OUTCOME, heterogeneity_panel
+    from asn_eval.analysis.barriers import HETEROGENEITY_OUTCOME, heterogeneity_panel
     from asn_eval.estimators.dose import heterogeneity
 
     estimates = []

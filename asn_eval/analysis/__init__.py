@@ -7,8 +7,19 @@ calls with their options in view.
 
 from __future__ import annotations
 
-from asn_eval.analysis import policy_effects
+from asn_eval.analysis import barriers, policy_effects
+from asn_eval.analysis.barriers import ChallengesResults, challenges
 from asn_eval.analysis.policy_effects import ImpactResults, impact
 from asn_eval.analysis.spec import TUNABLE, AnalysisSpec, parse_params
 
-__all__ = ["TUNABLE", "AnalysisSpec", "ImpactResults", "impact", "parse_params", "policy_effects"]
+__all__ = [
+    "TUNABLE",
+    "AnalysisSpec",
+    "ChallengesResults",
+    "ImpactResults",
+    "barriers",
+    "challenges",
+    "impact",
+    "parse_params",
+    "policy_effects",
+]

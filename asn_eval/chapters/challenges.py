@@ -1,9 +1,15 @@
-"""Chapter 4, Tantangan / Challenges: resistance to change, resources, and the data's limits."""
+"""Chapter 4, Tantangan / Challenges: renders the results of :mod:`asn_eval.analysis.barriers`.
+
+The numbers come from :func:`asn_eval.analysis.challenges` (pure computation, options in one
+:class:`~asn_eval.analysis.AnalysisSpec`): adoption curves of the digital system by age band,
+the effect of digitalisation by subgroup, and training places against the 20 JP minimum. This
+module turns them into the chapter's figures, tables and prose, and saves the subgroup
+estimates to ``results.json``.
+"""
 
 from __future__ import annotations
 
-import warnings
-from functools import cached_property
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,57 +17,11 @@ import pandas as pd
 
 from asn_eval import context, narrative
 from asn_eval import formatting as fmt
+from asn_eval.analysis.barriers import RESISTANCE_POLICY, ChallengesResults, challenges
 from asn_eval.chapters.base import Chapter
 from asn_eval.figures import PALETTE, ZERO_LINE_COLOUR
-from asn_eval.panels import employee_year_panel, training_capacity
 from asn_eval.regulations import JP_MINIMUM_PER_YEAR
-from asn_eval.results_store import ResultRecord, save_results
-
-# The policy whose uptake depends on each employee (the article's example of resistance).
-RESISTANCE_POLICY = "digitalisation"
-HETEROGENEITY_OUTCOME = "skp_good"
-# Subgroups fixed per employee: age band at the start of the window, education, position.
-HETEROGENEITY_BY: tuple[str, ...] = ("age_band_start", "education_group", "position_type")
-# Education levels grouped so that each group holds enough employees per agency.
-EDUCATION_GROUPS: dict[str, str] = {
-    "SD": "SMA-",
-    "SMP": "SMA-",
-    "SMA": "SMA-",
-    "D1": "D1-D3",
-    "D2": "D1-D3",
-    "D3": "D1-D3",
-    "D4": "D4/S1",
-    "S1": "D4/S1",
-    "S2": "S2/S3",
-    "S3": "S2/S3",
-}
-EDUCATION_ORDER: tuple[str, ...] = ("SMA-", "D1-D3", "D4/S1", "S2/S3")
-
-
-def heterogeneity_panel(dataset, *, years: list[int], policy: str) -> pd.DataFrame:
-    """Employee-year panel with subgroups fixed per employee and one cohort per employee.
-
-    An employee keeps the adoption year of the agency where he or she was first observed
-    (transfers do not move an employee between cohorts); age band is taken on 1 January of
-    the first year; education is grouped as :data:`EDUCATION_GROUPS`.
-    """
-    from asn_eval.estimators.adoption import age_band
-
-    person = employee_year_panel(dataset, years=years)
-    first = person.sort_values("year").groupby("employee_id")[f"cohort_{policy}"].first()
-    person["cohort"] = person["employee_id"].map(first).astype(int)
-    born = dataset.tables["employees"].set_index("employee_id")["birth_date"]
-    starts = age_band(born, at=pd.Timestamp(year=years[0], month=1, day=1))
-    person["age_band_start"] = person["employee_id"].map(starts)
-    person["age_band_start"] = pd.Categorical(
-        person["age_band_start"], categories=starts.cat.categories, ordered=True
-    )
-    education = person["education"].astype(str).map(EDUCATION_GROUPS)
-    person["education_group"] = pd.Categorical(
-        education, categories=list(EDUCATION_ORDER), ordered=True
-    )
-    person["position_type"] = person["position_type"].astype(str)
-    return person.dropna(subset=[HETEROGENEITY_OUTCOME])
+from asn_eval.results_store import save_results
 
 
 class Challenges(Chapter):
@@ -69,25 +29,27 @@ class Challenges(Chapter):
     key = "challenges"
     sections = ("resistance", "heterogeneity", "resources", "limits")
 
+    def __init__(self, dataset: Any, *, results: ChallengesResults | None = None, **kwargs: Any):
+        super().__init__(dataset, **kwargs)
+        self._results = results
+
+    @property
+    def results(self) -> ChallengesResults:
+        """The chapter's numbers: given by the notebook, or computed once here."""
+        if self._results is None:
+            self._results = challenges(self.dataset, self.spec)
+        return self._results
+
+    def after_heading(self) -> None:
+        save_results(self.output_dir, self.results.records(), chapter=self.number)
+
     def policy_name(self, policy: str) -> str:
         return context.policy(policy, self.lang)["name"]
 
     # 4.1 ------------------------------------------------------------------------------
     def section_resistance(self) -> None:
-        from asn_eval.estimators.adoption import adoption_curves
-
-        tables = self.dataset.tables
-        meta = getattr(self.dataset, "metadata", {}) or {}
-        as_of = meta.get("data_date") or pd.Timestamp(year=self.year, month=12, day=31)
-        as_of = min(pd.Timestamp(as_of), pd.Timestamp(year=self.year, month=12, day=31))
+        curves = self.results.adoption
         self.paragraph(self.t("sections.resistance.lead"))
-        curves = adoption_curves(
-            tables["digital_adoption"],
-            tables["employees"],
-            by="age_band",
-            as_of=as_of,
-            policies=tables["policies"],
-        )
         labels = self.t("sections.resistance.panels")
         fig, ax = plt.subplots(figsize=(6.4, 4.0))
         for i, (group, part) in enumerate(curves.curves.groupby("group", sort=False)):
@@ -144,33 +106,10 @@ class Challenges(Chapter):
             )
 
     # 4.2 ------------------------------------------------------------------------------
-    @cached_property
-    def heterogeneity(self) -> dict[str, object]:
-        from asn_eval.estimators.dose import heterogeneity
-
-        panel = heterogeneity_panel(self.dataset, years=self.years, policy=RESISTANCE_POLICY)
-        out = {}
-        for by in HETEROGENEITY_BY:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    out[by] = heterogeneity(
-                        panel,
-                        outcome=HETEROGENEITY_OUTCOME,
-                        unit="employee_id",
-                        time="year",
-                        cohort="cohort",
-                        by=by,
-                        cluster="agency_code",
-                    )
-                except ValueError as error:
-                    out[by] = str(error)
-        return out
-
     def section_heterogeneity(self) -> None:
         policy = self.policy_name(RESISTANCE_POLICY)
         self.paragraph(self.t("sections.heterogeneity.lead", policy=policy))
-        results = {by: r for by, r in self.heterogeneity.items() if not isinstance(r, str)}
+        results = self.results.subgroups
         names = self.t("sections.heterogeneity.by")
         if results:
             fig, axes = plt.subplots(
@@ -224,62 +163,44 @@ class Challenges(Chapter):
                     for by, res in results.items()
                 ]
             )
-        failed = [by for by, r in self.heterogeneity.items() if isinstance(r, str)]
+        failed = list(self.results.subgroup_problems)
         if failed:
             self.bullets([self.t("sections.heterogeneity.failed", by=names[by]) for by in failed])
         self.paragraph(self.t("sections.heterogeneity.caveat"))
-        self._save()
-
-    def _save(self) -> None:
-        records = []
-        for by, res in self.heterogeneity.items():
-            if isinstance(res, str):
-                continue
-            for group in res.params.index:
-                records.append(
-                    ResultRecord.from_estimate_table(
-                        res,
-                        policy=RESISTANCE_POLICY,
-                        row=group,
-                        outcome=f"{HETEROGENEITY_OUTCOME}|{by}={group}",
-                        better="higher",
-                        unit="share",
-                    )
-                )
-        save_results(self.output_dir, records, chapter=self.number)
 
     # 4.3 ------------------------------------------------------------------------------
     def section_resources(self) -> None:
-        cap = training_capacity(self.dataset, year=self.year)
+        res = self.results
+        cap = res.capacity
         if cap.empty:
             self.paragraph(self.t("sections.resources.none"))
             return
-        short = cap[cap["shortfall"] > 0]
+        summary = res.capacity_summary()
         self.paragraph(
             self.t(
                 "sections.resources.lead",
                 year=self.year,
                 minimum=JP_MINIMUM_PER_YEAR,
-                jp_per_course=self.num(cap["jp_per_course"].iloc[0], 1),
-                short=self.num(len(short), 0),
-                agencies=self.num(len(cap), 0),
-                shortfall=self.num(cap["shortfall"].sum(), 0),
-                needed=self.num(cap["places_needed"].sum(), 0),
+                jp_per_course=self.num(res.jp_per_course, 1),
+                short=self.num(summary["agencies_short"], 0),
+                agencies=self.num(summary["agencies"], 0),
+                shortfall=self.num(summary["shortfall"], 0),
+                needed=self.num(summary["places_needed"], 0),
             )
         )
         labels = self.t("sections.resources.panels")
         fig, ax = plt.subplots(figsize=(6.4, 4.0))
         shown = cap[cap["n_employees"] >= self.min_cell_size]
-        per_head = shown["training_places"] / shown["headcount"]
-        ax.scatter(per_head, shown["jp_minimum_share"], color=PALETTE[0], s=20)
-        need = JP_MINIMUM_PER_YEAR / cap["jp_per_course"].iloc[0]
-        ax.axvline(need, color=PALETTE[3], linestyle="--", label=labels["needed"])
+        ax.scatter(shown["places_per_employee"], shown["jp_minimum_share"], color=PALETTE[0], s=20)
+        ax.axvline(
+            res.places_per_employee_needed, color=PALETTE[3], linestyle="--", label=labels["needed"]
+        )
         ax.set(xlabel=labels["places"], ylabel=labels["share"], ylim=(0, 1))
         ax.legend()
         fig.tight_layout()
         self.figure(fig, "places_vs_jp_minimum", self.t("sections.resources.fig", year=self.year))
         cols = self.t("sections.resources.columns")
-        table = self.suppress(short, count="n_employees", columns=["jp_minimum_share"])
+        table = self.suppress(res.shortfall(), count="n_employees", columns=["jp_minimum_share"])
         table = table[
             [
                 "agency_name",
