@@ -264,19 +264,23 @@ class Conclusion(Chapter):
         if frame is None or frame.empty:
             return
         cols = self.t("truth.columns")
-        rows = []
+        rows, misses = [], []
         for r in frame.itertuples(index=False):
             scale = 100.0 if r.unit == "share" else 1.0
             cells = self.effect_cells(r, cols)
+            known = not pd.isna(r.true_effect)
+            covered = {None: "truth.unknown", True: "truth.yes", False: "truth.no"}[r.covered]
             rows.append(
                 {
                     **{k: cells[k] for k in (cols["policy"], cols["outcome"], cols["estimator"])},
-                    cols["true_effect"]: r.true_effect * scale,
+                    cols["true_effect"]: r.true_effect * scale if known else None,
                     cols["estimate"]: cells[cols["estimate"]],
                     cols["interval"]: cells[cols["interval"]],
-                    cols["covered"]: self.t("truth.yes" if r.covered else "truth.no"),
+                    cols["covered"]: self.t(covered),
                 }
             )
+            if r.covered is False:
+                misses.append(self._miss_sentence(r))
         self.paragraph(self.t("truth.lead"))
         self.table(
             pd.DataFrame(rows),
@@ -285,6 +289,29 @@ class Conclusion(Chapter):
             digits=2,
             note=self.t("truth.note"),
         )
+        if misses:
+            self.paragraph(self.t("truth.misses_lead", n=len(misses), total=len(rows)))
+            self.bullets(misses)
+
+    def _miss_sentence(self, r) -> str:
+        """Why an interval missed its truth, in one sentence: one office, few never-adopting
+        agencies, a failed pre-trend test, or chance (one in twenty 95% intervals)."""
+        values = dict(
+            policy=context.policy(r.policy, self.lang)["name"],
+            outcome=self.outcome_name(r.outcome),
+        )
+        if not pd.isna(r.n_agencies) and int(r.n_agencies) <= 1:
+            return self.t("truth.miss.single_unit", **values)
+        cohorts = adoption_cohorts(self.dataset, years=self.years)
+        never = int((cohorts[r.policy] == 0).sum()) if r.policy in cohorts else None
+        if never is not None and never < FEW_NEVER:
+            return self.t("truth.miss.few_never", n=never, **values)
+        return self.t("truth.miss.chance", **values)
+
+
+# Fewer never-adopting agencies than this make the comparison group thin: a miss is then
+# said to come from the comparison group rather than chance.
+FEW_NEVER = 5
 
 
 _FINDINGS_KEYS = (
