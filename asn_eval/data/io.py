@@ -74,16 +74,18 @@ def _decode(path: Path, raw: bytes) -> str:
     byte that is not UTF-8 is refused with the line of that byte: read as Windows-1252 it
     would garble every other accented letter, read as UTF-8 it would lose one.
     """
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    body = raw[3:] if bom else raw
     try:
-        return raw.decode("utf-8-sig")
+        return body.decode("utf-8")
     except UnicodeDecodeError as error:
         if (
-            raw.startswith(b"\xef\xbb\xbf")
-            or _UTF8_SEQUENCE.search(raw[: error.start])
-            or (_UTF8_SEQUENCE.search(raw[error.end :]))
+            bom
+            or _UTF8_SEQUENCE.search(body[: error.start])
+            or _UTF8_SEQUENCE.search(body[error.end :])
         ):
-            byte = raw[error.start]
-            line = raw[: error.start].count(b"\n") + 1
+            byte = body[error.start]
+            line = body[: error.start].count(b"\n") + 1
             char = bytes([byte]).decode("cp1252", errors="replace")
             raise DataError(
                 f"File {path.name} is saved as UTF-8, but line {line} holds a byte that is not "
@@ -314,12 +316,17 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
     physical = _physical_lines(text)
     if seen != physical and joined is not None:
         first, last = joined
+        closed = (
+            f"is never closed, so lines {first}-{last} (the end of the file)"
+            if last >= physical
+            else f"is closed only on line {last}, so lines {first}-{last}"
+        )
         raise DataError(
-            f"File {name}: a double quote on line {first} opens a quoted cell that is closed "
-            f"only on line {last}, so lines {first}-{last} were read as one row (the file has "
-            f"{physical} lines, the CSV reader found {seen} rows). Expected quotes only around "
-            f"a whole cell, closed on the same line. Remove the stray quote on line {first} (or "
-            "close it; a line break inside a cell must go too) and export the table again."
+            f"File {name}: a double quote on line {first} opens a quoted cell that {closed} "
+            f"were read as one row (the file has {physical} lines, the CSV reader found "
+            f"{seen} rows). Expected quotes only around a whole cell, closed on the same line. "
+            f"Remove the stray quote on line {first} (or close it; a line break inside a cell "
+            "must go too) and export the table again."
         )
     if not records:
         return pd.DataFrame()
@@ -348,6 +355,10 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
     return frame
 
 
+def _cells(n: int) -> str:
+    return f"{n} cell" if n == 1 else f"{n} cells"
+
+
 def _check_separator(
     name: str, sep: str, width: int, n_rows: int, malformed: dict, too_long: list
 ) -> None:
@@ -374,7 +385,7 @@ def _check_separator(
         shown = "';'" if sep == ";" else "','"
         raise DataError(
             f"File {name}: {len(malformed)} of {n_rows} lines do not have the header's {width} "
-            f"cells (first at line {first_line}: {malformed[first_line]} cells) when read "
+            f"cells (first at line {first_line}: {_cells(malformed[first_line])}) when read "
             f"with {shown} as the separator, the one the header uses. Expected the same "
             "separator in the header and in every line. Export the table again as one CSV "
             "with one separator (';' or ',')."

@@ -52,9 +52,11 @@ HIDDEN = "(hidden)"
 # A NIP that a spreadsheet stored as a number: scientific notation ("1.97610E+17",
 # "1,97610E+17") or a whole number with a decimal part ("197610042004112000.0").
 _NIP_AS_NUMBER = r"\d+(?:[.,]\d+)?[eE]\+?\d+|\d{15,18}[.,]0+"
-# Excel keeps 15 significant digits: an 18-digit NIP typed as a number ends in "000".
-# Serial numbers start at 001, so a column where most NIPs end in 000 was stored as numbers.
-_NIP_TRUNCATED = r"\d{15}000"
+# Excel keeps 15 significant digits of a number: an 18-digit NIP stored as a number becomes
+# the floating-point value nearest to it rounded to thousands (1.97511041999041E+17, read
+# back as 197511041999040992 or 197610042004112000). A real NIP has that form by chance
+# about once in a thousand, so a column where most NIPs have it was stored as numbers.
+EXCEL_DIGITS = 15
 
 
 @dataclass
@@ -184,7 +186,8 @@ def _kind_of(value: Any) -> str:
     if isinstance(value, Mapping):
         return "a set of 'key: value' entries"
     if isinstance(value, list | tuple):
-        return "a list"
+        shown = repr(list(value))
+        return f"the list {shown}" if len(shown) <= 40 else "a list"
     if isinstance(value, str):
         return f"the text {value!r}"
     return f"the value {value!r}"
@@ -363,12 +366,12 @@ def _check_nip_storage(values: pd.Series, text: pd.Series, file: str, column: st
         )
     present = int(text.notna().sum())
     as_number = text.str.fullmatch(_NIP_AS_NUMBER).fillna(False).astype(bool)
-    truncated = text.str.fullmatch(_NIP_TRUNCATED).fillna(False).astype(bool)
+    truncated = _rounded_by_excel(text)
     if as_number.sum() > max(MAX_UNKNOWN_SHARE * present, 1) or truncated.sum() * 2 > present:
         broken = as_number | truncated
         line = int(text.index[broken.to_numpy()][0])
         form = "in scientific notation (like 1.97610E+17)" if as_number.any() else (
-            "as 18 digits ending in 000"
+            f"as numbers rounded to {EXCEL_DIGITS} significant digits"
         )  # fmt: skip
         raise DataError(
             f"File {file}, column '{column}': {int(broken.sum()):,} of {present:,} NIPs are "
@@ -376,6 +379,17 @@ def _check_nip_storage(values: pd.Series, text: pd.Series, file: str, column: st
             f"only 15 digits. {fix} Expected NIPs as 18-digit text; the lost digits tell one "
             "employee from another, so they cannot be repaired here."
         )
+
+
+def _rounded_by_excel(text: pd.Series) -> pd.Series:
+    """18-digit NIPs that equal their rounding to 15 significant digits (or its float)."""
+    digits = text.where(text.str.fullmatch(rf"\d{{{NIP_LENGTH}}}").fillna(False).astype(bool))
+    value = digits.astype("Int64").to_numpy(dtype=np.int64, na_value=0)
+    scale = 10 ** (NIP_LENGTH - EXCEL_DIGITS)
+    rounded = (value + scale // 2) // scale * scale
+    stored = rounded.astype(np.float64).astype(np.int64)
+    hit = (value == rounded) | (value == stored)  # written as text ("...000") or as a float
+    return pd.Series(hit & digits.notna().to_numpy(), index=text.index)
 
 
 def _parse_column(values: pd.Series, column, table_map: dict) -> tuple[pd.Series, pd.Series, str]:
@@ -915,11 +929,11 @@ def load_dataset(
     if len(gaps):
         rejected = int((gaps["line"] > 0).sum())
         notes.append(
-            f"{len(gaps)} agencies are left out of every policy analysis because their "
-            f"adoption dates are unknown ({rejected} with a rejected row in "
-            f"{parsed['policies'].file}, {len(gaps) - rejected} without a row there); they "
-            "are not counted as agencies that never adopted. Correct those rows to bring "
-            "them back."
+            f"{len(gaps)} {'agency is' if len(gaps) == 1 else 'agencies are'} left out of "
+            "every policy analysis because the adoption dates are unknown "
+            f"({rejected} with a rejected row in {parsed['policies'].file}, "
+            f"{len(gaps) - rejected} without a row there); they are not counted as agencies "
+            "that never adopted. Correct those rows to bring them back."
         )
 
     secret = get_key(key)
