@@ -24,7 +24,7 @@ import pandas as pd
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA = r"^[=+\-@\t\r]"
-_NUMBER = r"^[+-]?(?:\d[\d.,\u00a0 ]*)(?:[eE][+-]?\d+)?%?$"
+_NUMBER = r"^[+-]?\d[\d.,]*(?:[eE][+-]?\d+)?%?$"
 
 
 def safe_cells(frame: pd.DataFrame) -> pd.DataFrame:
