@@ -399,8 +399,11 @@ def null_spelling(values: pd.Series) -> pd.Series:
     """
     if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
         return pd.Series(False, index=values.index)
-    text = values.astype("string").str.strip().str.lower()
-    return text.isin(NULL_SPELLINGS).fillna(False).astype(bool)
+    # Each distinct spelling once: exports repeat a handful of labels and dates many times.
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    hit = pd.Series(uniques, dtype="string").str.strip().str.lower().isin(NULL_SPELLINGS)
+    hit = np.append(hit.fillna(False).to_numpy(dtype=bool), False)  # code -1: empty cell
+    return pd.Series(hit[codes], index=values.index)
 
 
 # --- parsing -----------------------------------------------------------------------

@@ -57,6 +57,7 @@ _NIP_AS_NUMBER = r"\d+(?:[.,]\d+)?[eE]\+?\d+|\d{15,18}[.,]0+"
 # back as 197511041999040992 or 197610042004112000). A real NIP has that form by chance
 # about once in a thousand, so a column where most NIPs have it was stored as numbers.
 EXCEL_DIGITS = 15
+NIP_SAMPLE = 2000
 
 
 @dataclass
@@ -328,7 +329,12 @@ def _parse_nip(raw: pd.Series, *, full: bool) -> tuple[pd.Series, list[tuple]]:
     text = raw.astype("string").str.strip().str.lstrip("'").str.replace(" ", "", regex=False)
     problems: list[tuple] = []
     well_formed = text.str.fullmatch(rf"\d{{{NIP_LENGTH}}}").fillna(False).astype(bool)
-    as_number = text.str.fullmatch(_NIP_AS_NUMBER).fillna(False).astype(bool)
+    odd = (~well_formed & text.notna()).to_numpy(dtype=bool)
+    hits = np.zeros(len(text), dtype=bool)
+    if odd.any():  # only the few cells that are not 18 digits are looked at again
+        found = text[odd].str.fullmatch(_NIP_AS_NUMBER).fillna(False)
+        hits[odd] = found.to_numpy(dtype=bool)
+    as_number = pd.Series(hits, index=text.index)
     problems += [(i, "nip_as_number") for i in text.index[as_number]]
     problems += [(i, "nip_format") for i in text.index[~well_formed & ~as_number & text.notna()]]
     if full:
@@ -346,12 +352,15 @@ def _parse_nip(raw: pd.Series, *, full: bool) -> tuple[pd.Series, list[tuple]]:
     return text, problems
 
 
-def _check_nip_storage(values: pd.Series, text: pd.Series, file: str, column: str) -> None:
+def _check_nip_storage(
+    values: pd.Series, text: pd.Series, as_number: list[int], file: str, column: str
+) -> None:
     """Refuse a file whose NIP column a spreadsheet stored as numbers.
 
     Digits lost to a number format cannot be restored, and a truncated NIP may be another
     employee's: the whole file must be exported again, so this names it. ``values`` are the
-    cells as read, ``text`` the NIPs as :func:`_parse_nip` cleaned them.
+    cells as read, ``text`` the NIPs as :func:`_parse_nip` cleaned them and ``as_number``
+    the lines it found in scientific notation.
     """
     fix = (
         "Excel stored NIP as a number and lost its last digits; format the column as Text "
@@ -365,12 +374,18 @@ def _check_nip_storage(values: pd.Series, text: pd.Series, file: str, column: st
             "text (a Parquet string or integer column)."
         )
     present = int(text.notna().sum())
-    as_number = text.str.fullmatch(_NIP_AS_NUMBER).fillna(False).astype(bool)
+    many_as_number = len(as_number) > max(MAX_UNKNOWN_SHARE * present, 1)
+    # Whether most NIPs were rounded is decided on an evenly spread sample first, so that a
+    # large clean table pays for a few thousand values, not for all of them.
+    filled = text.dropna()
+    sample = filled.iloc[:: max(len(filled) // NIP_SAMPLE, 1)]
+    if not many_as_number and _rounded_by_excel(sample).sum() * 2 <= len(sample):
+        return
     truncated = _rounded_by_excel(text)
-    if as_number.sum() > max(MAX_UNKNOWN_SHARE * present, 1) or truncated.sum() * 2 > present:
-        broken = as_number | truncated
+    if many_as_number or truncated.sum() * 2 > present:
+        broken = truncated | text.index.isin(as_number)
         line = int(text.index[broken.to_numpy()][0])
-        form = "in scientific notation (like 1.97610E+17)" if as_number.any() else (
+        form = "in scientific notation (like 1.97610E+17)" if many_as_number else (
             f"as numbers rounded to {EXCEL_DIGITS} significant digits"
         )  # fmt: skip
         raise DataError(
@@ -523,7 +538,8 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
             values = values.mask(null_spelling(values))
         if column.kind == "nip":
             nips, problems = _parse_nip(values, full=spec.name == "employees")
-            _check_nip_storage(values, nips, path.name, column.name)
+            as_number = [line for line, rule in problems if rule == "nip_as_number"]
+            _check_nip_storage(values, nips, as_number, path.name, column.name)
             parsed.frame[column.name] = nips
             for line, rule in problems:
                 parsed.reject([line], column.name, rule)
