@@ -5,6 +5,7 @@ Every test copies the committed dataset and breaks one file the way a real expor
 """
 
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from asn_eval.data import DataError, load_dataset
+from asn_eval.data.contract import RULES
 from asn_eval.data.io import read_raw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -508,11 +510,23 @@ def test_null_spellings_are_empty_where_a_column_may_be_empty(data):
     )
 
 
+def test_every_rule_is_explained_in_the_contract_and_in_data_readme():
+    text = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    table = text.split("| rule | meaning |")[1].split("\n\n")[0]
+    documented = {
+        name
+        for row in table.splitlines()[2:]
+        for name in re.findall(r"`([a-z_]+)`", row.split("|")[1])
+    }
+    assert documented == set(RULES)
+
+
 # --- the share of rejected rows --------------------------------------------------------------
 def test_committed_dataset_stays_under_the_reject_limit():
     dataset = load_dataset(DEFAULT, key=KEY)
     dataset.check_reject_share()  # raises if any table lost more than 10%
     assert dataset.reject_shares().max() < 0.01
+    assert set(dataset.rejects["rule"]) <= set(RULES)
 
 
 def test_too_many_rejected_rows_stop_the_report(data):
