@@ -117,11 +117,12 @@ def _check_signature(path: Path, suffix: str) -> None:
     kind = {".parquet": "Parquet file", ".xlsx": "Excel workbook"}[suffix]
     signature = b"PAR1" if suffix == ".parquet" else b"PK\x03\x04"
     if not head.startswith(signature):
-        what = (
-            "it holds plain text, like a CSV file that was renamed"
-            if _looks_like_text(head)
-            else f"it does not start the way a {kind} does"
-        )
+        if _looks_like_text(head):
+            what = "it holds plain text, like a CSV file that was renamed"
+        elif suffix == ".xlsx" and head.startswith(b"\xd0\xcf\x11\xe0"):
+            what = "it is an old .xls workbook or a password-protected one"
+        else:
+            what = f"it does not start the way a {kind} does"
         raise DataError(
             f"File {path.name} is not a real {kind}: {what}. Expected the file type its name "
             f"says. Rename it to .csv if it is a CSV export, or export the table again as "
