@@ -12,6 +12,12 @@ turns them into the three panels every chapter analyses, and nothing here reads 
 * :func:`monthly_service_series`: the monthly service table with each agency's adoption month
   and a post-adoption indicator per policy, for interrupted time series.
 
+An agency without an accepted row in the ``policies`` table (its row was rejected, or it has
+none) has unknown adoption dates. It is not a never-adopter: its cohort is
+:data:`UNKNOWN_COHORT` and its ``treated_<policy>`` / ``post_<policy>`` are missing, so that
+it is neither a treated nor a comparison unit; :func:`known_adoption` leaves it out of one
+policy's analysis (``Dataset.policy_gaps`` says which agencies and why).
+
 Only the data contract of ``asn_eval.data`` is assumed: any object with ``.tables`` (a dict of
 DataFrames) and ``.years`` works, so the functions are easy to test on small frames.
 """
@@ -34,6 +40,9 @@ AGE_BAND_EDGES: tuple[int, ...] = (0, 30, 40, 50, 200)
 AGE_BAND_LABELS: tuple[str, ...] = ("<30", "30-39", "40-49", "50+")
 
 NEVER_TREATED = 0
+# Adoption dates unknown (the agency's policies row was rejected or is missing): never a
+# calendar year and never NEVER_TREATED, so "> 0" (treated) and "== 0" (never) both exclude it.
+UNKNOWN_COHORT = -1
 OUTPATIENT_SERVICE = "rawat_jalan"
 DUKCAPIL_SERVICES: tuple[str, ...] = ("ktp_el", "kk", "akta_kelahiran")
 
@@ -81,7 +90,8 @@ def adoption_cohorts(dataset: Any, *, years: Sequence[int] | None = None) -> pd.
         column per policy: the calendar year of the start date, or 0 when the agency never
         adopted the policy or adopted it after the last year covered (so it is a comparison
         unit throughout, the convention of R's ``did``). An agency that adopted before the
-        first year keeps that earlier year: it is treated in every year covered.
+        first year keeps that earlier year: it is treated in every year covered. An agency
+        without a row in ``policies`` gets :data:`UNKNOWN_COHORT` for every policy.
     """
     covered = _years(dataset, years)
     last = covered[-1]
@@ -95,8 +105,34 @@ def adoption_cohorts(dataset: Any, *, years: Sequence[int] | None = None) -> pd.
         start = policies.set_index("agency_code")[policy]
         year = pd.to_datetime(start).dt.year
         year = year.where(year <= last)
-        out[policy] = out["agency_code"].map(year).fillna(NEVER_TREATED).astype(int).to_numpy()
+        cohort = out["agency_code"].map(year).fillna(NEVER_TREATED).astype(int)
+        known = out["agency_code"].isin(policies["agency_code"])
+        out[policy] = cohort.where(known, UNKNOWN_COHORT).to_numpy()
     return out.sort_values("agency_code").reset_index(drop=True)
+
+
+def known_adoption(panel: pd.DataFrame, policy: str) -> pd.DataFrame:
+    """The rows of ``panel`` whose agency's adoption of ``policy`` is known.
+
+    Estimators read a missing cohort as "never treated" (R's ``did`` convention), so an
+    agency with unknown dates must be left out before estimation, not passed on as
+    missing.
+
+    Examples
+    --------
+    >>> panel = pd.DataFrame({"cohort_digitalisation": [2021, 0, UNKNOWN_COHORT]})
+    >>> len(known_adoption(panel, "digitalisation"))
+    2
+    """
+    _check_policy(policy)
+    return panel.loc[panel[f"cohort_{policy}"] != UNKNOWN_COHORT]
+
+
+def _treated(cohort: pd.Series, year: pd.Series) -> pd.Series:
+    """1 from the adoption year on, 0 before or never, missing when adoption is unknown."""
+    treated = ((cohort > 0) & (cohort <= year)).astype(int)
+    unknown = cohort == UNKNOWN_COHORT
+    return treated.astype(float).where(~unknown) if unknown.any() else treated
 
 
 def treatment_map(dataset: Any, policy: str, *, years: Sequence[int] | None = None) -> pd.DataFrame:
@@ -108,6 +144,7 @@ def treatment_map(dataset: Any, policy: str, *, years: Sequence[int] | None = No
     covered = _years(dataset, years)
     cohorts = adoption_cohorts(dataset, years=covered)
     cohort = cohorts.set_index("agency_code")[policy]
+    cohort = cohort[cohort != UNKNOWN_COHORT]  # dates unknown: not shown as never adopting
     grid = pd.DataFrame(
         {year: ((cohort > 0) & (cohort <= year)).astype(int) for year in covered},
         index=cohort.index,
@@ -145,7 +182,8 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
         missing, NaN when both are), ``absence_days``, ``sanction_level``,
         ``sanctioned`` (any sanction), ``jp`` (training hours that year, 0 when none),
         ``meets_jp_minimum`` (JP >= the 20 JP minimum, PP 17/2020), and per policy
-        ``cohort_<policy>`` (the agency's adoption year, 0 = never) and ``treated_<policy>``.
+        ``cohort_<policy>`` (the agency's adoption year, 0 = never, :data:`UNKNOWN_COHORT` =
+        dates unknown) and ``treated_<policy>`` (missing when the dates are unknown).
     """
     covered = _years(dataset, years)
     perf = dataset.tables["performance"]
@@ -192,7 +230,7 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
     for policy in POLICIES:
         cohort = panel["agency_code"].map(cohorts[policy]).fillna(NEVER_TREATED).astype(int)
         panel[f"cohort_{policy}"] = cohort
-        panel[f"treated_{policy}"] = ((cohort > 0) & (cohort <= panel["year"])).astype(int)
+        panel[f"treated_{policy}"] = _treated(cohort, panel["year"])
 
     panel = panel.drop(columns=["birth_date", "service_start"], errors="ignore")
     return panel.sort_values(["employee_id", "year"]).reset_index(drop=True)
@@ -229,7 +267,8 @@ def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd
         headcount, budget_per_employee, places_per_employee``), ``ikm, ikm_respondents`` when
         the satisfaction table is present, ``health_minutes`` (mean of the monthly median
         outpatient minutes) for agencies with outpatient services, and for each policy
-        ``cohort_<policy>`` (first year of adoption, 0 = never) and ``treated_<policy>``.
+        ``cohort_<policy>`` (first year of adoption, 0 = never, :data:`UNKNOWN_COHORT` = dates
+        unknown) and ``treated_<policy>`` (missing when the dates are unknown).
     """
     covered = _years(dataset, years)
     person = employee_year_panel(dataset, years=covered)
@@ -282,7 +321,7 @@ def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd
     for policy in POLICIES:
         cohort = panel["agency_code"].map(cohorts[policy]).fillna(NEVER_TREATED).astype(int)
         panel[f"cohort_{policy}"] = cohort
-        panel[f"treated_{policy}"] = ((cohort > 0) & (cohort <= panel["year"])).astype(int)
+        panel[f"treated_{policy}"] = _treated(cohort, panel["year"])
     return panel.sort_values(["agency_code", "year"]).reset_index(drop=True)
 
 
@@ -295,7 +334,7 @@ def monthly_service_series(dataset: Any) -> pd.DataFrame:
         The ``services`` table sorted by ``service, agency_code, month``, plus
         ``completion_rate`` (completed / requests), and for each policy ``adopted_<policy>``
         (first month of adoption, NaT = never) and ``post_<policy>`` (1 from the adoption
-        month on).
+        month on; missing for an agency whose adoption dates are unknown).
     """
     services = dataset.tables["services"].copy()
     services["month"] = pd.to_datetime(services["month"]).dt.to_period("M").dt.to_timestamp()
@@ -310,7 +349,11 @@ def monthly_service_series(dataset: Any) -> pd.DataFrame:
             start = start.dt.to_period("M").dt.to_timestamp()
         adopted = pd.to_datetime(services["agency_code"].map(start))
         services[f"adopted_{policy}"] = adopted
-        services[f"post_{policy}"] = (adopted.notna() & (services["month"] >= adopted)).astype(int)
+        post = (adopted.notna() & (services["month"] >= adopted)).astype(int)
+        if policies is not None and policy in policies:
+            unknown = ~services["agency_code"].isin(policies["agency_code"])
+            post = post.astype(float).where(~unknown) if unknown.any() else post
+        services[f"post_{policy}"] = post
     return services.sort_values(["service", "agency_code", "month"]).reset_index(drop=True)
 
 

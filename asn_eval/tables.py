@@ -38,6 +38,7 @@ from asn_eval.formatting import (
     fmt_percent,
     is_missing,
 )
+from asn_eval.safe_output import write_csv_safely
 
 _CAPTION_WORD = {"id": "Tabel", "en": "Table"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
@@ -303,8 +304,13 @@ def save_table(
     folder = Path(output_dir) / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, tex_path = folder / f"{stem}.csv", folder / f"{stem}.tex"
-    df.reset_index(drop=True).round(CSV_DECIMALS).to_csv(
-        csv_path, index=False, lineterminator="\n", encoding="utf-8"
+    # Text cells such as an agency name starting with "=" are written so that a spreadsheet
+    # shows them as text instead of running them (OWASP CSV injection).
+    write_csv_safely(
+        df.reset_index(drop=True).round(CSV_DECIMALS),
+        csv_path,
+        lineterminator="\n",
+        encoding="utf-8",
     )
     tex_path.write_text(
         _latex(df, full_caption, lang, stem, digits, percent, note), encoding="utf-8"

@@ -64,6 +64,38 @@ SERVICES: tuple[str, ...] = ("ktp_el", "kk", "akta_kelahiran", "rawat_jalan")
 SERVICE_UNITS = {"ktp_el": "days", "kk": "days", "akta_kelahiran": "days", "rawat_jalan": "minutes"}
 TIME_UNITS: tuple[str, ...] = ("days", "minutes")
 IKM_COLUMNS: tuple[str, ...] = tuple(f"u{k}" for k in range(1, len(IKM_ELEMENTS) + 1))
+# IKM surveys are reported per semester (PermenPANRB 14/2017): "2024-S1", "2024-S2".
+IKM_PERIOD_PATTERN = r"\d{4}-S[12]"
+
+# How SQL and spreadsheet exports write an empty cell. In a column that may be empty these
+# read as empty (compared trimmed and ignoring case); in any other column they are rejected
+# like any other value that is not of the column's type.
+NULL_SPELLINGS: tuple[str, ...] = ("null", "-", "n/a", "na", "#n/a")
+
+# Every rule a rejected row can carry in rejects.csv, with what it means (data/README.md
+# shows the same list).
+RULES: dict[str, str] = {
+    "wrong_cell_count": "the line has more or fewer cells than the header (a stray separator)",
+    "duplicate_row": "the line repeats an earlier line exactly; the first is kept",
+    "missing_value": "a required cell is empty",
+    "invalid_number": "the cell is not a number",
+    "invalid_date": "the cell is not a date, or a date that does not exist",
+    "invalid_category": "the cell is not one of the column's labels",
+    "invalid_period": "an IKM period that is not YYYY-S1 or YYYY-S2",
+    "out_of_range": "below the column's minimum or above its maximum",
+    "outside_years": "a year (or month, or period) outside the years in metadata.yaml",
+    "after_data_date": "a date after the data date in metadata.yaml",
+    "service_end_before_start": "the end of service lies before its start",
+    "wrong_time_unit": "a service time measured in a unit the contract does not allow for it",
+    "completed_exceeds_requests": "more requests completed than received",
+    "nip_format": "the NIP is not 18 digits",
+    "nip_as_number": "the NIP was stored as a number (e.g. 1.97610E+17): its digits are lost",
+    "nip_birth_date": "the NIP's first eight digits are not a date",
+    "nip_appointment": "the NIP's appointment month is not a month, or is before age 18",
+    "nip_sex_digit": "the NIP's 15th digit is neither 1 (male) nor 2 (female)",
+    "unknown_employee": "the NIP is not in the employees table",
+    "unknown_agency": "the agency code is not in the agencies table",
+}
 
 
 @dataclass(frozen=True)
@@ -71,8 +103,10 @@ class Column:
     """One contract column: its parser ``kind`` and what values it may hold.
 
     ``kind`` is one of ``str``, ``int``, ``float``, ``money``, ``date``, ``month``,
-    ``category``, ``nip``. ``required=False`` columns may be absent from the file;
-    ``nullable`` says whether an empty cell is accepted.
+    ``category``, ``nip``, ``period`` (``YYYY-S1``/``YYYY-S2``). ``required=False`` columns
+    may be absent from the file; ``nullable`` says whether an empty cell is accepted (the
+    :data:`NULL_SPELLINGS` then count as empty). ``in_years`` values must fall in the
+    dataset's years; ``until_data_date`` dates must not lie after its data date.
     """
 
     name: str
@@ -83,6 +117,8 @@ class Column:
     ordered: bool = False
     minimum: float | None = None
     maximum: float | None = None
+    in_years: bool = False
+    until_data_date: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,13 +158,13 @@ CONTRACT: dict[str, Table] = {
             Column("nip", "nip"),
             Column("name", "str", required=False, nullable=True),
             Column("agency_code", "str"),
-            Column("birth_date", "date"),
+            Column("birth_date", "date", until_data_date=True),
             _cat("sex", SEXES),
             _cat("education", EDUCATION_LEVELS, ordered=True),
             _cat("rank", PNS_RANKS + PPPK_GRADES),
             _cat("position_type", POSITION_TYPES),
             _cat("employment_type", EMPLOYMENT_TYPES),
-            Column("service_start", "date"),
+            Column("service_start", "date", until_data_date=True),
             Column("service_end", "date", required=False, nullable=True),
         ),
         key=("nip",),
@@ -138,7 +174,7 @@ CONTRACT: dict[str, Table] = {
         "performance",
         (
             Column("nip", "nip"),
-            Column("year", "int", minimum=1990, maximum=2100),
+            Column("year", "int", minimum=1990, maximum=2100, in_years=True),
             Column("agency_code", "str"),
             # worst first, so that "<" and max() follow the predicate order (PermenPANRB 6/2022)
             _cat("skp_predicate", tuple(reversed(SKP_PREDICATES)), ordered=True, nullable=True),
@@ -153,7 +189,7 @@ CONTRACT: dict[str, Table] = {
         "training",
         (
             Column("nip", "nip"),
-            Column("date", "date"),
+            Column("date", "date", until_data_date=True),
             Column("jp", "float", minimum=0.5, maximum=1000),
             _cat("type", TRAINING_TYPES),
             _cat("route", TRAINING_ROUTES),
@@ -168,7 +204,7 @@ CONTRACT: dict[str, Table] = {
     ),
     "digital_adoption": Table(
         "digital_adoption",
-        (Column("nip", "nip"), Column("first_use", "date", nullable=True)),
+        (Column("nip", "nip"), Column("first_use", "date", nullable=True, until_data_date=True)),
         key=("nip",),
         references={"nip": "employees"},
     ),
@@ -176,7 +212,7 @@ CONTRACT: dict[str, Table] = {
         "services",
         (
             Column("agency_code", "str"),
-            Column("month", "month"),
+            Column("month", "month", in_years=True),
             _cat("service", SERVICES),
             Column("requests", "int", minimum=0),
             Column("completed", "int", minimum=0),
@@ -193,7 +229,7 @@ CONTRACT: dict[str, Table] = {
         (
             Column("respondent_id", "str"),
             Column("agency_code", "str"),
-            Column("period", "str"),
+            Column("period", "period", in_years=True),
             *(Column(u, "int", minimum=1, maximum=4) for u in IKM_COLUMNS),
         ),
         key=("respondent_id",),
@@ -203,7 +239,7 @@ CONTRACT: dict[str, Table] = {
         "budget",
         (
             Column("agency_code", "str"),
-            Column("year", "int", minimum=1990, maximum=2100),
+            Column("year", "int", minimum=1990, maximum=2100, in_years=True),
             Column("training_budget", "money", minimum=0),
             Column("training_places", "int", minimum=0),
             Column("headcount", "int", minimum=0),

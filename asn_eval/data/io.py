@@ -15,10 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# Re-exported: the data layer writes rejects.csv and quality.csv with these.
+from asn_eval.safe_output import safe_cells as safe_cells
+from asn_eval.safe_output import write_csv_safely as write_csv_safely
+
+from .contract import NULL_SPELLINGS
 from .errors import DataError
 
 READ_EXTENSIONS: tuple[str, ...] = (".csv", ".xlsx", ".parquet")
-ENCODINGS: tuple[str, ...] = ("utf-8-sig", "cp1252")
 FIRST_DATA_LINE = 2  # line 1 of a CSV/Excel sheet is the header
 
 MONTHS_ID: tuple[str, ...] = (
@@ -36,51 +40,205 @@ _MONTH_LOOKUP.update(
 
 # --- reading -----------------------------------------------------------------------
 def find_table_file(data_dir: Path, table: str, file_name: str | None = None) -> Path | None:
-    """The file holding ``table`` in ``data_dir`` (``<table>.csv|.xlsx|.parquet``)."""
+    """The file holding ``table`` in ``data_dir`` (``<table>.csv|.xlsx|.parquet``).
+
+    The name is matched ignoring case (``Employees.XLSX``). Two files for one table
+    (``employees.csv`` and ``employees.xlsx``) raise :class:`DataError` naming both: which
+    one is the current export is the user's decision, not the loader's.
+    """
     if file_name:
         path = data_dir / file_name
         return path if path.exists() else None
-    for ext in READ_EXTENSIONS:
-        path = data_dir / f"{table}{ext}"
-        if path.exists():
-            return path
-    return None
+    wanted = {f"{table}{ext}" for ext in READ_EXTENSIONS}
+    found = sorted(p for p in data_dir.iterdir() if p.name.lower() in wanted and p.is_file())
+    if len(found) > 1:
+        names = " and ".join(p.name for p in found)
+        raise DataError(
+            f"The '{table}' table has {len(found)} files in {data_dir}: {names}. Expected one "
+            "file per table, so that it is clear which export is the current one. Move the "
+            "older file out of the data folder (or name the right one under 'file:' for this "
+            "table in the mapping YAML)."
+        )
+    return found[0] if found else None
 
 
-def _decode(path: Path) -> str:
-    raw = path.read_bytes()
-    for encoding in ENCODINGS:
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DataError(  # pragma: no cover - cp1252 decodes almost anything
-        f"File {path.name} could not be read as UTF-8 or Windows-1252 text. Expected a CSV "
-        "file saved as UTF-8 (with or without BOM) or Windows-1252. Open it in a spreadsheet "
-        "program and save it again as 'CSV UTF-8'."
-    )
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
-def read_raw(path: Path, *, sheet: str | int = 0) -> pd.DataFrame:
+def _decode(path: Path, raw: bytes) -> str:
+    """Text of a CSV file: UTF-8 (with or without BOM), else Windows-1252.
+
+    A file that is UTF-8 (it has a BOM or correctly encoded accented letters) but holds a
+    byte that is not UTF-8 is refused with the line of that byte: read as Windows-1252 it
+    would garble every other accented letter, read as UTF-8 it would lose one.
+    """
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    body = raw[3:] if bom else raw
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        if (
+            bom
+            or _UTF8_SEQUENCE.search(body[: error.start])
+            or _UTF8_SEQUENCE.search(body[error.end :])
+        ):
+            byte = body[error.start]
+            line = body[: error.start].count(b"\n") + 1
+            char = bytes([byte]).decode("cp1252", errors="replace")
+            raise DataError(
+                f"File {path.name} is saved as UTF-8, but line {line} holds a byte that is not "
+                f"UTF-8 (0x{byte:02X}, which is '{char}' in Windows-1252), as happens when text "
+                "from another program is pasted into the file. Expected one encoding for the "
+                f"whole file. Retype the character on line {line}, or open the file in a "
+                "spreadsheet program and save it again as 'CSV UTF-8'."
+            ) from None
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        raise DataError(
+            f"File {path.name} could not be read as UTF-8 or Windows-1252 text. Expected a CSV "
+            "file saved as UTF-8 (with or without BOM) or Windows-1252. Open it in a "
+            "spreadsheet program and save it again as 'CSV UTF-8'."
+        ) from None
+
+
+def _looks_like_text(head: bytes) -> bool:
+    return bool(head) and b"\x00" not in head and all(b >= 9 for b in head[:512])
+
+
+def _check_signature(path: Path, suffix: str) -> None:
+    """Refuse a file whose bytes are not of its type (a CSV renamed .parquet, a cut copy)."""
+    with path.open("rb") as handle:
+        head = handle.read(512)
+        handle.seek(max(path.stat().st_size - 4, 0))
+        tail = handle.read(4)
+    kind = {".parquet": "Parquet file", ".xlsx": "Excel workbook"}[suffix]
+    signature = b"PAR1" if suffix == ".parquet" else b"PK\x03\x04"
+    if not head.startswith(signature):
+        if _looks_like_text(head):
+            what = "it holds plain text, like a CSV file that was renamed"
+        elif suffix == ".xlsx" and head.startswith(b"\xd0\xcf\x11\xe0"):
+            what = "it is an old .xls workbook or a password-protected one"
+        else:
+            what = f"it does not start the way a {kind} does"
+        raise DataError(
+            f"File {path.name} is not a real {kind}: {what}. Expected the file type its name "
+            f"says. Rename it to .csv if it is a CSV export, or export the table again as "
+            f"{suffix}."
+        )
+    if suffix == ".parquet" and tail != b"PAR1":
+        raise DataError(
+            f"File {path.name} is an incomplete Parquet file: its end is missing, as when a copy "
+            "or download stops early. Expected a complete file. Copy or export it again."
+        )
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    _check_signature(path, ".parquet")
+    try:
+        return pd.read_parquet(path)
+    except Exception as error:  # pyarrow raises many types for a damaged file
+        raise DataError(
+            f"File {path.name} could not be read as Parquet ({error}). Expected a Parquet file "
+            "written by pandas, pyarrow or a database export. Export the table again."
+        ) from None
+
+
+def _open_workbook(path: Path) -> pd.ExcelFile:
+    try:
+        return pd.ExcelFile(path, engine="openpyxl")
+    except Exception as error:  # openpyxl raises many types for a broken workbook
+        raise DataError(
+            f"File {path.name} could not be opened as an Excel workbook ({error}). Expected "
+            "an .xlsx file with the header in the first row of the first sheet. Save it "
+            "again from Excel as .xlsx, or export it as CSV."
+        ) from None
+
+
+def _parse_sheet(book: pd.ExcelFile, name: str, path: Path, **kw) -> pd.DataFrame:
+    try:
+        return book.parse(name, header=None, dtype=str, **kw).dropna(how="all", axis=1)
+    except Exception as error:  # openpyxl raises many types for a broken sheet
+        raise DataError(
+            f"File {path.name}: sheet '{name}' could not be read ({error}). Save the workbook "
+            "again from Excel as .xlsx, or export the table as CSV."
+        ) from None
+
+
+def excel_headers(path: Path) -> dict[str, list[str]]:
+    """First-row cells of every sheet of a workbook (to find which sheet holds a table)."""
+    book = _open_workbook(path)
+    headers = {}
+    for name in book.sheet_names:
+        first = _parse_sheet(book, name, path, nrows=1)
+        headers[str(name)] = [] if first.empty else _strip_header(first.iloc[0].dropna())
+    return headers
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    _check_signature(path, ".xlsx")
+    book = _open_workbook(path)
+    names = [str(n) for n in book.sheet_names]
+    if sheet is None:
+        chosen = names[0]
+    elif isinstance(sheet, int) and not isinstance(sheet, bool) and 0 <= sheet < len(names):
+        chosen = names[sheet]
+    elif str(sheet) in names:
+        chosen = str(sheet)
+    else:
+        raise DataError(
+            f"File {path.name} has no sheet {sheet!r} (named under 'sheet:' in the mapping "
+            f"YAML). Its sheets are: {', '.join(names)}. Correct the sheet name in the mapping."
+        )
+    cells = _parse_sheet(book, chosen, path)
+    if sheet is None and cells.dropna(how="all").empty:
+        for name in names[1:]:
+            if not _parse_sheet(book, name, path, nrows=2).dropna(how="all").empty:
+                raise DataError(
+                    f"File {path.name}: its first sheet '{chosen}' is empty, and the data seem "
+                    f"to be on sheet '{name}'. Expected the table on the first sheet, with the "
+                    f"header in row 1. Move sheet '{name}' to the front in Excel, or set "
+                    f"'sheet: {name}' for this table in the mapping YAML."
+                )
+    if cells.empty:
+        return pd.DataFrame()
+    frame = cells.iloc[1:].copy()
+    frame.columns = ["" if pd.isna(c) else str(c) for c in cells.iloc[0]]
+    frame.attrs["sheet"] = chosen
+    return frame
+
+
+def _strip_header(header: pd.Index | list) -> list[str]:
+    return [str(c).strip().lstrip("\ufeff") for c in header]
+
+
+def read_raw(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     """Read one export into a frame of text cells (CSV, Excel) or native values (Parquet).
 
     The index holds the file line number of each row (header = line 1). Empty cells are
-    ``NA``. Raises :class:`DataError` for an unreadable or empty file.
+    ``NA``. ``sheet`` picks an Excel sheet (default: the first; an empty first sheet with
+    data on a later one is a :class:`DataError` naming that sheet). Raises
+    :class:`DataError` for an unreadable, empty or damaged file, and for a CSV whose
+    quotes or separators make its rows unreliable.
     """
     suffix = path.suffix.lower()
+    if suffix not in READ_EXTENSIONS:
+        raise DataError(
+            f"File {path.name} has an unsupported type. Expected .csv, .xlsx or .parquet."
+        )
+    if path.stat().st_size == 0:
+        raise DataError(
+            f"File {path.name} is empty (0 bytes), as when an export or a copy did not finish. "
+            "Expected a header row and at least one data row. Export the table again."
+        )
     if suffix == ".parquet":
-        frame = pd.read_parquet(path)
+        frame = _read_parquet(path)
     elif suffix == ".xlsx":
-        try:
-            frame = pd.read_excel(path, sheet_name=sheet, dtype=str, engine="openpyxl")
-        except Exception as error:  # openpyxl raises many types for a broken workbook
-            raise DataError(
-                f"File {path.name} could not be opened as an Excel workbook ({error}). Expected "
-                "an .xlsx file with the header in the first row of the first sheet. Save it "
-                "again from Excel as .xlsx, or export it as CSV."
-            ) from None
-    elif suffix == ".csv":
-        text = _decode(path)
+        frame = _read_excel(path, sheet)
+    else:
+        text = _decode(path, path.read_bytes())
         if "\x00" in text[:4096]:
             raise DataError(
                 f"File {path.name} has an encoding that could not be read (it contains NUL "
@@ -90,56 +248,163 @@ def read_raw(path: Path, *, sheet: str | int = 0) -> pd.DataFrame:
             )
         first = text.split("\n", 1)[0]
         sep = ";" if first.count(";") > first.count(",") else ","
-        frame = _read_csv_text(text, sep)
-    else:
-        raise DataError(
-            f"File {path.name} has an unsupported type. Expected .csv, .xlsx or .parquet."
-        )
+        frame = _read_csv_text(text, sep, name=path.name)
     if frame.shape[1] == 0 or len(frame) == 0:
         raise DataError(
             f"File {path.name} is empty: it has no data rows. Expected a header row and at "
             "least one data row. Export the table again, or remove the file's table from the "
             "mapping if it is not available."
         )
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = _strip_header(frame.columns)
     if suffix != ".csv":  # CSV rows already carry the line they start on
         frame.index = pd.RangeIndex(FIRST_DATA_LINE, FIRST_DATA_LINE + len(frame), name="line")
     return frame
 
 
-def _read_csv_text(text: str, sep: str) -> pd.DataFrame:
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DECIMAL_COMMA = re.compile(r"\d,\d")
+# Project choice: when this share of a comma CSV's lines has too many cells and holds a
+# digit-comma-digit, the file writes decimal commas without quotes, not a few stray commas.
+DECIMAL_COMMA_SHARE = 0.05
+
+
+def _physical_lines(text: str) -> int:
+    """Lines in ``text`` counted from its line breaks alone (independently of the CSV parser)."""
+    if not text:
+        return 0
+    breaks = len(_LINE_BREAK.findall(text))
+    return breaks + (0 if text.endswith(("\n", "\r")) else 1)
+
+
+def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.DataFrame:
     """Parse CSV text into text cells indexed by the file line each record starts on.
 
     A record with more or fewer cells than the header cannot be placed in columns; it is
     kept out of the frame and listed in ``frame.attrs["malformed"]`` ({line: cells}) so
     that validation rejects it by line instead of losing it or refusing the whole file.
-    Blank lines are skipped without shifting the line numbers of later records.
+    Empty cells after the last column are dropped only when (nearly) every line has them,
+    as spreadsheets write them; one line with an extra empty cell had a stray separator
+    that shifted its cells. Blank lines are skipped without shifting the line numbers of
+    later records.
+
+    The physical lines of the text are counted apart from the parser; when a quote makes
+    the parser read several lines as one record, the two counts disagree and a
+    :class:`DataError` names the line of the quote.
     """
     reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL)
-    header: list[str] | None = None
-    rows, lines, malformed = [], [], {}
+    records, lines = [], []
+    seen = 0  # records the parser returned, blank ones included
     start = 1
-    for record in reader:
-        line, start = start, reader.line_num + 1
-        if not record or all(not cell.strip() for cell in record):
-            continue
-        if header is None:
-            header = record
-            continue
-        if len(record) > len(header) and not any(c.strip() for c in record[len(header) :]):
-            record = record[: len(header)]  # trailing separators, as spreadsheets write them
-        if len(record) != len(header):
-            malformed[line] = len(record)
+    joined: tuple[int, int] | None = None  # first record that spans several lines
+    try:
+        for record in reader:
+            line, start = start, reader.line_num + 1
+            seen += 1
+            if joined is None and reader.line_num > line:
+                joined = (line, reader.line_num)
+            if not record or all(not cell.strip() for cell in record):
+                continue
+            records.append(record)
+            lines.append(line)
+    except csv.Error as error:
+        raise DataError(
+            f"File {name}: the row starting on line {start} could not be read ({error}): a "
+            f"double quote on line {start} opens a quoted cell that is never closed, so the "
+            "rest of the file runs into one cell. Expected quotes only around a whole cell, "
+            f"closed on the same line. Remove the stray quote on line {start} (or close it) "
+            "and export the table again."
+        ) from None
+    physical = _physical_lines(text)
+    if seen != physical and joined is not None:
+        first, last = joined
+        closed = (
+            f"is never closed, so lines {first}-{last} (the end of the file)"
+            if last >= physical
+            else f"is closed only on line {last}, so lines {first}-{last}"
+        )
+        raise DataError(
+            f"File {name}: a double quote on line {first} opens a quoted cell that {closed} "
+            f"were read as one row (the file has {physical} lines, the CSV reader found "
+            f"{seen} rows). Expected quotes only around a whole cell, closed on the same line. "
+            f"Remove the stray quote on line {first} (or close it; a line break inside a cell "
+            "must go too) and export the table again."
+        )
+    if not records:
+        return pd.DataFrame()
+    header, body, body_lines = records[0], records[1:], lines[1:]
+    width = len(header)
+    lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
+    typical = int(np.bincount(lengths).argmax()) if len(body) else width
+    rows, row_lines, malformed, too_long, records_of = [], [], {}, [], {}
+    for record, line, length in zip(body, body_lines, lengths, strict=True):
+        if length > width and length == typical and not any(c.strip() for c in record[width:]):
+            record = record[:width]  # every line ends with empty cells, as spreadsheets write
+        elif length != width:
+            malformed[line] = int(length)
+            records_of[line] = record
+            if length > width:
+                too_long.append((line, record))
             continue
         rows.append(record)
-        lines.append(line)
-    if header is None:
-        return pd.DataFrame()
-    frame = pd.DataFrame(rows, columns=header, index=pd.Index(lines, name="line"), dtype=object)
+        row_lines.append(line)
+    _check_separator(name, sep, width, len(body), malformed, too_long)
+    frame = pd.DataFrame(rows, columns=header, index=pd.Index(row_lines, name="line"), dtype=object)
     frame = frame.replace("", pd.NA) if len(frame) else frame
     frame.attrs["malformed"] = malformed
-    frame.attrs["header_cells"] = len(header)
+    frame.attrs["malformed_records"] = records_of
+    frame.attrs["header_cells"] = width
     return frame
+
+
+def _cells(n: int) -> str:
+    return f"{n} cell" if n == 1 else f"{n} cells"
+
+
+def _check_separator(
+    name: str, sep: str, width: int, n_rows: int, malformed: dict, too_long: list
+) -> None:
+    """Refuse a CSV whose separator cannot be trusted (decimal commas, another separator)."""
+    if not malformed:
+        return
+    first_line = min(malformed)
+    decimal = [line for line, record in too_long if _DECIMAL_COMMA.search(",".join(record))]
+    if (
+        sep == ","
+        and len(decimal) > max(DECIMAL_COMMA_SHARE * n_rows, 1)
+        and (len(decimal) * 2 >= len(malformed))
+    ):
+        line = decimal[0]
+        raise DataError(
+            f"File {name} is separated by commas but also writes decimal numbers with a comma "
+            f"and without quotes, so a number such as 5,3 is split into two cells: {len(decimal)} "
+            f"of {n_rows} lines have more cells than the header (first at line {line}: "
+            f"{malformed[line]} cells, the header has {width}). Expected ';' as the separator "
+            "(the Indonesian Excel default) or decimal numbers in quotes. Export the table again "
+            "as CSV separated by ';', or save it as .xlsx."
+        )
+    if len(malformed) * 2 > n_rows:
+        shown = "';'" if sep == ";" else "','"
+        raise DataError(
+            f"File {name}: {len(malformed)} of {n_rows} lines do not have the header's {width} "
+            f"cells (first at line {first_line}: {_cells(malformed[first_line])}) when read "
+            f"with {shown} as the separator, the one the header uses. Expected the same "
+            "separator in the header and in every line. Export the table again as one CSV "
+            "with one separator (';' or ',')."
+        )
+
+
+def null_spelling(values: pd.Series) -> pd.Series:
+    """Cells that spell an empty value (``NULL``, ``-``, ``n/a``, ``NA``, ``#N/A``).
+
+    Compared trimmed and ignoring case; see :data:`~asn_eval.data.contract.NULL_SPELLINGS`.
+    """
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return pd.Series(False, index=values.index)
+    # Each distinct spelling once: exports repeat a handful of labels and dates many times.
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    hit = pd.Series(uniques, dtype="string").str.strip().str.lower().isin(NULL_SPELLINGS)
+    hit = np.append(hit.fillna(False).to_numpy(dtype=bool), False)  # code -1: empty cell
+    return pd.Series(hit[codes], index=values.index)
 
 
 # --- parsing -----------------------------------------------------------------------

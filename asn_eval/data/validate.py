@@ -8,6 +8,8 @@ paragraph. Right after validation NIPs become keyed pseudonyms and names are dro
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +22,13 @@ import yaml
 
 from asn_eval.regulations import NIP_LENGTH, NIP_SEX_DIGITS
 
-from .contract import CONTRACT, TABLES, Table
+from .contract import CONTRACT, IKM_PERIOD_PATTERN, SERVICE_UNITS, TABLES, Table
 from .errors import DataError
+from .export import SYNTHETIC_NOTICE
 from .io import (
+    excel_headers,
     find_table_file,
+    null_spelling,
     parse_category,
     parse_date,
     parse_int,
@@ -36,10 +41,23 @@ from .pseudonymise import get_key, pseudonymise
 # Project choice: more unknown references than this share of a table's rows means the
 # tables do not belong together (a wrong export), not a few typos.
 MAX_UNKNOWN_SHARE = 0.02
+# Project choice: a report built on a table that lost more than this share of its rows to
+# validation would describe the export's accidents, not the office (``--allow-rejects``).
+MAX_REJECT_SHARE = 0.10
 MIN_APPOINTMENT_AGE = 18  # PNS candidates are at least 18 (PP 11/2017 art. 23)
 REJECT_COLUMNS = ("table", "file", "line", "column", "value", "rule")
 QUALITY_COLUMNS = ("table", "read", "accepted", "rejected")
+POLICY_GAP_COLUMNS = ("agency_code", "file", "line", "rule", "reason")
 HIDDEN = "(hidden)"
+# A NIP that a spreadsheet stored as a number: scientific notation ("1.97610E+17",
+# "1,97610E+17") or a whole number with a decimal part ("197610042004112000.0").
+_NIP_AS_NUMBER = r"\d+(?:[.,]\d+)?[eE]\+?\d+|\d{15,18}[.,]0+"
+# Excel keeps 15 significant digits of a number: an 18-digit NIP stored as a number becomes
+# the floating-point value nearest to it rounded to thousands (1.97511041999041E+17, read
+# back as 197511041999040992 or 197610042004112000). A real NIP has that form by chance
+# about once in a thousand, so a column where most NIPs have it was stored as numbers.
+EXCEL_DIGITS = 15
+NIP_SAMPLE = 2000
 
 
 @dataclass
@@ -57,6 +75,20 @@ class Dataset:
         ``rule`` (NIP and name values are hidden).
     metadata
         Content of ``metadata.yaml`` (``synthetic``, ``region``, ``years``, ...).
+        ``synthetic`` is always a bool, and ``True`` whenever the folder holds the
+        generator's ``truth.json`` (or its metadata name the generator), whatever
+        ``metadata.yaml`` says, so that synthetic data never reach a report without
+        the notice.
+    notes
+        Warnings a reader must see with the results, one sentence each (a missing
+        ``metadata.yaml``, a synthetic flag overruled, agencies left out of the policy
+        analyses); :meth:`summary` prints them.
+    policy_gaps
+        Agencies whose policy adoption dates are unknown, one row each: ``agency_code``,
+        ``file``, ``line`` (of its rejected ``policies`` row, 0 when it has none),
+        ``rule`` (why that row was rejected) and ``reason`` (a sentence). The panels give
+        them :data:`~asn_eval.panels.UNKNOWN_COHORT`, so that no policy analysis takes
+        them for agencies that never adopted.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -65,6 +97,9 @@ class Dataset:
     metadata: dict[str, Any]
     source: Path | None = None
     notes: list[str] = field(default_factory=list)
+    policy_gaps: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(POLICY_GAP_COLUMNS))
+    )
 
     @property
     def years(self) -> list[int]:
@@ -89,22 +124,89 @@ class Dataset:
             f"{total['rejected']:>9,}"
         )
         if self.synthetic:
-            lines.append(self.metadata.get("notice", "synthetic data: illustrative only"))
+            lines.append(self.metadata.get("notice") or SYNTHETIC_NOTICE)
+        lines += [f"note: {note}" for note in self.notes]
         return "\n".join(lines)
+
+    def reject_shares(self) -> pd.Series:
+        """Share of each table's rows that was rejected, indexed by table."""
+        quality = self.quality.set_index("table")
+        return quality["rejected"] / quality["read"].clip(lower=1)
+
+    def check_reject_share(self, max_share: float = MAX_REJECT_SHARE) -> None:
+        """Refuse to go on when a table lost more than ``max_share`` of its rows.
+
+        A report built on what is left of a badly broken table would describe the
+        export's accidents rather than the office. ``asn-eval report`` calls this before
+        any analysis; ``--allow-rejects`` skips it.
+
+        Raises
+        ------
+        DataError
+            Naming each table over the limit, its share and its most frequent rules; the
+            error carries :attr:`rejects`.
+        """
+        shares = self.reject_shares()
+        over = shares[shares > max_share]
+        if over.empty:
+            return
+        quality = self.quality.set_index("table")
+        parts = []
+        for table, share in over.items():
+            rules = self.rejects.loc[self.rejects["table"] == table, "rule"].value_counts()
+            top = ", ".join(f"{rule} {count:,}" for rule, count in rules.head(3).items())
+            files = self.rejects.loc[self.rejects["table"] == table, "file"]
+            name = files.iloc[0] if len(files) else table
+            parts.append(
+                f"{table} ({name}): {int(quality.at[table, 'rejected']):,} of "
+                f"{int(quality.at[table, 'read']):,} rows rejected ({share:.1%}; most often "
+                f"{top})"
+            )
+        raise DataError(
+            f"Too many rows were rejected to build a report on the rest: {'; '.join(parts)}. "
+            f"At most {max_share:.0%} of a table's rows may be rejected. Expected an export "
+            "that mostly passes validation. Run asn-eval validate to see every rejected line "
+            "and rule in rejects.csv, fix the export and run again, or pass --allow-rejects "
+            "to build the report on the accepted rows anyway.",
+            rejects=self.rejects,
+        )
 
 
 # --- mapping ------------------------------------------------------------------------
 MAPPING_FILE = "mapping.yaml"  # a data folder's own column mapping, read by default
+
+
 def _norm_header(name: str) -> str:
     return "_".join(str(name).strip().lower().replace("-", " ").split())
 
 
+MAPPING_KEYS: tuple[str, ...] = ("file", "sheet", "columns", "values", "defaults")
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "a set of 'key: value' entries"
+    if isinstance(value, list | tuple):
+        shown = repr(list(value))
+        return f"the list {shown}" if len(shown) <= 40 else "a list"
+    if isinstance(value, str):
+        return f"the text {value!r}"
+    return f"the value {value!r}"
+
+
 def load_mapping(mapping: str | Path | Mapping | None) -> dict:
-    """Read a column-mapping YAML (or take a mapping); see ``data/siasn-mapping.yaml``."""
+    """Read a column-mapping YAML (or take a mapping); see ``data/siasn-mapping.yaml``.
+
+    Returns ``{table: {file, sheet, columns, values, defaults}}``. A mapping of the wrong
+    shape (a list where entries are expected, an unknown key) is a :class:`DataError`
+    naming the place, never a traceback and never silently ignored.
+    """
     if mapping is None:
         return {}
+    where = "The mapping"
     if isinstance(mapping, str | Path):
         path = Path(mapping)
+        where = f"Mapping file {path.name}"
         if not path.exists():
             raise DataError(
                 f"Mapping file {path} does not exist. Expected a YAML file mapping export "
@@ -112,35 +214,101 @@ def load_mapping(mapping: str | Path | Mapping | None) -> dict:
             )
         try:
             mapping = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as error:
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
             raise DataError(
                 f"Mapping file {path.name} is not valid YAML ({error}). Expected a 'tables:' "
                 "section as in data/siasn-mapping.yaml. Fix the indentation or quoting."
             ) from None
-    tables = dict(mapping).get("tables", {}) or {}
+    example = "Write it as in data/siasn-mapping.yaml"
+    if not isinstance(mapping, Mapping):
+        raise DataError(
+            f"{where} holds {_kind_of(mapping)}, not 'key: value' entries. Expected a "
+            f"'tables:' section with one entry per table. {example}."
+        )
+    tables = mapping.get("tables", {}) or {}
+    if not isinstance(tables, Mapping):
+        raise DataError(
+            f"{where}: 'tables' holds {_kind_of(tables)}. Expected one entry per table "
+            f"('employees:', 'performance:', ...), each with its own settings. {example}."
+        )
     unknown = set(tables) - set(TABLES)
     if unknown:
         raise DataError(
             f"The mapping names unknown tables {sorted(unknown)}. Expected some of "
             f"{', '.join(TABLES)}. Rename them in the mapping file."
         )
-    return tables
+    out = {}
+    for table, spec in tables.items():
+        spec = spec or {}
+        place = f"{where}, table '{table}'"
+        if not isinstance(spec, Mapping):
+            raise DataError(
+                f"{place} holds {_kind_of(spec)}. Expected entries among "
+                f"{', '.join(MAPPING_KEYS)}. {example}."
+            )
+        extra = sorted(set(spec) - set(MAPPING_KEYS))
+        if extra:
+            raise DataError(
+                f"{place} has unknown entries {extra}. Expected some of "
+                f"{', '.join(MAPPING_KEYS)}. Correct the spelling."
+            )
+        for key in ("columns", "values", "defaults"):
+            if not isinstance(spec.get(key) or {}, Mapping):
+                raise DataError(
+                    f"{place}: '{key}' holds {_kind_of(spec[key])}. Expected 'export name: "
+                    f"contract name' entries, one per line. {example}."
+                )
+        for column, labels in (spec.get("values") or {}).items():
+            if not isinstance(labels or {}, Mapping):
+                raise DataError(
+                    f"{place}: 'values: {column}' holds {_kind_of(labels)}. Expected "
+                    f"'export label: contract label' entries. {example}."
+                )
+        if "file" in spec and not isinstance(spec["file"], str):
+            raise DataError(
+                f"{place}: 'file' holds {_kind_of(spec['file'])}. Expected one file name, "
+                "e.g. 'file: siasn_pegawai.xlsx'."
+            )
+        sheet = spec.get("sheet")
+        if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, str | int)):
+            raise DataError(
+                f"{place}: 'sheet' holds {_kind_of(sheet)}. Expected one sheet name (or its "
+                "number, 0 for the first), e.g. 'sheet: Data'."
+            )
+        out[table] = dict(spec)
+    return out
 
 
-def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict) -> pd.DataFrame:
+def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict, file: str) -> pd.DataFrame:
     renames = {_norm_header(k): v for k, v in (table_map.get("columns") or {}).items()}
-    columns = {}
-    for header in raw.columns:
-        target = renames.get(_norm_header(header), _norm_header(header))
-        if target not in columns.values():
-            columns[header] = target
-    frame = raw[list(columns)].rename(columns=columns)
+    known = {c.name for c in spec.columns}
+    headers = [str(h) for h in raw.columns]
+    targets = [renames.get(_norm_header(h), _norm_header(h)) for h in headers]
+    explicit = [_norm_header(h) in renames for h in headers]
+    positions: dict[str, list[int]] = {}
+    for i, target in enumerate(targets):
+        if target in known:
+            positions.setdefault(target, []).append(i)
+    keep = []
+    for target, found in positions.items():
+        if len(found) > 1 and any(explicit[i] for i in found):
+            found = [i for i in found if explicit[i]]  # the mapping names the one to use
+        if len(found) > 1:
+            shown = ", ".join(f"'{headers[i]}' (column {i + 1})" for i in found)
+            raise DataError(
+                f"File {file} has {len(found)} columns for '{target}': {shown}. Expected each "
+                "column once, so that it is clear which one holds the data. Delete or rename "
+                "the extra column, or map only one of them in the mapping YAML."
+            )
+        keep.append(found[0])
+    keep.sort()
+    frame = raw.iloc[:, keep].copy()
+    frame.columns = [targets[i] for i in keep]
     # Columns an export lacks but that are constant for it (e.g. an all-PNS SIASN export).
     for name, value in (table_map.get("defaults") or {}).items():
-        if name not in frame.columns:
+        if name not in frame.columns and name in known:
             frame[name] = str(value)
-    known = {c.name for c in spec.columns}
-    return frame[[c for c in frame.columns if c in known]]
+    return frame
 
 
 # --- column parsing --------------------------------------------------------------------
@@ -161,7 +329,14 @@ def _parse_nip(raw: pd.Series, *, full: bool) -> tuple[pd.Series, list[tuple]]:
     text = raw.astype("string").str.strip().str.lstrip("'").str.replace(" ", "", regex=False)
     problems: list[tuple] = []
     well_formed = text.str.fullmatch(rf"\d{{{NIP_LENGTH}}}").fillna(False).astype(bool)
-    problems += [(i, "nip_format") for i in text.index[~well_formed & text.notna()]]
+    odd = (~well_formed & text.notna()).to_numpy(dtype=bool)
+    hits = np.zeros(len(text), dtype=bool)
+    if odd.any():  # only the few cells that are not 18 digits are looked at again
+        found = text[odd].str.fullmatch(_NIP_AS_NUMBER).fillna(False)
+        hits[odd] = found.to_numpy(dtype=bool)
+    as_number = pd.Series(hits, index=text.index)
+    problems += [(i, "nip_as_number") for i in text.index[as_number]]
+    problems += [(i, "nip_format") for i in text.index[~well_formed & ~as_number & text.notna()]]
     if full:
         parts = _nip_parts(text.where(well_formed, "0" * NIP_LENGTH))
         bad_birth = well_formed & parts["birth"].isna()
@@ -175,6 +350,61 @@ def _parse_nip(raw: pd.Series, *, full: bool) -> tuple[pd.Series, list[tuple]]:
         bad_sex = well_formed & ~parts["sex_digit"].isin(list(NIP_SEX_DIGITS))
         problems += [(i, "nip_sex_digit") for i in text.index[bad_sex & ~bad_birth & ~bad_app]]
     return text, problems
+
+
+def _check_nip_storage(
+    values: pd.Series, text: pd.Series, as_number: list[int], file: str, column: str
+) -> None:
+    """Refuse a file whose NIP column a spreadsheet stored as numbers.
+
+    Digits lost to a number format cannot be restored, and a truncated NIP may be another
+    employee's: the whole file must be exported again, so this names it. ``values`` are the
+    cells as read, ``text`` the NIPs as :func:`_parse_nip` cleaned them and ``as_number``
+    the lines it found in scientific notation.
+    """
+    fix = (
+        "Excel stored NIP as a number and lost its last digits; format the column as Text "
+        "and export again."
+    )
+    if pd.api.types.is_float_dtype(values):
+        raise DataError(
+            f"File {file}, column '{column}': the NIPs are stored as floating-point numbers, "
+            "which keep only 15 to 16 significant digits, so the last digits of an 18-digit "
+            f"NIP are lost and may point to another employee. {fix} Expected NIPs as 18-digit "
+            "text (a Parquet string or integer column)."
+        )
+    present = int(text.notna().sum())
+    many_as_number = len(as_number) > max(MAX_UNKNOWN_SHARE * present, 1)
+    # Whether most NIPs were rounded is decided on an evenly spread sample first, so that a
+    # large clean table pays for a few thousand values, not for all of them.
+    filled = text.dropna()
+    sample = filled.iloc[:: max(len(filled) // NIP_SAMPLE, 1)]
+    if not many_as_number and _rounded_by_excel(sample).sum() * 2 <= len(sample):
+        return
+    truncated = _rounded_by_excel(text)
+    if many_as_number or truncated.sum() * 2 > present:
+        broken = truncated | text.index.isin(as_number)
+        line = int(text.index[broken.to_numpy()][0])
+        form = "in scientific notation (like 1.97610E+17)" if many_as_number else (
+            f"as numbers rounded to {EXCEL_DIGITS} significant digits"
+        )  # fmt: skip
+        raise DataError(
+            f"File {file}, column '{column}': {int(broken.sum()):,} of {present:,} NIPs are "
+            f"written {form} (first at line {line}), the mark of a number format that keeps "
+            f"only 15 digits. {fix} Expected NIPs as 18-digit text; the lost digits tell one "
+            "employee from another, so they cannot be repaired here."
+        )
+
+
+def _rounded_by_excel(text: pd.Series) -> pd.Series:
+    """18-digit NIPs that equal their rounding to 15 significant digits (or its float)."""
+    digits = text.where(text.str.fullmatch(rf"\d{{{NIP_LENGTH}}}").fillna(False).astype(bool))
+    value = digits.astype("Int64").to_numpy(dtype=np.int64, na_value=0)
+    scale = 10 ** (NIP_LENGTH - EXCEL_DIGITS)
+    rounded = (value + scale // 2) // scale * scale
+    stored = rounded.astype(np.float64).astype(np.int64)
+    hit = (value == rounded) | (value == stored)  # written as text ("...000") or as a float
+    return pd.Series(hit & digits.notna().to_numpy(), index=text.index)
 
 
 def _parse_column(values: pd.Series, column, table_map: dict) -> tuple[pd.Series, pd.Series, str]:
@@ -197,6 +427,10 @@ def _parse_column(values: pd.Series, column, table_map: dict) -> tuple[pd.Series
         parsed, bad = parse_category(values, column.values, aliases=aliases)
         return parsed, bad, "invalid_category"
     text = values.astype("string").str.strip()
+    if kind == "period":
+        text = text.str.upper()
+        bad = ~text.str.fullmatch(IKM_PERIOD_PATTERN).fillna(True).astype(bool) & (text != "")
+        return text.where((text != "") & ~bad), bad, "invalid_period"
     return text.where(text != ""), pd.Series(False, index=values.index), ""
 
 
@@ -246,6 +480,7 @@ class _Parsed:
     raw: pd.DataFrame | None = None
     duplicate_of: dict[int, int] = field(default_factory=dict)
     cell_counts: dict[int, int] = field(default_factory=dict)  # lines that did not parse
+    malformed: dict[int, list[str]] = field(default_factory=dict)  # their cells
     header_cells: int = 0
 
     def reject(self, lines, column: str, rule: str) -> None:
@@ -265,9 +500,11 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
             f"one file per table: {', '.join(TABLES)}. Export the table, or name its file "
             "under 'file:' for this table in the mapping YAML."
         )
-    raw = read_raw(path, sheet=table_map.get("sheet", 0))
-    mapped = _apply_mapping(raw, spec, table_map)
+    raw = read_raw(path, sheet=table_map.get("sheet"))
+    mapped = _apply_mapping(raw, spec, table_map, path.name)
     missing = [c for c in spec.required if c not in mapped.columns]
+    if missing and path.suffix.lower() == ".xlsx" and table_map.get("sheet") is None:
+        _check_other_sheets(path, spec, table_map, raw.attrs.get("sheet", ""))
     if missing:
         raise DataError(
             f"File {path.name} has no column {', '.join(repr(m) for m in missing)} "
@@ -281,6 +518,7 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
         pd.DataFrame(index=mapped.index), path.name, len(mapped) + len(malformed), raw=mapped
     )
     parsed.cell_counts = dict(malformed)
+    parsed.malformed = raw.attrs.get("malformed_records", {})
     parsed.header_cells = raw.attrs.get("header_cells", len(raw.columns))
     parsed.reject(malformed, "(row)", "wrong_cell_count")
     # An exact repeat of an earlier line is an export glitch: keep the first.
@@ -296,8 +534,12 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
             parsed.frame[column.name] = pd.Series(pd.NA, index=mapped.index, dtype=object)
             continue
         values = mapped[column.name]
+        if column.nullable:
+            values = values.mask(null_spelling(values))
         if column.kind == "nip":
             nips, problems = _parse_nip(values, full=spec.name == "employees")
+            as_number = [line for line, rule in problems if rule == "nip_as_number"]
+            _check_nip_storage(values, nips, as_number, path.name, column.name)
             parsed.frame[column.name] = nips
             for line, rule in problems:
                 parsed.reject([line], column.name, rule)
@@ -311,7 +553,53 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
             parsed.reject(values.index[empty.to_numpy()], column.name, "missing_value")
     for line, column, rule in _pandera_rejects(parsed.frame, spec):
         parsed.reject([line], column, rule)
+    _check_rows(parsed, spec)
     return parsed
+
+
+def _check_other_sheets(path: Path, spec: Table, table_map: dict, first: str) -> None:
+    """Name the sheet that holds the table when the first sheet is a cover or notes sheet."""
+    renames = {_norm_header(k): v for k, v in (table_map.get("columns") or {}).items()}
+    for name, header in list(excel_headers(path).items())[1:]:
+        targets = {renames.get(_norm_header(h), _norm_header(h)) for h in header}
+        if set(spec.required) <= targets:
+            raise DataError(
+                f"File {path.name}: its first sheet '{first}' does not hold the "
+                f"'{spec.name}' table, which seems to be on sheet '{name}'. Expected the "
+                f"table on the first sheet, with the header in row 1. Move sheet '{name}' to "
+                f"the front in Excel, or set 'sheet: {name}' for this table in the mapping YAML."
+            )
+
+
+def _check_rows(parsed: _Parsed, spec: Table) -> None:
+    """Rules between the columns of one row, beyond what pandera checks."""
+    frame = parsed.frame
+    if spec.name == "employees":
+        backwards = (frame["service_end"] < frame["service_start"]).fillna(False).astype(bool)
+        parsed.reject(frame.index[backwards.to_numpy()], "service_end", "service_end_before_start")
+    if spec.name == "services":
+        allowed = frame["service"].map(SERVICE_UNITS)
+        wrong = frame["time_unit"].notna() & allowed.notna() & (frame["time_unit"] != allowed)
+        parsed.reject(frame.index[wrong.to_numpy()], "time_unit", "wrong_time_unit")
+
+
+def _check_window(parsed: _Parsed, spec: Table, years: list[int], data_date: pd.Timestamp) -> None:
+    """Values outside the dataset's own years, and dates after its data date."""
+    frame = parsed.frame
+    for column in spec.columns:
+        values = frame[column.name]
+        if column.in_years:
+            if column.kind == "period":
+                year = pd.to_numeric(values.str.slice(0, 4), errors="coerce")
+            elif column.kind in ("date", "month"):
+                year = values.dt.year
+            else:
+                year = pd.to_numeric(values, errors="coerce")
+            outside = year.notna() & ((year < years[0]) | (year > years[-1]))
+            parsed.reject(frame.index[outside.to_numpy(dtype=bool)], column.name, "outside_years")
+        if column.until_data_date:
+            late = (values > data_date).fillna(False).astype(bool)
+            parsed.reject(frame.index[late.to_numpy()], column.name, "after_data_date")
 
 
 def _typed(frame: pd.DataFrame, spec: Table) -> pd.DataFrame:
@@ -326,7 +614,7 @@ def _typed(frame: pd.DataFrame, spec: Table) -> pd.DataFrame:
         elif column.kind == "int":
             values = values.astype("Int64")
             out[column.name] = values.astype("int64") if values.notna().all() else values
-        elif column.kind in ("str", "nip", "category"):
+        elif column.kind in ("str", "nip", "category", "period"):
             out[column.name] = values.astype(object)
         else:
             out[column.name] = values
@@ -340,18 +628,98 @@ def _hide(value: Any, column: str) -> str:
 
 
 # --- the dataset --------------------------------------------------------------------------
-def _metadata(data_dir: Path) -> dict:
-    path = data_dir / "metadata.yaml"
+METADATA_FILE = "metadata.yaml"
+TRUTH_FILE = "truth.json"  # written only by the synthetic generator
+_METADATA_EXAMPLE = (
+    "e.g. 'synthetic: false', 'region: Kota Kupang', 'years: [2019, 2025]', "
+    "\"data_date: '2025-12-31'\""
+)
+
+
+def _metadata(data_dir: Path) -> tuple[dict, list[str]]:
+    """``metadata.yaml`` checked for shape, and the notes a reader must see about it."""
+    path = data_dir / METADATA_FILE
+    notes: list[str] = []
+    meta: Any = {}
     if not path.exists():
-        return {"synthetic": False}
-    try:
-        meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as error:
+        notes.append(
+            f"{METADATA_FILE} is missing in {data_dir}: the years are taken from the "
+            "performance table, the data date is taken as the end of the last year, region "
+            "and description are unknown, and the data count as real (not synthetic) "
+            f"unless the folder holds {TRUTH_FILE}. Add {METADATA_FILE} (see data/README.md)."
+        )
+    else:
+        try:
+            meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (yaml.YAMLError, UnicodeDecodeError) as error:
+            raise DataError(
+                f"File {METADATA_FILE} in {data_dir} is not valid YAML ({error}). Expected "
+                "keys synthetic, region, years, data_date, description. Fix the file."
+            ) from None
+    where = f"File {METADATA_FILE} in {data_dir}"
+    if not isinstance(meta, Mapping):
         raise DataError(
-            f"File metadata.yaml in {data_dir} is not valid YAML ({error}). Expected keys "
-            "synthetic, region, years, data_date, description. Fix the file."
-        ) from None
-    return dict(meta)
+            f"{where} holds {_kind_of(meta)}, not 'key: value' entries. Expected keys "
+            f"synthetic, region, years, data_date, description, {_METADATA_EXAMPLE}. "
+            "Rewrite the file in that form."
+        )
+    meta = dict(meta)
+    synthetic = meta.get("synthetic", False)
+    if not isinstance(synthetic, bool):
+        raise DataError(
+            f"{where}: 'synthetic' holds {_kind_of(synthetic)}, not true or false. Expected "
+            "'synthetic: true' or 'synthetic: false' without quotes (YAML reads a quoted "
+            "'false' as text, which must not decide whether a report says its data are "
+            "synthetic). Remove the quotes."
+        )
+    if "years" in meta:
+        years = meta["years"]
+        whole = isinstance(years, list | tuple) and len(years) == 2 and all(
+            isinstance(y, int) and not isinstance(y, bool) for y in years
+        )  # fmt: skip
+        if not whole:
+            raise DataError(
+                f"{where}: 'years' holds {_kind_of(years)}. Expected the first and last year "
+                "covered as two whole numbers without quotes, 'years: [2019, 2025]'. "
+                "Correct the line."
+            )
+        if years[0] > years[1]:
+            raise DataError(
+                f"{where}: 'years' runs backwards ({years[0]} to {years[1]}). Expected the "
+                f"first year first, 'years: [{years[1]}, {years[0]}]'. Swap the two years."
+            )
+        meta["years"] = [int(years[0]), int(years[1])]
+    if "data_date" in meta and _as_date(meta["data_date"]) is None:
+        raise DataError(
+            f"{where}: 'data_date' holds {_kind_of(meta['data_date'])}, not a date. Expected "
+            "the date the data were exported, written 'data_date: 2025-12-31'. Correct it."
+        )
+    evidence = []
+    if (data_dir / TRUTH_FILE).exists():
+        evidence.append(f"the folder holds {TRUTH_FILE}, which only the synthetic generator "
+                        "writes")  # fmt: skip
+    if str(meta.get("generator", "")).startswith("asn-eval synth"):
+        evidence.append(f"{METADATA_FILE} names the generator ({meta['generator']})")
+    if evidence and not synthetic:
+        said = "says synthetic: false" if "synthetic" in meta else "does not say synthetic"
+        notes.append(
+            f"{METADATA_FILE} {said}, but {' and '.join(evidence)}: the data are treated "
+            "as synthetic and every output carries the synthetic notice."
+        )
+        synthetic = True
+    meta["synthetic"] = synthetic
+    if synthetic:
+        meta["notice"] = meta.get("notice") or SYNTHETIC_NOTICE
+    return meta, notes
+
+
+def _as_date(value: Any) -> pd.Timestamp | None:
+    if isinstance(value, dt.date):
+        return pd.Timestamp(value)
+    if isinstance(value, str):
+        parsed, bad = parse_date(pd.Series([value]))
+        return None if bad.iloc[0] or pd.isna(parsed.iloc[0]) else parsed.iloc[0]
+    return None
 
 
 def _check_keys(name: str, parsed: _Parsed, spec: Table) -> None:
@@ -370,7 +738,14 @@ def _check_keys(name: str, parsed: _Parsed, spec: Table) -> None:
         )
 
 
-def _check_references(parsed: _Parsed, spec: Table, known: dict[str, set]) -> None:
+def _top_rules(parsed: _Parsed, n: int = 3) -> str:
+    counts = Counter(rule for _, _, rule in set(parsed.problems))
+    return ", ".join(f"{rule} {count:,}" for rule, count in counts.most_common(n))
+
+
+def _check_references(
+    parsed: _Parsed, spec: Table, known: dict[str, set], everything: dict[str, _Parsed]
+) -> None:
     for column, target in spec.references.items():
         values = parsed.frame[column]
         pending = ~parsed.frame.index.isin(list(parsed.rejected_lines)) & values.notna()
@@ -381,6 +756,21 @@ def _check_references(parsed: _Parsed, spec: Table, known: dict[str, set]) -> No
         share = unknown.sum() / max(parsed.read, 1)
         if share > MAX_UNKNOWN_SHARE:
             what = "NIPs" if target == "employees" else "agency codes"
+            root = everything[target]
+            key = root.frame[CONTRACT[target].key[0]]
+            rejected_keys = key[key.index.isin(list(root.rejected_lines))]
+            lost = unknown & values.isin(set(rejected_keys.dropna()))
+            if lost.sum() * 2 >= unknown.sum():
+                lost_rows = len(root.rejected_lines)
+                raise DataError(
+                    f"File {root.file} lost {lost_rows:,} of {root.read:,} rows to validation "
+                    f"(most often {_top_rules(root)}), so {int(lost.sum()):,} of "
+                    f"{parsed.read:,} rows of {parsed.file} ({lost.sum() / parsed.read:.1%}) "
+                    f"refer to {what} whose rows in {root.file} were rejected. Expected "
+                    f"{root.file} to pass validation first: the problem is there, not in "
+                    f"{parsed.file}. Fix {root.file} (rejects.csv lists each rejected line "
+                    "and its rule) and run again."
+                )
             examples = ", ".join(
                 "(NIP hidden)" if column == "nip" else str(v)
                 for v in values[unknown].drop_duplicates().head(3)
@@ -423,6 +813,52 @@ def _nip_flags(frame: pd.DataFrame) -> pd.Series:
     flags = np.where(flag_birth, "birth_date", "")
     flags = np.where(flag_sex, np.where(flag_birth, "birth_date;sex", "sex"), flags)
     return pd.Series(flags, index=frame.index, dtype=object)
+
+
+def _rejects_frame(parsed: dict[str, _Parsed]) -> pd.DataFrame:
+    """One row per broken rule of every table read so far (NIP and name values hidden)."""
+    rejects = []
+    for name, p in parsed.items():
+        for line, column, rule in sorted(set(p.problems)):
+            if rule == "duplicate_row":
+                value = f"same as line {p.duplicate_of[line]}"
+            elif rule == "wrong_cell_count":
+                value = f"{p.cell_counts[line]} cells, header has {p.header_cells}"
+            else:
+                value = _hide(p.raw.at[line, column], column) if column in p.raw else ""
+            rejects.append((name, p.file, line, column, value, rule))
+    return pd.DataFrame(rejects, columns=list(REJECT_COLUMNS))
+
+
+def _policy_gaps(policies: _Parsed, agencies: set) -> pd.DataFrame:
+    """Accepted agencies whose policy adoption dates are unknown, and why."""
+    bad = policies.rejected_lines
+    codes = policies.frame["agency_code"]
+    accepted = set(codes.drop(index=list(bad), errors="ignore").dropna())
+    missing = sorted(agencies - accepted)
+    if not missing:
+        return pd.DataFrame(columns=list(POLICY_GAP_COLUMNS))
+    rules: dict[int, list[str]] = {}
+    for line, _, rule in sorted(set(policies.problems)):
+        rules.setdefault(line, []).append(rule)
+    line_of = {code: int(line) for line, code in codes[codes.index.isin(list(bad))].items()}
+    for line, cells in policies.malformed.items():
+        for cell in cells:
+            line_of.setdefault(str(cell).strip(), int(line))
+    rows = []
+    for code in missing:
+        line = line_of.get(code, 0)
+        if line:
+            rule = ";".join(dict.fromkeys(rules.get(line, [])))
+            reason = (
+                f"its row in {policies.file} (line {line}) was rejected ({rule}), so its "
+                "adoption dates are unknown"
+            )
+        else:
+            rule = ""
+            reason = f"it has no row in {policies.file}, so its adoption dates are unknown"
+        rows.append((code, policies.file, line, rule, reason))
+    return pd.DataFrame(rows, columns=list(POLICY_GAP_COLUMNS))
 
 
 def load_dataset(
@@ -472,48 +908,57 @@ def load_dataset(
     if mapping is None and (data_dir / MAPPING_FILE).is_file():
         mapping = data_dir / MAPPING_FILE
     table_maps = load_mapping(mapping)
-    metadata = _metadata(data_dir)
-    parsed = {name: _read_table(data_dir, CONTRACT[name], table_maps.get(name) or {})
-              for name in TABLES}  # fmt: skip
-    if "years" not in metadata:
-        years = parsed["performance"].frame["year"].dropna().astype(int)
-        metadata["years"] = [int(years.min()), int(years.max())]
-    metadata.setdefault("synthetic", False)
-    years = list(range(int(metadata["years"][0]), int(metadata["years"][1]) + 1))
-
-    for name in TABLES:
-        _check_keys(name, parsed[name], CONTRACT[name])
-    _check_policy_dates(parsed["policies"], years)
-    known: dict[str, set] = {}
-    agencies = parsed["agencies"]
-    known["agencies"] = set(
-        agencies.frame["agency_code"].drop(list(agencies.rejected_lines), errors="ignore")
-    )
-    _check_references(parsed["employees"], CONTRACT["employees"], known)
-    employees = parsed["employees"]
-    known["employees"] = set(
-        employees.frame["nip"].drop(list(employees.rejected_lines), errors="ignore")
-    )
-    for name in TABLES:
-        if name not in ("agencies", "employees"):
-            _check_references(parsed[name], CONTRACT[name], known)
+    metadata, notes = _metadata(data_dir)
+    parsed: dict[str, _Parsed] = {}
+    try:
+        for name in TABLES:
+            parsed[name] = _read_table(data_dir, CONTRACT[name], table_maps.get(name) or {})
+        if "years" not in metadata:
+            found = parsed["performance"].frame["year"].dropna().astype(int)
+            metadata["years"] = [int(found.min()), int(found.max())]
+        years = list(range(int(metadata["years"][0]), int(metadata["years"][1]) + 1))
+        data_date = _as_date(metadata.get("data_date")) or pd.Timestamp(years[-1], 12, 31)
+        for name in TABLES:
+            _check_window(parsed[name], CONTRACT[name], years, data_date)
+        for name in TABLES:
+            _check_keys(name, parsed[name], CONTRACT[name])
+        _check_policy_dates(parsed["policies"], years)
+        known: dict[str, set] = {}
+        agencies = parsed["agencies"]
+        known["agencies"] = set(
+            agencies.frame["agency_code"].drop(list(agencies.rejected_lines), errors="ignore")
+        )
+        _check_references(parsed["employees"], CONTRACT["employees"], known, parsed)
+        employees = parsed["employees"]
+        known["employees"] = set(
+            employees.frame["nip"].drop(list(employees.rejected_lines), errors="ignore")
+        )
+        for name in TABLES:
+            if name not in ("agencies", "employees"):
+                _check_references(parsed[name], CONTRACT[name], known, parsed)
+    except DataError as error:
+        # What was rejected before the data proved unusable, so that it can be written out.
+        if error.rejects is None:
+            error.rejects = _rejects_frame(parsed)
+        raise
+    gaps = _policy_gaps(parsed["policies"], known["agencies"])
+    if len(gaps):
+        rejected = int((gaps["line"] > 0).sum())
+        notes.append(
+            f"{len(gaps)} {'agency is' if len(gaps) == 1 else 'agencies are'} left out of "
+            "every policy analysis because the adoption dates are unknown "
+            f"({rejected} with a rejected row in {parsed['policies'].file}, "
+            f"{len(gaps) - rejected} without a row there); they are not counted as agencies "
+            "that never adopted. Correct those rows to bring them back."
+        )
 
     secret = get_key(key)
-    tables, quality, rejects = {}, [], []
+    tables, quality = {}, []
     for name in TABLES:
         p = parsed[name]
         bad = p.rejected_lines
         frame = _typed(p.frame.drop(index=list(bad), errors="ignore"), CONTRACT[name])
         quality.append((name, p.read, len(frame), len(bad)))
-        duplicate_of = p.duplicate_of
-        for line, column, rule in sorted(set(p.problems)):
-            if rule == "duplicate_row":
-                value = f"same as line {duplicate_of[line]}"
-            elif rule == "wrong_cell_count":
-                value = f"{p.cell_counts[line]} cells, header has {p.header_cells}"
-            else:
-                value = _hide(p.raw.at[line, column], column) if column in p.raw else ""
-            rejects.append((name, p.file, line, column, value, rule))
         if name == "employees":
             frame["nip_flag"] = _nip_flags(frame)
         if "nip" in frame:
@@ -523,7 +968,9 @@ def load_dataset(
     return Dataset(
         tables=tables,
         quality=pd.DataFrame(quality, columns=list(QUALITY_COLUMNS)),
-        rejects=pd.DataFrame(rejects, columns=list(REJECT_COLUMNS)),
+        rejects=_rejects_frame(parsed),
         metadata=metadata,
         source=data_dir,
+        notes=notes,
+        policy_gaps=gaps,
     )
