@@ -289,8 +289,13 @@ def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_reject
         dataset = load_dataset(data_dir)
     except DataError as error:
         raise ReportInputError(str(error)) from None
-    # The one place where the loaded dataset is judged before any chapter runs: the
-    # rejected-rows threshold (max_reject_share, unless allow_rejects) is checked here.
+    # The one place where the loaded dataset is judged before any chapter runs: a table with
+    # more rejected rows than max_reject_share stops the run, unless allow_rejects.
+    if not allow_rejects:
+        try:
+            dataset.check_reject_share(max_reject_share)
+        except DataError as error:
+            raise ReportInputError(f"{error}\n\n{dataset.summary()}") from None
     return dataset
 
 

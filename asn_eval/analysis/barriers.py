@@ -31,7 +31,7 @@ import pandas as pd
 from asn_eval.analysis.spec import AnalysisSpec
 from asn_eval.estimators.adoption import AdoptionCurves, adoption_curves, age_band
 from asn_eval.estimators.dose import HeterogeneityResult, heterogeneity
-from asn_eval.panels import employee_year_panel, training_capacity
+from asn_eval.panels import UNKNOWN_COHORT, employee_year_panel, training_capacity
 from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 from asn_eval.results_store import ResultRecord
 
@@ -70,6 +70,8 @@ def heterogeneity_panel(dataset: Any, *, years: list[int], policy: str) -> pd.Da
     person = employee_year_panel(dataset, years=years)
     first = person.sort_values(TIME).groupby(UNIT)[f"cohort_{policy}"].first()
     person["cohort"] = person[UNIT].map(first).astype(int)
+    # Employees of an agency whose adoption date is unknown are not never-adopters.
+    person = person[person["cohort"] != UNKNOWN_COHORT].copy()
     born = dataset.tables["employees"].set_index(UNIT)["birth_date"]
     starts = age_band(born, at=pd.Timestamp(year=years[0], month=1, day=1))
     person["age_band_start"] = person[UNIT].map(starts)

@@ -34,6 +34,7 @@ from asn_eval.panels import (
     POLICIES,
     agency_year_panel,
     employee_year_panel,
+    known_adoption,
     monthly_service_series,
 )
 from asn_eval.results_store import ResultRecord
@@ -228,9 +229,9 @@ def policy_outcome_data(panel: pd.DataFrame, policy: str, outcome: str) -> pd.Da
     out too, rather than counted as never adopting.
     """
     cohort, treated = f"cohort_{policy}", f"treated_{policy}"
-    complete = panel.groupby(UNIT)[outcome].transform(lambda s: s.notna().all())
-    keep = complete & panel[cohort].notna()
-    return panel.loc[keep, [UNIT, TIME, outcome, cohort, treated]].copy()
+    known = known_adoption(panel, policy)
+    complete = known.groupby(UNIT)[outcome].transform(lambda s: s.notna().all())
+    return known.loc[complete, [UNIT, TIME, outcome, cohort, treated]].copy()
 
 
 def estimate_policy_outcome(

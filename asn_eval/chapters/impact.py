@@ -12,6 +12,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from babel.lists import format_list
 from scipy import stats
 
 from asn_eval import context, narrative, plots
@@ -111,6 +112,17 @@ class Impact(Chapter):
                 last=self.years[-1],
             )
         )
+        gaps = getattr(self.dataset, "policy_gaps", None)
+        if gaps is not None and len(gaps):
+            names = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
+            left = [str(names.get(code, code)) for code in gaps["agency_code"]]
+            self.paragraph(
+                self.t(
+                    "sections.design.left_out",
+                    n=self.num(len(left), 0),
+                    agencies=format_list(left, locale=self.lang),
+                )
+            )
         self.paragraph(self.t("sections.design.inference", threshold=narrative.FEW_CLUSTERS))
         self.paragraph(self.t("sections.design.words", threshold=narrative.FEW_CLUSTERS))
 

@@ -14,6 +14,7 @@ from asn_eval.chapters.base import Chapter
 from asn_eval.figures import PALETTE, figure_size
 from asn_eval.panels import (
     POLICIES,
+    UNKNOWN_COHORT,
     adoption_cohorts,
     agency_year_panel,
     employee_year_panel,
@@ -67,8 +68,10 @@ class Policies(Chapter):
             .unstack("policy", fill_value=0)
             .reindex(columns=list(POLICIES), fill_value=0)
         )
-        table = table.loc[sorted(table.index, key=lambda c: (c == 0, c))]
-        table.index = [never if c == 0 else str(c) for c in table.index]
+        table = table.loc[sorted(table.index, key=lambda c: (c == UNKNOWN_COHORT, c == 0, c))]
+        unknown = self.t("sections.adoption.unknown")
+        labels = {0: never, UNKNOWN_COHORT: unknown}
+        table.index = [labels.get(c, str(c)) for c in table.index]
         table.index.name = self.t("sections.adoption.cohort")
         table = table.rename(columns=names).reset_index()
         self.table(

@@ -36,18 +36,35 @@ def run_validate(args: argparse.Namespace) -> int:
     """
     from asn_eval.outputs import OutputFolderError, check_writable_target
 
+    from .io import write_csv_safely
     from .validate import load_dataset
 
     out = Path(args.out)
     try:
         check_writable_target(out)
-        dataset = load_dataset(args.data_dir, mapping=args.mapping)
-        _make_folder(out)
-    except (DataError, OutputFolderError) as error:
+    except OutputFolderError as error:
         print(f"asn-eval validate: {error}", file=sys.stderr)
         return 2
-    dataset.rejects.to_csv(out / "rejects.csv", index=False)
-    dataset.quality.to_csv(out / "quality.csv", index=False)
+    try:
+        dataset = load_dataset(args.data_dir, mapping=args.mapping)
+    except DataError as error:
+        print(f"asn-eval validate: {error}", file=sys.stderr)
+        # The rows rejected before the stop still tell the user what to fix.
+        if getattr(error, "rejects", None) is not None and len(error.rejects):
+            try:
+                _make_folder(out)
+                write_csv_safely(error.rejects, out / "rejects.csv", index=False)
+                print(f"rejects so far written to {out / 'rejects.csv'}", file=sys.stderr)
+            except OutputFolderError:
+                pass
+        return 2
+    try:
+        _make_folder(out)
+    except OutputFolderError as error:
+        print(f"asn-eval validate: {error}", file=sys.stderr)
+        return 2
+    write_csv_safely(dataset.rejects, out / "rejects.csv", index=False)
+    write_csv_safely(dataset.quality, out / "quality.csv", index=False)
     print(dataset.summary())
     flagged = int((dataset.tables["employees"]["nip_flag"] != "").sum())
     print(f"{len(dataset.rejects)} rejected cells in {int(dataset.quality['rejected'].sum())} "
