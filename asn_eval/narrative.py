@@ -462,6 +462,7 @@ def recommendations(
     *,
     share_below_jp_minimum: float | None = None,
     places_shortfall: float | None = None,
+    short: bool = False,
 ) -> list[Recommendation]:
     """Recommendations that follow from the results by the rules in the module docstring.
 
@@ -475,6 +476,8 @@ def recommendations(
         Share (0-1) of employees below the 20 JP minimum in the report year, if known.
     places_shortfall
         Training places missing to bring everyone to the minimum (count), if known.
+    short
+        One line each (``recommendation_short`` templates), for the executive summary.
 
     Returns
     -------
@@ -483,6 +486,7 @@ def recommendations(
         the training-capacity recommendation last.
     """
     fmt.check_language(lang)
+    group = "recommendation_short" if short else "recommendation"
     groups: dict[tuple[str, str], list[str]] = {}
     for record in records:
         rule = recommendation_rule(record)
@@ -498,7 +502,7 @@ def recommendations(
     for policy, rule in ordered:
         outcomes = groups[(policy, rule)]
         sentence = text(
-            f"recommendation.{rule}",
+            f"{group}.{rule}",
             lang,
             policy=_capfirst(label("policy", policy, lang)),
             outcomes=format_list(outcomes, locale=lang),
@@ -510,7 +514,7 @@ def recommendations(
     short = not fmt.is_missing(places_shortfall) and places_shortfall > 0
     if below or short:
         sentence = text(
-            "recommendation.training_capacity",
+            f"{group}.training_capacity",
             lang,
             share=fmt.fmt_percent(share_below_jp_minimum, lang, 0) if below else None,
             jp_min=JP_MINIMUM_PER_YEAR,

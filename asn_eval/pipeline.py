@@ -543,14 +543,15 @@ def refresh_committed_notebooks(
             clean_notebook_metadata(path)
 
 
+# The kernel `make setup` installs inside .venv (ipykernel install --sys-prefix): JupyterLab
+# and VS Code offer it by this name, and committed notebooks ask for it.
+PROJECT_KERNEL = {"display_name": "Python (asn-eval)", "language": "python", "name": "asn-eval"}
+
+
 def _restore_kernelspec(path: Path) -> None:
-    """Committed notebooks name the ordinary python3 kernel (what JupyterLab and nbval use)."""
+    """Committed notebooks name the project's kernel, not the private one of the run."""
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
-    nb.metadata["kernelspec"] = {
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-        "name": "python3",
-    }
+    nb.metadata["kernelspec"] = dict(PROJECT_KERNEL)
     nbformat.write(nb, str(path))

@@ -122,3 +122,19 @@ def test_each_notebook_explains_itself_in_markdown_kept_out_of_the_report(path: 
     # The notebook's narrative is for researchers; the report carries the rendered chapter.
     assert all("research" in c.metadata.get("tags", []) for c in markdown)
     assert "research" in HIDDEN_TAGS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_ask_for_the_project_kernel_that_setup_installs(path: Path):
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from asn_eval.pipeline import PROJECT_KERNEL
+
+    nb = nbformat.read(str(path), as_version=4)
+    assert nb.metadata["kernelspec"] == PROJECT_KERNEL
+    # make setup installs it inside the environment (--sys-prefix), running this Python.
+    spec = KernelSpecManager().get_kernel_spec(PROJECT_KERNEL["name"])
+    assert Path(spec.resource_dir).is_relative_to(Path(sys.prefix))
+    assert Path(spec.argv[0]).resolve() == Path(sys.executable).resolve()

@@ -130,3 +130,80 @@ def test_english_report_speaks_english(report_en):
         assert re.search(rf"<h1[^>]*>[^<]*{title}", html), f"chapter {title} missing"
     assert "Contents" in html and "Daftar Isi" not in html
     assert "SYNTHETIC DATA" in _pdf_text(report_en / "report.pdf")
+
+
+def _visible_text(html: str) -> str:
+    """The words a reader of report.html sees: no styles, tags or embedded images."""
+    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.DOTALL)
+    html = re.sub(r"<[^>]+>", " ", html)
+    from html import unescape
+
+    return unescape(html)
+
+
+# Technical names the Indonesian report keeps as the field writes them (glossary terms and
+# method names), removed before looking for English.
+KEPT_TERMS = (
+    "Callaway-Sant'Anna",
+    "difference-in-differences",
+    "event study",
+    "wild cluster bootstrap",
+    "multiplier bootstrap",
+    "Goodman-Bacon",
+    "Newey-West",
+    "Rambachan",
+    "e-learning",
+    "Mbar",
+    "breakdown",
+    "asn-eval",
+    "truth.json",
+    "results.json",
+)
+ENGLISH_WORDS = (
+    "the", "and", "of", "with", "effect", "effects", "agencies", "employees", "improved",
+    "worsened", "tentative", "confirmed", "synthetic", "estimate", "interval", "Figure",
+    "Table", "rows", "rejected", "policy", "training", "share", "before", "after",
+)  # fmt: skip
+
+
+def test_indonesian_report_shows_no_codes_and_no_english(report_id):
+    text = _visible_text((report_id / "report.html").read_text(encoding="utf-8"))
+    for term in KEPT_TERMS:
+        text = text.replace(term, " ")
+    codes = sorted(set(re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)))
+    assert codes == [], f"codes in the Indonesian report: {codes}"
+    english = sorted({w for w in ENGLISH_WORDS if re.search(rf"\b{w}\b", text)})
+    assert english == [], f"English words in the Indonesian report: {english}"
+    assert "->" not in text
+
+
+def test_every_estimate_reads_the_same_verdict_wherever_it_appears(report_id):
+    """Table 3.1, Table 5.1, the sentences and the recommendations all read the one decision
+    stored in results.json; an action is recommended only on a confirmed finding."""
+    from asn_eval import context
+    from asn_eval.chapters.conclusion import findings
+    from asn_eval.narrative import recommendation_rule, text_group, verdict_label
+    from asn_eval.results_store import load_results
+
+    headline = findings(load_results(report_id))
+    assert headline
+    outcomes = text_group("chapters.impact.outcomes", "id")
+    tables = report_id / "tables"
+    overall = pd.read_csv(next(tables.glob("3-*_overall_effects.csv")))
+    final = pd.read_csv(next(tables.glob("5-*_findings.csv")))
+    for r in headline:
+        key = (context.policy(r.policy, "id")["name"], outcomes[r.outcome])
+        frames = [final] + ([overall] if r.estimator == "Callaway-Sant'Anna" else [])
+        for frame in frames:
+            rows = frame[(frame["Kebijakan"] == key[0]) & (frame["Hasil"] == key[1])]
+            if frame is final:
+                rows = rows[rows["Estimator"].str.startswith(r.estimator[:5])]
+            assert list(rows["Kesimpulan"]) == [verdict_label(r, "id")], (key, r.estimator)
+    html = _visible_text((report_id / "report.html").read_text(encoding="utf-8"))
+    tentative = sum(r.standing == "tentative" for r in headline)
+    assert html.count("Temuan ini belum pasti") >= tentative
+    for r in headline:
+        rule = recommendation_rule(r)
+        if rule in ("sustain", "review"):
+            assert r.standing == "confirmed", (r.policy, r.outcome, rule)
+    assert sum(r.standing == "confirmed" for r in headline) >= 1

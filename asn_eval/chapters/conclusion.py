@@ -172,7 +172,7 @@ class Conclusion(Chapter):
         records = self.records
         parts = [f"<h1>{html.escape(self.t('summary.title'))}</h1>"]
         if self.dataset is not None and bool(getattr(self.dataset, "synthetic", False)):
-            parts.append(f"<p><strong>{html.escape(self.common('synthetic_notice'))}</strong></p>")
+            parts.append(f"<p><strong>{html.escape(self.common('synthetic_short'))}</strong></p>")
         if not records:
             parts.append(f"<p>{html.escape(self.t('sections.findings.missing'))}</p>")
             self._summary_block(parts)
@@ -196,7 +196,7 @@ class Conclusion(Chapter):
         parts.append(f"<h2>{html.escape(self.t('summary.cannot_title'))}</h2>")
         parts.append("<ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in cannot) + "</ul>")
         parts.append(f"<h2>{html.escape(self.t('summary.recommendations_title'))}</h2>")
-        recs = self._recommendations(records)
+        recs = self._recommendations(records, short=True)
         if confirmed == 0:
             parts.append(f"<p>{html.escape(self.t('summary.no_change'))}</p>")
         top = sorted(recs, key=lambda r: SUMMARY_PRIORITY.index(r.rule))[:3]
@@ -208,13 +208,17 @@ class Conclusion(Chapter):
         self.emitted.append(("summary", html.unescape(_TAG.sub(" ", body))))
         base._display(f'<section class="executive-summary">{body}</section>')
 
-    def _recommendations(self, records: list) -> list:
+    def _recommendations(self, records: list, *, short: bool = False) -> list:
         person = employee_year_panel(self.dataset, years=[self.year])
         below = None if person.empty else float(1 - person["meets_jp_minimum"].mean())
         cap = training_capacity(self.dataset, year=self.year)
         shortfall = None if cap.empty else float(cap["shortfall"].sum())
         return narrative.recommendations(
-            records, self.lang, share_below_jp_minimum=below, places_shortfall=shortfall
+            records,
+            self.lang,
+            share_below_jp_minimum=below,
+            places_shortfall=shortfall,
+            short=short,
         )
 
     # 5.3 ------------------------------------------------------------------------------

@@ -66,7 +66,11 @@ class Introduction(Chapter):
                 data_date=self.date(meta.get("data_date")),
             )
         )
-        if meta.get("description"):
+        # The synthetic dataset's own description is English; the report says it in its
+        # language. Real data keep the office's own words.
+        if bool(getattr(self.dataset, "synthetic", False)):
+            self.paragraph(self.common("synthetic_description"))
+        elif meta.get("description"):
             self.paragraph(str(meta["description"]).strip())
         names = self.t("sections.data.tables")
         rows = []
@@ -74,7 +78,13 @@ class Introduction(Chapter):
             frame = self.dataset.tables.get(table)
             if frame is None:
                 continue
-            rows.append({"table": table, "content": names.get(table, ""), "rows": len(frame)})
+            rows.append(
+                {
+                    "table": narrative.label("table", table, self.lang),
+                    "content": names.get(table, ""),
+                    "rows": len(frame),
+                }
+            )
         header = self.t("sections.data.columns")
         frame = pd.DataFrame(rows)
         shown = frame.rename(columns=header)
@@ -270,6 +280,7 @@ class Introduction(Chapter):
             self.paragraph(self.t("sections.quality.none"))
             return
         q = quality[["table", "read", "accepted", "rejected"]].copy()
+        q["table"] = [narrative.label("table", t, self.lang) for t in q["table"]]
         totals = q[["read", "accepted", "rejected"]].sum()
         q["share"] = q["rejected"] / q["read"].where(q["read"] > 0)
         self.paragraph(
@@ -291,7 +302,11 @@ class Introduction(Chapter):
         if rejects is not None and len(rejects):
             # Counts by file and rule only: a rejected value may itself be personal data.
             counts = (
-                rejects.groupby(["file", "rule"], observed=True)
+                rejects.assign(
+                    file=[narrative.label("table", t, self.lang) for t in rejects["table"]],
+                    rule=[narrative.label("rule", r, self.lang) for r in rejects["rule"]],
+                )
+                .groupby(["file", "rule"], observed=True)
                 .size()
                 .rename("n")
                 .reset_index()
