@@ -44,7 +44,7 @@ class HelpFormatter(argparse.HelpFormatter):
 
 
 def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
-    from asn_eval.pipeline import DEFAULT_DATA_DIR, DEFAULT_LANG, DEFAULT_SEED, LANGUAGES
+    from asn_eval.pipeline import DEFAULT_DATA_DIR, DEFAULT_SEED, LANGUAGES
 
     parser.add_argument(
         "--data",
@@ -63,8 +63,11 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang",
         choices=LANGUAGES,
-        default=DEFAULT_LANG,
-        help="report language: id = Bahasa Indonesia (default), en = English",
+        default=None,
+        help=(
+            "report language: id = Bahasa Indonesia (default), en = English; the command's "
+            "messages follow it (without --lang: Indonesian when the locale is Indonesian)"
+        ),
     )
     parser.add_argument(
         "--out",
@@ -99,6 +102,41 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
         help="build the report even when more rows are rejected than --max-reject-share",
     )
     parser.add_argument(
+        "--previous",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=(
+            "an earlier report to compare with in the conclusion (default: the report for "
+            "the year before beside the output folder, e.g. reports/2024-id for "
+            "reports/2025-id, when it exists)"
+        ),
+    )
+    parser.add_argument(
+        "--no-previous",
+        action="store_true",
+        help="compare with no earlier report",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print nothing but errors",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also print each cell of a chapter and the progress of long steps",
+    )
+    parser.add_argument(
+        "--log-file",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="append every progress line, with its time, to FILE",
+    )
+    parser.add_argument(
         "--param",
         action="append",
         default=[],
@@ -123,29 +161,49 @@ def _share(text: str) -> float:
 
 def _run_report(args: argparse.Namespace) -> int:
     from asn_eval.analysis import parse_params
-    from asn_eval.pipeline import NOTEBOOKS_DIR, ReportError, build_report
+    from asn_eval.pipeline import DEFAULT_LANG, NOTEBOOKS_DIR, ReportError, build_report
+    from asn_eval.progress import Progress, message_language
 
+    messages = message_language(args.lang)
     try:
         options = parse_params(args.param)
     except ValueError as error:
         print(f"asn-eval report: {error}", file=sys.stderr)
         return EXIT_USER
     try:
+        progress = Progress(
+            lang=messages, quiet=args.quiet, verbose=args.verbose, log_file=args.log_file
+        )
+    except OSError as error:
+        print(
+            f"asn-eval report: --log-file {args.log_file} cannot be written: "
+            f"{error.strerror or error}.",
+            file=sys.stderr,
+        )
+        return EXIT_USER
+    try:
         build_report(
             analysis=options,
             data_dir=args.data,
             year=args.year,
-            lang=args.lang,
+            lang=args.lang or DEFAULT_LANG,
             seed=args.seed,
             out_dir=args.out,
             notebooks_dir=args.notebooks or NOTEBOOKS_DIR,
             max_reject_share=args.max_reject_share,
             allow_rejects=args.allow_rejects,
-            progress=lambda line: print(line, flush=True),
+            previous_dir=args.previous,
+            compare_previous=not args.no_previous,
+            progress=progress,
+            messages=messages,
         )
     except ReportError as error:
-        print(f"asn-eval report: {error}", file=sys.stderr)
+        text = f"asn-eval report: {error.localized(messages)}"
+        progress.log(text)
+        print(text, file=sys.stderr)
         return error.exit_code
+    finally:
+        progress.close()
     return EXIT_OK
 
 
@@ -240,11 +298,13 @@ def run_guarded(run, args: argparse.Namespace, *, command: str) -> int:
     """
     from asn_eval.data.errors import DataError
     from asn_eval.outputs import OutputFolderError
+    from asn_eval.progress import message, message_language
 
     try:
         return int(run(args) or 0)
     except KeyboardInterrupt:
-        print(f"{command}: interrupted.", file=sys.stderr)
+        words = message("errors.interrupted", message_language(getattr(args, "lang", None)))
+        print(f"{command}: {words}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (DataError, OutputFolderError) as error:
         print(f"{command}: {error}", file=sys.stderr)

@@ -242,9 +242,7 @@ def compare(
     return Comparison(rows=tuple(rows), differences=differences)
 
 
-def method_differences(
-    previous: Mapping[str, Any], current: Mapping[str, Any]
-) -> tuple[str, ...]:
+def method_differences(previous: Mapping[str, Any], current: Mapping[str, Any]) -> tuple[str, ...]:
     """What differs between two runs, from their manifests.
 
     Returns keys, in this order: ``"manifest"`` (a manifest is missing, so nothing can be
@@ -281,5 +279,5 @@ def previous_year_folder(out_dir: str | Path, year: int) -> Path | None:
     prefix = f"{int(year)}"
     if not out_dir.name.startswith(prefix):
         return None
-    candidate = out_dir.parent / f"{int(year) - 1}{out_dir.name[len(prefix):]}"
+    candidate = out_dir.parent / f"{int(year) - 1}{out_dir.name[len(prefix) :]}"
     return candidate if (candidate / RESULTS_FILE).is_file() else None

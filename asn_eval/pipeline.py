@@ -24,9 +24,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
+
+from asn_eval.progress import Progress, as_progress, cell_hooks, elapsed, kernel_progress
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
@@ -71,10 +74,26 @@ class ReportError(RuntimeError):
     """A report could not be built; ``str()`` is one paragraph meant for the user.
 
     ``exit_code`` is what the command line returns: 1 here (asn-eval failed, e.g. a chapter
-    notebook raised), 2 for :class:`ReportInputError`.
+    notebook raised), 2 for :class:`ReportInputError`. ``key`` and ``values`` name the same
+    message in the templates (``cli.errors.<key>``), so the command can print it in the
+    user's language (:meth:`localized`); ``str()`` stays English.
     """
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *, key: str | None = None, values: dict | None = None):
+        super().__init__(message)
+        self.key = key
+        self.values = dict(values or {})
+
+    def localized(self, lang: str) -> str:
+        """The message in ``lang``: from the templates when it has a key, else ``str()``."""
+        if self.key is None or lang == "en":
+            return str(self)
+        from asn_eval.progress import message
+
+        text = message(f"errors.{self.key}", lang, **self.values)
+        return text if "\n" in text else " ".join(text.split())
 
 
 class ReportInputError(ReportError):
@@ -98,6 +117,7 @@ class ReportParams:
     seed: int
     output_dir: str
     analysis: tuple[tuple[str, Any], ...] = ()
+    previous_dir: str = ""
 
     def as_notebook_parameters(self) -> dict:
         values = asdict(self)
@@ -211,8 +231,13 @@ def execute_notebook(
     parameters: dict | None,
     kernel_name: str,
     chapter_label: str,
+    hooks: dict[str, Callable[..., None]] | None = None,
 ) -> None:
-    """Run one notebook with papermill; failures become a one-paragraph ReportError."""
+    """Run one notebook with papermill; failures become a one-paragraph ReportError.
+
+    ``hooks`` are nbclient's cell and notebook hooks (e.g. ``on_cell_start``), which
+    papermill hands to its notebook client: the run's progress uses them.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -227,6 +252,7 @@ def execute_notebook(
             progress_bar=False,
             log_output=False,
             report_mode=False,
+            **(hooks or {}),
         )
     except PapermillExecutionError as error:
         code_cell = _code_cell_number(target, error.cell_index)
@@ -283,7 +309,9 @@ def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_reject
     if not data_dir.is_dir():
         raise ReportInputError(
             f"The data folder {data_dir} does not exist. Point --data at the folder that holds "
-            "the exported tables (see data/README.md)."
+            "the exported tables (see data/README.md).",
+            key="data_missing",
+            values={"folder": data_dir},
         )
     try:
         dataset = load_dataset(data_dir)
@@ -295,7 +323,8 @@ def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_reject
         try:
             dataset.check_reject_share(max_reject_share)
         except DataError as error:
-            raise ReportInputError(f"{error}\n\n{dataset.summary()}") from None
+            detail = f"{error}\n\n{dataset.summary()}"
+            raise ReportInputError(detail, key="reject_share", values={"detail": detail}) from None
     return dataset
 
 
@@ -307,7 +336,9 @@ def resolve_year(dataset, year: int | None) -> int:
         raise ReportInputError(
             f"The data cover {min(dataset.years)}-{max(dataset.years)} (metadata.yaml, "
             f"'years'), not {year}. Pass a year inside that range with --year, or extend "
-            "'years' in metadata.yaml if the files hold that year."
+            "'years' in metadata.yaml if the files hold that year.",
+            key="year_outside",
+            values={"first": min(dataset.years), "last": max(dataset.years), "year": year},
         )
     return int(year)
 
@@ -323,7 +354,10 @@ def build_report(
     max_reject_share: float = 0.10,
     allow_rejects: bool = False,
     analysis: dict[str, Any] | None = None,
-    progress: Callable[[str], None] = print,
+    previous_dir: Path | str | None = None,
+    compare_previous: bool = True,
+    progress: Progress | Callable[[str], None] | None = print,
+    messages: str | None = None,
 ) -> Path:
     """Execute the chapters and write the report folder; returns its path.
 
@@ -331,35 +365,56 @@ def build_report(
     the marker ``.asn-eval-report`` and whatever the chapters save (figures/, tables/,
     results.json).
 
+    ``previous_dir`` is an earlier report to compare with (chapter 5, "Compared with last
+    year"); by default (None) the report for the year before in the folder beside
+    ``out_dir`` (``reports/2024-id`` beside ``reports/2025-id``) when it exists;
+    ``compare_previous=False`` compares with none. ``progress`` receives the run's
+    messages (a :class:`asn_eval.progress.Progress`, or a function given each line) in
+    ``messages`` (default: the report's language).
+
     Raises
     ------
     ReportInputError
         Before any work starts, when the arguments, the data or the output folder are
         wrong: ``out_dir`` may be a new folder, an empty one, or an earlier asn-eval
-        report, and must lie outside the data folder.
+        report, and must lie outside the data folder; an explicit ``previous_dir`` must
+        hold an asn-eval report's ``results.json``.
     ReportError
         When a chapter fails; the partial build is kept in ``<out>.failed/``.
     """
     if lang not in LANGUAGES:
         raise ReportInputError(f"Unknown language {lang!r}: use one of {', '.join(LANGUAGES)}.")
+    report = as_progress(progress, messages or lang)
     data_dir = Path(data_dir).resolve()
     notebooks_dir = Path(notebooks_dir).resolve()
     started = time.monotonic()
     sources = _chapter_sources(notebooks_dir)
     if out_dir is not None:
         out_dir = _checked_output(Path(out_dir), data_dir, notebooks_dir)
-    progress(f"Checking the data in {data_dir} ...")
+    if previous_dir is not None and compare_previous:
+        previous_dir = checked_previous(Path(previous_dir), year=year)
+    report.say("checking", folder=data_dir)
     dataset = check_inputs(data_dir, max_reject_share=max_reject_share, allow_rejects=allow_rejects)
     year = resolve_year(dataset, year)
     if out_dir is None:
         out_dir = _checked_output(default_output_dir(year, lang), data_dir, notebooks_dir)
+    if previous_dir is None and compare_previous:
+        from asn_eval.comparison import previous_year_folder
+
+        previous_dir = previous_year_folder(out_dir, year)
+    if not compare_previous:
+        previous_dir = None
+    if previous_dir is not None:
+        report.say("previous", folder=previous_dir)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         build_dir = _new_build_folder(out_dir)
     except OSError as error:
         raise ReportInputError(
             f"The output folder {out_dir} cannot be written: {error.strerror or error}. "
-            "Nothing was changed. Choose a folder you can write to with --out."
+            "Nothing was changed. Choose a folder you can write to with --out.",
+            key="output_unwritable",
+            values={"folder": out_dir, "detail": error.strerror or error},
         ) from None
     run_id = _start_run(build_dir)
     params = ReportParams(
@@ -369,25 +424,35 @@ def build_report(
         seed=int(seed),
         output_dir=str(build_dir),
         analysis=tuple(sorted((analysis or {}).items())),
+        previous_dir=str(previous_dir or ""),
     )
     try:
-        with running_kernel_spec() as kernel_name:
+        # The manifest does not depend on the chapters: written first, the conclusion reads
+        # it to compare this run's data and methods with the previous report's.
+        write_manifest(build_dir, params=params, data_dir=data_dir, run_id=run_id)
+        with (
+            running_kernel_spec() as kernel_name,
+            tempfile.TemporaryDirectory(prefix="asn-eval-progress-") as progress_folder,
+            kernel_progress(Path(progress_folder), report),
+        ):
             pairs = zip(CHAPTERS, sources, strict=True)
             for number, ((stem, key), source) in enumerate(pairs, start=1):
-                progress(
-                    f"[{number}/{len(CHAPTERS)}] chapter {number} ({key}): running {stem}.ipynb"
-                )
+                report.chapter(number, len(CHAPTERS), chapter=key, notebook=f"{stem}.ipynb")
                 tic = time.monotonic()
-                execute_notebook(
-                    source,
-                    build_dir / "notebooks" / source.name,
-                    parameters=declared_parameters(source, params.as_notebook_parameters()),
-                    kernel_name=kernel_name,
-                    chapter_label=f"{number} ({key}, {source.name})",
-                )
+                try:
+                    execute_notebook(
+                        source,
+                        build_dir / "notebooks" / source.name,
+                        parameters=declared_parameters(source, params.as_notebook_parameters()),
+                        kernel_name=kernel_name,
+                        chapter_label=f"{number} ({key}, {source.name})",
+                        hooks=cell_hooks(report),
+                    )
+                finally:
+                    report.close_bar()
                 clean_notebook_metadata(build_dir / "notebooks" / source.name)
-                progress(f"      done in {time.monotonic() - tic:.0f} s")
-        progress("Assembling report.html and report.pdf ...")
+                report.chapter_done(time.monotonic() - tic)
+        report.say("assembling")
         from asn_eval.report_document import write_documents
 
         write_documents(build_dir, params=params, metadata=dataset.metadata)
@@ -414,8 +479,40 @@ def build_report(
     from asn_eval.outputs import remove_failed_folders
 
     remove_failed_folders(out_dir)
-    progress(f"Report ready in {time.monotonic() - started:.0f} s: {out_dir / 'report.html'}")
+    report.say("ready", seconds=elapsed(started), path=out_dir / "report.html")
     return out_dir
+
+
+def checked_previous(folder: Path, *, year: int | None = None) -> Path:
+    """The resolved folder of the previous report, or a ReportInputError saying why not."""
+    from asn_eval.comparison import PreviousReportError, read_previous
+    from asn_eval.results_store import RESULTS_FILE
+
+    folder = folder.resolve()
+    values = {"folder": folder, "year": year or datetime.now().year}
+    if not folder.is_dir():
+        raise ReportInputError(
+            f"The previous report folder {folder} does not exist. Point --previous at the "
+            f"folder of an earlier asn-eval report (e.g. reports/{values['year'] - 1}-id).",
+            key="previous_missing",
+            values=values,
+        )
+    if not (folder / RESULTS_FILE).is_file():
+        raise ReportInputError(
+            f"The folder {folder} holds no results.json, so it is not an asn-eval report to "
+            "compare with. Point --previous at the folder of an earlier report.",
+            key="previous_no_results",
+            values=values,
+        )
+    try:
+        read_previous(folder)
+    except PreviousReportError as error:
+        raise ReportInputError(
+            f"The previous report in {folder} cannot be read: {error}",
+            key="previous_invalid",
+            values={**values, "detail": error},
+        ) from None
+    return folder
 
 
 def _chapter_sources(notebooks_dir: Path) -> list[Path]:
@@ -423,10 +520,13 @@ def _chapter_sources(notebooks_dir: Path) -> list[Path]:
     sources = [notebooks_dir / f"{stem}.ipynb" for stem, _ in CHAPTERS]
     missing = [source for source in sources if not source.exists()]
     if missing:
+        names = ", ".join(s + ".ipynb" for s, _ in CHAPTERS)
         raise ReportInputError(
             f"The chapter notebook {missing[0]} is missing; the report needs all five "
-            f"chapters ({', '.join(s + '.ipynb' for s, _ in CHAPTERS)}). Point --notebooks "
-            "at the folder that holds them, or leave it out to use the project's notebooks."
+            f"chapters ({names}). Point --notebooks "
+            "at the folder that holds them, or leave it out to use the project's notebooks.",
+            key="notebook_missing",
+            values={"path": missing[0], "names": names},
         )
     return sources
 
@@ -439,8 +539,29 @@ def _checked_output(out_dir: Path, data_dir: Path, notebooks_dir: Path) -> Path:
     try:
         check_report_folder(out_dir, data_dir=data_dir, notebooks_dir=notebooks_dir)
     except OutputFolderError as error:
-        raise ReportInputError(str(error)) from None
+        raise ReportInputError(
+            str(error),
+            key=_refusal_key(str(error)),
+            values={"option": "--out", "out": out_dir, "detail": str(error)},
+        ) from None
     return out_dir
+
+
+def _refusal_key(text: str) -> str:
+    """The template of an output-folder refusal (:mod:`asn_eval.outputs` words it in English):
+    a file, a folder with someone's files, the data folder, or any other (``output_refused``,
+    which keeps the English detail after a translated lead)."""
+    if " is a file, not a folder; " in text:
+        return "output_file"
+    if "that asn-eval did not write" in text:
+        return "output_foreign"
+    if "the data folder" in text and (
+        "is the data folder" in text
+        or "inside the data" in text
+        or "contains the data folder" in text
+    ):
+        return "output_data"
+    return "output_refused"
 
 
 def _new_build_folder(out_dir: Path) -> Path:

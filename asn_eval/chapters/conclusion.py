@@ -9,10 +9,14 @@ rules of :func:`asn_eval.narrative.recommendations`.
 from __future__ import annotations
 
 import html
+import json
 import re
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from asn_eval import comparison as compare_reports
 from asn_eval import context, narrative, truth
 from asn_eval import formatting as fmt
 from asn_eval.chapters import base
@@ -108,7 +112,12 @@ def summary_phrase(record, lang: str) -> str:
 class Conclusion(Chapter):
     number = 5
     key = "conclusion"
-    sections = ("findings", "recommendations", "limitations")
+    sections = ("findings", "comparison", "recommendations", "limitations")
+
+    def __init__(self, dataset: Any, *, previous_dir: str | Path | None = None, **options: Any):
+        """``previous_dir``: an earlier report's folder to compare with ("" or None: none)."""
+        super().__init__(dataset, **options)
+        self.previous_dir = Path(previous_dir) if previous_dir else None
 
     def after_heading(self) -> None:
         self.synthetic_notice()
@@ -158,6 +167,100 @@ class Conclusion(Chapter):
         )
 
     # 5.2 ------------------------------------------------------------------------------
+    @property
+    def previous(self) -> compare_reports.PreviousReport | None:
+        """The earlier report named by ``previous_dir`` (None when there is none)."""
+        if self.previous_dir is None:
+            return None
+        return compare_reports.read_previous(self.previous_dir)
+
+    @property
+    def previous_year(self) -> int:
+        previous = self.previous
+        return previous.year if previous is not None and previous.year else self.year - 1
+
+    def current_manifest(self) -> dict:
+        """This run's manifest.json (the report run writes it before the chapters), or {}."""
+        path = self.output_dir / compare_reports.MANIFEST_FILE
+        if not path.is_file():
+            return {}
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def comparison(self) -> compare_reports.Comparison | None:
+        """This report's headline estimates beside the previous report's, or None."""
+        previous = self.previous
+        if previous is None:
+            return None
+        return compare_reports.compare(
+            findings(list(previous.records)),
+            self.records,
+            previous_manifest=previous.manifest,
+            current_manifest=self.current_manifest(),
+        )
+
+    def section_comparison(self) -> None:
+        compared = self.comparison()
+        if compared is None:
+            self.paragraph(self.t("comparison.none", year=self.year))
+            return
+        years = dict(previous_year=self.previous_year, year=self.year)
+        self.paragraph(
+            self.t(
+                "comparison.lead",
+                n_changed=compared.n_changed,
+                n_paired=compared.n_paired,
+                **years,
+            )
+        )
+        head = {k: self.t(f"comparison.columns.{k}", **years) for k in _COMPARISON_KEYS}
+        rows = []
+        for r in compared.rows:
+            scale = 100.0 if r.unit == "share" else 1.0
+            rows.append(
+                {
+                    head["policy"]: context.policy(r.policy, self.lang)["name"],
+                    head["outcome"]: self.outcome_name(r.outcome),
+                    head["estimator"]: narrative.estimator_label(
+                        r.estimator, self.lang, title=True
+                    ),
+                    head["previous"]: _scaled(r.previous, scale),
+                    head["current"]: _scaled(r.current, scale),
+                    head["change"]: None if r.change is None else r.change * scale,
+                    head["verdict_previous"]: self._verdict_cell(r.previous),
+                    head["verdict_current"]: self._verdict_cell(r.current),
+                    head["changed"]: self.t(f"comparison.changed.{_changed_key(r)}"),
+                }
+            )
+        self.table(
+            pd.DataFrame(rows),
+            "comparison",
+            self.t("comparison.caption", **years),
+            digits=2,
+            note=self.t("comparison.note"),
+        )
+        if compared.differences:
+            self.paragraph(self.t("comparison.differences_lead"))
+            self.bullets([self._difference_words(d) for d in compared.differences])
+        else:
+            self.paragraph(self.t("comparison.same"))
+
+    def _verdict_cell(self, record) -> str:
+        return "–" if record is None else narrative.verdict_label(record, self.lang)
+
+    def _difference_words(self, difference: str) -> str:
+        """One difference between the two runs (:func:`~asn_eval.comparison.method_differences`)
+        in words, with its values then and now."""
+        manifests = (self.previous.manifest, self.current_manifest())
+        if difference == "version":
+            then, now = (m.get("packages", {}).get(compare_reports.PACKAGE) for m in manifests)
+            return self.t("comparison.difference.version", previous=then, current=now)
+        if difference.startswith("parameter:"):
+            name = difference.split(":", 1)[1]
+            then, now = (m.get("parameters", {}).get(name, "–") for m in manifests)
+            return self.t("comparison.difference.parameter", name=name, previous=then, current=now)
+        return self.t(f"comparison.difference.{difference}")
+
+    # 5.3 ------------------------------------------------------------------------------
     def section_recommendations(self) -> None:
         recs = self._recommendations(self.records)
         self.paragraph(self.t("sections.recommendations.lead"))
@@ -188,6 +291,17 @@ class Conclusion(Chapter):
             name = context.policy(policy, self.lang)["name"]
             lines.append(f"<li><strong>{html.escape(name)}</strong>: {html.escape(said)}.</li>")
         parts.append(f"<ul>{''.join(lines)}</ul>")
+        compared = self.comparison()
+        if compared is not None:
+            line = self.t(
+                "comparison.summary",
+                previous_year=self.previous_year,
+                n_changed=compared.n_changed,
+                n_paired=compared.n_paired,
+                differences=bool(compared.differences),
+                section=self.section_number("comparison"),
+            )
+            parts.append(f"<p>{html.escape(line)}</p>")
         confirmed = counts["improved"] + counts["worsened"]
         cannot = [self.t("summary.cannot.causal")]
         if counts["improved_tentative"] + counts["worsened_tentative"]:
@@ -221,17 +335,23 @@ class Conclusion(Chapter):
             short=short,
         )
 
-    # 5.3 ------------------------------------------------------------------------------
+    # 5.4 ------------------------------------------------------------------------------
     def section_limitations(self) -> None:
         self.paragraph(self.t("sections.limitations.lead"))
         self.bullets(list(self.t("sections.limitations.items").values()))
         self.synthetic_notice()
         self.paragraph(self.t("sections.limitations.closing"))
 
-    # 5.4, synthetic data only ---------------------------------------------------------
+    # 5.5, synthetic data only ---------------------------------------------------------
     def show(self, section: str) -> None:
         """Show one section. ``"truth"`` follows the template sections and appears only
         for a synthetic dataset with a truth.json (words: ``chapters.conclusion.truth``)."""
+        if section == "comparison":
+            title = f"{self.section_number(section)} {self.t('comparison.title')}"
+            self.emitted.append(("h2", title))
+            base._display(f"<h2>{html.escape(title)}</h2>")
+            self.section_comparison()
+            return
         if section != "truth":
             super().show(section)
             return
@@ -328,3 +448,29 @@ _FINDINGS_KEYS = (
     "n_agencies",
     "verdict",
 )
+
+
+_COMPARISON_KEYS = (
+    "policy",
+    "outcome",
+    "estimator",
+    "previous",
+    "current",
+    "change",
+    "verdict_previous",
+    "verdict_current",
+    "changed",
+)
+
+
+def _scaled(record, scale: float) -> float | None:
+    return None if record is None or record.estimate is None else record.estimate * scale
+
+
+def _changed_key(row) -> str:
+    """``verdict``, ``standing``, ``no`` or ``missing``: what changed for one estimate."""
+    if row.verdict_changed is None:
+        return "missing"
+    if row.verdict_changed:
+        return "verdict"
+    return "standing" if row.standing_changed else "no"
