@@ -1,6 +1,7 @@
 """The real report on the committed dataset: complete, repeatable, private, bilingual.
 
-Builds the Indonesian report twice and the English one once (a few minutes in all).
+Builds the Indonesian 2025 report twice, each compared with an Indonesian 2024 report built
+here too (``--previous``), and the English one once (a few minutes in all).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _build(out: Path, lang: str) -> subprocess.CompletedProcess:
+def _build(out: Path, lang: str, *extra: str) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "asn_eval", "report", "--lang", lang, "--out", str(out)],
+        [sys.executable, "-m", "asn_eval", "report", "--lang", lang, "--out", str(out), *extra],
         capture_output=True,
         text=True,
         timeout=1800,
@@ -37,16 +38,24 @@ def _build(out: Path, lang: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def report_id(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("first") / "report-id"
-    _build(out, "id")
+def report_2024(tmp_path_factory) -> Path:
+    """Last year's report on the same data (its years, 2019-2025, allow --year 2024)."""
+    out = tmp_path_factory.mktemp("last-year") / "report-2024"
+    _build(out, "id", "--year", "2024")
     return out
 
 
 @pytest.fixture(scope="module")
-def report_id_again(tmp_path_factory) -> Path:
+def report_id(tmp_path_factory, report_2024) -> Path:
+    out = tmp_path_factory.mktemp("first") / "report-id"
+    _build(out, "id", "--previous", str(report_2024))
+    return out
+
+
+@pytest.fixture(scope="module")
+def report_id_again(tmp_path_factory, report_2024) -> Path:
     out = tmp_path_factory.mktemp("second") / "report-id"
-    _build(out, "id")
+    _build(out, "id", "--previous", str(report_2024))
     return out
 
 
@@ -207,3 +216,39 @@ def test_every_estimate_reads_the_same_verdict_wherever_it_appears(report_id):
         if rule in ("sustain", "review"):
             assert r.standing == "confirmed", (r.policy, r.outcome, rule)
     assert sum(r.standing == "confirmed" for r in headline) >= 1
+
+
+def test_the_2025_report_sets_each_headline_estimate_beside_2024s(report_id, report_2024):
+    """Section 5.2 and the executive summary: each headline estimate in 2024 and 2025, the
+    change and whether the verdict or its standing changed, read from both results.json."""
+    from asn_eval.chapters.conclusion import findings
+    from asn_eval.comparison import compare
+    from asn_eval.results_store import load_results
+
+    then, now = findings(load_results(report_2024)), findings(load_results(report_id))
+    assert then and now and {r.key for r in then} == {r.key for r in now}
+    assert [r.estimate for r in then] != [r.estimate for r in now]  # a year more of data
+    expected = compare(then, now)
+    table = pd.read_csv(next((report_id / "tables").glob("5-2_comparison.csv")))
+    assert len(table) == len(now)
+    for r, row in zip(expected.rows, table.itertuples(index=False), strict=True):
+        scale = 100.0 if r.unit == "share" else 1.0
+        values = row._asdict()
+        before, after, change = (float(values[k]) for k in list(values)[3:6])
+        assert before == pytest.approx(r.previous.estimate * scale, abs=0.005)
+        assert after == pytest.approx(r.current.estimate * scale, abs=0.005)
+        assert change == pytest.approx((r.current.estimate - r.previous.estimate) * scale, abs=0.01)
+        changed = {True: ("Arah", "Kepastian"), False: ("Tidak",)}[bool(r.standing_changed)]
+        assert list(values.values())[-1] in changed
+    html = _visible_text((report_id / "report.html").read_text(encoding="utf-8"))
+    html = " ".join(html.split())
+    assert "5.2 Dibanding tahun lalu" in html
+    assert "Estimasi utama tahun 2024 dan 2025" in html
+    assert (
+        f"Dibanding 2024: {expected.n_changed} dari {expected.n_paired} estimasi utama berubah"
+    ) in html
+    # Same data folder, version and options: the section says so rather than warn.
+    same = "Kedua laporan memakai berkas masukan, versi asn-eval dan opsi analisis yang sama"
+    assert same in html
+    last_year = " ".join(_visible_text((report_2024 / "report.html").read_text()).split())
+    assert "Tidak ada laporan sebelumnya untuk dibandingkan." in last_year

@@ -214,7 +214,8 @@ class Conclusion(Chapter):
         )
         head = {k: self.t(f"comparison.columns.{k}", **years) for k in _COMPARISON_KEYS}
         rows = []
-        for r in compared.rows:
+        order = {p: i for i, p in enumerate(POLICIES)}
+        for r in sorted(compared.rows, key=lambda r: order.get(r.policy, len(order))):
             scale = 100.0 if r.unit == "share" else 1.0
             rows.append(
                 {
