@@ -122,6 +122,8 @@ class ReportParams:
     def as_notebook_parameters(self) -> dict:
         values = asdict(self)
         values.pop("analysis")
+        if not values["previous_dir"]:  # the notebook's default: no earlier report
+            values.pop("previous_dir")
         return {**values, **dict(self.analysis)}
 
 
@@ -290,9 +292,18 @@ def clean_notebook_metadata(path: Path) -> None:
 def declared_parameters(notebook: Path, values: dict) -> dict:
     """The ``values`` that ``notebook`` declares in its parameters cell (papermill would add
     the others as undeclared variables and warn)."""
+    import nbformat
     import papermill
 
-    declared = papermill.inspect_notebook(str(notebook))
+    nb = nbformat.read(str(notebook), as_version=4)
+    if nb.metadata.get("kernelspec", {}).get("name"):
+        declared = papermill.inspect_notebook(str(notebook))
+    else:  # papermill infers the language from the kernel; the run names its own kernel
+        nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "language": "python"}
+        with tempfile.TemporaryDirectory(prefix="asn-eval-inspect-") as tmp:
+            path = Path(tmp) / notebook.name
+            nbformat.write(nb, str(path))
+            declared = papermill.inspect_notebook(str(path))
     return {name: value for name, value in values.items() if name in declared}
 
 
