@@ -295,7 +295,10 @@ def declared_parameters(notebook: Path, values: dict) -> dict:
     import nbformat
     import papermill
 
-    nb = nbformat.read(str(notebook), as_version=4)
+    try:
+        nb = nbformat.read(str(notebook), as_version=4)
+    except (OSError, ValueError, nbformat.ValidationError):  # the run will say what is wrong
+        return dict(values)
     if nb.metadata.get("kernelspec", {}).get("name"):
         declared = papermill.inspect_notebook(str(notebook))
     else:  # papermill infers the language from the kernel; the run names its own kernel
