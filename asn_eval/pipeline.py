@@ -416,6 +416,10 @@ def build_report(
         from asn_eval.comparison import previous_year_folder
 
         previous_dir = previous_year_folder(out_dir, year)
+        try:  # found, not named: one that cannot be read is left out rather than stop the run
+            previous_dir = previous_dir and checked_previous(previous_dir, year=year)
+        except ReportInputError:
+            previous_dir = None
     if not compare_previous:
         previous_dir = None
     if previous_dir is not None:

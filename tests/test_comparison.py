@@ -190,3 +190,48 @@ def test_the_executive_summary_gives_the_comparison_one_line(shown, tmp_path):
     shown.clear()
     _conclusion(tmp_path / "alone", "id", None).executive_summary()
     assert "Dibanding" not in "\n".join(shown)
+
+
+def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_path, monkeypatch):
+    """reports/2024-id beside reports/2025-id reaches the notebooks as previous_dir; a
+    named folder wins; --no-previous passes none."""
+    from types import SimpleNamespace
+
+    import asn_eval.report_document
+    from asn_eval import pipeline
+
+    data = tmp_path / "export"
+    data.mkdir()
+    (data / "employees.csv").write_text("nip\n")
+    notebooks = tmp_path / "chapters"
+    notebooks.mkdir()
+    for stem, _ in pipeline.CHAPTERS:
+        (notebooks / f"{stem}.ipynb").write_text("{}")
+    dataset = SimpleNamespace(years=[2024, 2025], metadata={})
+    monkeypatch.setattr(pipeline, "check_inputs", lambda *args, **kwargs: dataset)
+    monkeypatch.setattr(pipeline, "clean_notebook_metadata", lambda path: None)
+    monkeypatch.setattr(asn_eval.report_document, "write_documents", lambda *a, **k: None)
+    seen = []
+
+    def chapter(source, target, *, parameters, **kwargs):
+        target.write_text("{}")
+        seen.append(parameters.get("previous_dir"))
+
+    monkeypatch.setattr(pipeline, "execute_notebook", chapter)
+    reports = tmp_path / "reports"
+    save_results(reports / "2024-id", THEN, chapter=3)
+
+    def build(**options):
+        seen.clear()
+        pipeline.build_report(
+            data_dir=data, out_dir=reports / "2025-id", notebooks_dir=notebooks,
+            progress=lambda line: None, **options,
+        )  # fmt: skip
+        return set(seen)
+
+    assert build() == {str(reports / "2024-id")}
+    save_results(tmp_path / "older", THEN, chapter=3)
+    assert build(previous_dir=tmp_path / "older") == {str(tmp_path / "older")}
+    assert build(compare_previous=False) == {None}
+    with pytest.raises(pipeline.ReportInputError, match="holds no results.json"):
+        build(previous_dir=tmp_path / "chapters")
