@@ -3,7 +3,9 @@
 Nothing here re-estimates an effect or copies a number: the findings table and the
 recommendations are built from the records the impact chapter saved in ``results.json``
 (:mod:`asn_eval.results_store`), and the recommendations follow from them by the explicit
-rules of :func:`asn_eval.narrative.recommendations`.
+rules of :func:`asn_eval.narrative.recommendations`. Given an earlier report's folder
+(``previous_dir``), section 5.2 and one line of the executive summary set each headline
+estimate beside last year's (:mod:`asn_eval.comparison`).
 """
 
 from __future__ import annotations
