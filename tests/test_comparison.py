@@ -235,3 +235,12 @@ def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_pat
     assert build(compare_previous=False) == {None}
     with pytest.raises(pipeline.ReportInputError, match="holds no results.json"):
         build(previous_dir=tmp_path / "chapters")
+
+
+def test_notebook_5_declares_previous_dir_so_that_papermill_passes_it():
+    from asn_eval.pipeline import NOTEBOOKS_DIR, declared_parameters
+
+    path = NOTEBOOKS_DIR / "05_conclusion.ipynb"
+    assert declared_parameters(path, {"previous_dir": "/r/2024-id"}) == {
+        "previous_dir": "/r/2024-id"
+    }
