@@ -171,8 +171,6 @@ class Conclusion(Chapter):
         cannot tell; the three recommendations that come first by the rules."""
         records = self.records
         parts = [f"<h1>{html.escape(self.t('summary.title'))}</h1>"]
-        if self.dataset is not None and bool(getattr(self.dataset, "synthetic", False)):
-            parts.append(f"<p><strong>{html.escape(self.common('synthetic_short'))}</strong></p>")
         if not records:
             parts.append(f"<p>{html.escape(self.t('sections.findings.missing'))}</p>")
             self._summary_block(parts)
