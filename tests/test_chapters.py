@@ -484,3 +484,20 @@ def test_challenges_chapter_renders_the_results_it_is_given(shown, tmp_path):
     # meeting the 20 JP minimum is withheld in the shortfall table.
     shortfall = pd.read_csv(tmp_path / "tables" / "4-3_training_shortfall.csv", dtype=str)
     assert (shortfall.iloc[:, -1] == base.SUPPRESSED).all()
+
+
+def test_a_cached_dataset_names_the_folder_it_was_asked_for(tmp_path, monkeypatch):
+    """The cache is keyed by content: a dataset cached from a relative path must not send the
+    truth table (truth.json) or the cover looking in the wrong folder later."""
+    from asn_eval.pipeline import DEFAULT_DATA_DIR, PROJECT_ROOT
+    from asn_eval.truth import load_truth
+
+    monkeypatch.setattr(base, "_DATA_CACHE", {})
+    monkeypatch.chdir(PROJECT_ROOT)
+    first = base.load_dataset_cached("data/kupang-synthetic", cache_dir=tmp_path)
+    assert first.source == DEFAULT_DATA_DIR
+    monkeypatch.setattr(base, "_DATA_CACHE", {})
+    monkeypatch.chdir(tmp_path)
+    again = base.load_dataset_cached(DEFAULT_DATA_DIR, cache_dir=tmp_path)  # from the pickle
+    assert again.source == DEFAULT_DATA_DIR
+    assert load_truth(again.source) is not None

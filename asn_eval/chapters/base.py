@@ -75,6 +75,10 @@ def load_dataset_cached(data_dir: str | Path, *, cache_dir: str | Path | None = 
             with open(tmp, "wb") as handle:
                 pickle.dump(dataset, handle)
             os.replace(tmp, path)  # a parallel run never reads half a file
+    # The cache is keyed by content, so the same files may sit elsewhere now: the dataset
+    # names the folder it was asked for (truth.json and the cover are read from there).
+    if getattr(dataset, "source", None) is not None:
+        dataset.source = data_dir.resolve()
     _DATA_CACHE[key] = dataset
     return dataset
 
