@@ -30,9 +30,9 @@ from asn_eval.regulations import MIN_CELL_SIZE
 # Loaded datasets are cached outside the report folder: they hold pseudonymised records of
 # individuals, which must not travel with a report that is shared.
 CACHE_DIR = Path(tempfile.gettempdir()) / "asn-eval-cache"
-# Refuse a figure whose smallest text prints under figures.MIN_FONT_PT. Off until every
-# chapter draws at print size (issue 11, item 5); the lead switches it on then.
-ENFORCE_MIN_FONT = False
+# Refuse a figure whose smallest text prints under figures.MIN_FONT_PT: every chapter draws
+# at its printed size (issue 11, item 5), so a figure that would not is a bug to see at once.
+ENFORCE_MIN_FONT = True
 # Marks a suppressed cell (a statistic from fewer than MIN_CELL_SIZE employees).
 SUPPRESSED = privacy.SUPPRESSED_MARK
 _DATA_CACHE: dict[str, Any] = {}
