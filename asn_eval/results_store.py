@@ -79,6 +79,9 @@ class ResultRecord:
         test (interrupted time series).
     p_value_adjusted
         p-value adjusted for the family of estimates tested together (None if not computed).
+    mde_next_year
+        Smallest effect (in the estimate's units) that next year's data could detect with 80%
+        power in a two-sided 5% test (None if not computed).
     """
 
     policy: str
@@ -100,6 +103,7 @@ class ResultRecord:
     chapter: str = ""
     pretrend_status: str = ""
     p_value_adjusted: float | None = None
+    mde_next_year: float | None = None
     standing: str | None = None
     reasons: tuple[str, ...] = ()
 

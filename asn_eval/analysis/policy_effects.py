@@ -70,6 +70,16 @@ POLICY_OUTCOMES: dict[str, tuple[str, ...]] = {
 }
 # Dukcapil's monthly processing days answer to these policies (the article's example).
 DUKCAPIL_POLICIES: tuple[str, ...] = ("training_programme", "digitalisation")
+# Cells behind each agency-year outcome (the weights of its variance for the power
+# calculation): employees appraised, employees, survey respondents; none for health minutes.
+OUTCOME_WEIGHTS: dict[str, str | None] = {
+    "skp_good_share": "n_skp",
+    "absence_mean": "n_employees",
+    "sanction_share": "n_employees",
+    "jp_mean": "n_employees",
+    "ikm": "ikm_respondents",
+    "health_minutes": None,
+}
 # Dukcapil's monthly outcomes.
 ITS_OUTCOMES: dict[str, Outcome] = {
     key: REGISTERED[key] for key in ("dukcapil_days", "share_within_standard")
@@ -94,6 +104,7 @@ class PolicyOutcome:
     p_permutation: float | None = None  # randomization inference, CS overall ATT
     problems: list[str] = field(default_factory=list)
     spec: AnalysisSpec | None = None
+    power: Any = None  # MDE of the overall effect with next year's data (estimators.power)
 
     @property
     def ok(self) -> bool:
@@ -117,6 +128,7 @@ class PolicyOutcome:
             # an uncalibrated (too few agencies) or untestable pre-trend test is not evidence
             pretrend_p=float(self.pretrend.p_value) if status != "untestable" else None,
             pretrend_status=status,
+            mde_next_year=None if self.power is None else float(self.power.mde),
             n_agencies=self.n_agencies,
             n_employees=self.n_employees,
             better=self.outcome.better,
@@ -221,6 +233,31 @@ def _anticipation(spec: AnalysisSpec) -> dict[str, int]:
     return {"anticipation": int(spec.anticipation)} if spec.anticipation else {}
 
 
+def next_year_power(
+    panel: pd.DataFrame, data: pd.DataFrame, policy: str, outcome: Outcome, *, spec: AnalysisSpec
+):
+    """The minimum detectable effect of the overall ATT with one more year of data (80%
+    power, 5% two-sided), from the variance components of this panel
+    (:func:`asn_eval.estimators.estimate_design`, :func:`asn_eval.estimators.mde`); None when
+    the design cannot be estimated."""
+    from asn_eval.estimators import estimate_design, mde
+
+    rows = panel.loc[data.index]
+    weights = OUTCOME_WEIGHTS.get(outcome.key)
+    try:
+        design = estimate_design(
+            rows,
+            outcome=outcome.key,
+            unit=UNIT,
+            time=TIME,
+            cohort=f"cohort_{policy}",
+            weights=weights if weights in rows else None,
+        )
+        return mde(design, next_year=True, control_group=spec.control_group)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+
+
 def policy_outcome_data(panel: pd.DataFrame, policy: str, outcome: str) -> pd.DataFrame:
     """The agency-year rows for one policy and outcome: agencies observed in every year.
 
@@ -315,6 +352,8 @@ def estimate_policy_outcome(
             )
         except ValueError as error:
             result.problems.append(f"Bacon decomposition: {error}")
+    if result.ok:
+        result.power = next_year_power(panel, data, policy, outcome, spec=spec)
     if few_cluster and result.ok:
         result.p_bootstrap, result.p_permutation, problems = few_cluster_p(
             data, policy, column, spec=spec

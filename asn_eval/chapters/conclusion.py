@@ -108,7 +108,7 @@ def summary_phrase(record, lang: str) -> str:
 class Conclusion(Chapter):
     number = 5
     key = "conclusion"
-    sections = ("findings", "recommendations", "limitations")
+    sections = ("findings", "recommendations", "next_year", "limitations")
 
     def after_heading(self) -> None:
         self.synthetic_notice()
@@ -220,13 +220,37 @@ class Conclusion(Chapter):
         )
 
     # 5.3 ------------------------------------------------------------------------------
+    def section_next_year(self) -> None:
+        """What effect next year's evaluation could detect, per headline outcome."""
+        items = []
+        for r in self.records:
+            if r.mde_next_year is None or kind(r.outcome) == "uptake":
+                continue
+            scale = 100.0 if r.unit == "share" else 1.0
+            unit = narrative.label("unit", r.unit, self.lang) if r.unit else ""
+            items.append(
+                self.t(
+                    "sections.next_year.item",
+                    policy=context.policy(r.policy, self.lang)["name"],
+                    outcome=self.outcome_name(r.outcome),
+                    mde=f"{fmt.fmt_number(r.mde_next_year * scale, self.lang, 2)} {unit}".strip(),
+                    n_agencies=fmt.fmt_number(r.n_agencies, self.lang, 0),
+                )
+            )
+        if not items:
+            self.paragraph(self.t("sections.next_year.none"))
+            return
+        self.paragraph(self.t("sections.next_year.lead"))
+        self.bullets(items)
+
+    # 5.4 ------------------------------------------------------------------------------
     def section_limitations(self) -> None:
         self.paragraph(self.t("sections.limitations.lead"))
         self.bullets(list(self.t("sections.limitations.items").values()))
         self.synthetic_notice()
         self.paragraph(self.t("sections.limitations.closing"))
 
-    # 5.4, synthetic data only ---------------------------------------------------------
+    # 5.5, synthetic data only ---------------------------------------------------------
     def show(self, section: str) -> None:
         """Show one section. ``"truth"`` follows the template sections and appears only
         for a synthetic dataset with a truth.json (words: ``chapters.conclusion.truth``)."""
