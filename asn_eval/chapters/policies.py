@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.colors import to_rgb
 
 from asn_eval import context, narrative
+from asn_eval.analysis.scorecards import PRINT_ROW_LIMIT, scorecards
 from asn_eval.chapters.base import Chapter
 from asn_eval.figures import PALETTE, figure_size
 from asn_eval.panels import (
@@ -26,7 +27,7 @@ from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 class Policies(Chapter):
     number = 2
     key = "policies"
-    sections = ("adoption", "training", "resources")
+    sections = ("adoption", "training", "resources", "scorecards")
 
     # 2.1 ------------------------------------------------------------------------------
     def section_adoption(self) -> None:
@@ -270,3 +271,55 @@ class Policies(Chapter):
         from asn_eval.formatting import fmt_rupiah
 
         return fmt_rupiah(value, self.lang, compact=True)
+
+    # 2.4 ------------------------------------------------------------------------------
+    def section_scorecards(self) -> None:
+        result = scorecards(self.dataset, self.spec)
+        self.paragraph(
+            self.t(
+                "sections.scorecards.lead",
+                year=result.year,
+                minimum=JP_MINIMUM_PER_YEAR,
+                agencies=self.num(result.n_agencies, 0),
+                skp=self.pct(result.city["skp_good_share"]),
+                jp=self.pct(result.city["jp_minimum_share"]),
+            )
+        )
+        cols = {
+            key: self.t(f"sections.scorecards.columns.{key}", minimum=JP_MINIMUM_PER_YEAR)
+            for key in ("agency", "band", "skp", "jp", "ikm")
+        }
+        policies = {p: self.t(f"sections.scorecards.policies.{p}") for p in POLICIES}
+        adoption = {0: self.t("sections.scorecards.not_yet")}
+        adoption[UNKNOWN_COHORT] = self.t("sections.scorecards.unknown")
+        card = result.to_frame()
+        short = card["agency_name"].map(short_agency_name)
+        # Two agencies cut to the same short name keep their full names.
+        short = short.where(~short.duplicated(keep=False), card["agency_name"])
+        frame = pd.DataFrame({cols["agency"]: short})
+        frame[cols["band"]] = card["headcount_band"]
+        for policy in POLICIES:
+            frame[policies[policy]] = [adoption.get(y, str(y)) for y in card[policy]]
+        frame[cols["skp"]] = card["skp_good_share"]
+        frame[cols["jp"]] = card["jp_minimum_share"]
+        frame[cols["ikm"]] = card["ikm"]
+        note = ""
+        if result.n_suppressed:
+            note = f"{self.suppression_note()} {self.t('sections.scorecards.complementary')}"
+        caption = self.t("sections.scorecards.caption", year=result.year)
+        options = {"digits": {cols["ikm"]: 1}, "percent": [cols["skp"], cols["jp"]]}
+        if result.fits_in_print:
+            self.table(frame, "agency_scorecards", caption, note=note or None, **options)
+            return
+        # Too long to print: the table files (and the workbook built from them) get the
+        # full annex; the report says where it is.
+        saved = self._tables.save(frame, "agency_scorecards", caption, note=note or None, **options)
+        self.emitted.append(("table_file", saved.caption))
+        self.paragraph(
+            self.t(
+                "sections.scorecards.too_long",
+                agencies=self.num(result.n_agencies, 0),
+                limit=PRINT_ROW_LIMIT,
+                file=saved.relative_csv,
+            )
+        )
