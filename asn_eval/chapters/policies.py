@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_rgb
 
-from asn_eval import context, narrative
+from asn_eval import context, narrative, privacy
 from asn_eval.analysis.scorecards import PRINT_ROW_LIMIT, scorecards
-from asn_eval.chapters.base import Chapter
+from asn_eval.chapters.base import SUPPRESSED, Chapter
 from asn_eval.figures import PALETTE, figure_size
 from asn_eval.panels import (
     POLICIES,
@@ -183,8 +183,25 @@ class Policies(Chapter):
         )
 
         # Share meeting the minimum by agency and year (suppressed below the minimum cell).
-        agency = agency_year_panel(self.dataset, years=self.years)
-        agency = self.suppress(agency, count="n_employees", columns=["jp_minimum_share"])
+        # Complementary suppression per year, against the city and agency-type shares that
+        # Fig. 2.2 and the annex (2.4) publish, so no withheld cell can be worked back.
+        agency = agency_year_panel(self.dataset, years=self.years).sort_values(
+            ["year", "agency_code"]
+        )
+        agency = pd.concat(
+            [
+                privacy.suppress_with_complements(
+                    part,
+                    "n_employees",
+                    ["jp_minimum_share"],
+                    self.lang,
+                    totals_by=["agency_type"],
+                    min_size=self.min_cell_size,
+                )
+                for _, part in agency.groupby("year", sort=True)
+            ]
+        )
+        agency.attrs["n_suppressed_rows"] = int((agency["jp_minimum_share"] == SUPPRESSED).sum())
         note = self.suppression_note(agency)
         names = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
         wide = agency.pivot(index="agency_code", columns="year", values="jp_minimum_share")
