@@ -164,7 +164,7 @@ class _UntreatedFixedEffects:
         return labels[: self.n_units], labels[self.n_units :]
 
     def solve(self, r_unit: np.ndarray, r_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Fixed effects for right-hand sides ``r_unit`` (units x k) and ``r_time`` (periods x k)."""
+        """Fixed effects for right-hand sides ``r_unit`` (units x k), ``r_time`` (periods x k)."""
         per_unit = r_unit * self.inv_units[:, None]
         rhs = r_time - self.counts.T @ per_unit
         time_fe = self.schur_pinv @ rhs
@@ -223,6 +223,7 @@ def did_imputation(
     cluster: str | None = None,
     horizons: Sequence[int] | bool | None = None,
     pretrends: Sequence[int] | int | bool | None = None,
+    leaveout: bool = False,
     level: float = 0.95,
 ) -> ImputationResult:
     """Imputation estimator of Borusyak, Jaravel and Spiess (2024) with clustered inference.
@@ -258,6 +259,11 @@ def did_imputation(
         untreated rows, with clustered CRV1 standard errors (fixest convention), and are
         tested jointly (Wald F with ``G - 1`` denominator degrees of freedom, in
         ``pretrend``). They do not change the effect estimates.
+    leaveout
+        Average the effects of a cohort-period cell without the cluster's own rows when
+        forming its residuals (BJS appendix A.9, Stata's ``leaveout``, which BJS recommend):
+        the plain average shrinks each cluster's residual towards zero when a cell has few
+        clusters. ``False`` (default) is R's ``didimputation`` and Stata's default.
     level
         Confidence level.
 
@@ -390,6 +396,7 @@ def did_imputation(
         cluster0=cluster_codes[untreated],
         cell1=g[idx1] * (n_times + 1.0) + time_codes[idx1],
         n_clusters=n_clusters,
+        leaveout=leaveout,
     )
     se = np.sqrt(np.einsum("kc,kc->k", scores, scores))
 
@@ -426,7 +433,8 @@ def did_imputation(
         "Overall ATT": f"{estimates[-1]:.4f} (SE {se[-1]:.4f}), equal weight per treated "
         "observation",
         "Standard errors": "BJS (2024) Theorem 3, conservative, clustered by "
-        f"{cluster or unit}; effects averaged by cohort x period (eq. 8); "
+        f"{cluster or unit}; effects averaged by cohort x period (eq. 8"
+        + (", leave-out, A.9); " if leaveout else "); ")
         + (f"t({df}) intervals" if df is not None else "normal intervals"),
     }
     if pretrend is not None:
@@ -452,12 +460,14 @@ def did_imputation(
 
 
 def _theorem3_scores(
-    *, tau, weights, v0, resid0, cluster1, cluster0, cell1, n_clusters
+    *, tau, weights, v0, resid0, cluster1, cluster0, cell1, n_clusters, leaveout
 ) -> np.ndarray:
     """Cluster contributions ``sum_{it in c} v_it e~_it`` of every estimate (BJS Theorem 3).
 
     Returns an (estimates x clusters) array; each estimate's variance is the sum of squares
-    of its row. ``tau~`` of each (cohort, period) cell is BJS eq. 8 with clusters as units.
+    of its row. ``tau~`` of each (cohort, period) cell is BJS eq. 8 with clusters as units;
+    with ``leaveout`` each cluster's own rows are left out of its cell's average (BJS
+    appendix A.9), except in cells where it is the only cluster.
     """
     cells, cell_codes = np.unique(cell1, return_inverse=True)
     pair, pair_codes = np.unique(cell_codes.astype(np.int64) * n_clusters + cluster1,
@@ -468,10 +478,15 @@ def _theorem3_scores(
         v1 = weights[:, k]
         sum_v = np.bincount(pair_codes, weights=v1, minlength=pair.size)
         sum_v_tau = np.bincount(pair_codes, weights=v1 * tau, minlength=pair.size)
-        num = np.bincount(pair_cell, weights=sum_v * sum_v_tau, minlength=cells.size)
-        den = np.bincount(pair_cell, weights=sum_v * sum_v, minlength=cells.size)
-        tau_tilde = np.divide(num, den, out=np.zeros(cells.size), where=den > 0)
-        e1 = tau - tau_tilde[cell_codes]
+        num = np.bincount(pair_cell, weights=sum_v * sum_v_tau, minlength=cells.size)[pair_cell]
+        den = np.bincount(pair_cell, weights=sum_v * sum_v, minlength=cells.size)[pair_cell]
+        if leaveout:
+            own_num, own_den = sum_v * sum_v_tau, sum_v * sum_v
+            others = den - own_den > 1e-12 * den
+            num = np.where(others, num - own_num, num)
+            den = np.where(others, den - own_den, den)
+        tau_tilde = np.divide(num, den, out=np.zeros(pair.size), where=den > 0)
+        e1 = tau - tau_tilde[pair_codes]
         out[k] = np.bincount(cluster1, weights=v1 * e1, minlength=n_clusters)
         out[k] += np.bincount(cluster0, weights=v0[:, k] * resid0, minlength=n_clusters)
     return out
