@@ -353,11 +353,9 @@ def did_imputation(
         if not treated.any():
             raise ValueError("did_imputation: no treated observation can be imputed.")
 
-    if cluster is None:
-        cluster_codes, cluster_labels = unit_codes, np.asarray(unit_labels)
-    else:
-        cluster_codes, cluster_labels = pd.factorize(frame[cluster], sort=True)
-        cluster_labels = np.asarray(cluster_labels)
+    # clusters in sorted label order, so that families of results align on them
+    cluster_codes, cluster_labels = pd.factorize(frame[cluster or unit], sort=True)
+    cluster_labels = np.asarray(cluster_labels)
     n_clusters = len(cluster_labels)
     if n_clusters < 2:
         raise ValueError("did_imputation: clustering needs at least 2 clusters.")
