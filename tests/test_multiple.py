@@ -183,16 +183,19 @@ def test_results_family_rejects_what_it_cannot_bootstrap():
 def test_family_wise_error_rate_under_the_global_null():
     """Four correlated outcomes, no effect on any: the chance of rejecting at least one.
 
-    Imputation estimates of 30-agency panels (leave-out variance), Romano-Wolf over the
+    Imputation estimates of 80-agency panels (leave-out variance), Romano-Wolf over the
     family with 999 shared draws: the family-wise error rate should be at most 5% (within
     Monte Carlo error), while testing one by one rejects some member far more often.
+    Measured: Romano-Wolf 3.3%, Holm 3.0%, one by one 16.7%. With 30 agencies (cohorts of about
+    5) the members' own t(29) tests reject 6.7% each and the family-wise rate is 9.3%: the
+    correction inherits the size of the tests it combines.
     """
     n_sim = 300
     any_rw, any_holm, any_raw = [], [], []
     for seed in range(n_sim):
-        panel = simulate_panel(n_employees=600, n_agencies=30, effects=0, seed=20_000 + seed)
+        panel = simulate_panel(n_employees=1200, n_agencies=80, effects=0, seed=20_000 + seed)
         rng = np.random.default_rng(seed)
-        agency_shock = rng.normal(size=30)[panel["agency"]]
+        agency_shock = rng.normal(size=80)[panel["agency"]]
         for k in range(4):
             panel[f"y{k}"] = panel["y"] + 0.5 * agency_shock * k + rng.normal(size=len(panel))
         with warnings.catch_warnings():

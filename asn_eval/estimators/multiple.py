@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .results import EstimateTable
 
@@ -201,6 +202,7 @@ def romano_wolf(
     seed: int | None = None,
     weights: str = "rademacher",
     labels: Sequence | None = None,
+    df: float | None = None,
     level: float = 0.95,
     method: str = "",
 ) -> MultipleTestingResult:
@@ -232,6 +234,16 @@ def romano_wolf(
         ``"mammen"``.
     labels
         Names of the family's members (the hypotheses).
+    df
+        Degrees of freedom of the members' t reference (e.g. ``G - 1`` with few clusters),
+        or ``None`` for the normal. The multiplier draws are (close to) normal; with ``df``
+        each observed ``|t|`` is first mapped to the normal quantile of the same t(df) tail
+        probability, so that each member's own p-value is its t(df) p-value while the draws
+        still give the family's joint dependence. The procedure controls the family-wise
+        error rate only as well as the members' own tests control their size: for four
+        correlated outcomes of imputation estimates (leave-out variance) it was 3.3% with 80
+        agencies but 9.3% with 30 (cohorts of about 5 agencies, where each member alone
+        rejected 6.7% at 5%; tests/test_multiple.py).
     level
         Family-wise confidence level used by ``statement`` and ``rejected``.
     method
@@ -289,22 +301,32 @@ def romano_wolf(
         t_boot[start:stop] = (xi @ psi.T) / se
     t_stat = (est - null) / se
     names = _labels(labels, est.size, estimates.index if isinstance(estimates, pd.Series) else None)
+    reference = "normal"
+    if df is not None:
+        reference = f"t({df:g}) marginals"
     info = {
         "Members": f"{est.size}",
         "Clusters": f"{n_clusters:,}",
         "Bootstrap": f"multiplier bootstrap, {n_boot:,} draws, {weights.capitalize()} "
         f"weights shared by every member, seed {seed}",
         "Null hypotheses": f"each effect = {null:g}",
+        "Test statistics": f"t = estimate / standard error, {reference}",
         "Adjusted p-values": "Romano-Wolf step-down (p_romano_wolf); Holm on the bootstrap "
         "p-values (p_holm)",
     }
-    return _result(est, se, t_stat, t_boot, names, info, null, level, method)
+    return _result(est, se, t_stat, t_boot, names, info, null, level, method, df=df)
 
 
-def _result(est, se, t_stat, t_boot, names, info, null, level, method) -> MultipleTestingResult:
+def _result(
+    est, se, t_stat, t_boot, names, info, null, level, method, *, df=None
+) -> MultipleTestingResult:
     n_boot = t_boot.shape[0]
-    p_single = (1 + (np.abs(t_boot) >= np.abs(t_stat)[None, :]).sum(axis=0)) / (1 + n_boot)
-    p_rw = _stepdown(t_stat, t_boot)
+    compared = np.abs(t_stat)
+    if df is not None:
+        # the normal quantile with the same two-sided tail probability as |t| under t(df)
+        compared = stats.norm.isf(stats.t.sf(compared, df))
+    p_single = (1 + (np.abs(t_boot) >= compared[None, :]).sum(axis=0)) / (1 + n_boot)
+    p_rw = _stepdown(compared, t_boot)
     return MultipleTestingResult(
         params=pd.Series(est, index=names, name="estimate"),
         std_errors=pd.Series(se, index=names, name="std_error"),
@@ -392,6 +414,7 @@ def romano_wolf_results(
     n_boot: int = 9999,
     seed: int | None = None,
     weights: str = "rademacher",
+    df: float | str | None = "auto",
     level: float = 0.95,
 ) -> MultipleTestingResult:
     """Romano-Wolf and Holm adjusted p-values for a family of estimator results.
@@ -409,6 +432,9 @@ def romano_wolf_results(
         same clusters.
     labels
         Names of the members; default the results' outcomes.
+    df
+        ``"auto"``: the results' own t reference (``G - 1`` when they were clustered on a
+        column, as their intervals; normal otherwise); or a number, or ``None`` (normal).
     null, n_boot, seed, weights, level
         As :func:`romano_wolf`.
 
@@ -450,9 +476,15 @@ def romano_wolf_results(
             f"({sorted(sizes)}); the family must share one set of clusters."
         )
     names = labels if labels is not None else [m[4] for m in members]
+    if isinstance(df, str):
+        if df != "auto":
+            raise ValueError(f"df must be 'auto', a number or None; got {df!r}.")
+        own = {getattr(r, "df", None) for r in results}
+        df = own.pop() if len(own) == 1 else None
     return romano_wolf(
         est, psi, std_errors=se, null=null, n_boot=n_boot, seed=seed, weights=weights,
-        labels=names, level=level, method="Romano-Wolf multiple testing (estimator results)",
+        labels=names, df=df, level=level,
+        method="Romano-Wolf multiple testing (estimator results)",
     )  # fmt: skip
 
 
