@@ -392,7 +392,7 @@ def did_imputation(
         resid0=resid[untreated],
         cluster1=cluster_codes[idx1],
         cluster0=cluster_codes[untreated],
-        cell1=g[idx1] * (n_times + 1.0) + time_codes[idx1],
+        cell1=np.unique(g[idx1], return_inverse=True)[1] * n_times + time_codes[idx1],
         n_clusters=n_clusters,
         leaveout=leaveout,
     )
