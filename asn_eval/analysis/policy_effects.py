@@ -15,7 +15,7 @@ hours on the employee-year panel.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,12 +23,14 @@ import pandas as pd
 from scipy import stats
 
 from asn_eval.analysis.spec import AnalysisSpec
-from asn_eval.decision import ALPHA
+from asn_eval.decision import ALPHA, FEW_CLUSTERS
 from asn_eval.estimators.bacon import bacon_decomposition
 from asn_eval.estimators.did import FEW_CLUSTERS_WEBB, att_gt, event_study, pretrend_test
+from asn_eval.estimators.imputation import did_imputation
+from asn_eval.estimators.multiple import holm
 from asn_eval.estimators.twfe import twfe
 from asn_eval.outcomes import OUTCOMES as REGISTERED
-from asn_eval.outcomes import Outcome
+from asn_eval.outcomes import Outcome, kind
 from asn_eval.panels import (
     DUKCAPIL_SERVICES,
     POLICIES,
@@ -42,6 +44,7 @@ from asn_eval.results_store import ResultRecord
 UNIT = "agency_code"
 TIME = "year"
 CS_METHOD = "Callaway-Sant'Anna"
+IMPUTATION_METHOD = "Borusyak-Jaravel-Spiess"
 TWFE_METHOD = "TWFE"
 ITS_METHOD = "ITS"
 # Months of a monthly series needed on each side of an intervention for a segmented
@@ -105,6 +108,7 @@ class PolicyOutcome:
     problems: list[str] = field(default_factory=list)
     spec: AnalysisSpec | None = None
     power: Any = None  # MDE of the overall effect with next year's data (estimators.power)
+    imputation: Any = None  # Borusyak-Jaravel-Spiess estimate, a robustness check beside CS
 
     @property
     def ok(self) -> bool:
@@ -145,6 +149,29 @@ class PolicyOutcome:
             return "untestable"
         return "failed" if test.p_value < ALPHA else "passed"
 
+    def imputation_record(self) -> ResultRecord | None:
+        """The Borusyak-Jaravel-Spiess estimate beside CS: a robustness check, no finding."""
+        if self.imputation is None:
+            return None
+        res = self.imputation
+        lo, hi = res.overall_interval()
+        return ResultRecord(
+            policy=self.policy,
+            outcome=self.outcome.key,
+            estimator=IMPUTATION_METHOD,
+            estimate=float(res.overall_att),
+            std_error=float(res.overall_se),
+            ci_low=float(lo),
+            ci_high=float(hi),
+            n_agencies=self.n_agencies,
+            n_employees=self.n_employees,
+            pretrend_status=self.pretrend_status,
+            p_value_few_cluster=self.p_permutation,
+            better=self.outcome.better,
+            level=float(res.level),
+            unit=self.outcome.unit,
+        )
+
     def twfe_record(self) -> ResultRecord | None:
         if self.twfe is None:
             return None
@@ -160,6 +187,36 @@ class PolicyOutcome:
             pretrend_status=self.pretrend_status,
             unit=self.outcome.unit,
         )
+
+
+def trusted_p(record: ResultRecord) -> float | None:
+    """The p-value the report trusts for a record: randomization inference with fewer than
+    :data:`~asn_eval.decision.FEW_CLUSTERS` agencies, the conventional one otherwise."""
+    few = record.n_agencies is not None and record.n_agencies < FEW_CLUSTERS
+    return record.p_value_few_cluster if few else record.p_value
+
+
+def adjust_family(records: list[ResultRecord]) -> list[ResultRecord]:
+    """Holm-adjusted p-values across the chapter's headline family.
+
+    The family is every Callaway-Sant'Anna estimate of performance or services (uptake is
+    not a finding); each enters with the p-value the report trusts (:func:`trusted_p`). Holm
+    controls the family-wise error rate under any dependence between the tests, which
+    randomization-inference p-values of one panel have. A record whose adjusted p-value is
+    not below 5% is tentative (:mod:`asn_eval.decision`, reason ``multiple_testing``).
+    """
+    family = [
+        i
+        for i, r in enumerate(records)
+        if r.estimator == CS_METHOD and kind(r.outcome) != "uptake" and trusted_p(r) is not None
+    ]
+    if not family:
+        return records
+    adjusted = holm([trusted_p(records[i]) for i in family])
+    out = list(records)
+    for i, p in zip(family, adjusted, strict=True):
+        out[i] = replace(out[i], p_value_adjusted=float(p), verdict=None, standing=None, reasons=())
+    return out
 
 
 def few_cluster_p(
@@ -347,6 +404,21 @@ def estimate_policy_outcome(
         except ValueError as error:
             result.problems.append(f"TWFE: {error}")
         try:
+            # Leave-out variance: BJS's recommendation, and what covers at the nominal rate
+            # with a few dozen agencies (tests/test_imputation.py).
+            result.imputation = did_imputation(
+                data,
+                outcome=column,
+                unit=UNIT,
+                time=TIME,
+                cohort=cohort,
+                cluster=UNIT,
+                leaveout=True,
+                level=spec.level,
+            )
+        except ValueError as error:
+            result.problems.append(f"imputation estimator: {error}")
+        try:
             result.bacon = bacon_decomposition(
                 data, outcome=column, treatment=treated, unit=UNIT, time=TIME
             )
@@ -508,8 +580,10 @@ class ImpactResults:
         )
 
     def records(self) -> list[ResultRecord]:
-        """Every estimate the chapter states, for ``results.json``."""
-        records = [r.record() for r in self.estimates.values() if r.ok]
+        """Every estimate the chapter states, for ``results.json``; the headline family
+        carries its Holm-adjusted p-values (:func:`adjust_family`)."""
+        records = adjust_family([r.record() for r in self.estimates.values() if r.ok])
+        records += [r.imputation_record() for r in self.estimates.values() if r.imputation]
         records += [r.twfe_record() for r in self.estimates.values() if r.twfe is not None]
         for (policy, outcome), its in self.its.items():
             if its.get("result") is not None:
@@ -521,11 +595,12 @@ class ImpactResults:
         base period, clustering, draws), so a reader can name what produced each number."""
         spec = self.spec
         rows = []
+        adjusted = {(r.policy, r.outcome): r for r in self.records() if r.estimator == CS_METHOD}
         for (policy, key), res in self.estimates.items():
             if not res.ok:
                 continue
             for rec, inference in (
-                (res.record(), f"randomization inference, {spec.n_perm} permutations"),
+                (adjusted[(policy, key)], f"randomization inference, {spec.n_perm} permutations"),
                 (res.twfe_record(), f"wild cluster bootstrap, {spec.n_boot} draws"),
             ):
                 if rec is None:
@@ -547,6 +622,7 @@ class ImpactResults:
                         "p_value": rec.p_value,
                         "p_value_few_cluster": rec.p_value_few_cluster,
                         "few_cluster_method": inference,
+                        "p_value_holm": rec.p_value_adjusted,
                         "pretrend_p": rec.pretrend_p,
                         "agencies": res.n_agencies,
                         "adopting": res.n_treated,
@@ -571,6 +647,7 @@ class ImpactResults:
                     "p_value": rec.p_value,
                     "p_value_few_cluster": None,
                     "few_cluster_method": "",
+                    "p_value_holm": None,
                     "pretrend_p": None,
                     "agencies": 1,
                     "adopting": 1,

@@ -7,6 +7,8 @@ figures, tables and prose and saves its records to ``results.json``.
 
 from __future__ import annotations
 
+import textwrap
+from functools import cached_property
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -39,6 +41,11 @@ BACON_TYPE_KEYS: dict[str, str] = {
     "later vs earlier treated": "later_vs_earlier",
     "later vs always treated": "later_vs_always",
 }
+
+
+def _panel_title(text: str) -> str:
+    """A panel title wrapped to the width of a half-page panel (two panels a row)."""
+    return textwrap.fill(text, width=34)
 
 
 def _panels(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
@@ -86,6 +93,16 @@ class Impact(Chapter):
     @property
     def agency_panel(self) -> pd.DataFrame:
         return self.results.agency_panel
+
+    @cached_property
+    def headline(self) -> dict[tuple[str, str], Any]:
+        """The Callaway-Sant'Anna records as results.json stores them (with the family's
+        adjusted p-values), so every table and sentence reads the same decision."""
+        return {
+            (r.policy, r.outcome): r
+            for r in self.results.records()
+            if r.estimator == "Callaway-Sant'Anna"
+        }
 
     def after_heading(self) -> None:
         save_results(self.output_dir, self.results.records(), chapter=self.number)
@@ -141,7 +158,7 @@ class Impact(Chapter):
                     ax=ax,
                     lang=self.lang,
                     percent=res.outcome.unit == "share",
-                    title=self.outcome_name(key),
+                    title=_panel_title(self.outcome_name(key)),
                     ylabel=self.t(f"units.{res.outcome.unit}"),
                     labels={"event_time": narrative.text("axis.event_time", self.lang)},
                 )
@@ -195,7 +212,7 @@ class Impact(Chapter):
                     )
                 )
                 continue
-            rec = res.record()
+            rec = self.headline[(policy, key)]
             scale = self._scale(res.outcome)
             rows.append(
                 {
@@ -205,6 +222,7 @@ class Impact(Chapter):
                     cols["interval"]: self.interval(rec.ci_low * scale, rec.ci_high * scale),
                     cols["p_value"]: self.pvalue(rec.p_value),
                     cols["p_few"]: self.pvalue(rec.p_value_few_cluster),
+                    cols["p_holm"]: self.pvalue(rec.p_value_adjusted),
                     cols["pretrend_p"]: self.pvalue(rec.pretrend_p),
                     cols["agencies"]: f"{res.n_treated}/{res.n_agencies}",
                     cols["verdict"]: narrative.verdict_label(rec, self.lang),
@@ -270,12 +288,14 @@ class Impact(Chapter):
                 continue
             scale = self._scale(res.outcome)
             tw = res.twfe_record()
+            bjs = res.imputation_record()
             forbidden = forbidden_weight(res.bacon)
             rows.append(
                 {
                     cols["policy"]: self.policy_name(policy),
                     cols["outcome"]: self.outcome_name(key),
                     cols["cs"]: res.overall.overall_att * scale,
+                    cols["bjs"]: None if bjs is None else bjs.estimate * scale,
                     cols["twfe"]: tw.estimate * scale,
                     cols["twfe_interval"]: self.interval(tw.ci_low * scale, tw.ci_high * scale),
                     cols["p_wild"]: self.pvalue(tw.p_value_few_cluster),
@@ -308,7 +328,7 @@ class Impact(Chapter):
                 ax=ax,
                 lang=self.lang,
                 percent=res.outcome.unit == "share",
-                title=self.policy_name(res.policy),
+                title=_panel_title(self.policy_name(res.policy)),
                 labels=words,
             )
         plots.shared_legend(fig, source=axes[0], ncol=2)
@@ -343,7 +363,13 @@ class Impact(Chapter):
         res = self.estimates.get(("performance_appraisal", "health_minutes"))
         if res is not None and res.ok:
             self.paragraph(self.t("sections.services.health"))
-            self.bullets([narrative.effect_sentence(res.record(), self.lang)])
+            self.bullets(
+                [
+                    narrative.effect_sentence(
+                        self.headline[("performance_appraisal", "health_minutes")], self.lang
+                    )
+                ]
+            )
 
     def _its_figure(self, results: dict[tuple, Any]) -> plt.Figure:
         fig, axes = _panels(len(results))
@@ -353,10 +379,10 @@ class Impact(Chapter):
                 ax=ax,
                 lang=self.lang,
                 percent=ITS_OUTCOMES[outcome].unit == "share",
-                title=self.policy_name(policy),
+                title=_panel_title(self.policy_name(policy)),
                 ylabel=self.t(f"sections.services.axis.{outcome}"),
             )
-        plots.shared_legend(fig, source=axes[0])
+        plots.shared_legend(fig, source=axes[0], ncol=2)
         return fig
 
     def _its_sentence(self, policy: str, outcome: str, result: Any) -> str:
