@@ -49,6 +49,7 @@ import pandas as pd
 
 from asn_eval.formatting import (
     DEFAULT_LANGUAGE,
+    _rounded,
     MISSING,
     check_language,
     fmt_date,
@@ -426,7 +427,8 @@ def _siunitx_number(value: object, digits: int, percent: bool) -> str | None:
         value = 100 * value
     if isinstance(value, Integral):
         return str(int(value))
-    return f"{value:.{digits}f}"
+    # Rounded half-up like the HTML (fmt_number), so 21.25 is 21.3 in both views.
+    return f"{_rounded(value, digits):f}"
 
 
 def _latex(
