@@ -49,8 +49,8 @@ import pandas as pd
 
 from asn_eval.formatting import (
     DEFAULT_LANGUAGE,
-    _rounded,
     MISSING,
+    _rounded,
     check_language,
     fmt_date,
     fmt_interval,
