@@ -11,8 +11,9 @@ column widths set. Text that a spreadsheet would run as a formula is quoted
 (:func:`asn_eval.safe_output.safe_cells`).
 
 A sheet that is not a numbered table (an annex) is added with :func:`add_sheet`, which writes
-the same pair of files under ``tables/`` with a stem that starts with a letter; numbered
-tables come first in the workbook, in chapter order, then the others by name.
+the same pair of files under ``tables/sheets/`` (so ``tables/*.csv`` stay the numbered
+tables); numbered tables come first in the workbook, in chapter order, then the others by
+name.
 
 Examples
 --------
@@ -81,7 +82,7 @@ def add_sheet(
 ) -> Path:
     """Add a sheet that is not a numbered table (e.g. an annex) to the run's workbook.
 
-    Writes ``tables/<key>.csv`` and ``tables/<key>.json`` in the format of the numbered
+    Writes ``tables/sheets/<key>.csv`` and ``.json`` in the format of the numbered
     tables; :func:`write_workbook` turns them into a sheet named ``key`` at the end of the run.
     ``frame`` is data, as for :func:`asn_eval.tables.save_table`: numbers as numbers, shares
     0-1, cells withheld for privacy holding :data:`asn_eval.privacy.SUPPRESSED_MARK`.
@@ -97,7 +98,7 @@ def add_sheet(
         labels=dict(labels or {}), digits=digits, percent=tuple(percent), units=dict(units or {})
     )
     data, columns = tidy_frame(frame.reset_index(drop=True), spec, lang)
-    folder = Path(output_dir) / "tables"
+    folder = Path(output_dir) / "tables" / "sheets"
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / f"{key}.csv"
     with open(csv_path, "w", encoding="utf-8", newline="") as handle:
@@ -124,7 +125,7 @@ def table_sources(output_dir: str | Path) -> list[tuple[Path, dict]]:
     """``(csv path, description)`` of every saved table, in workbook order."""
     folder = Path(output_dir) / "tables"
     found = []
-    for described in sorted(folder.glob("*.json")):
+    for described in sorted([*folder.glob("*.json"), *folder.glob("sheets/*.json")]):
         csv_path = described.with_suffix(".csv")
         if csv_path.exists():
             found.append((csv_path, json.loads(described.read_text(encoding="utf-8"))))

@@ -122,11 +122,12 @@ def test_workbook_sheets_hold_the_csv_numbers(tmp_path, saved):
     assert book["Daftar isi"]["B2"].value == "3-1_overall_effects"
     for csv_name, sheet_name in (("3-1_overall_effects", "3.1"), ("scorecards", "scorecards")):
         sheet = book[sheet_name]
-        meta = json.loads((tmp_path / "tables" / f"{csv_name}.json").read_text())
+        folder = tmp_path / "tables" / ("sheets" if csv_name == "scorecards" else "")
+        meta = json.loads((folder / f"{csv_name}.json").read_text())
         shown = [c for c in meta["columns"] if not c["name"].endswith("_suppressed")]
         assert [c.value for c in sheet[2]] == [c["label"] for c in shown]
         assert sheet.freeze_panes == "A3"
-        frame = read_table_csv(tmp_path / "tables" / f"{csv_name}.csv")
+        frame = read_table_csv(folder / f"{csv_name}.csv")
         for i, row in frame.iterrows():
             for j, column in enumerate(shown, start=1):
                 value, cell = row[column["name"]], sheet.cell(row=i + 3, column=j).value
