@@ -225,9 +225,11 @@ def test_workbook_csvs_and_latex_agree_with_results_json(report_id):
     flat = pd.read_csv(report_id / "results.csv", keep_default_na=False)
     assert len(flat) == len(data["records"])
     assert not flat["outcome"].str.contains("|", regex=False).any()
-    assert (flat["subgroup_variable"] != "").sum() == sum(
-        bool(r.get("subgroup_variable")) for r in data["records"]
-    ) > 0
+    assert (
+        (flat["subgroup_variable"] != "").sum()
+        == sum(bool(r.get("subgroup_variable")) for r in data["records"])
+        > 0
+    )
 
     headline = findings(load_results(report_id))
     final = read_table_csv(next((report_id / "tables").glob("5-*_findings.csv")))
