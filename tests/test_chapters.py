@@ -345,7 +345,9 @@ def test_report_tables_align_words_left_and_numbers_right(tmp_path):
     unbroken = re.findall(r"#T_3_1_overall td\.col(\d) \{\s*white-space: nowrap;", html)
     assert unbroken == ["1", "2", "3", "4", "5"]
     tex = saved.paths["tex"].read_text(encoding="utf-8")
-    assert r"\begin{tabular}{lrrrrrl}" in tex
+    # Counts as siunitx columns; intervals, p-values and a column with words stay right-aligned
+    # text; words left.
+    assert r"\begin{tabular}{lS[table-format=2.0]rrrS[table-format=2.0]l}" in tex
 
 
 def test_executive_summary_reads_the_one_decision_and_asks_no_change_without_confirmed_effects(
@@ -438,8 +440,8 @@ def test_challenges_recovers_an_effect_that_differs_by_education():
     assert set(by_education["cluster"]) == {"agency_code"}
     assert set(by_education["level"]) == {0.95}
     # One results.json record per subgroup estimate, named by subgroup.
-    outcomes = {r.outcome for r in results.records()}
-    assert "skp_good|education_group=S2/S3" in outcomes
+    subgroups = {(r.outcome, r.subgroup_variable, r.subgroup_value) for r in results.records()}
+    assert ("skp_good", "education_group", "S2/S3") in subgroups
     assert len(results.records()) == len(results.to_frame())
 
 
