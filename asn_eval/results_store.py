@@ -284,6 +284,8 @@ def write_results_csv(output_dir: str | Path, records: Iterable[ResultRecord]) -
     frame["reasons"] = [";".join(r) for r in frame["reasons"]]
     for col in frame.columns:
         frame[col] = [_round(v) if isinstance(v, float) else v for v in frame[col]]
+    for col in ("n_agencies", "n_employees"):  # counts stay integers beside empty cells
+        frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
     path = Path(output_dir) / RESULTS_CSV
     handle, tmp = tempfile.mkstemp(dir=Path(output_dir), prefix=".results-", suffix=".csv")
     os.close(handle)

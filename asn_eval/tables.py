@@ -302,6 +302,21 @@ def _numeric_or_none(value: object) -> object:
 
 
 _BOUND_WORDS = {"id": ("batas bawah", "batas atas"), "en": ("low", "high")}
+_UNIT_WORD = {"id": "satuan", "en": "unit"}
+# p-values keep significant digits: 1e-10 rounded to 6 decimals would read as 0.
+_PVALUE_DIGITS = 6
+
+
+def _csv_values(data: pd.DataFrame, columns: list[dict]) -> pd.DataFrame:
+    """``data`` rounded for the CSV: 6 decimals, p-values 6 significant digits."""
+    out = data.round(CSV_DECIMALS)
+    for column in columns:
+        if column["kind"] == "pvalue":
+            out[column["name"]] = [
+                float(f"{v:.{_PVALUE_DIGITS}g}") if isinstance(v, float) else v
+                for v in data[column["name"]]
+            ]
+    return out
 
 
 def tidy_frame(
@@ -334,6 +349,8 @@ def tidy_frame(
             values = [_numeric_or_none(v) for v in values]
         out[name] = pd.array(values, dtype="Int64") if kind == "integer" else values
         label = str(heading_of.get(col, spec.labels.get(col, col)))
+        if col in spec.hidden and col not in spec.labels and col.endswith("_unit"):
+            label = _UNIT_WORD[lang]
         digits = spec.col_digits(col) if kind in ("number", "share") else None
         columns.append(
             {"name": name, "label": label, "kind": kind, "unit": unit or "", "digits": digits}
@@ -630,7 +647,7 @@ def save_table(
     # shows them as text instead of running them (OWASP CSV injection).
     with open(csv_path, "w", encoding="utf-8", newline="") as handle:
         handle.write(units_line(columns) + "\n")
-        safe_cells(data.round(CSV_DECIMALS)).to_csv(handle, index=False, lineterminator="\n")
+        safe_cells(_csv_values(data, columns)).to_csv(handle, index=False, lineterminator="\n")
     tex_path.write_text(_latex(df, text, spec, caption, slug, note, lang), encoding="utf-8")
     description = {
         "stem": stem,
