@@ -265,4 +265,7 @@ def write_documents(build_dir: Path, *, params, metadata: dict) -> tuple[Path, P
     html_path = build_dir / "report.html"
     html_path.write_text(html_text, encoding="utf-8")
     pdf_path = write_pdf(html_text, build_dir / "report.pdf", base_url=build_dir)
+    from asn_eval.workbook import write_workbook
+
+    write_workbook(build_dir, lang=params.lang)  # every saved table, one sheet each
     return html_path, pdf_path

@@ -272,19 +272,40 @@ class Chapter:
         slug: str,
         caption: str,
         *,
+        labels: dict[str, str] | None = None,
         digits: int | dict[str, int] = 1,
         percent: Sequence[str] = (),
+        units: dict[str, str] | None = None,
+        intervals: dict[str, tuple[str, str]] | None = None,
+        pvalues: Sequence[str] = (),
+        ratios: dict[str, tuple[str, str]] | None = None,
+        missing_text: dict[str, str] | None = None,
+        hidden: Sequence[str] = (),
         note: str | None = None,
     ) -> None:
-        """Save ``frame`` as the chapter's next numbered table (CSV and LaTeX) and show it.
+        """Save ``frame`` as the chapter's next numbered table and show it.
 
-        Integers are written without decimals, ``percent`` columns (shares 0-1) as
-        percentages, other numbers with ``digits`` decimals in the report's language; cells
-        suppressed by :meth:`suppress` keep their mark.
+        ``frame`` is the table as data (numbers as numbers, shares 0-1, intervals as two
+        columns, p-values as numbers; see :class:`asn_eval.tables.TableSpec` for the other
+        arguments, which say how people see it). Integers are shown without decimals,
+        ``percent`` columns as percentages, other numbers with ``digits`` decimals in the
+        report's language; cells suppressed by :meth:`suppress` keep their mark. The CSV,
+        LaTeX and description are written under ``output_dir/tables``.
         """
-        saved = self._tables.save(
-            frame.reset_index(drop=True), slug, caption, digits=digits, percent=percent, note=note
+        from asn_eval.tables import TableSpec
+
+        spec = TableSpec(
+            labels=dict(labels or {}),
+            digits=digits,
+            percent=tuple(percent),
+            units=dict(units or {}),
+            intervals=dict(intervals or {}),
+            pvalues=tuple(pvalues),
+            ratios=dict(ratios or {}),
+            missing_text=dict(missing_text or {}),
+            hidden=tuple(hidden),
         )
+        saved = self._tables.save(frame.reset_index(drop=True), slug, caption, spec=spec, note=note)
         self.emitted.append(("table", saved.caption))
         _display(saved._repr_html_())
 

@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from asn_eval import context, narrative, plots
-from asn_eval import formatting as fmt
 from asn_eval.analysis.barriers import RESISTANCE_POLICY, ChallengesResults, challenges
 from asn_eval.chapters.base import Chapter
 from asn_eval.figures import BAND_ALPHA, PALETTE, ZERO_LINE_COLOUR, figure_size
@@ -79,21 +78,15 @@ class Challenges(Chapter):
             med, count="employees", columns=["adopted", "median_months", "ci_low", "ci_high"]
         )
         cols = self.t("sections.resistance.columns")
-        med["interval"] = [
-            fmt.fmt_interval(lo, hi, self.lang)
-            if not isinstance(lo, str) and np.isfinite(lo) and np.isfinite(hi)
-            else ("*" if isinstance(lo, str) else fmt.MISSING)
-            for lo, hi in zip(med["ci_low"], med["ci_high"], strict=True)
-        ]
-        med["median_months"] = [
-            v if isinstance(v, str) or np.isfinite(v) else self.t("sections.resistance.not_reached")
-            for v in med["median_months"]
-        ]
-        table = med[["group", "employees", "adopted", "median_months", "interval"]]
+        table = med[["group", "employees", "adopted", "median_months", "ci_low", "ci_high"]]
         self.table(
-            table.rename(columns=cols),
+            table,
             "digital_adoption_medians",
             self.t("sections.resistance.caption"),
+            labels=cols,
+            intervals={"interval": ("ci_low", "ci_high")},
+            units={"interval": "months"},
+            missing_text={"median_months": self.t("sections.resistance.not_reached")},
             note=self.suppression_note(),
         )
         if np.isfinite(curves.logrank_pvalue):
@@ -145,20 +138,22 @@ class Challenges(Chapter):
                     verdict = narrative.verdict(row["estimate"], row["ci_low"], row["ci_high"])
                     rows.append(
                         {
-                            cols["by"]: names[by],
-                            cols["group"]: str(row.iloc[0]),
-                            cols["estimate"]: row["estimate"] * 100,
-                            cols["interval"]: fmt.fmt_interval(
-                                row["ci_low"] * 100, row["ci_high"] * 100, self.lang, 2
-                            ),
-                            cols["verdict"]: narrative.text(f"verdict.{verdict}", self.lang),
+                            "by": names[by],
+                            "group": str(row.iloc[0]),
+                            "estimate": row["estimate"] * 100,
+                            "ci_low": row["ci_low"] * 100,
+                            "ci_high": row["ci_high"] * 100,
+                            "verdict": narrative.text(f"verdict.{verdict}", self.lang),
                         }
                     )
             self.table(
                 pd.DataFrame(rows),
                 "heterogeneity",
                 self.t("sections.heterogeneity.caption", policy=policy),
+                labels=cols,
                 digits=2,
+                units={"estimate": "pp", "interval": "pp"},
+                intervals={"interval": ("ci_low", "ci_high")},
             )
             self.bullets(
                 [
@@ -222,11 +217,12 @@ class Challenges(Chapter):
         ]
         if len(table):
             self.table(
-                table.rename(columns=cols),
+                table,
                 "training_shortfall",
                 self.t("sections.resources.caption", year=self.year, minimum=JP_MINIMUM_PER_YEAR),
+                labels=cols,
                 digits=0,
-                percent=[cols["jp_minimum_share"]],
+                percent=["jp_minimum_share"],
                 note=self.suppression_note(),
             )
 

@@ -144,18 +144,22 @@ class Conclusion(Chapter):
         for r in records:
             rows.append(
                 {
-                    **self.effect_cells(r, head),
-                    head["p_value_few_cluster"]: fmt.fmt_pvalue(r.p_value_few_cluster, self.lang),
-                    head["pretrend_p"]: fmt.fmt_pvalue(r.pretrend_p, self.lang),
-                    head["n_agencies"]: r.n_agencies,
-                    head["verdict"]: narrative.verdict_label(r, self.lang),
+                    **self.effect_cells(r),
+                    "p_value_few_cluster": r.p_value_few_cluster,
+                    "pretrend_p": r.pretrend_p,
+                    "n_agencies": r.n_agencies,
+                    "verdict": narrative.verdict_label(r, self.lang),
                 }
             )
         self.table(
             pd.DataFrame(rows),
             "findings",
             narrative.text("caption.findings", self.lang),
+            labels=head,
             digits=2,
+            intervals={"interval": ("ci_low", "ci_high")},
+            pvalues=["p_value_few_cluster", "pretrend_p"],
+            hidden=["estimate_unit"],
             note=self.t("sections.findings.note"),
         )
 
@@ -267,16 +271,19 @@ class Conclusion(Chapter):
         base._display(f"<h2>{html.escape(title)}</h2>")
         self.section_truth()
 
-    def effect_cells(self, r, head: dict[str, str]) -> dict[str, object]:
-        """Policy, outcome, estimator, estimate and interval of one result, in the report's
-        words and units (shares in percentage points), keyed by the table's headings."""
+    def effect_cells(self, r) -> dict[str, object]:
+        """Policy, outcome, estimator, estimate and interval (two columns) of one result, in
+        the report's words and units (shares in percentage points, named by
+        ``estimate_unit``), keyed by the table's data columns."""
         scale = 100.0 if r.unit == "share" else 1.0
         return {
-            head["policy"]: context.policy(r.policy, self.lang)["name"],
-            head["outcome"]: self.outcome_name(r.outcome),
-            head["estimator"]: narrative.estimator_label(r.estimator, self.lang, title=True),
-            head["estimate"]: r.estimate * scale,
-            head["interval"]: fmt.fmt_interval(r.ci_low * scale, r.ci_high * scale, self.lang, 2),
+            "policy": context.policy(r.policy, self.lang)["name"],
+            "outcome": self.outcome_name(r.outcome),
+            "estimator": narrative.estimator_label(r.estimator, self.lang, title=True),
+            "estimate": r.estimate * scale,
+            "ci_low": r.ci_low * scale,
+            "ci_high": r.ci_high * scale,
+            "estimate_unit": "pp" if r.unit == "share" else str(r.unit or ""),
         }
 
     def truth_frame(self) -> pd.DataFrame | None:
@@ -295,16 +302,15 @@ class Conclusion(Chapter):
         rows, misses = [], []
         for r in frame.itertuples(index=False):
             scale = 100.0 if r.unit == "share" else 1.0
-            cells = self.effect_cells(r, cols)
+            cells = self.effect_cells(r)
             known = not pd.isna(r.true_effect)
             covered = {None: "truth.unknown", True: "truth.yes", False: "truth.no"}[r.covered]
             rows.append(
                 {
-                    **{k: cells[k] for k in (cols["policy"], cols["outcome"], cols["estimator"])},
-                    cols["true_effect"]: r.true_effect * scale if known else None,
-                    cols["estimate"]: cells[cols["estimate"]],
-                    cols["interval"]: cells[cols["interval"]],
-                    cols["covered"]: self.t(covered),
+                    **{k: cells[k] for k in ("policy", "outcome", "estimator")},
+                    "true_effect": r.true_effect * scale if known else None,
+                    **{k: cells[k] for k in ("estimate", "ci_low", "ci_high", "estimate_unit")},
+                    "covered": self.t(covered),
                 }
             )
             if r.covered is False:
@@ -314,7 +320,10 @@ class Conclusion(Chapter):
             pd.DataFrame(rows),
             "truth",
             self.t("truth.caption"),
+            labels=cols,
             digits=2,
+            intervals={"interval": ("ci_low", "ci_high")},
+            hidden=["estimate_unit"],
             note=self.t("truth.note"),
         )
         if misses:

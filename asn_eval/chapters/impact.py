@@ -216,16 +216,19 @@ class Impact(Chapter):
             scale = self._scale(res.outcome)
             rows.append(
                 {
-                    cols["policy"]: self.policy_name(policy),
-                    cols["outcome"]: self.outcome_name(key),
-                    cols["estimate"]: rec.estimate * scale,
-                    cols["interval"]: self.interval(rec.ci_low * scale, rec.ci_high * scale),
-                    cols["p_value"]: self.pvalue(rec.p_value),
-                    cols["p_few"]: self.pvalue(rec.p_value_few_cluster),
-                    cols["p_holm"]: self.pvalue(rec.p_value_adjusted),
-                    cols["pretrend_p"]: self.pvalue(rec.pretrend_p),
-                    cols["agencies"]: f"{res.n_treated}/{res.n_agencies}",
-                    cols["verdict"]: narrative.verdict_label(rec, self.lang),
+                    "policy": self.policy_name(policy),
+                    "outcome": self.outcome_name(key),
+                    "estimate": rec.estimate * scale,
+                    "ci_low": rec.ci_low * scale,
+                    "ci_high": rec.ci_high * scale,
+                    "estimate_unit": _table_unit(res.outcome),
+                    "p_value": rec.p_value,
+                    "p_value_few_cluster": rec.p_value_few_cluster,
+                    "p_value_adjusted": rec.p_value_adjusted,
+                    "pretrend_p": rec.pretrend_p,
+                    "n_treated": res.n_treated,
+                    "n_agencies": res.n_agencies,
+                    "verdict": narrative.verdict_label(rec, self.lang),
                 }
             )
             sentences.setdefault(policy, []).append(narrative.effect_sentence(rec, self.lang))
@@ -234,7 +237,16 @@ class Impact(Chapter):
                 pd.DataFrame(rows),
                 "overall_effects",
                 self.t("sections.overall.caption"),
+                labels={
+                    **cols,
+                    "p_value_few_cluster": cols["p_few"],
+                    "p_value_adjusted": cols["p_holm"],
+                },
                 digits=2,
+                intervals={"interval": ("ci_low", "ci_high")},
+                pvalues=["p_value", "p_value_few_cluster", "p_value_adjusted", "pretrend_p"],
+                ratios={"agencies": ("n_treated", "n_agencies")},
+                hidden=["estimate_unit"],
                 note=self.t("sections.overall.note", n_perm=self.spec.n_perm),
             )
         for policy, said in sentences.items():
@@ -292,14 +304,16 @@ class Impact(Chapter):
             forbidden = forbidden_weight(res.bacon)
             rows.append(
                 {
-                    cols["policy"]: self.policy_name(policy),
-                    cols["outcome"]: self.outcome_name(key),
-                    cols["cs"]: res.overall.overall_att * scale,
-                    cols["bjs"]: None if bjs is None else bjs.estimate * scale,
-                    cols["twfe"]: tw.estimate * scale,
-                    cols["twfe_interval"]: self.interval(tw.ci_low * scale, tw.ci_high * scale),
-                    cols["p_wild"]: self.pvalue(tw.p_value_few_cluster),
-                    cols["forbidden"]: forbidden,
+                    "policy": self.policy_name(policy),
+                    "outcome": self.outcome_name(key),
+                    "cs": res.overall.overall_att * scale,
+                    "bjs": None if bjs is None else bjs.estimate * scale,
+                    "twfe": tw.estimate * scale,
+                    "twfe_ci_low": tw.ci_low * scale,
+                    "twfe_ci_high": tw.ci_high * scale,
+                    "estimate_unit": _table_unit(res.outcome),
+                    "p_wild": tw.p_value_few_cluster,
+                    "forbidden": forbidden,
                 }
             )
         if rows:
@@ -307,8 +321,12 @@ class Impact(Chapter):
                 pd.DataFrame(rows),
                 "twfe_vs_cs",
                 self.t("sections.twfe_bacon.caption"),
-                digits={**{c: 2 for c in rows[0]}, cols["forbidden"]: 0},
-                percent=[cols["forbidden"]],
+                labels=cols,
+                digits={"cs": 2, "bjs": 2, "twfe": 2, "twfe_interval": 2, "forbidden": 0},
+                percent=["forbidden"],
+                intervals={"twfe_interval": ("twfe_ci_low", "twfe_ci_high")},
+                pvalues=["p_wild"],
+                hidden=["estimate_unit"],
             )
         main = [
             self.estimates[(p, POLICY_OUTCOMES[p][0])]
@@ -433,3 +451,8 @@ class Impact(Chapter):
             )
         )
         self.paragraph(self.t("sections.dose_response.caveat"))
+
+
+def _table_unit(outcome: Any) -> str:
+    """Unit of an estimate as the tables write it: shares in percentage points."""
+    return "pp" if outcome.unit == "share" else str(outcome.unit or "")

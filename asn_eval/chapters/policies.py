@@ -73,12 +73,12 @@ class Policies(Chapter):
         unknown = self.t("sections.adoption.unknown")
         labels = {0: never, UNKNOWN_COHORT: unknown}
         table.index = [labels.get(c, str(c)) for c in table.index]
-        table.index.name = self.t("sections.adoption.cohort")
-        table = table.rename(columns=names).reset_index()
+        table.index.name = "cohort"
         self.table(
-            table,
+            table.reset_index(),
             "adoption_cohorts",
             self.t("sections.adoption.caption"),
+            labels={"cohort": self.t("sections.adoption.cohort"), **names},
         )
 
     def _cohort_figure(self, cohorts: pd.DataFrame, names: dict[str, str]) -> plt.Figure:
@@ -205,15 +205,17 @@ class Policies(Chapter):
         note = self.suppression_note(agency)
         names = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
         wide = agency.pivot(index="agency_code", columns="year", values="jp_minimum_share")
-        wide.columns = [str(c) for c in wide.columns]
-        wide.insert(0, self.t("sections.training.agency"), wide.index.map(names))
+        years = {f"jp_minimum_{y}": str(y) for y in wide.columns}
+        wide.columns = list(years)
+        wide.insert(0, "agency", wide.index.map(names))
         wide = wide.reset_index(drop=True)
         self.table(
             wide,
             "jp_minimum_by_agency",
             self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR),
+            labels={"agency": self.t("sections.training.agency"), **years},
             digits=0,
-            percent=[str(y) for y in self.years],
+            percent=list(years),
             note=note,
         )
 
@@ -271,17 +273,17 @@ class Policies(Chapter):
             )
         )
         cols = self.t("sections.resources.columns")
-        table = yearly.reset_index().rename(columns=cols)
-        table[cols["year"]] = table[cols["year"]].astype(str)
-        table[[cols["places"], cols["headcount"]]] = table[
-            [cols["places"], cols["headcount"]]
-        ].astype(int)
-        table[cols["places_per_employee"]] = table[cols["places_per_employee"]].round(2)
+        table = yearly.reset_index()
+        table["year"] = table["year"].astype(str)
+        table[["places", "headcount"]] = table[["places", "headcount"]].astype(int)
+        table["places_per_employee"] = table["places_per_employee"].round(2)
         self.table(
             table,
             "training_resources",
             self.t("sections.resources.caption"),
-            digits={cols["budget"]: 0, cols["budget_per_employee"]: 0},
+            labels=cols,
+            digits={"budget": 0, "budget_per_employee": 0},
+            units={"budget": "rupiah", "budget_per_employee": "rupiah"},
         )
 
     def fmt_rupiah(self, value) -> str:
