@@ -45,6 +45,8 @@ UNIT = "agency_code"
 TIME = "year"
 CS_METHOD = "Callaway-Sant'Anna"
 IMPUTATION_METHOD = "Borusyak-Jaravel-Spiess"
+# Names of the comparison groups in a robustness record's estimator name.
+OTHER_CONTROL_NAMES = {"notyet": "not yet treated", "never": "never treated"}
 TWFE_METHOD = "TWFE"
 ITS_METHOD = "ITS"
 # Months of a monthly series needed on each side of an intervention for a segmented
@@ -109,6 +111,9 @@ class PolicyOutcome:
     spec: AnalysisSpec | None = None
     power: Any = None  # MDE of the overall effect with next year's data (estimators.power)
     imputation: Any = None  # Borusyak-Jaravel-Spiess estimate, a robustness check beside CS
+    # CS with the other comparison group (not-yet-treated when the headline uses never-treated):
+    # with few never-adopting agencies the two can differ, and the reader sees both.
+    other_control: Any = None
 
     @property
     def ok(self) -> bool:
@@ -148,6 +153,30 @@ class PolicyOutcome:
         if test is None or not np.isfinite(test.p_value) or not test.reliable:
             return "untestable"
         return "failed" if test.p_value < ALPHA else "passed"
+
+    def other_control_record(self) -> ResultRecord | None:
+        """The CS overall effect with the other comparison group, beside the headline one."""
+        if self.other_control is None or self.spec is None:
+            return None
+        res = self.other_control
+        lo, hi = res.overall_interval()
+        other = "notyet" if self.spec.control_group == "never" else "never"
+        return ResultRecord(
+            policy=self.policy,
+            outcome=self.outcome.key,
+            estimator=f"{CS_METHOD} ({OTHER_CONTROL_NAMES[other]})",
+            estimate=float(res.overall_att),
+            std_error=float(res.overall_se),
+            ci_low=float(lo),
+            ci_high=float(hi),
+            n_agencies=self.n_agencies,
+            n_employees=self.n_employees,
+            pretrend_status=self.pretrend_status,
+            p_value_few_cluster=self.p_permutation,
+            better=self.outcome.better,
+            level=float(res.level),
+            unit=self.outcome.unit,
+        )
 
     def imputation_record(self) -> ResultRecord | None:
         """The Borusyak-Jaravel-Spiess estimate beside CS: a robustness check, no finding."""
@@ -391,6 +420,20 @@ def estimate_policy_outcome(
             result.overall = gt.aggregate("simple")
         except ValueError as error:
             result.problems.append(f"overall effect: {error}")
+        other = "notyet" if spec.control_group == "never" else "never"
+        try:
+            result.other_control = att_gt(
+                data,
+                outcome=column,
+                unit=UNIT,
+                time=TIME,
+                cohort=cohort,
+                control_group=other,
+                level=spec.level,
+                **_anticipation(spec),
+            ).aggregate("simple")
+        except ValueError as error:
+            result.problems.append(f"overall effect, {other} comparison: {error}")
         try:
             result.twfe = twfe(
                 data,
@@ -584,6 +627,9 @@ class ImpactResults:
         carries its Holm-adjusted p-values (:func:`adjust_family`)."""
         records = adjust_family([r.record() for r in self.estimates.values() if r.ok])
         records += [r.imputation_record() for r in self.estimates.values() if r.imputation]
+        records += [
+            r.other_control_record() for r in self.estimates.values() if r.other_control
+        ]
         records += [r.twfe_record() for r in self.estimates.values() if r.twfe is not None]
         for (policy, outcome), its in self.its.items():
             if its.get("result") is not None:

@@ -121,8 +121,10 @@ class Conclusion(Chapter):
     def all_tests(self) -> int:
         """Effects the report tests: every stored estimate except the comparisons shown
         beside the headline estimator (TWFE, the imputation estimator)."""
-        beside = ("TWFE", "Borusyak-Jaravel-Spiess")
-        return sum(r.estimator not in beside for r in load_results(self.output_dir))
+        beside = ("TWFE", "Borusyak-Jaravel-Spiess", "Callaway-Sant'Anna (")
+        return sum(
+            not r.estimator.startswith(beside) for r in load_results(self.output_dir)
+        )
 
     def outcome_name(self, key: str) -> str:
         return narrative.text_group("chapters.impact.outcomes", self.lang).get(key, key)

@@ -94,6 +94,10 @@ class Impact(Chapter):
     def agency_panel(self) -> pd.DataFrame:
         return self.results.agency_panel
 
+    @property
+    def _other_control(self) -> str:
+        return "notyet" if self.spec.control_group == "never" else "never"
+
     @cached_property
     def headline(self) -> dict[tuple[str, str], Any]:
         """The Callaway-Sant'Anna records as results.json stores them (with the family's
@@ -307,6 +311,9 @@ class Impact(Chapter):
                     "policy": self.policy_name(policy),
                     "outcome": self.outcome_name(key),
                     "cs": res.overall.overall_att * scale,
+                    "cs_other": None
+                    if res.other_control is None
+                    else res.other_control.overall_att * scale,
                     "bjs": None if bjs is None else bjs.estimate * scale,
                     "twfe": tw.estimate * scale,
                     "twfe_ci_low": tw.ci_low * scale,
@@ -321,8 +328,15 @@ class Impact(Chapter):
                 pd.DataFrame(rows),
                 "twfe_vs_cs",
                 self.t("sections.twfe_bacon.caption"),
-                labels=cols,
-                digits={"cs": 2, "bjs": 2, "twfe": 2, "twfe_interval": 2, "forbidden": 0},
+                labels={**cols, "cs_other": cols[f"cs_{self._other_control}"]},
+                digits={
+                    "cs": 2,
+                    "cs_other": 2,
+                    "bjs": 2,
+                    "twfe": 2,
+                    "twfe_interval": 2,
+                    "forbidden": 0,
+                },
                 percent=["forbidden"],
                 intervals={"twfe_interval": ("twfe_ci_low", "twfe_ci_high")},
                 pvalues=["p_wild"],
