@@ -1,7 +1,9 @@
 """No output shows an individual: small-cell suppression and a scan of outputs for identifiers.
 
 :func:`suppress_small_cells` is the report's one small-cell rule (every chapter's
-``Chapter.suppress`` calls it). It withholds every statistic computed from fewer than
+``Chapter.suppress`` calls it); :func:`suppress_with_complements` adds complementary
+suppression for tables whose totals are published, so that a withheld cell cannot be worked
+back from them. It withholds every statistic computed from fewer than
 :data:`MIN_CELL_SIZE` employees (from :mod:`asn_eval.regulations`; UU 27/2022 asks that no
 person be identifiable, the threshold is the project's choice) and marks it, with a footnote
 in the report's language. :func:`check_no_identifiers` reads every file under a folder
@@ -27,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from asn_eval.formatting import DEFAULT_LANGUAGE, check_language, is_missing
@@ -129,6 +132,126 @@ def suppress_small_cells(
     n = int(small.sum())
     out.attrs["n_suppressed_rows"] = n
     out.attrs["note"] = suppression_note(lang, min_size) if n else ""
+    return out
+
+
+def suppress_with_complements(
+    table: pd.DataFrame,
+    count_col: str,
+    value_cols: Sequence[str],
+    lang: str = DEFAULT_LANGUAGE,
+    *,
+    totals_by: Sequence[str] = (),
+    value_range: tuple[float, float] | None = (0.0, 1.0),
+    min_size: int = MIN_CELL_SIZE,
+    mark_count: bool = False,
+) -> pd.DataFrame:
+    """Primary and complementary suppression: no withheld cell can be worked back from totals.
+
+    Primary suppression is :func:`suppress_small_cells`. A published total (the whole table's,
+    e.g. a city-wide share, or one per group of ``totals_by``, e.g. per agency type) with its
+    rows' counts gives ``sum(count * value)`` of the group; if only one cell of the group is
+    withheld, that sum minus the shown cells is the withheld cell. Complementary suppression
+    withholds a second cell in every such group.
+
+    The rule, per value column, repeated until nothing changes: in every group of each
+    ``totals_by`` column and then in the whole table, if exactly one cell with a positive
+    count is withheld, withhold one more: the shown cell of the group with the smallest count whose
+    value is not at either end of ``value_range`` (two cells at the same end, 0 and 0 or 1
+    and 1, would be given away by their sum); ties keep the table's row order. Cells at an
+    end are taken only when no other is left. A group whose only cell with a positive count
+    is withheld has no second cell: its total alone shows the cell, so it is listed in
+    ``attrs["exposed_groups"]`` and the caller must not publish that group's total.
+
+    Parameters
+    ----------
+    table
+        One row per group (agency), never per person.
+    count_col
+        Employees behind each row's values (assumed known to a reader: other tables show
+        counts, so protection must not rely on hiding them).
+    value_cols
+        Columns computed from those employees.
+    lang
+        Language of the footnote.
+    totals_by
+        Columns whose groups have a published total (the whole-table total is always assumed
+        published).
+    value_range
+        Smallest and largest value a cell can take (shares: 0 and 1); ``None`` when unbounded.
+    min_size, mark_count
+        As in :func:`suppress_small_cells` (counts are shown unless ``mark_count``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with withheld cells marked :data:`SUPPRESSED_MARK` (the same mark for primary
+        and complementary cells, so the mark does not tell which cell is small).
+        ``attrs``: ``note``, ``n_suppressed_rows`` (rows with any withheld cell),
+        ``n_primary`` and ``n_complementary`` (cells), ``exposed_groups``
+        (``(column, group, value column)`` triples, see above).
+
+    Examples
+    --------
+    Dinas A's share (3 employees) is withheld; with the city total published it would be
+    ``(0.8 * 53 - 0.75 * 40 - 0.9 * 10) / 3``, so the smallest other agency is withheld too:
+
+    >>> t = pd.DataFrame({"agency": ["A", "B", "C"], "n": [3, 40, 10],
+    ...                   "share": [1.0, 0.75, 0.9]})
+    >>> suppress_with_complements(t, "n", ["share"])["share"].tolist()
+    ['*', 0.75, '*']
+    """
+    check_language(lang)
+    missing = [c for c in totals_by if c not in table.columns]
+    if missing:
+        raise KeyError(
+            f"Cannot protect totals by {missing}: the table has no such column(s); "
+            f"its columns are {list(table.columns)}."
+        )
+    out = suppress_small_cells(
+        table, count_col, value_cols, lang, min_size=min_size, mark_count=mark_count
+    )
+    counts = pd.to_numeric(table[count_col], errors="coerce").fillna(0).to_numpy()
+    positions = pd.RangeIndex(len(table))
+    # Groups before the whole table, so that a group's complement is found inside the group.
+    partitions = [pd.Series(table[c].astype(str).to_numpy(), index=positions) for c in totals_by]
+    partitions += [pd.Series(0, index=positions)]
+    names = [*totals_by, ""]
+    n_primary = n_complementary = 0
+    exposed: list[tuple[str, str, str]] = []
+    for column in value_cols:
+        withheld = (out[column].astype(object) == SUPPRESSED_MARK).to_numpy()
+        n_primary += int(withheld.sum())
+        values = pd.to_numeric(table[column], errors="coerce").to_numpy()
+        at_end = np.zeros(len(table), dtype=bool)
+        if value_range is not None:
+            at_end = np.isclose(values, value_range[0]) | np.isclose(values, value_range[1])
+        changed = True
+        while changed:
+            changed = False
+            for name, groups in zip(names, partitions, strict=True):
+                for group, members in groups.groupby(groups, sort=True):
+                    rows = members.index.to_numpy()
+                    rows = rows[counts[rows] > 0]
+                    if withheld[rows].sum() != 1:
+                        continue
+                    shown = rows[~withheld[rows]]
+                    if len(shown) == 0:
+                        where = (name or "total", str(group) if name else "", column)
+                        if where not in exposed:
+                            exposed.append(where)
+                        continue
+                    order = np.lexsort((shown, counts[shown], at_end[shown]))
+                    withheld[shown[order[0]]] = True
+                    n_complementary += 1
+                    changed = True
+        out[column] = out[column].astype(object).where(~withheld, SUPPRESSED_MARK)
+    rows_touched = int((out[list(value_cols)].astype(object) == SUPPRESSED_MARK).any(axis=1).sum())
+    out.attrs["n_suppressed_rows"] = rows_touched
+    out.attrs["n_primary"] = n_primary
+    out.attrs["n_complementary"] = n_complementary
+    out.attrs["exposed_groups"] = exposed
+    out.attrs["note"] = suppression_note(lang, min_size) if rows_touched else ""
     return out
 
 

@@ -38,6 +38,9 @@ class Heading:
 
 
 SHELL_KEYS = (
+    "issued_label",
+    "figures",
+    "tables",
     "title",
     "region_label",
     "year_label",
@@ -128,6 +131,35 @@ def take_summary(body: str) -> tuple[str, list[str]]:
     return _SUMMARY.sub("", body), found
 
 
+_CAPTION = re.compile(
+    r"<(figcaption|caption)([^>]*)>\s*((?:Gambar|Figure|Tabel|Table) (\d+)\.(\d+)\.)(.*?)</\1>",
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Caption:
+    kind: str  # "figure" or "table"
+    anchor: str
+    text: str
+
+
+def anchor_captions(body: str) -> tuple[str, list[Caption]]:
+    """Give every numbered figure and table caption an anchor, for the lists of figures and
+    tables after the contents (page numbers come from the anchors in print)."""
+    found: list[Caption] = []
+
+    def replace(match: re.Match) -> str:
+        tag, attrs, number, chapter, index, rest = match.groups()
+        kind = "figure" if tag == "figcaption" else "table"
+        anchor = f"{kind[:3]}-{chapter}-{index}"
+        text = html.unescape(_TAGS.sub("", number + rest)).strip()
+        found.append(Caption(kind=kind, anchor=anchor, text=" ".join(text.split())))
+        return f'<{tag}{attrs} id="{anchor}">{number}{rest}</{tag}>'
+
+    return _CAPTION.sub(replace, body), found
+
+
 def number_headings(body: str, prefix: str) -> tuple[str, list[Heading]]:
     """Give every h1-h3 a stable anchor and collect them for the table of contents."""
     headings: list[Heading] = []
@@ -155,11 +187,13 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
     import jinja2
 
     strings = shell_strings(lang, year=year)
-    chapters, toc, summaries = [], [], []
+    chapters, toc, summaries, captions = [], [], [], []
     for number, path in enumerate(notebooks, start=1):
         body, found = take_summary(notebook_body(path))
         summaries += found
         body, headings = number_headings(body, prefix=f"ch{number}")
+        body, found = anchor_captions(body)
+        captions += found
         chapters.append(body)
         toc.extend(h for h in headings if h.level <= 2)
     environment = jinja2.Environment(
@@ -180,7 +214,22 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
         chapters=chapters,
         toc=toc,
         summary="\n".join(summaries),
+        figures=[c for c in captions if c.kind == "figure"],
+        tables=[c for c in captions if c.kind == "table"],
+        issued=_format_data_date(issue_date(), lang),
     )
+
+
+def issue_date():
+    """The date the report is issued: today, or SOURCE_DATE_EPOCH when set (the
+    reproducible-builds convention, for byte-identical rebuilds on another day)."""
+    import datetime as dt
+    import os
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+    return dt.date.today()
 
 
 def _format_data_date(value, lang: str) -> str:
@@ -216,4 +265,7 @@ def write_documents(build_dir: Path, *, params, metadata: dict) -> tuple[Path, P
     html_path = build_dir / "report.html"
     html_path.write_text(html_text, encoding="utf-8")
     pdf_path = write_pdf(html_text, build_dir / "report.pdf", base_url=build_dir)
+    from asn_eval.workbook import write_workbook
+
+    write_workbook(build_dir, lang=params.lang)  # every saved table, one sheet each
     return html_path, pdf_path

@@ -32,6 +32,7 @@ import pandas as pd
 from asn_eval.decision import decide
 
 RESULTS_FILE = "results.json"
+RESULTS_CSV = "results.csv"
 FORMAT = "asn-eval results 1"
 SIGNIFICANT_DIGITS = 6
 
@@ -79,6 +80,13 @@ class ResultRecord:
         test (interrupted time series).
     p_value_adjusted
         p-value adjusted for the family of estimates tested together (None if not computed).
+    mde_next_year
+        Smallest effect (in the estimate's units) that next year's data could detect with 80%
+        power in a two-sided 5% test (None if not computed).
+    subgroup_variable, subgroup_value
+        For an estimate within one subgroup (chapter 4's heterogeneity): the variable and its
+        value, e.g. ``age_band_start`` and ``30-39``; empty otherwise. An outcome given in
+        the packed form ``"skp_good|age_band_start=30-39"`` is split into these fields.
     """
 
     policy: str
@@ -100,10 +108,19 @@ class ResultRecord:
     chapter: str = ""
     pretrend_status: str = ""
     p_value_adjusted: float | None = None
+    mde_next_year: float | None = None
     standing: str | None = None
     reasons: tuple[str, ...] = ()
+    subgroup_variable: str = ""
+    subgroup_value: str = ""
 
     def __post_init__(self) -> None:
+        if "|" in self.outcome:
+            outcome, _, subgroup = self.outcome.partition("|")
+            variable, _, value = subgroup.partition("=")
+            object.__setattr__(self, "outcome", outcome)
+            object.__setattr__(self, "subgroup_variable", variable)
+            object.__setattr__(self, "subgroup_value", value)
         decision = decide(self)
         for name in ("verdict", "standing"):
             carried = getattr(self, name)
@@ -162,8 +179,15 @@ class ResultRecord:
         )
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.chapter, self.policy, self.outcome, self.estimator)
+    def key(self) -> tuple[str, ...]:
+        return (
+            self.chapter,
+            self.policy,
+            self.outcome,
+            self.estimator,
+            self.subgroup_variable,
+            self.subgroup_value,
+        )
 
 
 def _is_nan(x: Any) -> bool:
@@ -221,13 +245,18 @@ def save_results(
     """
     chapter = str(chapter)
     new = [replace(r, chapter=chapter) for r in records]
-    seen: set[tuple[str, str, str, str]] = set()
+    seen: set[tuple[str, ...]] = set()
     for record in new:
         if record.key in seen:
             raise ValueError(
                 f"Chapter {chapter} saves two results for policy {record.policy!r}, outcome "
-                f"{record.outcome!r} and estimator {record.estimator!r}; give them distinct "
-                "outcome or estimator names."
+                f"{record.outcome!r} and estimator {record.estimator!r}"
+                + (
+                    f" in subgroup {record.subgroup_variable}={record.subgroup_value}"
+                    if record.subgroup_variable
+                    else ""
+                )
+                + "; give them distinct outcome or estimator names."
             )
         seen.add(record.key)
     kept = [r for r in load_results(output_dir) if r.chapter != chapter]
@@ -246,7 +275,35 @@ def save_results(
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(text + "\n")
     os.replace(tmp, path)
+    write_results_csv(folder, merged)
     return path
+
+
+def write_results_csv(output_dir: str | Path, records: Iterable[ResultRecord]) -> Path:
+    """Write ``results.csv``: the records of ``results.json`` as a flat table, one column per
+    field (``reasons`` joined with ``;``), UTF-8, decimal point, same rounding."""
+    from asn_eval.safe_output import write_csv_safely
+
+    frame = results_frame(records)
+    frame["reasons"] = [";".join(r) for r in frame["reasons"]]
+    for col in frame.columns:
+        frame[col] = [_round(v) if isinstance(v, float) else v for v in frame[col]]
+    for col in ("n_agencies", "n_employees"):  # counts stay integers beside empty cells
+        frame[col] = pd.array(frame[col].tolist(), dtype="Int64")
+    path = Path(output_dir) / RESULTS_CSV
+    handle, tmp = tempfile.mkstemp(dir=Path(output_dir), prefix=".results-", suffix=".csv")
+    os.close(handle)
+    write_csv_safely(frame, tmp, lineterminator="\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def results_schema() -> dict[str, Any]:
+    """The JSON Schema of ``results.json`` (``asn_eval/schemas/results.schema.json``)."""
+    from importlib.resources import files
+
+    text = files("asn_eval").joinpath("schemas", "results.schema.json").read_text("utf-8")
+    return json.loads(text)
 
 
 def results_frame(records: Iterable[ResultRecord]) -> pd.DataFrame:

@@ -11,7 +11,10 @@ different years, effects that grow with time since adoption) and, on the same da
   linearmodels ``PanelOLS`` (clustered);
 * ``asn_eval.estimators.did.att_gt`` (no covariates, analytic SEs), against ``csdid``, at
   the largest scale where csdid fits (at most ``--csdid-units`` employees, 1,000,000 by
-  default; above that both run on a panel of that many employees).
+  default; above that both run on a panel of that many employees);
+* ``asn_eval.estimators.did_imputation`` (Borusyak, Jaravel and Spiess 2024), against
+  pyfixest's ``did2s`` (Gardner's two-stage estimator, the same point estimate), on at most
+  ``DID2S_UNITS`` employees (did2s takes minutes above that; ours runs at the full scale too).
 
 Each estimator runs in its own subprocess so that its peak memory (``ru_maxrss``, which
 includes the generated data) is its own. Before a reference library runs, its expected peak
@@ -46,11 +49,12 @@ SCALES = {
 }
 FIRST_YEAR = 2019
 CSDID_UNITS = 1_000_000
+DID2S_UNITS = 20_000
 # Peak bytes per panel row measured here at national scale (issue 6): used only to decide
 # whether a reference library would fit in the memory available now.
-BYTES_PER_ROW = {"pyfixest": 450, "linearmodels": 630, "csdid": 700}
+BYTES_PER_ROW = {"pyfixest": 450, "linearmodels": 630, "csdid": 700, "did2s": 900}
 MEMORY_HEADROOM = 0.85
-TARGETS = {"pyfixest": 3.0, "linearmodels": 10.0, "csdid": 3.0}
+TARGETS = {"pyfixest": 3.0, "linearmodels": 10.0, "csdid": 3.0, "did2s": 3.0}
 PEAK_LIMIT_GB = 8.0
 
 
@@ -151,12 +155,32 @@ def _run_csdid(data):
     }
 
 
+def _run_did_imputation(data):
+    from asn_eval.estimators import did_imputation
+
+    res = did_imputation(data, outcome="y", unit="employee", time="year", cohort="cohort",
+                         cluster="agency")  # fmt: skip
+    return {"overall_att": float(res.overall_att), "overall_se": float(res.overall_se)}
+
+
+def _run_did2s(data):
+    import pyfixest as pf
+
+    never = data["cohort"] == 0
+    data = data.assign(treat=(~never & (data["year"] >= data["cohort"])))
+    fit = pf.did2s(data, yname="y", first_stage="~0|employee+year", second_stage="~treat",
+                   treatment="treat", cluster="agency")  # fmt: skip
+    return {"overall_att": float(fit.coef().iloc[0]), "overall_se": float(fit.se().iloc[0])}
+
+
 WORKERS = {
     "twfe": _run_twfe,
     "pyfixest": _run_pyfixest,
     "linearmodels": _run_linearmodels,
     "att_gt": _run_att_gt,
     "csdid": _run_csdid,
+    "did_imputation": _run_did_imputation,
+    "did2s": _run_did2s,
 }
 
 
@@ -233,6 +257,10 @@ def run(scale: str, csdid_units: int, only: list[str] | None) -> dict:
     ]
     if sub_units < n_units:
         plan.append(("att_gt@csdid_scale", sub_units, False))
+    did2s_units = min(n_units, DID2S_UNITS)
+    plan += [("did_imputation", n_units, False), ("did2s", did2s_units, True)]
+    if did2s_units < n_units:
+        plan.append(("did_imputation@did2s_scale", did2s_units, False))
     if only:
         plan = [p for p in plan if p[0].split("@")[0] in only]
     print(f"scale {scale}: {n_units:,} employees x {n_years} years = {rows:,} rows, "
@@ -241,10 +269,6 @@ def run(scale: str, csdid_units: int, only: list[str] | None) -> dict:
     results = {}
     for label, units, is_peer in plan:
         name = label.split("@")[0]
-        if name == "att_gt" and not (HERE.parent / "asn_eval/estimators/did.py").exists():
-            results[label] = {"skipped": "asn_eval/estimators/did.py does not exist yet"}
-            print(f"  {label:<22} skipped: att_gt not written yet")
-            continue
         if is_peer:
             ok, note = _fits(name, units * n_years)
             if not ok:
@@ -269,7 +293,7 @@ def run(scale: str, csdid_units: int, only: list[str] | None) -> dict:
         "rows": rows,
         "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
         "results": results,
-        "comparisons": _compare(results, sub_units < n_units),
+        "comparisons": _compare(results, sub_units < n_units, did2s_units < n_units),
     }
     for line in _comparison_lines(report["comparisons"]):
         print(line)
@@ -280,7 +304,7 @@ def _ok(entry: dict | None) -> bool:
     return bool(entry) and "seconds" in entry
 
 
-def _compare(results: dict, subsampled: bool) -> dict:
+def _compare(results: dict, subsampled: bool, did2s_subsampled: bool = False) -> dict:
     out = {}
     ours = results.get("twfe")
     for peer in ("pyfixest", "linearmodels"):
@@ -308,6 +332,19 @@ def _compare(results: dict, subsampled: bool) -> dict:
             "overall_se_abs_diff": abs(att["overall_se"] - csdid["overall_se"]),
             "our_peak_gb": att["peak_gb"],
             "their_peak_gb": csdid["peak_gb"],
+        }
+    bjs = results.get("did_imputation@did2s_scale" if did2s_subsampled else "did_imputation")
+    did2s = results.get("did2s")
+    if _ok(bjs) and _ok(did2s):
+        out["did_imputation vs did2s"] = {
+            "rows": did2s["rows"],
+            "speedup": did2s["seconds"] / bjs["seconds"],
+            "target_speedup": TARGETS["did2s"],
+            # did2s's default fixed-effect tolerance (1e-6) bounds the agreement here; the
+            # tests agree to 1e-10 with it tightened (tests/test_imputation.py).
+            "overall_att_abs_diff": abs(bjs["overall_att"] - did2s["overall_att"]),
+            "our_peak_gb": bjs["peak_gb"],
+            "their_peak_gb": did2s["peak_gb"],
         }
     return out
 
@@ -346,6 +383,11 @@ def main(argv: list[str] | None = None) -> None:
     report = run(args.scale, args.csdid_units, args.only)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{args.scale}.json"
+    if args.only and path.exists():
+        # A partial run updates its own entries and keeps the others' last measurements.
+        earlier = json.loads(path.read_text())
+        report["results"] = {**earlier.get("results", {}), **report["results"]}
+        report["comparisons"] = {**earlier.get("comparisons", {}), **report["comparisons"]}
     path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     print(f"written {path.relative_to(HERE.parent)}")
 

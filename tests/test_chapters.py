@@ -19,6 +19,7 @@ from asn_eval.chapters import CHAPTERS, base, chapter_class, open_chapter
 from asn_eval.narrative import effect_sentence, templates, text, verdict_label
 from asn_eval.panels import agency_year_panel
 from asn_eval.results_store import ResultRecord, load_results, save_results
+from asn_eval.tables import read_table_csv
 
 # Few draws keep the impact chapter quick in tests; the report uses 999 and 199.
 FAST = {"spec": AnalysisSpec(year=2024, seed=1, n_boot=99, n_perm=19)}
@@ -183,7 +184,7 @@ def test_conclusion_builds_findings_from_results_json(shown, tmp_path):
     small = make_dataset(n_agencies=4, per_agency=6, years=[2023, 2024])
     chapter = run("conclusion", small, tmp_path, lang="en")
     html = "\n".join(shown)
-    csv = pd.read_csv(tmp_path / "tables" / "5-1_findings.csv")
+    csv = read_table_csv(tmp_path / "tables" / "5-1_findings.csv")
     assert len(csv) == 2
     assert "12.34" in html  # 0.1234 shown in percentage points, English decimal point
     assert "Improved" in html and "No detectable effect" in html
@@ -215,10 +216,13 @@ def test_cells_from_fewer_than_five_employees_are_suppressed(shown, tmp_path):
     data.tables["performance"] = perf[keep].reset_index(drop=True)
     chapter = open_chapter("policies", data_dir=None, year=2024, output_dir=tmp_path, dataset=data)
     chapter.show("training")
-    table = pd.read_csv(tmp_path / "tables" / "2-1_jp_minimum_by_agency.csv", dtype=str)
-    small = table[table.iloc[:, 0] == "Agency 11"]
-    assert (small[["2023", "2024"]] == base.SUPPRESSED).all().all()
-    assert (table[table.iloc[:, 0] != "Agency 11"][["2023", "2024"]] != base.SUPPRESSED).all().all()
+    table = read_table_csv(tmp_path / "tables" / "2-1_jp_minimum_by_agency.csv")
+    flags = ["jp_minimum_2023_share_suppressed", "jp_minimum_2024_share_suppressed"]
+    small = table["agency"] == "Agency 11"
+    assert table.loc[small, flags].all().all()
+    assert table.loc[small, ["jp_minimum_2023_share", "jp_minimum_2024_share"]].isna().all().all()
+    # One complementary cell a year, so the city share does not give Agency 11's away.
+    assert (table[flags].sum() == 2).all()
     assert chapter.suppression_note() in "\n".join(shown)
 
 
@@ -342,7 +346,9 @@ def test_report_tables_align_words_left_and_numbers_right(tmp_path):
     unbroken = re.findall(r"#T_3_1_overall td\.col(\d) \{\s*white-space: nowrap;", html)
     assert unbroken == ["1", "2", "3", "4", "5"]
     tex = saved.paths["tex"].read_text(encoding="utf-8")
-    assert r"\begin{tabular}{lrrrrrl}" in tex
+    # Counts as siunitx columns; intervals, p-values and a column with words stay right-aligned
+    # text; words left.
+    assert r"\begin{tabular}{lS[table-format=2.0]rrrS[table-format=2.0]l}" in tex
 
 
 def test_executive_summary_reads_the_one_decision_and_asks_no_change_without_confirmed_effects(
@@ -435,8 +441,8 @@ def test_challenges_recovers_an_effect_that_differs_by_education():
     assert set(by_education["cluster"]) == {"agency_code"}
     assert set(by_education["level"]) == {0.95}
     # One results.json record per subgroup estimate, named by subgroup.
-    outcomes = {r.outcome for r in results.records()}
-    assert "skp_good|education_group=S2/S3" in outcomes
+    subgroups = {(r.outcome, r.subgroup_variable, r.subgroup_value) for r in results.records()}
+    assert ("skp_good", "education_group", "S2/S3") in subgroups
     assert len(results.records()) == len(results.to_frame())
 
 
@@ -482,5 +488,23 @@ def test_challenges_chapter_renders_the_results_it_is_given(shown, tmp_path):
     assert {r.level for r in stored} == {0.9}
     # Every agency has 20 employees, below the spec's small-cell limit of 25: the share
     # meeting the 20 JP minimum is withheld in the shortfall table.
-    shortfall = pd.read_csv(tmp_path / "tables" / "4-3_training_shortfall.csv", dtype=str)
-    assert (shortfall.iloc[:, -1] == base.SUPPRESSED).all()
+    shortfall = read_table_csv(tmp_path / "tables" / "4-3_training_shortfall.csv")
+    assert shortfall["jp_minimum_share_suppressed"].all()
+    assert shortfall["jp_minimum_share"].isna().all()
+
+
+def test_a_cached_dataset_names_the_folder_it_was_asked_for(tmp_path, monkeypatch):
+    """The cache is keyed by content: a dataset cached from a relative path must not send the
+    truth table (truth.json) or the cover looking in the wrong folder later."""
+    from asn_eval.pipeline import DEFAULT_DATA_DIR, PROJECT_ROOT
+    from asn_eval.truth import load_truth
+
+    monkeypatch.setattr(base, "_DATA_CACHE", {})
+    monkeypatch.chdir(PROJECT_ROOT)
+    first = base.load_dataset_cached("data/kupang-synthetic", cache_dir=tmp_path)
+    assert first.source == DEFAULT_DATA_DIR
+    monkeypatch.setattr(base, "_DATA_CACHE", {})
+    monkeypatch.chdir(tmp_path)
+    again = base.load_dataset_cached(DEFAULT_DATA_DIR, cache_dir=tmp_path)  # from the pickle
+    assert again.source == DEFAULT_DATA_DIR
+    assert load_truth(again.source) is not None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 from test_panels import make_dataset
 
@@ -19,6 +18,7 @@ from asn_eval.comparison import (
     read_previous,
 )
 from asn_eval.results_store import ResultRecord, save_results
+from asn_eval.tables import read_table_csv
 
 CS = "Callaway-Sant'Anna"
 
@@ -149,14 +149,15 @@ def test_conclusion_shows_the_comparison_table_and_what_differs(shown, tmp_path)
     chapter.show("comparison")
     headings = [t for k, t in chapter.emitted if k == "h2"]
     assert headings == ["5.1 Findings", "5.2 Compared with last year"]
-    table = pd.read_csv(tmp_path / "now" / "tables" / "5-2_comparison.csv")
+    table = read_table_csv(tmp_path / "now" / "tables" / "5-2_comparison.csv")
     assert len(table) == 4
     first = table.iloc[0]
-    assert first["Estimate 2024"] == pytest.approx(2.0)  # shares in percentage points
-    assert first["Estimate 2025"] == pytest.approx(6.0) and first["Change"] == pytest.approx(4.0)
+    assert first["estimate_previous"] == pytest.approx(2.0)  # shares in percentage points
+    assert first["estimate_current"] == pytest.approx(6.0)
+    assert (first["change"], first["estimate_unit"]) == (pytest.approx(4.0), "pp")
     # In the report's policy order; an estimate only one report has is said to be so.
-    assert list(table["Changed"]) == ["Direction", "Not in both", "Not in both", "Standing"]
-    assert list(table["Outcome"])[2:] == [
+    assert list(table["changed"]) == ["Direction", "Not in both", "Not in both", "Standing"]
+    assert list(table["outcome"])[2:] == [
         "Unexcused absence days",
         "Community satisfaction index (IKM)",
     ]

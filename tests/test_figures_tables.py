@@ -176,7 +176,9 @@ def test_save_table_writes_values_csv_and_locale_booktabs_latex(tmp_path):
     )
     csv = (tmp_path / "tables" / "2-1_jp_by_agency.csv").read_text()
     assert csv.splitlines() == [
-        "agency,employees,jp_per_person,share_20jp",
+        "# units: agency=text; employees=integer; jp_per_person=number; "
+        "share_20jp_share=proportion 0-1",
+        "agency,employees,jp_per_person,share_20jp_share",
         "Dinas Kesehatan,1234,21.25,0.456",
         "Badan & Sekretariat_X,57,,x",
     ]
@@ -185,14 +187,15 @@ def test_save_table_writes_values_csv_and_locale_booktabs_latex(tmp_path):
         r"\toprule",
         r"\midrule",
         r"\bottomrule",
-        r"\caption{Tabel 2.1. JP per pegawai}",
-        r"\label{tab:2-1_jp_by_agency}",
-        r"Dinas Kesehatan & 1.234 & 21,3 & 45,6\% \\",  # 21.25 rounds half-up to 21,3
-        r"Badan \& Sekretariat\_X & 57 & – & x \\",
+        r"\caption{JP per pegawai}",  # LaTeX numbers the table itself
+        r"\label{tab:jp_by_agency}",
+        r"output-decimal-marker={,}",  # siunitx writes 21.3 as 21,3 and 1234 as 1.234
+        r"Dinas Kesehatan & 1234 & 21.3 & 45,6\% \\",  # 21.25 rounds half-up to 21,3
+        r"Badan \& Sekretariat\_X & 57 & {–} & x \\",
         r"\footnotesize x: disembunyikan",
     ):
         assert piece in tex, piece
-    assert r"\begin{tabular}{lrrr}" in tex
+    assert r"\begin{tabular}{lS[table-format=4.0]S[table-format=2.1]r}" in tex
     assert repr(saved) == "Tabel 2.1. JP per pegawai (tables/2-1_jp_by_agency.csv)"
 
 

@@ -592,7 +592,7 @@ def test_findings_table_is_drawn_from_the_records():
     assert table["Employees"].isna().tolist() == [False, True]
     id_table = findings_table(records, "id")
     assert id_table["Kesimpulan"].tolist() == ["Tidak terdeteksi efek", "Membaik"]
-    assert id_table.columns[4] == "Batas bawah SK 95%"
+    assert id_table.columns[4] == "Batas bawah selang 95%"
 
 
 def test_estimator_names_are_written_in_the_report_language():

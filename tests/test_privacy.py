@@ -3,6 +3,7 @@
 import json
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import Workbook
@@ -12,6 +13,7 @@ from asn_eval.privacy import (
     assert_no_identifiers,
     check_no_identifiers,
     suppress_small_cells,
+    suppress_with_complements,
 )
 from asn_eval.regulations import MIN_CELL_SIZE
 
@@ -163,3 +165,115 @@ def test_withheld_columns_are_rounded_as_tables_write_numbers():
     out = suppress_small_cells(table, "n", ["share"], "en", mark_count=False)
     # 0.1 + 0.2 is 0.30000000000000004 in binary; a mixed column cannot be rounded later
     assert out["share"].tolist() == [SUPPRESSED_MARK, 0.3]
+
+
+# --- complementary suppression -----------------------------------------------------------
+
+
+def _agencies():
+    """Six agencies of two types; Dinas A has 3 employees (below the minimum)."""
+    return pd.DataFrame(
+        {
+            "agency": ["Dinas A", "Dinas B", "Dinas C", "Camat D", "Camat E", "Camat F"],
+            "type": ["dinas", "dinas", "dinas", "kecamatan", "kecamatan", "kecamatan"],
+            "n": [3, 40, 12, 30, 25, 8],
+            "share": [2 / 3, 0.75, 0.5, 0.9, 0.6, 0.625],
+        }
+    )
+
+
+def _interval(table, published, column="share", by="type"):
+    """Smallest and largest value of each withheld cell consistent with everything a reader
+    sees: the shown cells, every row's count, the whole-table share and each ``by`` group's
+    share (count-weighted means), and that a share lies in [0, 1]. Linear programming."""
+    from scipy.optimize import linprog
+
+    hidden = [i for i, v in enumerate(published[column]) if v == SUPPRESSED_MARK]
+    n = table["n"].to_numpy(float)
+    truth = table[column].to_numpy(float)
+    groups = [list(range(len(table)))]
+    groups += [list(np.flatnonzero(table[by] == g)) for g in sorted(set(table[by]))]
+    a_eq, b_eq = [], []
+    for rows in groups:
+        total = sum(n[i] * truth[i] for i in rows)  # the published total, as a sum
+        known = sum(n[i] * truth[i] for i in rows if i not in hidden)
+        a_eq.append([n[i] if i in rows else 0.0 for i in hidden])
+        b_eq.append(total - known)
+    bounds = {}
+    for k, i in enumerate(hidden):
+        c = np.zeros(len(hidden))
+        c[k] = 1.0
+        low = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=[(0, 1)] * len(hidden)).fun
+        high = -linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=[(0, 1)] * len(hidden)).fun
+        bounds[table["agency"].iloc[i]] = (round(low, 6), round(high, 6))
+    return bounds
+
+
+def test_primary_suppression_alone_is_undone_by_the_published_totals():
+    table = _agencies()
+    primary = suppress_small_cells(table, "n", ["share"], "en", mark_count=False)
+    # Dinas A is withheld, but the dinas total (0.75*40 + 0.5*12 + 2 = 38 of 55) gives it back
+    assert primary["share"].tolist()[0] == SUPPRESSED_MARK
+    assert _interval(table, primary) == {"Dinas A": (round(2 / 3, 6), round(2 / 3, 6))}
+
+
+def test_a_second_cell_in_the_group_makes_the_withheld_cell_unrecoverable():
+    table = _agencies()
+    out = suppress_with_complements(table, "n", ["share"], "en", totals_by=["type"])
+    # the smallest other dinas (Dinas C, 12 employees) is withheld with Dinas A;
+    # the kecamatan group has no withheld cell and stays whole
+    assert out["share"].tolist() == [SUPPRESSED_MARK, 0.75, SUPPRESSED_MARK, 0.9, 0.6, 0.625]
+    assert out.attrs["n_primary"] == 1 and out.attrs["n_complementary"] == 1
+    assert out.attrs["n_suppressed_rows"] == 2 and out.attrs["exposed_groups"] == []
+    assert out.attrs["note"].startswith("* Not shown")
+    # 3 a + 12 c = 8 is all a reader learns: Dinas A could be anything from 0% to 100%
+    # (and Dinas C then 8/12 down to 5/12)
+    bounds = _interval(table, out)
+    assert bounds["Dinas A"] == (0.0, 1.0)
+    assert bounds["Dinas C"] == (round(5 / 12, 6), round(8 / 12, 6))
+    # counts stay shown: protection does not rely on hiding them
+    assert out["n"].tolist() == table["n"].tolist()
+
+
+def test_a_complement_at_the_same_end_of_the_range_is_avoided():
+    # Dinas A has 100% good; Dinas C too. Withheld together, their sum (15 of 15) would
+    # show both are 100%, so the complement is Dinas B although it is larger.
+    table = _agencies().assign(share=[1.0, 0.75, 1.0, 0.9, 0.6, 0.625])
+    out = suppress_with_complements(table, "n", ["share"], "en", totals_by=["type"])
+    assert out["share"].tolist()[:3] == [SUPPRESSED_MARK, SUPPRESSED_MARK, 1.0]
+    assert _interval(table, out)["Dinas A"][1] - _interval(table, out)["Dinas A"][0] > 0.5
+    # without a range, the smallest count wins
+    plain = suppress_with_complements(
+        table, "n", ["share"], "en", totals_by=["type"], value_range=None
+    )
+    assert plain["share"].tolist()[:3] == [SUPPRESSED_MARK, 0.75, SUPPRESSED_MARK]
+
+
+def test_one_withheld_group_pulls_a_complement_into_another_through_the_city_total():
+    # A type with a single small agency: its own total would show the cell (reported as
+    # exposed), and the city total needs a second withheld cell, which in turn needs a
+    # partner in its own type.
+    table = pd.concat(
+        [
+            _agencies(),
+            pd.DataFrame({"agency": ["RS G"], "type": ["rumah_sakit"], "n": [4], "share": [0.5]}),
+        ],
+        ignore_index=True,
+    )
+    table.loc[0, "n"] = 30  # Dinas A is no longer small
+    out = suppress_with_complements(table, "n", ["share"], "en", totals_by=["type"])
+    withheld = [a for a, v in zip(table["agency"], out["share"], strict=True) if v == "*"]
+    # RS G (primary); Camat F (8, smallest elsewhere, city total); Camat E (its partner)
+    assert withheld == ["Camat E", "Camat F", "RS G"]
+    assert out.attrs["exposed_groups"] == [("type", "rumah_sakit", "share")]
+    assert out.attrs["n_primary"] == 1 and out.attrs["n_complementary"] == 2
+
+
+def test_complements_are_chosen_per_column_and_nothing_small_means_nothing_withheld():
+    table = _agencies().assign(n=[30, 40, 12, 30, 25, 8], jp=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    out = suppress_with_complements(table, "n", ["share", "jp"], "id", totals_by=["type"])
+    assert out.attrs["n_suppressed_rows"] == 0 and out.attrs["note"] == ""
+    assert out["share"].tolist() == table["share"].round(6).tolist()
+    with pytest.raises(KeyError) as err:
+        suppress_with_complements(table, "n", ["share"], "en", totals_by=["sector"])
+    assert err.value.args[0].startswith("Cannot protect totals by ['sector']: the table has")

@@ -20,6 +20,7 @@ from asn_eval.formatting import fmt_date
 from asn_eval.narrative import verdict
 from asn_eval.pipeline import CHAPTERS, DEFAULT_DATA_DIR
 from asn_eval.privacy import check_no_identifiers
+from asn_eval.tables import read_table_csv
 
 pytestmark = pytest.mark.skipif(
     not (DEFAULT_DATA_DIR / "metadata.yaml").exists(), reason="default dataset not generated"
@@ -198,16 +199,16 @@ def test_every_estimate_reads_the_same_verdict_wherever_it_appears(report_id):
     assert headline
     outcomes = text_group("chapters.impact.outcomes", "id")
     tables = report_id / "tables"
-    overall = pd.read_csv(next(tables.glob("3-*_overall_effects.csv")))
-    final = pd.read_csv(next(tables.glob("5-*_findings.csv")))
+    overall = read_table_csv(next(tables.glob("3-*_overall_effects.csv")))
+    final = read_table_csv(next(tables.glob("5-*_findings.csv")))
     for r in headline:
         key = (context.policy(r.policy, "id")["name"], outcomes[r.outcome])
         frames = [final] + ([overall] if r.estimator == "Callaway-Sant'Anna" else [])
         for frame in frames:
-            rows = frame[(frame["Kebijakan"] == key[0]) & (frame["Hasil"] == key[1])]
+            rows = frame[(frame["policy"] == key[0]) & (frame["outcome"] == key[1])]
             if frame is final:
-                rows = rows[rows["Estimator"].str.startswith(r.estimator[:5])]
-            assert list(rows["Kesimpulan"]) == [verdict_label(r, "id")], (key, r.estimator)
+                rows = rows[rows["estimator"].str.startswith(r.estimator[:5])]
+            assert list(rows["verdict"]) == [verdict_label(r, "id")], (key, r.estimator)
     html = _visible_text((report_id / "report.html").read_text(encoding="utf-8"))
     tentative = sum(r.standing == "tentative" for r in headline)
     assert html.count("Temuan ini belum pasti") >= tentative
@@ -229,17 +230,18 @@ def test_the_2025_report_sets_each_headline_estimate_beside_2024s(report_id, rep
     assert then and now and {r.key for r in then} == {r.key for r in now}
     assert [r.estimate for r in then] != [r.estimate for r in now]  # a year more of data
     expected = compare(then, now)
-    table = pd.read_csv(next((report_id / "tables").glob("5-2_comparison.csv")))
+    table = read_table_csv(report_id / "tables" / "5-2_comparison.csv")
     assert len(table) == len(now)
     for r, row in zip(expected.rows, table.itertuples(index=False), strict=True):
         scale = 100.0 if r.unit == "share" else 1.0
-        values = row._asdict()
-        before, after, change = (float(values[k]) for k in list(values)[3:6])
-        assert before == pytest.approx(r.previous.estimate * scale, abs=0.005)
-        assert after == pytest.approx(r.current.estimate * scale, abs=0.005)
-        assert change == pytest.approx((r.current.estimate - r.previous.estimate) * scale, abs=0.01)
-        changed = {True: ("Arah", "Kepastian"), False: ("Tidak",)}[bool(r.standing_changed)]
-        assert list(values.values())[-1] in changed
+        assert row.estimate_previous == pytest.approx(r.previous.estimate * scale, abs=1e-4)
+        assert row.estimate_current == pytest.approx(r.current.estimate * scale, abs=1e-4)
+        change = (r.current.estimate - r.previous.estimate) * scale
+        assert row.change == pytest.approx(change, abs=1e-3)
+        assert (
+            row.changed
+            in {True: ("Arah", "Kepastian"), False: ("Tidak",)}[bool(r.standing_changed)]
+        )
     html = _visible_text((report_id / "report.html").read_text(encoding="utf-8"))
     html = " ".join(html.split())
     assert "5.2 Dibanding tahun lalu" in html
@@ -252,3 +254,60 @@ def test_the_2025_report_sets_each_headline_estimate_beside_2024s(report_id, rep
     assert same in html
     last_year = " ".join(_visible_text((report_2024 / "report.html").read_text()).split())
     assert "Tidak ada laporan sebelumnya untuk dibandingkan." in last_year
+
+
+def test_workbook_csvs_and_latex_agree_with_results_json(report_id):
+    """Issue 12: the headline estimates in the findings CSV, its LaTeX and the workbook sheet
+    are the numbers of results.json (shares in percentage points); results.json follows its
+    schema and results.csv holds the same records with subgroups split out."""
+    import jsonschema
+    import openpyxl
+
+    from asn_eval.chapters.conclusion import findings
+    from asn_eval.results_store import load_results, results_schema
+
+    data = json.loads((report_id / "results.json").read_text(encoding="utf-8"))
+    jsonschema.validate(data, results_schema())
+    flat = pd.read_csv(report_id / "results.csv", keep_default_na=False)
+    assert len(flat) == len(data["records"])
+    assert not flat["outcome"].str.contains("|", regex=False).any()
+    assert (
+        (flat["subgroup_variable"] != "").sum()
+        == sum(bool(r.get("subgroup_variable")) for r in data["records"])
+        > 0
+    )
+
+    headline = findings(load_results(report_id))
+    final = read_table_csv(next((report_id / "tables").glob("5-*_findings.csv")))
+    assert len(final) == len(headline)
+    for r, row in zip(headline, final.itertuples(index=False), strict=True):
+        scale = 100 if r.unit == "share" else 1
+        assert row.estimate == pytest.approx(r.estimate * scale, rel=1e-5)
+        assert row.ci_low == pytest.approx(r.ci_low * scale, rel=1e-5)
+        assert row.ci_high == pytest.approx(r.ci_high * scale, rel=1e-5)
+        assert row.estimate_unit == ("pp" if r.unit == "share" else r.unit)
+
+    book = openpyxl.load_workbook(report_id / "tabel.xlsx")
+    csvs = sorted((report_id / "tables").glob("*.csv"))
+    assert book.sheetnames[0] == "Daftar isi" and len(book.sheetnames) >= len(csvs) + 1
+    for path in csvs:
+        frame = read_table_csv(path)
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        shown = [c for c in meta["columns"] if not c["name"].endswith("_suppressed")]
+        sheet = book[path.stem.split("_", 1)[0].replace("-", ".")]
+        assert sheet["A1"].value == meta["numbered_caption"]
+        for j, column in enumerate(shown, start=1):
+            if column["kind"] not in ("integer", "number", "share", "pvalue"):
+                continue
+            cells = [sheet.cell(row=i + 3, column=j).value for i in range(len(frame))]
+            flags = frame.get(column["name"] + "_suppressed", pd.Series(False, frame.index))
+            for value, cell, withheld in zip(frame[column["name"]], cells, flags, strict=True):
+                if withheld:
+                    assert cell == "*"
+                elif pd.isna(value):
+                    assert cell is None
+                else:
+                    assert cell == pytest.approx(value), (path.name, column["name"])
+        tex = path.with_suffix(".tex").read_text(encoding="utf-8")
+        assert f"\\label{{tab:{meta['slug']}}}" in tex
+        assert "\\caption{Tabel" not in tex  # LaTeX numbers the table itself

@@ -14,3 +14,30 @@ def test_executive_summary_is_lifted_out_of_the_chapter_body():
     ]
     assert rest == "<h1>5. Kesimpulan</h1>\n\n<p>Sisa bab.</p>"
     assert take_summary("<p>no summary</p>") == ("<p>no summary</p>", [])
+
+
+def test_numbered_captions_get_anchors_for_the_lists_of_figures_and_tables():
+    from asn_eval.report_document import anchor_captions
+
+    body = (
+        "<figure><img src='x'><figcaption>Gambar 3.2. Efek &amp; waktu</figcaption></figure>"
+        "<table><caption>Tabel 1.4. Mutu data</caption></table>"
+        "<table><caption>No number here</caption></table>"
+    )
+    out, found = anchor_captions(body)
+    assert [(c.kind, c.anchor, c.text) for c in found] == [
+        ("figure", "fig-3-2", "Gambar 3.2. Efek & waktu"),
+        ("table", "tab-1-4", "Tabel 1.4. Mutu data"),
+    ]
+    assert '<figcaption id="fig-3-2">Gambar 3.2. Efek &amp; waktu</figcaption>' in out
+    assert '<caption id="tab-1-4">Tabel 1.4. Mutu data</caption>' in out
+    assert "<caption>No number here</caption>" in out
+
+
+def test_issue_date_follows_source_date_epoch(monkeypatch):
+    import datetime as dt
+
+    from asn_eval.report_document import issue_date
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764460800")  # 2025-11-30 00:00 UTC
+    assert issue_date() == dt.date(2025, 11, 30)

@@ -82,7 +82,7 @@ def table(dataset, records):
 
 
 def test_the_known_truths_cover_every_policy_and_its_main_outcomes(table):
-    known = set(table.index)
+    known = set(table.index[table["true_effect"].notna()])
     cs, its = impact.CS_METHOD, "Interrupted time series"
     expected = {
         ("training_programme", "skp_good_share", cs),
@@ -98,7 +98,9 @@ def test_the_known_truths_cover_every_policy_and_its_main_outcomes(table):
         ("digitalisation", "dukcapil_days", its),
     }
     assert expected <= known
-    # IKM has no recorded truth (it follows service quality through rounded survey scores).
+    # IKM has no recorded truth (it follows service quality through rounded survey scores):
+    # its row is listed, with the truth not known, never dropped.
+    assert ("digitalisation", "ikm", cs) in table.index
     assert ("digitalisation", "ikm", cs) not in known
 
 
@@ -109,7 +111,7 @@ def test_every_estimate_lies_within_3_5_standard_errors_of_its_truth(table):
 
 
 def test_at_most_two_95_intervals_miss_the_truth(table):
-    misses = table.index[~table["covered"].astype(bool)]
+    misses = table.index[table["covered"].eq(False)]
     assert len(misses) <= MAX_MISSES, list(misses)
 
 
@@ -203,12 +205,17 @@ def test_the_conclusion_shows_truth_beside_the_findings_for_synthetic_data(
     chapter = _conclusion(dataset, tmp_path, monkeypatch, "en")
     chapter.show("truth")
     kinds = [kind for kind, _ in chapter.emitted]
-    assert ("h2", "5.4 True effects and estimates (synthetic data)") in chapter.emitted
+    assert ("h2", "5.5 True effects and estimates (synthetic data)") in chapter.emitted
     assert kinds.count("table") == 1
     written = pd.read_csv(next((tmp_path / "tables").glob("*truth*.csv")))
-    # Eleven findings with a known truth; the Dukcapil share and IKM have none.
-    assert len(written) == 11
-    assert set(written["Covered?"]) == {"yes", "no"}
+    # Every finding is listed; the Dukcapil share and IKM have no closed-form truth.
+    assert len(written) == len({(r.policy, r.outcome, r.estimator) for r in records})
+    assert set(written["Covered?"]) == {"yes", "no", "not known"}
+    misses = (written["Covered?"] == "no").sum()
+    lead = next(t for k, t in chapter.emitted if k == "paragraph" and "miss the true" in t)
+    assert lead == f"{misses} of {len(written)} intervals miss the true effect:"
+    bullets = next(t for k, t in chapter.emitted if k == "bullets")
+    assert len(bullets.split("\n")) == misses
 
 
 def test_the_conclusion_shows_no_truth_section_for_real_data(
@@ -328,3 +335,24 @@ def test_with_every_effect_zero_the_chapter_rarely_claims_an_effect():
                 claims.append(res.record().verdict != "no_detectable_effect")
     assert len(claims) == 60 * 8
     assert np.mean(claims) <= 0.11
+
+
+def test_a_placebo_truth_is_zero_for_every_finding_never_unknown():
+    """With every effect switched off the generator records no service rows; the truth of the
+    services, IKM and the share within the standard is then known: zero (issue 11: the truth
+    table dropped exactly the false "worsened" rows on placebo data)."""
+    from asn_eval.data.synth import resolve_effects
+    from asn_eval.truth import true_effect
+
+    truth = {"effects": resolve_effects(0), "services": [], "att": []}
+    cs, its = impact.CS_METHOD, "Interrupted time series"
+    for policy, outcome, estimator in [
+        ("digitalisation", "dukcapil_days", its),
+        ("training_programme", "share_within_standard", its),
+        ("performance_appraisal", "health_minutes", cs),
+        ("digitalisation", "ikm", cs),
+    ]:
+        assert true_effect(truth, policy=policy, outcome=outcome, estimator=estimator) == 0.0
+    # With the channel on, IKM has no closed form: unknown, not zero.
+    on = {**truth, "effects": {**truth["effects"], "ikm.service_quality": 1.0}}
+    assert true_effect(on, policy="digitalisation", outcome="ikm", estimator=cs) is None

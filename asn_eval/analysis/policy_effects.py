@@ -15,7 +15,7 @@ hours on the employee-year panel.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,12 +23,14 @@ import pandas as pd
 from scipy import stats
 
 from asn_eval.analysis.spec import AnalysisSpec
-from asn_eval.decision import ALPHA
+from asn_eval.decision import ALPHA, FEW_CLUSTERS
 from asn_eval.estimators.bacon import bacon_decomposition
 from asn_eval.estimators.did import FEW_CLUSTERS_WEBB, att_gt, event_study, pretrend_test
+from asn_eval.estimators.imputation import did_imputation
+from asn_eval.estimators.multiple import holm
 from asn_eval.estimators.twfe import twfe
 from asn_eval.outcomes import OUTCOMES as REGISTERED
-from asn_eval.outcomes import Outcome
+from asn_eval.outcomes import Outcome, kind
 from asn_eval.panels import (
     DUKCAPIL_SERVICES,
     POLICIES,
@@ -42,6 +44,9 @@ from asn_eval.results_store import ResultRecord
 UNIT = "agency_code"
 TIME = "year"
 CS_METHOD = "Callaway-Sant'Anna"
+IMPUTATION_METHOD = "Borusyak-Jaravel-Spiess"
+# Names of the comparison groups in a robustness record's estimator name.
+OTHER_CONTROL_NAMES = {"notyet": "not yet treated", "never": "never treated"}
 TWFE_METHOD = "TWFE"
 ITS_METHOD = "ITS"
 # Months of a monthly series needed on each side of an intervention for a segmented
@@ -70,6 +75,16 @@ POLICY_OUTCOMES: dict[str, tuple[str, ...]] = {
 }
 # Dukcapil's monthly processing days answer to these policies (the article's example).
 DUKCAPIL_POLICIES: tuple[str, ...] = ("training_programme", "digitalisation")
+# Cells behind each agency-year outcome (the weights of its variance for the power
+# calculation): employees appraised, employees, survey respondents; none for health minutes.
+OUTCOME_WEIGHTS: dict[str, str | None] = {
+    "skp_good_share": "n_skp",
+    "absence_mean": "n_employees",
+    "sanction_share": "n_employees",
+    "jp_mean": "n_employees",
+    "ikm": "ikm_respondents",
+    "health_minutes": None,
+}
 # Dukcapil's monthly outcomes.
 ITS_OUTCOMES: dict[str, Outcome] = {
     key: REGISTERED[key] for key in ("dukcapil_days", "share_within_standard")
@@ -94,6 +109,11 @@ class PolicyOutcome:
     p_permutation: float | None = None  # randomization inference, CS overall ATT
     problems: list[str] = field(default_factory=list)
     spec: AnalysisSpec | None = None
+    power: Any = None  # MDE of the overall effect with next year's data (estimators.power)
+    imputation: Any = None  # Borusyak-Jaravel-Spiess estimate, a robustness check beside CS
+    # CS with the other comparison group (not-yet-treated when the headline uses never-treated):
+    # with few never-adopting agencies the two can differ, and the reader sees both.
+    other_control: Any = None
 
     @property
     def ok(self) -> bool:
@@ -117,6 +137,7 @@ class PolicyOutcome:
             # an uncalibrated (too few agencies) or untestable pre-trend test is not evidence
             pretrend_p=float(self.pretrend.p_value) if status != "untestable" else None,
             pretrend_status=status,
+            mde_next_year=None if self.power is None else float(self.power.mde),
             n_agencies=self.n_agencies,
             n_employees=self.n_employees,
             better=self.outcome.better,
@@ -133,6 +154,53 @@ class PolicyOutcome:
             return "untestable"
         return "failed" if test.p_value < ALPHA else "passed"
 
+    def other_control_record(self) -> ResultRecord | None:
+        """The CS overall effect with the other comparison group, beside the headline one."""
+        if self.other_control is None or self.spec is None:
+            return None
+        res = self.other_control
+        lo, hi = res.overall_interval()
+        other = "notyet" if self.spec.control_group == "never" else "never"
+        return ResultRecord(
+            policy=self.policy,
+            outcome=self.outcome.key,
+            estimator=f"{CS_METHOD} ({OTHER_CONTROL_NAMES[other]})",
+            estimate=float(res.overall_att),
+            std_error=float(res.overall_se),
+            ci_low=float(lo),
+            ci_high=float(hi),
+            n_agencies=self.n_agencies,
+            n_employees=self.n_employees,
+            pretrend_status=self.pretrend_status,
+            p_value_few_cluster=self.p_permutation,
+            better=self.outcome.better,
+            level=float(res.level),
+            unit=self.outcome.unit,
+        )
+
+    def imputation_record(self) -> ResultRecord | None:
+        """The Borusyak-Jaravel-Spiess estimate beside CS: a robustness check, no finding."""
+        if self.imputation is None:
+            return None
+        res = self.imputation
+        lo, hi = res.overall_interval()
+        return ResultRecord(
+            policy=self.policy,
+            outcome=self.outcome.key,
+            estimator=IMPUTATION_METHOD,
+            estimate=float(res.overall_att),
+            std_error=float(res.overall_se),
+            ci_low=float(lo),
+            ci_high=float(hi),
+            n_agencies=self.n_agencies,
+            n_employees=self.n_employees,
+            pretrend_status=self.pretrend_status,
+            p_value_few_cluster=self.p_permutation,
+            better=self.outcome.better,
+            level=float(res.level),
+            unit=self.outcome.unit,
+        )
+
     def twfe_record(self) -> ResultRecord | None:
         if self.twfe is None:
             return None
@@ -148,6 +216,36 @@ class PolicyOutcome:
             pretrend_status=self.pretrend_status,
             unit=self.outcome.unit,
         )
+
+
+def trusted_p(record: ResultRecord) -> float | None:
+    """The p-value the report trusts for a record: randomization inference with fewer than
+    :data:`~asn_eval.decision.FEW_CLUSTERS` agencies, the conventional one otherwise."""
+    few = record.n_agencies is not None and record.n_agencies < FEW_CLUSTERS
+    return record.p_value_few_cluster if few else record.p_value
+
+
+def adjust_family(records: list[ResultRecord]) -> list[ResultRecord]:
+    """Holm-adjusted p-values across the chapter's headline family.
+
+    The family is every Callaway-Sant'Anna estimate of performance or services (uptake is
+    not a finding); each enters with the p-value the report trusts (:func:`trusted_p`). Holm
+    controls the family-wise error rate under any dependence between the tests, which
+    randomization-inference p-values of one panel have. A record whose adjusted p-value is
+    not below 5% is tentative (:mod:`asn_eval.decision`, reason ``multiple_testing``).
+    """
+    family = [
+        i
+        for i, r in enumerate(records)
+        if r.estimator == CS_METHOD and kind(r.outcome) != "uptake" and trusted_p(r) is not None
+    ]
+    if not family:
+        return records
+    adjusted = holm([trusted_p(records[i]) for i in family])
+    out = list(records)
+    for i, p in zip(family, adjusted, strict=True):
+        out[i] = replace(out[i], p_value_adjusted=float(p), verdict=None, standing=None, reasons=())
+    return out
 
 
 def few_cluster_p(
@@ -219,6 +317,31 @@ def bootstrap_weights(n_clusters: int) -> str:
 def _anticipation(spec: AnalysisSpec) -> dict[str, int]:
     """``anticipation=`` only when set, so the call works before the estimators take it."""
     return {"anticipation": int(spec.anticipation)} if spec.anticipation else {}
+
+
+def next_year_power(
+    panel: pd.DataFrame, data: pd.DataFrame, policy: str, outcome: Outcome, *, spec: AnalysisSpec
+):
+    """The minimum detectable effect of the overall ATT with one more year of data (80%
+    power, 5% two-sided), from the variance components of this panel
+    (:func:`asn_eval.estimators.estimate_design`, :func:`asn_eval.estimators.mde`); None when
+    the design cannot be estimated."""
+    from asn_eval.estimators import estimate_design, mde
+
+    rows = panel.loc[data.index]
+    weights = OUTCOME_WEIGHTS.get(outcome.key)
+    try:
+        design = estimate_design(
+            rows,
+            outcome=outcome.key,
+            unit=UNIT,
+            time=TIME,
+            cohort=f"cohort_{policy}",
+            weights=weights if weights in rows else None,
+        )
+        return mde(design, next_year=True, control_group=spec.control_group)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
 
 
 def policy_outcome_data(panel: pd.DataFrame, policy: str, outcome: str) -> pd.DataFrame:
@@ -297,6 +420,20 @@ def estimate_policy_outcome(
             result.overall = gt.aggregate("simple")
         except ValueError as error:
             result.problems.append(f"overall effect: {error}")
+        other = "notyet" if spec.control_group == "never" else "never"
+        try:
+            result.other_control = att_gt(
+                data,
+                outcome=column,
+                unit=UNIT,
+                time=TIME,
+                cohort=cohort,
+                control_group=other,
+                level=spec.level,
+                **_anticipation(spec),
+            ).aggregate("simple")
+        except ValueError as error:
+            result.problems.append(f"overall effect, {other} comparison: {error}")
         try:
             result.twfe = twfe(
                 data,
@@ -310,11 +447,28 @@ def estimate_policy_outcome(
         except ValueError as error:
             result.problems.append(f"TWFE: {error}")
         try:
+            # Leave-out variance: BJS's recommendation, and what covers at the nominal rate
+            # with a few dozen agencies (tests/test_imputation.py).
+            result.imputation = did_imputation(
+                data,
+                outcome=column,
+                unit=UNIT,
+                time=TIME,
+                cohort=cohort,
+                cluster=UNIT,
+                leaveout=True,
+                level=spec.level,
+            )
+        except ValueError as error:
+            result.problems.append(f"imputation estimator: {error}")
+        try:
             result.bacon = bacon_decomposition(
                 data, outcome=column, treatment=treated, unit=UNIT, time=TIME
             )
         except ValueError as error:
             result.problems.append(f"Bacon decomposition: {error}")
+    if result.ok:
+        result.power = next_year_power(panel, data, policy, outcome, spec=spec)
     if few_cluster and result.ok:
         result.p_bootstrap, result.p_permutation, problems = few_cluster_p(
             data, policy, column, spec=spec
@@ -469,8 +623,13 @@ class ImpactResults:
         )
 
     def records(self) -> list[ResultRecord]:
-        """Every estimate the chapter states, for ``results.json``."""
-        records = [r.record() for r in self.estimates.values() if r.ok]
+        """Every estimate the chapter states, for ``results.json``; the headline family
+        carries its Holm-adjusted p-values (:func:`adjust_family`)."""
+        records = adjust_family([r.record() for r in self.estimates.values() if r.ok])
+        records += [r.imputation_record() for r in self.estimates.values() if r.imputation]
+        records += [
+            r.other_control_record() for r in self.estimates.values() if r.other_control
+        ]
         records += [r.twfe_record() for r in self.estimates.values() if r.twfe is not None]
         for (policy, outcome), its in self.its.items():
             if its.get("result") is not None:
@@ -482,11 +641,12 @@ class ImpactResults:
         base period, clustering, draws), so a reader can name what produced each number."""
         spec = self.spec
         rows = []
+        adjusted = {(r.policy, r.outcome): r for r in self.records() if r.estimator == CS_METHOD}
         for (policy, key), res in self.estimates.items():
             if not res.ok:
                 continue
             for rec, inference in (
-                (res.record(), f"randomization inference, {spec.n_perm} permutations"),
+                (adjusted[(policy, key)], f"randomization inference, {spec.n_perm} permutations"),
                 (res.twfe_record(), f"wild cluster bootstrap, {spec.n_boot} draws"),
             ):
                 if rec is None:
@@ -508,6 +668,7 @@ class ImpactResults:
                         "p_value": rec.p_value,
                         "p_value_few_cluster": rec.p_value_few_cluster,
                         "few_cluster_method": inference,
+                        "p_value_holm": rec.p_value_adjusted,
                         "pretrend_p": rec.pretrend_p,
                         "agencies": res.n_agencies,
                         "adopting": res.n_treated,
@@ -532,6 +693,7 @@ class ImpactResults:
                     "p_value": rec.p_value,
                     "p_value_few_cluster": None,
                     "few_cluster_method": "",
+                    "p_value_holm": None,
                     "pretrend_p": None,
                     "agencies": 1,
                     "adopting": 1,

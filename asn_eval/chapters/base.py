@@ -30,9 +30,9 @@ from asn_eval.regulations import MIN_CELL_SIZE
 # Loaded datasets are cached outside the report folder: they hold pseudonymised records of
 # individuals, which must not travel with a report that is shared.
 CACHE_DIR = Path(tempfile.gettempdir()) / "asn-eval-cache"
-# Refuse a figure whose smallest text prints under figures.MIN_FONT_PT. Off until every
-# chapter draws at print size (issue 11, item 5); the lead switches it on then.
-ENFORCE_MIN_FONT = False
+# Refuse a figure whose smallest text prints under figures.MIN_FONT_PT: every chapter draws
+# at its printed size (issue 11, item 5), so a figure that would not is a bug to see at once.
+ENFORCE_MIN_FONT = True
 # Marks a suppressed cell (a statistic from fewer than MIN_CELL_SIZE employees).
 SUPPRESSED = privacy.SUPPRESSED_MARK
 _DATA_CACHE: dict[str, Any] = {}
@@ -75,6 +75,10 @@ def load_dataset_cached(data_dir: str | Path, *, cache_dir: str | Path | None = 
             with open(tmp, "wb") as handle:
                 pickle.dump(dataset, handle)
             os.replace(tmp, path)  # a parallel run never reads half a file
+    # The cache is keyed by content, so the same files may sit elsewhere now: the dataset
+    # names the folder it was asked for (truth.json and the cover are read from there).
+    if getattr(dataset, "source", None) is not None:
+        dataset.source = data_dir.resolve()
     _DATA_CACHE[key] = dataset
     return dataset
 
@@ -268,19 +272,40 @@ class Chapter:
         slug: str,
         caption: str,
         *,
+        labels: dict[str, str] | None = None,
         digits: int | dict[str, int] = 1,
         percent: Sequence[str] = (),
+        units: dict[str, str] | None = None,
+        intervals: dict[str, tuple[str, str]] | None = None,
+        pvalues: Sequence[str] = (),
+        ratios: dict[str, tuple[str, str]] | None = None,
+        missing_text: dict[str, str] | None = None,
+        hidden: Sequence[str] = (),
         note: str | None = None,
     ) -> None:
-        """Save ``frame`` as the chapter's next numbered table (CSV and LaTeX) and show it.
+        """Save ``frame`` as the chapter's next numbered table and show it.
 
-        Integers are written without decimals, ``percent`` columns (shares 0-1) as
-        percentages, other numbers with ``digits`` decimals in the report's language; cells
-        suppressed by :meth:`suppress` keep their mark.
+        ``frame`` is the table as data (numbers as numbers, shares 0-1, intervals as two
+        columns, p-values as numbers; see :class:`asn_eval.tables.TableSpec` for the other
+        arguments, which say how people see it). Integers are shown without decimals,
+        ``percent`` columns as percentages, other numbers with ``digits`` decimals in the
+        report's language; cells suppressed by :meth:`suppress` keep their mark. The CSV,
+        LaTeX and description are written under ``output_dir/tables``.
         """
-        saved = self._tables.save(
-            frame.reset_index(drop=True), slug, caption, digits=digits, percent=percent, note=note
+        from asn_eval.tables import TableSpec
+
+        spec = TableSpec(
+            labels=dict(labels or {}),
+            digits=digits,
+            percent=tuple(percent),
+            units=dict(units or {}),
+            intervals=dict(intervals or {}),
+            pvalues=tuple(pvalues),
+            ratios=dict(ratios or {}),
+            missing_text=dict(missing_text or {}),
+            hidden=tuple(hidden),
         )
+        saved = self._tables.save(frame.reset_index(drop=True), slug, caption, spec=spec, note=note)
         self.emitted.append(("table", saved.caption))
         _display(saved._repr_html_())
 

@@ -15,11 +15,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from asn_eval import context, narrative
-from asn_eval import formatting as fmt
+from asn_eval import context, narrative, plots
 from asn_eval.analysis.barriers import RESISTANCE_POLICY, ChallengesResults, challenges
 from asn_eval.chapters.base import Chapter
-from asn_eval.figures import PALETTE, ZERO_LINE_COLOUR
+from asn_eval.figures import BAND_ALPHA, PALETTE, ZERO_LINE_COLOUR, figure_size
 from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 from asn_eval.results_store import save_results
 
@@ -51,7 +50,7 @@ class Challenges(Chapter):
         curves = self.results.adoption
         self.paragraph(self.t("sections.resistance.lead"))
         labels = self.t("sections.resistance.panels")
-        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+        fig, ax = plt.subplots(figsize=figure_size("full", aspect=0.55), layout="constrained")
         for i, (group, part) in enumerate(curves.curves.groupby("group", sort=False)):
             n = int(curves.medians.loc[group, "employees"]) if group in curves.medians.index else 0
             if n < self.min_cell_size:
@@ -65,11 +64,12 @@ class Challenges(Chapter):
                 part["ci_high"],
                 step="post",
                 color=PALETTE[i],
-                alpha=0.15,
+                alpha=BAND_ALPHA,
             )
         ax.set(xlabel=labels["months"], ylabel=labels["share"], ylim=(0, 1))
-        ax.legend(title=labels["age_band"])
-        fig.tight_layout()
+        plots.percent_axis(ax, self.lang)
+        plots.format_axis_numbers(ax, self.lang, axis="x")
+        ax.legend(title=labels["age_band"], loc="upper left", bbox_to_anchor=(1.01, 1.0))
         self.figure(fig, "digital_adoption_km", self.t("sections.resistance.fig"))
 
         med = curves.medians.reset_index()
@@ -78,21 +78,15 @@ class Challenges(Chapter):
             med, count="employees", columns=["adopted", "median_months", "ci_low", "ci_high"]
         )
         cols = self.t("sections.resistance.columns")
-        med["interval"] = [
-            fmt.fmt_interval(lo, hi, self.lang)
-            if not isinstance(lo, str) and np.isfinite(lo) and np.isfinite(hi)
-            else ("*" if isinstance(lo, str) else fmt.MISSING)
-            for lo, hi in zip(med["ci_low"], med["ci_high"], strict=True)
-        ]
-        med["median_months"] = [
-            v if isinstance(v, str) or np.isfinite(v) else self.t("sections.resistance.not_reached")
-            for v in med["median_months"]
-        ]
-        table = med[["group", "employees", "adopted", "median_months", "interval"]]
+        table = med[["group", "employees", "adopted", "median_months", "ci_low", "ci_high"]]
         self.table(
-            table.rename(columns=cols),
+            table,
             "digital_adoption_medians",
             self.t("sections.resistance.caption"),
+            labels=cols,
+            intervals={"interval": ("ci_low", "ci_high")},
+            units={"interval": "months"},
+            missing_text={"median_months": self.t("sections.resistance.not_reached")},
             note=self.suppression_note(),
         )
         if np.isfinite(curves.logrank_pvalue):
@@ -112,10 +106,18 @@ class Challenges(Chapter):
         results = self.results.subgroups
         names = self.t("sections.heterogeneity.by")
         if results:
+            rows_needed = -(-len(results) // 2)
             fig, axes = plt.subplots(
-                1, len(results), figsize=(3.4 * len(results), 3.4), squeeze=False
+                rows_needed,
+                min(2, len(results)),
+                figsize=(figure_size("full")[0], 2.4 * rows_needed),
+                squeeze=False,
+                layout="constrained",
             )
-            for ax, (by, res) in zip(axes[0], results.items(), strict=True):
+            panels = list(axes.ravel())
+            for extra in panels[len(results) :]:
+                extra.remove()
+            for ax, (by, res) in zip(panels[: len(results)], results.items(), strict=True):
                 frame = res.to_frame()
                 y = np.arange(len(frame))[::-1]
                 est = frame["estimate"].to_numpy() * 100
@@ -123,11 +125,10 @@ class Challenges(Chapter):
                 hi = frame["ci_high"].to_numpy() * 100
                 ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="o", color=PALETTE[0], capsize=3)
                 ax.axvline(0, color=ZERO_LINE_COLOUR, linewidth=0.8)
-                ax.set_yticks(y, frame.iloc[:, 0].astype(str), fontsize=8)
-                ax.set_title(names[by], fontsize=9)
-                ax.set_xlabel(self.t("sections.heterogeneity.axis"), fontsize=8)
-                ax.tick_params(labelsize=7)
-            fig.tight_layout()
+                ax.set_yticks(y, frame.iloc[:, 0].astype(str))
+                ax.set_title(names[by])
+                ax.set_xlabel(self.t("sections.heterogeneity.axis"))
+                plots.format_axis_numbers(ax, self.lang, axis="x")
             self.figure(fig, "heterogeneity", self.t("sections.heterogeneity.fig", policy=policy))
             cols = self.t("sections.heterogeneity.columns")
             rows = []
@@ -137,20 +138,22 @@ class Challenges(Chapter):
                     verdict = narrative.verdict(row["estimate"], row["ci_low"], row["ci_high"])
                     rows.append(
                         {
-                            cols["by"]: names[by],
-                            cols["group"]: str(row.iloc[0]),
-                            cols["estimate"]: row["estimate"] * 100,
-                            cols["interval"]: fmt.fmt_interval(
-                                row["ci_low"] * 100, row["ci_high"] * 100, self.lang, 2
-                            ),
-                            cols["verdict"]: narrative.text(f"verdict.{verdict}", self.lang),
+                            "by": names[by],
+                            "group": str(row.iloc[0]),
+                            "estimate": row["estimate"] * 100,
+                            "ci_low": row["ci_low"] * 100,
+                            "ci_high": row["ci_high"] * 100,
+                            "verdict": narrative.text(f"verdict.{verdict}", self.lang),
                         }
                     )
             self.table(
                 pd.DataFrame(rows),
                 "heterogeneity",
                 self.t("sections.heterogeneity.caption", policy=policy),
+                labels=cols,
                 digits=2,
+                units={"estimate": "pp", "interval": "pp"},
+                intervals={"interval": ("ci_low", "ci_high")},
             )
             self.bullets(
                 [
@@ -189,15 +192,16 @@ class Challenges(Chapter):
             )
         )
         labels = self.t("sections.resources.panels")
-        fig, ax = plt.subplots(figsize=(6.4, 4.0))
+        fig, ax = plt.subplots(figsize=figure_size("full", aspect=0.55), layout="constrained")
         shown = cap[cap["n_employees"] >= self.min_cell_size]
         ax.scatter(shown["places_per_employee"], shown["jp_minimum_share"], color=PALETTE[0], s=20)
         ax.axvline(
             res.places_per_employee_needed, color=PALETTE[3], linestyle="--", label=labels["needed"]
         )
         ax.set(xlabel=labels["places"], ylabel=labels["share"], ylim=(0, 1))
-        ax.legend()
-        fig.tight_layout()
+        plots.percent_axis(ax, self.lang)
+        plots.format_axis_numbers(ax, self.lang, axis="x")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         self.figure(fig, "places_vs_jp_minimum", self.t("sections.resources.fig", year=self.year))
         cols = self.t("sections.resources.columns")
         table = self.suppress(res.shortfall(), count="n_employees", columns=["jp_minimum_share"])
@@ -213,11 +217,12 @@ class Challenges(Chapter):
         ]
         if len(table):
             self.table(
-                table.rename(columns=cols),
+                table,
                 "training_shortfall",
                 self.t("sections.resources.caption", year=self.year, minimum=JP_MINIMUM_PER_YEAR),
+                labels=cols,
                 digits=0,
-                percent=[cols["jp_minimum_share"]],
+                percent=["jp_minimum_share"],
                 note=self.suppression_note(),
             )
 

@@ -114,7 +114,7 @@ def summary_phrase(record, lang: str) -> str:
 class Conclusion(Chapter):
     number = 5
     key = "conclusion"
-    sections = ("findings", "comparison", "recommendations", "limitations")
+    sections = ("findings", "comparison", "recommendations", "next_year", "limitations")
 
     def __init__(self, dataset: Any, *, previous_dir: str | Path | None = None, **options: Any):
         """``previous_dir``: an earlier report's folder to compare with ("" or None: none)."""
@@ -130,8 +130,10 @@ class Conclusion(Chapter):
 
     @property
     def all_tests(self) -> int:
-        """Effects the report tests: every stored estimate except the TWFE comparisons."""
-        return sum(r.estimator != "TWFE" for r in load_results(self.output_dir))
+        """Effects the report tests: every stored estimate except the comparisons shown
+        beside the headline estimator (TWFE, the imputation estimator)."""
+        beside = ("TWFE", "Borusyak-Jaravel-Spiess", "Callaway-Sant'Anna (")
+        return sum(not r.estimator.startswith(beside) for r in load_results(self.output_dir))
 
     def outcome_name(self, key: str) -> str:
         return narrative.text_group("chapters.impact.outcomes", self.lang).get(key, key)
@@ -153,18 +155,22 @@ class Conclusion(Chapter):
         for r in records:
             rows.append(
                 {
-                    **self.effect_cells(r, head),
-                    head["p_value_few_cluster"]: fmt.fmt_pvalue(r.p_value_few_cluster, self.lang),
-                    head["pretrend_p"]: fmt.fmt_pvalue(r.pretrend_p, self.lang),
-                    head["n_agencies"]: r.n_agencies,
-                    head["verdict"]: narrative.verdict_label(r, self.lang),
+                    **self.effect_cells(r),
+                    "p_value_few_cluster": r.p_value_few_cluster,
+                    "pretrend_p": r.pretrend_p,
+                    "n_agencies": r.n_agencies,
+                    "verdict": narrative.verdict_label(r, self.lang),
                 }
             )
         self.table(
             pd.DataFrame(rows),
             "findings",
             narrative.text("caption.findings", self.lang),
+            labels=head,
             digits=2,
+            intervals={"interval": ("ci_low", "ci_high")},
+            pvalues=["p_value_few_cluster", "pretrend_p"],
+            hidden=["estimate_unit"],
             note=self.t("sections.findings.note"),
         )
 
@@ -215,30 +221,34 @@ class Conclusion(Chapter):
             )
         )
         head = {k: self.t(f"comparison.columns.{k}", **years) for k in _COMPARISON_KEYS}
+        head["estimate_previous"] = head.pop("previous")
+        head["estimate_current"] = head.pop("current")
         rows = []
         order = {p: i for i, p in enumerate(POLICIES)}
         for r in sorted(compared.rows, key=lambda r: order.get(r.policy, len(order))):
             scale = 100.0 if r.unit == "share" else 1.0
             rows.append(
                 {
-                    head["policy"]: context.policy(r.policy, self.lang)["name"],
-                    head["outcome"]: self.outcome_name(r.outcome),
-                    head["estimator"]: narrative.estimator_label(
-                        r.estimator, self.lang, title=True
-                    ),
-                    head["previous"]: _scaled(r.previous, scale),
-                    head["current"]: _scaled(r.current, scale),
-                    head["change"]: None if r.change is None else r.change * scale,
-                    head["verdict_previous"]: self._verdict_cell(r.previous),
-                    head["verdict_current"]: self._verdict_cell(r.current),
-                    head["changed"]: self.t(f"comparison.changed.{_changed_key(r)}"),
+                    "policy": context.policy(r.policy, self.lang)["name"],
+                    "outcome": self.outcome_name(r.outcome),
+                    "estimator": narrative.estimator_label(r.estimator, self.lang, title=True),
+                    "estimate_previous": _scaled(r.previous, scale),
+                    "estimate_current": _scaled(r.current, scale),
+                    "change": None if r.change is None else r.change * scale,
+                    "estimate_unit": "pp" if r.unit == "share" else str(r.unit or ""),
+                    "verdict_previous": self._verdict_cell(r.previous),
+                    "verdict_current": self._verdict_cell(r.current),
+                    "changed": self.t(f"comparison.changed.{_changed_key(r)}"),
                 }
             )
         self.table(
             pd.DataFrame(rows),
             "comparison",
             self.t("comparison.caption", **years),
+            labels=head,
             digits=2,
+            missing_text={k: "–" for k in ("estimate_previous", "estimate_current", "change")},
+            hidden=["estimate_unit"],
             note=self.t("comparison.note"),
         )
         if compared.differences:
@@ -277,8 +287,6 @@ class Conclusion(Chapter):
         cannot tell; the three recommendations that come first by the rules."""
         records = self.records
         parts = [f"<h1>{html.escape(self.t('summary.title'))}</h1>"]
-        if self.dataset is not None and bool(getattr(self.dataset, "synthetic", False)):
-            parts.append(f"<p><strong>{html.escape(self.common('synthetic_short'))}</strong></p>")
         if not records:
             parts.append(f"<p>{html.escape(self.t('sections.findings.missing'))}</p>")
             self._summary_block(parts)
@@ -339,13 +347,37 @@ class Conclusion(Chapter):
         )
 
     # 5.4 ------------------------------------------------------------------------------
+    def section_next_year(self) -> None:
+        """What effect next year's evaluation could detect, per headline outcome."""
+        items = []
+        for r in self.records:
+            if r.mde_next_year is None or kind(r.outcome) == "uptake":
+                continue
+            scale = 100.0 if r.unit == "share" else 1.0
+            unit = narrative.label("unit", r.unit, self.lang) if r.unit else ""
+            items.append(
+                self.t(
+                    "sections.next_year.item",
+                    policy=context.policy(r.policy, self.lang)["name"],
+                    outcome=self.outcome_name(r.outcome),
+                    mde=f"{fmt.fmt_number(r.mde_next_year * scale, self.lang, 2)} {unit}".strip(),
+                    n_agencies=fmt.fmt_number(r.n_agencies, self.lang, 0),
+                )
+            )
+        if not items:
+            self.paragraph(self.t("sections.next_year.none"))
+            return
+        self.paragraph(self.t("sections.next_year.lead"))
+        self.bullets(items)
+
+    # 5.5 ------------------------------------------------------------------------------
     def section_limitations(self) -> None:
         self.paragraph(self.t("sections.limitations.lead"))
         self.bullets(list(self.t("sections.limitations.items").values()))
         self.synthetic_notice()
         self.paragraph(self.t("sections.limitations.closing"))
 
-    # 5.5, synthetic data only ---------------------------------------------------------
+    # 5.6, synthetic data only ---------------------------------------------------------
     def show(self, section: str) -> None:
         """Show one section. ``"truth"`` follows the template sections and appears only
         for a synthetic dataset with a truth.json (words: ``chapters.conclusion.truth``)."""
@@ -366,16 +398,19 @@ class Conclusion(Chapter):
         base._display(f"<h2>{html.escape(title)}</h2>")
         self.section_truth()
 
-    def effect_cells(self, r, head: dict[str, str]) -> dict[str, object]:
-        """Policy, outcome, estimator, estimate and interval of one result, in the report's
-        words and units (shares in percentage points), keyed by the table's headings."""
+    def effect_cells(self, r) -> dict[str, object]:
+        """Policy, outcome, estimator, estimate and interval (two columns) of one result, in
+        the report's words and units (shares in percentage points, named by
+        ``estimate_unit``), keyed by the table's data columns."""
         scale = 100.0 if r.unit == "share" else 1.0
         return {
-            head["policy"]: context.policy(r.policy, self.lang)["name"],
-            head["outcome"]: self.outcome_name(r.outcome),
-            head["estimator"]: narrative.estimator_label(r.estimator, self.lang, title=True),
-            head["estimate"]: r.estimate * scale,
-            head["interval"]: fmt.fmt_interval(r.ci_low * scale, r.ci_high * scale, self.lang, 2),
+            "policy": context.policy(r.policy, self.lang)["name"],
+            "outcome": self.outcome_name(r.outcome),
+            "estimator": narrative.estimator_label(r.estimator, self.lang, title=True),
+            "estimate": r.estimate * scale,
+            "ci_low": r.ci_low * scale,
+            "ci_high": r.ci_high * scale,
+            "estimate_unit": "pp" if r.unit == "share" else str(r.unit or ""),
         }
 
     def truth_frame(self) -> pd.DataFrame | None:
@@ -394,16 +429,15 @@ class Conclusion(Chapter):
         rows, misses = [], []
         for r in frame.itertuples(index=False):
             scale = 100.0 if r.unit == "share" else 1.0
-            cells = self.effect_cells(r, cols)
+            cells = self.effect_cells(r)
             known = not pd.isna(r.true_effect)
             covered = {None: "truth.unknown", True: "truth.yes", False: "truth.no"}[r.covered]
             rows.append(
                 {
-                    **{k: cells[k] for k in (cols["policy"], cols["outcome"], cols["estimator"])},
-                    cols["true_effect"]: r.true_effect * scale if known else None,
-                    cols["estimate"]: cells[cols["estimate"]],
-                    cols["interval"]: cells[cols["interval"]],
-                    cols["covered"]: self.t(covered),
+                    **{k: cells[k] for k in ("policy", "outcome", "estimator")},
+                    "true_effect": r.true_effect * scale if known else None,
+                    **{k: cells[k] for k in ("estimate", "ci_low", "ci_high", "estimate_unit")},
+                    "covered": self.t(covered),
                 }
             )
             if r.covered is False:
@@ -413,7 +447,10 @@ class Conclusion(Chapter):
             pd.DataFrame(rows),
             "truth",
             self.t("truth.caption"),
+            labels=cols,
             digits=2,
+            intervals={"interval": ("ci_low", "ci_high")},
+            hidden=["estimate_unit"],
             note=self.t("truth.note"),
         )
         if misses:

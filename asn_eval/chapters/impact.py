@@ -7,6 +7,8 @@ figures, tables and prose and saves its records to ``results.json``.
 
 from __future__ import annotations
 
+import textwrap
+from functools import cached_property
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -39,6 +41,11 @@ BACON_TYPE_KEYS: dict[str, str] = {
     "later vs earlier treated": "later_vs_earlier",
     "later vs always treated": "later_vs_always",
 }
+
+
+def _panel_title(text: str) -> str:
+    """A panel title wrapped to the width of a half-page panel (two panels a row)."""
+    return textwrap.fill(text, width=34)
 
 
 def _panels(n: int) -> tuple[plt.Figure, list[plt.Axes]]:
@@ -86,6 +93,20 @@ class Impact(Chapter):
     @property
     def agency_panel(self) -> pd.DataFrame:
         return self.results.agency_panel
+
+    @property
+    def _other_control(self) -> str:
+        return "notyet" if self.spec.control_group == "never" else "never"
+
+    @cached_property
+    def headline(self) -> dict[tuple[str, str], Any]:
+        """The Callaway-Sant'Anna records as results.json stores them (with the family's
+        adjusted p-values), so every table and sentence reads the same decision."""
+        return {
+            (r.policy, r.outcome): r
+            for r in self.results.records()
+            if r.estimator == "Callaway-Sant'Anna"
+        }
 
     def after_heading(self) -> None:
         save_results(self.output_dir, self.results.records(), chapter=self.number)
@@ -141,7 +162,7 @@ class Impact(Chapter):
                     ax=ax,
                     lang=self.lang,
                     percent=res.outcome.unit == "share",
-                    title=self.outcome_name(key),
+                    title=_panel_title(self.outcome_name(key)),
                     ylabel=self.t(f"units.{res.outcome.unit}"),
                     labels={"event_time": narrative.text("axis.event_time", self.lang)},
                 )
@@ -195,19 +216,23 @@ class Impact(Chapter):
                     )
                 )
                 continue
-            rec = res.record()
+            rec = self.headline[(policy, key)]
             scale = self._scale(res.outcome)
             rows.append(
                 {
-                    cols["policy"]: self.policy_name(policy),
-                    cols["outcome"]: self.outcome_name(key),
-                    cols["estimate"]: rec.estimate * scale,
-                    cols["interval"]: self.interval(rec.ci_low * scale, rec.ci_high * scale),
-                    cols["p_value"]: self.pvalue(rec.p_value),
-                    cols["p_few"]: self.pvalue(rec.p_value_few_cluster),
-                    cols["pretrend_p"]: self.pvalue(rec.pretrend_p),
-                    cols["agencies"]: f"{res.n_treated}/{res.n_agencies}",
-                    cols["verdict"]: narrative.verdict_label(rec, self.lang),
+                    "policy": self.policy_name(policy),
+                    "outcome": self.outcome_name(key),
+                    "estimate": rec.estimate * scale,
+                    "ci_low": rec.ci_low * scale,
+                    "ci_high": rec.ci_high * scale,
+                    "estimate_unit": _table_unit(res.outcome),
+                    "p_value": rec.p_value,
+                    "p_value_few_cluster": rec.p_value_few_cluster,
+                    "p_value_adjusted": rec.p_value_adjusted,
+                    "pretrend_p": rec.pretrend_p,
+                    "n_treated": res.n_treated,
+                    "n_agencies": res.n_agencies,
+                    "verdict": narrative.verdict_label(rec, self.lang),
                 }
             )
             sentences.setdefault(policy, []).append(narrative.effect_sentence(rec, self.lang))
@@ -216,7 +241,16 @@ class Impact(Chapter):
                 pd.DataFrame(rows),
                 "overall_effects",
                 self.t("sections.overall.caption"),
+                labels={
+                    **cols,
+                    "p_value_few_cluster": cols["p_few"],
+                    "p_value_adjusted": cols["p_holm"],
+                },
                 digits=2,
+                intervals={"interval": ("ci_low", "ci_high")},
+                pvalues=["p_value", "p_value_few_cluster", "p_value_adjusted", "pretrend_p"],
+                ratios={"agencies": ("n_treated", "n_agencies")},
+                hidden=["estimate_unit"],
                 note=self.t("sections.overall.note", n_perm=self.spec.n_perm),
             )
         for policy, said in sentences.items():
@@ -270,16 +304,23 @@ class Impact(Chapter):
                 continue
             scale = self._scale(res.outcome)
             tw = res.twfe_record()
+            bjs = res.imputation_record()
             forbidden = forbidden_weight(res.bacon)
             rows.append(
                 {
-                    cols["policy"]: self.policy_name(policy),
-                    cols["outcome"]: self.outcome_name(key),
-                    cols["cs"]: res.overall.overall_att * scale,
-                    cols["twfe"]: tw.estimate * scale,
-                    cols["twfe_interval"]: self.interval(tw.ci_low * scale, tw.ci_high * scale),
-                    cols["p_wild"]: self.pvalue(tw.p_value_few_cluster),
-                    cols["forbidden"]: forbidden,
+                    "policy": self.policy_name(policy),
+                    "outcome": self.outcome_name(key),
+                    "cs": res.overall.overall_att * scale,
+                    "cs_other": None
+                    if res.other_control is None
+                    else res.other_control.overall_att * scale,
+                    "bjs": None if bjs is None else bjs.estimate * scale,
+                    "twfe": tw.estimate * scale,
+                    "twfe_ci_low": tw.ci_low * scale,
+                    "twfe_ci_high": tw.ci_high * scale,
+                    "estimate_unit": _table_unit(res.outcome),
+                    "p_wild": tw.p_value_few_cluster,
+                    "forbidden": forbidden,
                 }
             )
         if rows:
@@ -287,8 +328,19 @@ class Impact(Chapter):
                 pd.DataFrame(rows),
                 "twfe_vs_cs",
                 self.t("sections.twfe_bacon.caption"),
-                digits={**{c: 2 for c in rows[0]}, cols["forbidden"]: 0},
-                percent=[cols["forbidden"]],
+                labels={**cols, "cs_other": cols[f"cs_{self._other_control}"]},
+                digits={
+                    "cs": 2,
+                    "cs_other": 2,
+                    "bjs": 2,
+                    "twfe": 2,
+                    "twfe_interval": 2,
+                    "forbidden": 0,
+                },
+                percent=["forbidden"],
+                intervals={"twfe_interval": ("twfe_ci_low", "twfe_ci_high")},
+                pvalues=["p_wild"],
+                hidden=["estimate_unit"],
             )
         main = [
             self.estimates[(p, POLICY_OUTCOMES[p][0])]
@@ -308,7 +360,7 @@ class Impact(Chapter):
                 ax=ax,
                 lang=self.lang,
                 percent=res.outcome.unit == "share",
-                title=self.policy_name(res.policy),
+                title=_panel_title(self.policy_name(res.policy)),
                 labels=words,
             )
         plots.shared_legend(fig, source=axes[0], ncol=2)
@@ -343,7 +395,13 @@ class Impact(Chapter):
         res = self.estimates.get(("performance_appraisal", "health_minutes"))
         if res is not None and res.ok:
             self.paragraph(self.t("sections.services.health"))
-            self.bullets([narrative.effect_sentence(res.record(), self.lang)])
+            self.bullets(
+                [
+                    narrative.effect_sentence(
+                        self.headline[("performance_appraisal", "health_minutes")], self.lang
+                    )
+                ]
+            )
 
     def _its_figure(self, results: dict[tuple, Any]) -> plt.Figure:
         fig, axes = _panels(len(results))
@@ -353,10 +411,10 @@ class Impact(Chapter):
                 ax=ax,
                 lang=self.lang,
                 percent=ITS_OUTCOMES[outcome].unit == "share",
-                title=self.policy_name(policy),
+                title=_panel_title(self.policy_name(policy)),
                 ylabel=self.t(f"sections.services.axis.{outcome}"),
             )
-        plots.shared_legend(fig, source=axes[0])
+        plots.shared_legend(fig, source=axes[0], ncol=2)
         return fig
 
     def _its_sentence(self, policy: str, outcome: str, result: Any) -> str:
@@ -407,3 +465,8 @@ class Impact(Chapter):
             )
         )
         self.paragraph(self.t("sections.dose_response.caveat"))
+
+
+def _table_unit(outcome: Any) -> str:
+    """Unit of an estimate as the tables write it: shares in percentage points."""
+    return "pp" if outcome.unit == "share" else str(outcome.unit or "")

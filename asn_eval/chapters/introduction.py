@@ -48,9 +48,10 @@ class Introduction(Chapter):
         self.bullets([s for s, _ in context.statements("questions", self.lang)])
         glossary = narrative.glossary(self.lang)
         self.table(
-            glossary.rename(columns=self.t("sections.setting.glossary_columns")),
+            glossary,
             "glossary",
             narrative.text("report.glossary", self.lang),
+            labels=self.t("sections.setting.glossary_columns"),
         )
 
     # 1.2 ------------------------------------------------------------------------------
@@ -86,12 +87,11 @@ class Introduction(Chapter):
                 }
             )
         header = self.t("sections.data.columns")
-        frame = pd.DataFrame(rows)
-        shown = frame.rename(columns=header)
         self.table(
-            shown,
+            pd.DataFrame(rows),
             "data_sources",
             self.t("sections.data.caption"),
+            labels=header,
         )
 
     # 1.3 ------------------------------------------------------------------------------
@@ -112,23 +112,27 @@ class Introduction(Chapter):
         self.figure(self._workforce_figure(snap), "workforce", self.t("sections.workforce.fig"))
 
         cols = self.t("sections.workforce.columns")
-        shares = [cols["female"], cols["pppk"], cols["degree"]]
+        shares = ["female", "pppk", "degree"]
         by_type = self._profile(snap, "agency_type")
         self.table(
-            by_type.rename(columns=cols),
+            by_type,
             "workforce_by_agency_type",
             self.t("sections.workforce.caption"),
-            digits={cols["age"]: 0},
+            labels=cols,
+            digits={"age": 0},
             percent=shares,
+            units={"age": "years"},
             note=self.suppression_note(by_type),
         )
         by_agency = self._profile(snap, "agency_name").drop(columns="agencies")
         self.table(
-            by_agency.rename(columns={**cols, "agency_name": cols["agency_name"]}),
+            by_agency,
             "workforce_by_agency",
             self.t("sections.workforce.caption_agency"),
-            digits={cols["age"]: 0},
+            labels=cols,
+            digits={"age": 0},
             percent=shares,
+            units={"age": "years"},
             note=self.suppression_note(by_agency),
         )
         self._professionalism(snap)
@@ -181,10 +185,13 @@ class Introduction(Chapter):
         note = self.t("sections.workforce.ip_asn.caution")
         suppressed = self.suppression_note(frame)
         self.table(
-            frame.rename(columns=words),
+            frame,
             "ip_asn_by_agency_type",
             self.t("sections.workforce.ip_asn.caption", year=self.year),
+            labels=words,
             digits=1,
+            units={c: "points" for c in ("kualifikasi", "kompetensi", "kinerja", "disiplin")}
+            | {"ip_asn": "points"},
             note=f"{note} {suppressed}".strip() if result.unconfirmed_points else suppressed,
         )
 
@@ -292,11 +299,12 @@ class Introduction(Chapter):
             )
         )
         self.table(
-            q.rename(columns=cols),
+            q,
             "data_quality",
             self.t("sections.quality.caption"),
+            labels=cols,
             digits=2,
-            percent=[cols["share"]],
+            percent=["share"],
         )
         rejects = getattr(self.dataset, "rejects", None)
         if rejects is not None and len(rejects):
@@ -314,9 +322,10 @@ class Introduction(Chapter):
             )
             rcols = self.t("sections.quality.reject_columns")
             self.table(
-                counts.rename(columns=rcols),
+                counts,
                 "rejected_rows_by_rule",
                 self.t("sections.quality.reject_caption"),
+                labels=rcols,
             )
         self._survey_quality()
 
@@ -364,8 +373,10 @@ class Introduction(Chapter):
         table["year"] = table["year"].astype(str)
         shown = ["year", "respondents", "agencies", "ikm", "grade", "alpha"]
         self.table(
-            table[shown].rename(columns=columns),
+            table[shown],
             "ikm_reliability",
             self.t("sections.quality.ikm.caption"),
-            digits={columns["ikm"]: 2, columns["alpha"]: 2},
+            labels=columns,
+            digits={"ikm": 2, "alpha": 2},
+            units={"ikm": "points"},
         )

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_rgb
 
-from asn_eval import context, narrative
-from asn_eval.chapters.base import Chapter
+from asn_eval import context, narrative, privacy
+from asn_eval.analysis.scorecards import PRINT_ROW_LIMIT, scorecards
+from asn_eval.chapters.base import SUPPRESSED, Chapter
 from asn_eval.figures import PALETTE, figure_size
 from asn_eval.panels import (
     POLICIES,
@@ -26,7 +27,7 @@ from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 class Policies(Chapter):
     number = 2
     key = "policies"
-    sections = ("adoption", "training", "resources")
+    sections = ("adoption", "training", "resources", "scorecards")
 
     # 2.1 ------------------------------------------------------------------------------
     def section_adoption(self) -> None:
@@ -72,12 +73,12 @@ class Policies(Chapter):
         unknown = self.t("sections.adoption.unknown")
         labels = {0: never, UNKNOWN_COHORT: unknown}
         table.index = [labels.get(c, str(c)) for c in table.index]
-        table.index.name = self.t("sections.adoption.cohort")
-        table = table.rename(columns=names).reset_index()
+        table.index.name = "cohort"
         self.table(
-            table,
+            table.reset_index(),
             "adoption_cohorts",
             self.t("sections.adoption.caption"),
+            labels={"cohort": self.t("sections.adoption.cohort"), **names},
         )
 
     def _cohort_figure(self, cohorts: pd.DataFrame, names: dict[str, str]) -> plt.Figure:
@@ -182,20 +183,39 @@ class Policies(Chapter):
         )
 
         # Share meeting the minimum by agency and year (suppressed below the minimum cell).
-        agency = agency_year_panel(self.dataset, years=self.years)
-        agency = self.suppress(agency, count="n_employees", columns=["jp_minimum_share"])
+        # Complementary suppression per year, against the city and agency-type shares that
+        # Fig. 2.2 and the annex (2.4) publish, so no withheld cell can be worked back.
+        agency = agency_year_panel(self.dataset, years=self.years).sort_values(
+            ["year", "agency_code"]
+        )
+        agency = pd.concat(
+            [
+                privacy.suppress_with_complements(
+                    part,
+                    "n_employees",
+                    ["jp_minimum_share"],
+                    self.lang,
+                    totals_by=["agency_type"],
+                    min_size=self.min_cell_size,
+                )
+                for _, part in agency.groupby("year", sort=True)
+            ]
+        )
+        agency.attrs["n_suppressed_rows"] = int((agency["jp_minimum_share"] == SUPPRESSED).sum())
         note = self.suppression_note(agency)
         names = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
         wide = agency.pivot(index="agency_code", columns="year", values="jp_minimum_share")
-        wide.columns = [str(c) for c in wide.columns]
-        wide.insert(0, self.t("sections.training.agency"), wide.index.map(names))
+        years = {f"jp_minimum_{y}": str(y) for y in wide.columns}
+        wide.columns = list(years)
+        wide.insert(0, "agency", wide.index.map(names))
         wide = wide.reset_index(drop=True)
         self.table(
             wide,
             "jp_minimum_by_agency",
             self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR),
+            labels={"agency": self.t("sections.training.agency"), **years},
             digits=0,
-            percent=[str(y) for y in self.years],
+            percent=list(years),
             note=note,
         )
 
@@ -253,20 +273,72 @@ class Policies(Chapter):
             )
         )
         cols = self.t("sections.resources.columns")
-        table = yearly.reset_index().rename(columns=cols)
-        table[cols["year"]] = table[cols["year"]].astype(str)
-        table[[cols["places"], cols["headcount"]]] = table[
-            [cols["places"], cols["headcount"]]
-        ].astype(int)
-        table[cols["places_per_employee"]] = table[cols["places_per_employee"]].round(2)
+        table = yearly.reset_index()
+        table["year"] = table["year"].astype(str)
+        table[["places", "headcount"]] = table[["places", "headcount"]].astype(int)
+        table["places_per_employee"] = table["places_per_employee"].round(2)
         self.table(
             table,
             "training_resources",
             self.t("sections.resources.caption"),
-            digits={cols["budget"]: 0, cols["budget_per_employee"]: 0},
+            labels=cols,
+            digits={"budget": 0, "budget_per_employee": 0},
+            units={"budget": "rupiah", "budget_per_employee": "rupiah"},
         )
 
     def fmt_rupiah(self, value) -> str:
         from asn_eval.formatting import fmt_rupiah
 
         return fmt_rupiah(value, self.lang, compact=True)
+
+    # 2.4 ------------------------------------------------------------------------------
+    def section_scorecards(self) -> None:
+        result = scorecards(self.dataset, self.spec)
+        self.paragraph(
+            self.t(
+                "sections.scorecards.lead",
+                year=result.year,
+                minimum=JP_MINIMUM_PER_YEAR,
+                agencies=self.num(result.n_agencies, 0),
+                skp=self.pct(result.city["skp_good_share"]),
+                jp=self.pct(result.city["jp_minimum_share"]),
+            )
+        )
+        cols = {
+            key: self.t(f"sections.scorecards.columns.{key}", minimum=JP_MINIMUM_PER_YEAR)
+            for key in ("agency", "band", "skp", "jp", "ikm")
+        }
+        policies = {p: self.t(f"sections.scorecards.policies.{p}") for p in POLICIES}
+        adoption = {0: self.t("sections.scorecards.not_yet")}
+        adoption[UNKNOWN_COHORT] = self.t("sections.scorecards.unknown")
+        card = result.to_frame()
+        short = card["agency_name"].map(short_agency_name)
+        # Two agencies cut to the same short name keep their full names.
+        short = short.where(~short.duplicated(keep=False), card["agency_name"])
+        frame = pd.DataFrame({cols["agency"]: short})
+        frame[cols["band"]] = card["headcount_band"]
+        for policy in POLICIES:
+            frame[policies[policy]] = [adoption.get(y, str(y)) for y in card[policy]]
+        frame[cols["skp"]] = card["skp_good_share"]
+        frame[cols["jp"]] = card["jp_minimum_share"]
+        frame[cols["ikm"]] = card["ikm"]
+        note = ""
+        if result.n_suppressed:
+            note = f"{self.suppression_note()} {self.t('sections.scorecards.complementary')}"
+        caption = self.t("sections.scorecards.caption", year=result.year)
+        options = {"digits": {cols["ikm"]: 1}, "percent": [cols["skp"], cols["jp"]]}
+        if result.fits_in_print:
+            self.table(frame, "agency_scorecards", caption, note=note or None, **options)
+            return
+        # Too long to print: the table files (and the workbook built from them) get the
+        # full annex; the report says where it is.
+        saved = self._tables.save(frame, "agency_scorecards", caption, note=note or None, **options)
+        self.emitted.append(("table_file", saved.caption))
+        self.paragraph(
+            self.t(
+                "sections.scorecards.too_long",
+                agencies=self.num(result.n_agencies, 0),
+                limit=PRINT_ROW_LIMIT,
+                file=saved.relative_csv,
+            )
+        )

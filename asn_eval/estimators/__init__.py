@@ -8,6 +8,10 @@
 - :func:`interrupted_time_series`: segmented regression for monthly service series.
 - :func:`dose_response`, :func:`heterogeneity`: training hours and subgroup effects.
 - :func:`adoption_curves`, :func:`kaplan_meier`: time to first use of a digital system.
+- :func:`did_imputation`: the imputation estimator of Borusyak, Jaravel and Spiess (2024)
+  with their clustered (optionally leave-out) variance.
+- :func:`holm`, :func:`romano_wolf`, :func:`romano_wolf_results`, :func:`romano_wolf_twfe`:
+  multiple-testing control across a family of estimates (one set of bootstrap draws shared).
 - :func:`honest_did`: sensitivity of an event study to violations of parallel trends
   (Rambachan and Roth 2023; HonestDiD's relative-magnitude and smoothness restrictions).
 - :func:`estimate_design`, :func:`mde`, :func:`simulated_power`, :func:`mde_by_simulation`:
@@ -20,8 +24,10 @@ from asn_eval.estimators.bacon import bacon_decomposition
 from asn_eval.estimators.did import att_gt, event_study, pretrend_test
 from asn_eval.estimators.dose import dose_response, heterogeneity
 from asn_eval.estimators.honest import honest_did, honest_did_from_estimates
+from asn_eval.estimators.imputation import did_imputation
 from asn_eval.estimators.inference import randomization_inference, wild_cluster_bootstrap
 from asn_eval.estimators.its import interrupted_time_series
+from asn_eval.estimators.multiple import holm, romano_wolf, romano_wolf_results, romano_wolf_twfe
 from asn_eval.estimators.power import (
     Design,
     estimate_design,
@@ -37,10 +43,12 @@ __all__ = [
     "age_band",
     "att_gt",
     "bacon_decomposition",
+    "did_imputation",
     "dose_response",
     "estimate_design",
     "event_study",
     "heterogeneity",
+    "holm",
     "honest_did",
     "honest_did_from_estimates",
     "interrupted_time_series",
@@ -49,6 +57,9 @@ __all__ = [
     "mde_by_simulation",
     "pretrend_test",
     "randomization_inference",
+    "romano_wolf",
+    "romano_wolf_results",
+    "romano_wolf_twfe",
     "simulated_power",
     "twfe",
     "wild_cluster_bootstrap",
