@@ -381,12 +381,6 @@ class Conclusion(Chapter):
     def show(self, section: str) -> None:
         """Show one section. ``"truth"`` follows the template sections and appears only
         for a synthetic dataset with a truth.json (words: ``chapters.conclusion.truth``)."""
-        if section == "comparison":
-            title = f"{self.section_number(section)} {self.t('comparison.title')}"
-            self.emitted.append(("h2", title))
-            base._display(f"<h2>{html.escape(title)}</h2>")
-            self.section_comparison()
-            return
         if section != "truth":
             super().show(section)
             return
