@@ -178,7 +178,7 @@ class Progress:
                 desc=self._chapter,
                 file=self.err,
                 leave=False,
-                bar_format="{desc}: {postfix} [{elapsed}]",
+                bar_format="{desc}{postfix} [{elapsed}]",
             )
 
     def cell(self, number: int, count: int) -> None:
@@ -197,7 +197,7 @@ class Progress:
     def chapter_done(self, seconds: float) -> None:
         self.close_bar()
         self._cell = ""
-        self.say("chapter_done", seconds=f"{seconds:.0f}")
+        self.emit("      " + message("chapter_done", self.lang, seconds=f"{seconds:.0f}"))
 
     def _update(self, postfix: str) -> None:
         if self._bar is not None:
