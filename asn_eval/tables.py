@@ -347,6 +347,9 @@ def tidy_frame(
         marked = [_is_mark(v) for v in values]
         if kind != "text":
             values = [_numeric_or_none(v) for v in values]
+        else:
+            # a withheld cell is empty in the data whatever the column holds; the flag says so
+            values = [None if m else v for v, m in zip(values, marked, strict=True)]
         out[name] = pd.array(values, dtype="Int64") if kind == "integer" else values
         label = str(heading_of.get(col, spec.labels.get(col, col)))
         if col in spec.hidden and col not in spec.labels and col.endswith("_unit"):
@@ -534,9 +537,9 @@ def units_line(columns: list[dict]) -> str:
     return UNITS_PREFIX + "; ".join(parts)
 
 
-def read_table_csv(path: str | Path) -> pd.DataFrame:
-    """A table's CSV as a DataFrame (the units line skipped)."""
-    return pd.read_csv(path, skiprows=1, encoding="utf-8")
+def read_table_csv(path: str | Path, **read_csv) -> pd.DataFrame:
+    """A table's CSV as a DataFrame (the units line skipped); ``read_csv`` options pass on."""
+    return pd.read_csv(path, skiprows=1, encoding="utf-8", **read_csv)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from asn_eval.analysis import AnalysisSpec
 from asn_eval.analysis import policy_effects as impact
 from asn_eval.data import load_dataset
 from asn_eval.panels import adoption_cohorts, agency_year_panel
+from asn_eval.tables import read_table_csv
 from asn_eval.truth import truth_table
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "kupang-synthetic"
@@ -207,11 +208,11 @@ def test_the_conclusion_shows_truth_beside_the_findings_for_synthetic_data(
     kinds = [kind for kind, _ in chapter.emitted]
     assert ("h2", "5.5 True effects and estimates (synthetic data)") in chapter.emitted
     assert kinds.count("table") == 1
-    written = pd.read_csv(next((tmp_path / "tables").glob("*truth*.csv")))
+    written = read_table_csv(next((tmp_path / "tables").glob("*truth*.csv")))
     # Every finding is listed; the Dukcapil share and IKM have no closed-form truth.
     assert len(written) == len({(r.policy, r.outcome, r.estimator) for r in records})
-    assert set(written["Covered?"]) == {"yes", "no", "not known"}
-    misses = (written["Covered?"] == "no").sum()
+    assert set(written["covered"]) == {"yes", "no", "not known"}
+    misses = (written["covered"] == "no").sum()
     lead = next(t for k, t in chapter.emitted if k == "paragraph" and "miss the true" in t)
     assert lead == f"{misses} of {len(written)} intervals miss the true effect:"
     bullets = next(t for k, t in chapter.emitted if k == "bullets")

@@ -315,25 +315,33 @@ class Policies(Chapter):
         short = card["agency_name"].map(short_agency_name)
         # Two agencies cut to the same short name keep their full names.
         short = short.where(~short.duplicated(keep=False), card["agency_name"])
-        frame = pd.DataFrame({cols["agency"]: short})
-        frame[cols["band"]] = card["headcount_band"]
+        # The table as data (English names, shares 0-1); the labels are what readers see.
+        frame = pd.DataFrame({"agency": short, "headcount_band": card["headcount_band"]})
+        labels = {"agency": cols["agency"], "headcount_band": cols["band"]}
         for policy in POLICIES:
-            frame[policies[policy]] = [adoption.get(y, str(y)) for y in card[policy]]
-        frame[cols["skp"]] = card["skp_good_share"]
-        frame[cols["jp"]] = card["jp_minimum_share"]
-        frame[cols["ikm"]] = card["ikm"]
+            frame[f"{policy}_year"] = [adoption.get(y, str(y)) for y in card[policy]]
+            labels[f"{policy}_year"] = policies[policy]
+        frame["skp_good_share"] = card["skp_good_share"]
+        frame["jp_minimum_share"] = card["jp_minimum_share"]
+        frame["ikm"] = card["ikm"]
+        labels.update(skp_good_share=cols["skp"], jp_minimum_share=cols["jp"], ikm=cols["ikm"])
         note = ""
         if result.n_suppressed:
             note = f"{self.suppression_note()} {self.t('sections.scorecards.complementary')}"
         caption = self.t("sections.scorecards.caption", year=result.year)
-        options = {"digits": {cols["ikm"]: 1}, "percent": [cols["skp"], cols["jp"]]}
+        options = {
+            "labels": labels,
+            "digits": {"ikm": 1},
+            "percent": ["skp_good_share", "jp_minimum_share"],
+            "units": {"ikm": "points"},
+            "note": note or None,
+        }
         if result.fits_in_print:
-            self.table(frame, "agency_scorecards", caption, note=note or None, **options)
+            self.table(frame, "agency_scorecards", caption, **options)
             return
         # Too long to print: the table files (and the workbook built from them) get the
         # full annex; the report says where it is.
-        saved = self._tables.save(frame, "agency_scorecards", caption, note=note or None, **options)
-        self.emitted.append(("table_file", saved.caption))
+        saved = self.table(frame, "agency_scorecards", caption, display=False, **options)
         self.paragraph(
             self.t(
                 "sections.scorecards.too_long",
