@@ -1,5 +1,8 @@
 """Numbered tables: one tidy numeric frame, written as data and shown as views.
 
+Why one module of ~700 lines: the data frame, its CSV, LaTeX, HTML and workbook views
+read one :class:`TableSpec`; kept together so a view cannot drift from the data.
+
 A chapter hands :func:`save_table` the table *as data*: numbers as numbers, shares as
 proportions (0-1), a confidence interval as two columns, p-values as numbers, and a small
 spec of how people should see it (column headings, decimals, which columns are shares,

@@ -1,5 +1,9 @@
 """A synthetic Kupang-like city with known true effects, exported the way offices export.
 
+Why one module of ~900 lines: the generating process is one causal story (employees,
+adoption, effects, services, surveys) whose parts share the same draws and the recorded
+truth; split, the truth would be written far from the code that makes it.
+
 The data-generating process (all parameters in :data:`DEFAULT_EFFECTS`; every one can be
 set, including to zero, from the command line or a YAML file):
 

@@ -1,5 +1,9 @@
 """Loading and validating a dataset: nothing is lost silently.
 
+Why one module of ~1,000 lines: every check reads the same parsed table and writes the
+same rejects; the contract (what) lives in contract.py and reading files (how) in io.py,
+so what is left here is the one pass over the rows.
+
 Every input row is either accepted or written to the rejects table with file, line,
 column, value and the rule it broke; per table, read = accepted + rejected. A problem that
 makes the data unusable raises :class:`~asn_eval.data.errors.DataError` with one readable
