@@ -62,11 +62,11 @@ class MemorySampler(threading.Thread):
         super().__init__(daemon=True)
         self.interval = interval
         self.samples: list[tuple[float, int, int]] = []  # (time, tree rss, parent rss)
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._me = psutil.Process(os.getpid())
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             total = 0
             parent = 0
             try:
@@ -80,10 +80,10 @@ class MemorySampler(threading.Thread):
             except psutil.NoSuchProcess:
                 pass
             self.samples.append((time.time(), total, parent))
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> float | None:
@@ -284,7 +284,9 @@ def summarise(
         }
         chapter = re.match(r"chapter \d \((\w+)\)", phase["phase"])
         if chapter:
-            stem = next((s for s in recorder.notebooks if s.split("_", 1)[-1] in phase["phase"]), None)
+            stem = next(
+                (s for s in recorder.notebooks if s.split("_", 1)[-1] in phase["phase"]), None
+            )
             cells = []
             for cell in recorder.notebooks.get(stem, []):
                 if cell["start"] is None or cell["end"] is None:

@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.colors import to_rgb
 
 from asn_eval import context, narrative
+from asn_eval.agency_tables import MANY_AGENCIES, agency_distribution, sort_naturally
 from asn_eval.chapters.base import Chapter
 from asn_eval.figures import PALETTE, figure_size
 from asn_eval.panels import (
@@ -185,15 +186,34 @@ class Policies(Chapter):
         agency = agency_year_panel(self.dataset, years=self.years)
         agency = self.suppress(agency, count="n_employees", columns=["jp_minimum_share"])
         note = self.suppression_note(agency)
-        names = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
+        agencies = self.dataset.tables["agencies"].set_index("agency_code")
         wide = agency.pivot(index="agency_code", columns="year", values="jp_minimum_share")
         wide.columns = [str(c) for c in wide.columns]
-        wide.insert(0, self.t("sections.training.agency"), wide.index.map(names))
-        wide = wide.reset_index(drop=True)
+        caption = self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR)
+        if len(wide) > MANY_AGENCIES:
+            # One row per agency type: the median agency's share (how many agencies in "OPD").
+            wide.insert(0, "agency_type", [
+                narrative.label("agency_type", kind, self.lang, title=True)
+                for kind in wide.index.map(agencies["agency_type"])
+            ])  # fmt: skip
+            wide = agency_distribution(wide, group="agency_type", medians=list(wide.columns[1:]))
+            wide = wide.rename(columns={
+                "agency_type": self.t("sections.training.agency_type"),
+                "agencies": self.t("sections.training.agencies"),
+            })  # fmt: skip
+            caption = self.t(
+                "sections.training.caption_at_scale", minimum=JP_MINIMUM_PER_YEAR,
+                agencies=int(agency["agency_code"].nunique()),
+            )  # fmt: skip
+        else:
+            wide.insert(
+                0, self.t("sections.training.agency"), wide.index.map(agencies["agency_name"])
+            )
+            wide = sort_naturally(wide.reset_index(drop=True), self.t("sections.training.agency"))
         self.table(
             wide,
             "jp_minimum_by_agency",
-            self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR),
+            caption,
             digits=0,
             percent=[str(y) for y in self.years],
             note=note,
