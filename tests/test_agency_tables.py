@@ -23,7 +23,7 @@ def test_distribution_counts_agencies_and_matches_numpy_percentiles():
         {
             "agency_type": np.repeat(["Kecamatan 2", "Kecamatan 10", "Dinas"], [30, 20, 10]),
             "n": rng.integers(5, 400, 60),
-            "female": rng.uniform(size=60),
+            "female": rng.uniform(size=60).astype(object),
         }
     )
     per_agency.loc[3, "female"] = "*"  # a withheld share counts as missing
