@@ -29,7 +29,8 @@ def natural_key(text: object) -> tuple:
     >>> sorted(["Wilayah 10", "Wilayah 2", "Wilayah 1"], key=natural_key)
     ['Wilayah 1', 'Wilayah 2', 'Wilayah 10']
     """
-    parts = _DIGITS.split(str(text).casefold())
+    # Case kept: names without numbers keep the plain text order the tables had.
+    parts = _DIGITS.split(str(text))
     return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in parts)
 
 

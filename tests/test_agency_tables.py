@@ -14,7 +14,9 @@ def test_names_with_numbers_sort_by_value_not_as_text():
     ordered = sort_naturally(frame, "name")["name"].tolist()
     assert ordered == ["Dinas Kesehatan", "Wilayah 1", "Wilayah 2", "Wilayah 10", "Wilayah 11"]
     assert sorted(names) != ordered  # plain text order puts "Wilayah 10" before "Wilayah 2"
-    assert natural_key("Puskesmas 9") < natural_key("puskesmas 10")
+    assert natural_key("Puskesmas 9") < natural_key("Puskesmas 10")
+    plain = ["Sekretariat Daerah", "Sekretariat DPRD", "Dinas Sosial"]  # no numbers: text order
+    assert sorted(plain, key=natural_key) == sorted(plain)
 
 
 def test_distribution_counts_agencies_and_matches_numpy_percentiles():
