@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.colors import to_rgb
 
 from asn_eval import context, narrative
-from asn_eval.agency_tables import MANY_AGENCIES, agency_distribution, sort_naturally
+from asn_eval.agency_tables import MANY_AGENCIES, agency_distribution
 from asn_eval.chapters.base import Chapter
 from asn_eval.figures import PALETTE, figure_size
 from asn_eval.panels import (
@@ -209,7 +209,7 @@ class Policies(Chapter):
             wide.insert(
                 0, self.t("sections.training.agency"), wide.index.map(agencies["agency_name"])
             )
-            wide = sort_naturally(wide.reset_index(drop=True), self.t("sections.training.agency"))
+            wide = wide.reset_index(drop=True)  # in agency-code order, as before
         self.table(
             wide,
             "jp_minimum_by_agency",
