@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.colors import to_rgb
 
 from asn_eval import context, narrative, privacy
+from asn_eval.agency_tables import MANY_AGENCIES, agency_distribution
 from asn_eval.analysis.scorecards import PRINT_ROW_LIMIT, scorecards
 from asn_eval.chapters.base import SUPPRESSED, Chapter
 from asn_eval.figures import PALETTE, figure_size
@@ -203,17 +204,40 @@ class Policies(Chapter):
         )
         agency.attrs["n_suppressed_rows"] = int((agency["jp_minimum_share"] == SUPPRESSED).sum())
         note = self.suppression_note(agency)
-        names = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
+        agencies = self.dataset.tables["agencies"].set_index("agency_code")
         wide = agency.pivot(index="agency_code", columns="year", values="jp_minimum_share")
         years = {f"jp_minimum_{y}": str(y) for y in wide.columns}
         wide.columns = list(years)
-        wide.insert(0, "agency", wide.index.map(names))
-        wide = wide.reset_index(drop=True)
+        caption = self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR)
+        labels = {"agency": self.t("sections.training.agency"), **years}
+        if len(wide) > MANY_AGENCIES:
+            # One row per agency type: the median agency's share (how many agencies in
+            # "agencies"); medians over many agencies need no small-cell suppression.
+            raw = agency_year_panel(self.dataset, years=self.years)
+            wide = raw.pivot(index="agency_code", columns="year", values="jp_minimum_share")
+            wide.columns = list(years)
+            wide.insert(0, "agency_type", [
+                narrative.label("agency_type", kind, self.lang, title=True)
+                for kind in wide.index.map(agencies["agency_type"])
+            ])  # fmt: skip
+            wide = agency_distribution(wide, group="agency_type", medians=list(years))
+            labels = {
+                "agency_type": self.t("sections.training.agency_type"),
+                "agencies": self.t("sections.training.agencies"),
+                **years,
+            }
+            caption = self.t(
+                "sections.training.caption_at_scale", minimum=JP_MINIMUM_PER_YEAR,
+                agencies=int(agency["agency_code"].nunique()),
+            )  # fmt: skip
+        else:
+            wide.insert(0, "agency", wide.index.map(agencies["agency_name"]))
+            wide = wide.reset_index(drop=True)  # in agency-code order, as before
         self.table(
             wide,
             "jp_minimum_by_agency",
-            self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR),
-            labels={"agency": self.t("sections.training.agency"), **years},
+            caption,
+            labels=labels,
             digits=0,
             percent=list(years),
             note=note,
