@@ -209,7 +209,7 @@ class Policies(Chapter):
         years = {f"jp_minimum_{y}": str(y) for y in wide.columns}
         wide.columns = list(years)
         caption = self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR)
-        labels = {"agency": self.t("sections.training.agency"), **years}
+        table_labels = {"agency": self.t("sections.training.agency"), **years}
         if len(wide) > MANY_AGENCIES:
             # One row per agency type: the median agency's share (how many agencies in
             # "agencies"); medians over many agencies need no small-cell suppression.
@@ -221,7 +221,7 @@ class Policies(Chapter):
                 for kind in wide.index.map(agencies["agency_type"])
             ])  # fmt: skip
             wide = agency_distribution(wide, group="agency_type", medians=list(years))
-            labels = {
+            table_labels = {
                 "agency_type": self.t("sections.training.agency_type"),
                 "agencies": self.t("sections.training.agencies"),
                 **years,
@@ -237,7 +237,7 @@ class Policies(Chapter):
             wide,
             "jp_minimum_by_agency",
             caption,
-            labels=labels,
+            labels=table_labels,
             digits=0,
             percent=list(years),
             note=note,
