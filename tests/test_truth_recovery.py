@@ -35,6 +35,7 @@ from asn_eval.analysis import AnalysisSpec
 from asn_eval.analysis import policy_effects as impact
 from asn_eval.data import load_dataset
 from asn_eval.panels import adoption_cohorts, agency_year_panel
+from asn_eval.tables import read_table_csv
 from asn_eval.truth import truth_table
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "kupang-synthetic"
@@ -207,11 +208,11 @@ def test_the_conclusion_shows_truth_beside_the_findings_for_synthetic_data(
     kinds = [kind for kind, _ in chapter.emitted]
     assert ("h2", "5.5 True effects and estimates (synthetic data)") in chapter.emitted
     assert kinds.count("table") == 1
-    written = pd.read_csv(next((tmp_path / "tables").glob("*truth*.csv")))
+    written = read_table_csv(next((tmp_path / "tables").glob("*truth*.csv")))
     # Every finding is listed; the Dukcapil share and IKM have no closed-form truth.
     assert len(written) == len({(r.policy, r.outcome, r.estimator) for r in records})
-    assert set(written["Covered?"]) == {"yes", "no", "not known"}
-    misses = (written["Covered?"] == "no").sum()
+    assert set(written["covered"]) == {"yes", "no", "not known"}
+    misses = (written["covered"] == "no").sum()
     lead = next(t for k, t in chapter.emitted if k == "paragraph" and "miss the true" in t)
     assert lead == f"{misses} of {len(written)} intervals miss the true effect:"
     bullets = next(t for k, t in chapter.emitted if k == "bullets")
@@ -356,3 +357,75 @@ def test_a_placebo_truth_is_zero_for_every_finding_never_unknown():
     # With the channel on, IKM has no closed form: unknown, not zero.
     on = {**truth, "effects": {**truth["effects"], "ikm.service_quality": 1.0}}
     assert true_effect(on, policy="digitalisation", outcome="ikm", estimator=cs) is None
+
+
+# --- chapter 4: the digitalisation effect by subgroup --------------------------------------
+@pytest.fixture(scope="module")
+def subgroup_records(dataset):
+    from asn_eval.analysis.barriers import (
+        ChallengesResults,
+        heterogeneity_panel,
+        subgroup_effects,
+    )
+
+    spec = AnalysisSpec(year=max(dataset.years), seed=SEED)
+    panel = heterogeneity_panel(dataset, years=dataset.years, policy="digitalisation")
+    subgroups, problems = subgroup_effects(panel, spec=spec)
+    assert not problems
+    return ChallengesResults(spec=spec, as_of=None, adoption=None, subgroups=subgroups).records()
+
+
+def _recorded_truth(variable, value, outcome="skp_good"):
+    truth = json.loads((DATA_DIR / "truth.json").read_text(encoding="utf-8"))
+    cells = pd.DataFrame(truth["att_by_subgroup"]).query(
+        "policy == 'digitalisation' and outcome == @outcome "
+        "and subgroup_variable == @variable and subgroup_value == @value"
+    )
+    return float(np.average(cells["effect"], weights=cells["rows"]))
+
+
+def test_the_true_digitalisation_effect_falls_with_age_in_the_chapters_bands():
+    # Resistance to change: older staff start using the system later and gain less from it.
+    ages = [_recorded_truth("age_band_start", band) for band in ("<30", "30-39", "40-49", "50+")]
+    assert ages == sorted(ages, reverse=True) and ages[-1] > 0, ages
+
+
+def test_the_truth_table_lists_every_subgroup_estimate_with_its_truth(dataset, subgroup_records):
+    cohorts = adoption_cohorts(dataset, years=dataset.years)
+    frame = truth_table(DATA_DIR, subgroup_records, cohorts=cohorts)
+    assert len(frame) == len(subgroup_records) == 4 + 4 + 3
+    assert set(frame["subgroup_variable"]) == {
+        "age_band_start", "education_group", "position_type",
+    }  # fmt: skip
+    assert (frame["outcome"] == "skp_good").all() and frame["true_effect"].notna().all()
+    for row in frame.itertuples():
+        expected = _recorded_truth(row.subgroup_variable, row.subgroup_value)
+        assert row.true_effect == pytest.approx(expected, rel=1e-12)
+        assert row.covered == bool(row.ci_low <= row.true_effect <= row.ci_high)
+    # A subgroup record never takes the whole-population truth of its policy and outcome.
+    overall = frame["true_effect"].to_numpy()
+    assert len(set(np.round(overall, 9))) == len(frame)
+
+
+def test_the_conclusion_shows_the_subgroup_truths_in_a_second_table(
+    dataset, records, subgroup_records, tmp_path, monkeypatch
+):
+    from asn_eval.results_store import save_results
+
+    save_results(tmp_path, records, chapter=3)
+    save_results(tmp_path, subgroup_records, chapter=4)
+    chapter = _conclusion(dataset, tmp_path, monkeypatch, "en")
+    chapter.show("truth")
+    assert [kind for kind, _ in chapter.emitted].count("table") == 2
+    findings_table = read_table_csv(next((tmp_path / "tables").glob("*truth.csv")))
+    assert len(findings_table) == len(chapter.records)  # the findings only, as before
+    written = read_table_csv(next((tmp_path / "tables").glob("*truth_subgroups.csv")))
+    assert len(written) == len(subgroup_records)
+    assert list(written.columns[:3]) == ["policy", "by", "group"]
+    # In the chapter's order, not the order of results.json.
+    assert list(written["group"].iloc[:4]) == ["<30", "30-39", "40-49", "50+"]
+    old = written[(written["by"] == "Age band") & (written["group"] == "50+")].iloc[0]
+    assert old["true_effect"] == pytest.approx(100 * _recorded_truth("age_band_start", "50+"))
+    lead = next(t for k, t in chapter.emitted if k == "paragraph" and "group intervals" in t)
+    missed = int((written["covered"] == "no").sum())
+    assert lead.startswith(f"{missed} of {len(written)} group intervals miss the true effect")
