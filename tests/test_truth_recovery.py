@@ -287,28 +287,45 @@ def test_skp_share_estimates_are_unbiased_and_cover_across_regenerated_cities():
 
 
 @pytest.mark.slow
-def test_digitalisation_effect_by_age_band_falls_with_age_on_average():
-    """The chapter's 50+ estimate on the committed data (0.17 [0.08, 0.27]) is a tail draw:
-    averaged over regenerated cities the CS estimate by age band falls with age, as the
-    generator's resistance to change says (measured on 200 cities: <30 0.091, 30-39 0.074,
-    40-49 0.054, 50+ 0.044; per-city sd 0.04-0.06, so the committed 50+ is 2.2 sd high)."""
-    from asn_eval.analysis.barriers import HETEROGENEITY_OUTCOME, heterogeneity_panel
-    from asn_eval.estimators.dose import heterogeneity
+def test_subgroup_intervals_cover_the_recorded_subgroup_truth_across_regenerated_cities():
+    """Chapter 4's estimates by age band, education and position against truth.json's
+    ``att_by_subgroup`` (issue 13). The committed city's 50+ estimate, 0.17 [0.08, 0.27]
+    against a truth of 0.041, is a tail draw (2.7 SE; on 200 cities 1% of 50+ estimates reach
+    0.17, and 16% of cities have some subgroup 2.7 SE or more from its truth). Measured on 200
+    cities (seeds 100-299): mean estimate vs truth <30 0.091 / 0.096, 30-39 0.074 / 0.077,
+    40-49 0.054 / 0.058, 50+ 0.044 / 0.046; every subgroup within 0.01 of its truth (a slight
+    downward bias, mean (estimate - truth) / SE -0.12: never-adopters' staff who move to an
+    adopting agency dilute the comparison); 95% intervals cover 88-94% per subgroup, 91%
+    overall (the sd of (estimate - truth) / SE is 1.16). Seeds 100-159: 90% overall, 88-91%
+    per subgroup variable."""
+    from asn_eval.analysis.barriers import heterogeneity_panel, subgroup_effects
+    from asn_eval.truth import true_effect
 
-    estimates = []
+    rows = []
     for seed in range(100, 160):
-        data, _ = _city_dataset(seed)
+        data, truth = _city_dataset(seed)
         panel = heterogeneity_panel(data, years=data.years, policy="digitalisation")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = heterogeneity(
-                panel, outcome=HETEROGENEITY_OUTCOME, unit="employee_id", time="year",
-                cohort="cohort", by="age_band_start", cluster="agency_code",
-            )  # fmt: skip
-        estimates.append(res.params)
-    mean = pd.DataFrame(estimates).mean()
-    assert mean["<30"] - mean["50+"] > 0.02, mean
-    assert mean["<30"] > mean["40-49"] > 0, mean
+        results, _ = subgroup_effects(panel, spec=AnalysisSpec(year=max(data.years), seed=seed))
+        for by, res in results.items():
+            ci = res.conf_int()
+            for group in res.params.index:
+                true = true_effect(
+                    truth, policy="digitalisation", outcome="skp_good", estimator=res.method,
+                    subgroup_variable=by, subgroup_value=str(group),
+                )  # fmt: skip
+                rows.append((by, str(group), res.params[group], res.std_errors[group],
+                             ci.loc[group, "ci_low"], ci.loc[group, "ci_high"], true))  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["by", "group", "est", "se", "lo", "hi", "truth"])
+    assert frame["truth"].notna().all()
+    covered = (frame["lo"] <= frame["truth"]) & (frame["truth"] <= frame["hi"])
+    assert 0.85 <= covered.mean() <= 0.98, covered.mean()
+    assert (covered.groupby(frame["by"]).mean() >= 0.82).all(), covered.groupby(frame["by"]).mean()
+    z = (frame["est"] - frame["truth"]) / frame["se"]
+    assert abs(z.mean()) < 0.35, z.mean()
+    ages = frame[frame["by"] == "age_band_start"].groupby("group")[["est", "truth"]].mean()
+    bands = ["<30", "30-39", "40-49", "50+"]
+    assert ages.loc[bands, "truth"].is_monotonic_decreasing, ages
+    assert ages.loc["<30", "est"] - ages.loc["50+", "est"] > 0.02, ages
 
 
 @pytest.mark.slow

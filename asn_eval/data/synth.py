@@ -28,7 +28,10 @@ set, including to zero, from the command line or a YAML file):
 * IKM: respondents' element scores rise with the agency's on-time share of services.
 
 ``truth.json`` records, for every policy and outcome, the average true effect by cohort
-and exposure, computed from potential outcomes of the noise-free components.
+and exposure, computed from potential outcomes of the noise-free components; and, for the
+estimand of chapter 4's subgroup estimates (the agency's adoption of digitalisation, by age
+band at the start of the window, education group and position type), the same by subgroup
+(``att_by_subgroup``).
 """
 
 from __future__ import annotations
