@@ -56,10 +56,11 @@ class Policies(Chapter):
                 for p in POLICIES
             ]
         )
+        many = len(cohorts) > MANY_AGENCIES
         self.figure(
             self._cohort_figure(cohorts, names),
             "treatment_maps",
-            self.t("sections.adoption.fig_cohort"),
+            self.t("sections.adoption.fig_share" if many else "sections.adoption.fig_cohort"),
         )
 
         never = self.t("sections.adoption.never")
@@ -84,7 +85,11 @@ class Policies(Chapter):
 
     def _cohort_figure(self, cohorts: pd.DataFrame, names: dict[str, str]) -> plt.Figure:
         """Year each agency adopted each policy: one row per agency (short name), one column
-        per policy, darker for later years, empty for never within the years covered."""
+        per policy, darker for later years, empty for never within the years covered. Above
+        :data:`MANY_AGENCIES` agencies, the share of agencies that had adopted each policy by
+        each year instead (one line per policy)."""
+        if len(cohorts) > MANY_AGENCIES:
+            return self._adoption_share_figure(cohorts, names)
         agencies = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
         grid = cohorts.set_index("agency_code")[list(POLICIES)]
         first = grid.where(grid > 0).min(axis=1).fillna(np.inf)
@@ -127,6 +132,21 @@ class Policies(Chapter):
         ax.set_yticks(np.arange(-0.5, len(grid)), minor=True)
         ax.grid(which="minor", color="white", linewidth=1.0)
         ax.tick_params(which="minor", length=0)
+        return fig
+
+    def _adoption_share_figure(self, cohorts: pd.DataFrame, names: dict[str, str]) -> plt.Figure:
+        """Share of agencies that had adopted each policy by each year (agencies with unknown
+        dates left out): readable with thousands of agencies, where a row each is not."""
+        fig, ax = plt.subplots(figsize=figure_size("full", aspect=0.5), layout="constrained")
+        years = self.years
+        for j, policy in enumerate(POLICIES):
+            known = cohorts.loc[cohorts[policy] != UNKNOWN_COHORT, policy]
+            share = [((known > 0) & (known <= y)).mean() for y in years]
+            ax.plot(years, share, marker="o", color=PALETTE[j], label=names[policy])
+        ax.set_xticks(years, [str(y) for y in years])
+        ax.set_ylim(0, 1)
+        percent_axis(ax, self.lang)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return fig
 
     # 2.2 ------------------------------------------------------------------------------
