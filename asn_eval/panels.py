@@ -24,7 +24,9 @@ DataFrames) and ``.years`` works, so the functions are easy to test on small fra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -63,6 +65,48 @@ def age_band(age: pd.Series | Sequence[float]) -> pd.Series:
         right=False,
         ordered=True,
     )
+
+
+# Panels built per dataset and years are kept for reuse: a report asks for the same panel
+# several times (each chapter and its notebook), and at a province's size building one costs
+# tens of seconds. Employee-year panels above this many rows are not kept (memory).
+_PANEL_CACHE_ROWS = 2_000_000
+_PANEL_CACHE_SIZE = 4
+_PANEL_CACHE: OrderedDict[tuple, tuple[Any, pd.DataFrame]] = OrderedDict()
+
+
+def _reused(build: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
+    """Return a copy of the panel built earlier from the same dataset, tables and years.
+
+    The key holds the identity and shape of every table of the dataset, and the entry keeps
+    the dataset (and so its tables) alive, so an identity cannot be reused by another object
+    while the entry exists: replacing a table (``dataset.tables[name] = ...``) builds anew.
+    Tables are the validated input and are not edited in place (data flows one way).
+    """
+
+    @functools.wraps(build)
+    def panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
+        tables = getattr(dataset, "tables", None)
+        if not isinstance(tables, dict):
+            return build(dataset, years=years)
+        key = (
+            build.__name__,
+            id(dataset),
+            tuple(sorted((name, id(t), getattr(t, "shape", None)) for name, t in tables.items())),
+            None if years is None else tuple(int(y) for y in years),
+        )
+        hit = _PANEL_CACHE.get(key)
+        if hit is not None and hit[0] is dataset:
+            _PANEL_CACHE.move_to_end(key)
+            return hit[1].copy()
+        frame = build(dataset, years=years)
+        if len(frame) <= _PANEL_CACHE_ROWS:
+            _PANEL_CACHE[key] = (dataset, frame.copy())
+            while len(_PANEL_CACHE) > _PANEL_CACHE_SIZE:
+                _PANEL_CACHE.popitem(last=False)
+        return frame
+
+    return panel
 
 
 def _years(dataset: Any, years: Sequence[int] | None) -> list[int]:
@@ -168,6 +212,7 @@ def training_by_employee_year(dataset: Any) -> pd.DataFrame:
     return indices.jp_by_employee_year(dataset.tables.get("training"))
 
 
+@_reused
 def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
     """One row per employee and year, the unit of the individual-level analyses.
 
@@ -254,6 +299,7 @@ def ikm_by_agency_year(dataset: Any) -> pd.DataFrame:
     return table[["agency_code", "year", "ikm", "ikm_respondents"]]
 
 
+@_reused
 def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
     """One row per agency and year: outcomes, resources and adoption cohorts.
 

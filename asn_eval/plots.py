@@ -1,5 +1,9 @@
 """Figures of estimation results: event study, Goodman-Bacon decomposition, ITS, dose-response.
 
+Why one module of ~800 lines: the four result figures share the axis helpers, the
+locale number formatting, the legend placement and the label sets; split, each would
+import the others' private helpers.
+
 Each function takes a result object from :mod:`asn_eval.estimators` and draws it on a
 matplotlib Axes (a new figure at the report's full width when ``ax`` is None) and returns the
 Axes, as pyfixest's ``iplot``, R did's ``ggdid`` and CausalPy's ``plot`` do. The result

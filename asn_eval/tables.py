@@ -1,5 +1,8 @@
 """Numbered tables: one tidy numeric frame, written as data and shown as views.
 
+Why one module of ~700 lines: the data frame, its CSV, LaTeX, HTML and workbook views
+read one :class:`TableSpec`; kept together so a view cannot drift from the data.
+
 A chapter hands :func:`save_table` the table *as data*: numbers as numbers, shares as
 proportions (0-1), a confidence interval as two columns, p-values as numbers, and a small
 spec of how people should see it (column headings, decimals, which columns are shares,
@@ -347,6 +350,9 @@ def tidy_frame(
         marked = [_is_mark(v) for v in values]
         if kind != "text":
             values = [_numeric_or_none(v) for v in values]
+        else:
+            # a withheld cell is empty in the data whatever the column holds; the flag says so
+            values = [None if m else v for v, m in zip(values, marked, strict=True)]
         out[name] = pd.array(values, dtype="Int64") if kind == "integer" else values
         label = str(heading_of.get(col, spec.labels.get(col, col)))
         if col in spec.hidden and col not in spec.labels and col.endswith("_unit"):
@@ -534,9 +540,9 @@ def units_line(columns: list[dict]) -> str:
     return UNITS_PREFIX + "; ".join(parts)
 
 
-def read_table_csv(path: str | Path) -> pd.DataFrame:
-    """A table's CSV as a DataFrame (the units line skipped)."""
-    return pd.read_csv(path, skiprows=1, encoding="utf-8")
+def read_table_csv(path: str | Path, **read_csv) -> pd.DataFrame:
+    """A table's CSV as a DataFrame (the units line skipped); ``read_csv`` options pass on."""
+    return pd.read_csv(path, skiprows=1, encoding="utf-8", **read_csv)
 
 
 @dataclass(frozen=True)

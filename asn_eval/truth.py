@@ -17,6 +17,11 @@ Estimands (what the estimate should be compared with):
 * Dukcapil interrupted time series, level change at the start month: the true effect in the
   first year of the policy, averaged over the months it was in force and over the three
   documents weighted by their request volumes.
+* Chapter 4's Callaway-Sant'Anna simple ATT within one subgroup (age band at the start of
+  the window, education group, position type) on the balanced employee-year panel, each
+  employee in the cohort of his or her first agency: truth.json's ``att_by_subgroup`` cells
+  averaged with their employee-years as weights. In a balanced panel a cell's employee-years
+  are its cohort's employees, so these are the simple aggregation's cohort-size weights.
 
 Outcomes the generator records for some policy but not for this one are true zeros (that
 policy has no path to the outcome); outcomes it never records (IKM, share within the service
@@ -60,6 +65,8 @@ TRUTH_COLUMNS: tuple[str, ...] = (
     "policy",
     "outcome",
     "estimator",
+    "subgroup_variable",
+    "subgroup_value",
     "unit",
     "true_effect",
     "estimate",
@@ -106,6 +113,24 @@ def _employee_effect(
     )
     if weights.sum() <= 0:
         return None
+    return float((weights * cells["effect"]).sum() / weights.sum())
+
+
+def _subgroup_effect(
+    truth: Mapping, policy: str, outcome: str, variable: str, value: str
+) -> float | None:
+    cells = pd.DataFrame(truth.get("att_by_subgroup", []))
+    if cells.empty:
+        return None  # written before subgroup truths were recorded
+    cells = cells[
+        (cells["policy"] == policy)
+        & (cells["outcome"] == outcome)
+        & (cells["subgroup_variable"] == variable)
+        & (cells["subgroup_value"] == str(value))
+    ]
+    if cells.empty or cells["rows"].sum() <= 0:
+        return None
+    weights = cells["rows"].astype(float)
     return float((weights * cells["effect"]).sum() / weights.sum())
 
 
@@ -159,6 +184,8 @@ def true_effect(
     outcome: str,
     estimator: str,
     cohorts: pd.DataFrame | None = None,
+    subgroup_variable: str = "",
+    subgroup_value: str = "",
 ) -> float | None:
     """The true value of what ``estimator`` estimates for ``policy`` and ``outcome``.
 
@@ -175,6 +202,10 @@ def true_effect(
         One row per agency with its adoption year per policy (0 = never), as
         :func:`asn_eval.panels.adoption_cohorts` gives; cohorts are weighted by their number
         of agencies. Without it cells are weighted by employee-years (an approximation).
+    subgroup_variable, subgroup_value
+        For chapter 4's estimate within one subgroup (e.g. ``"age_band_start"``, ``"50+"``;
+        ``outcome`` is then the employee-level outcome, e.g. ``skp_good``): the subgroup's
+        truth from truth.json's ``att_by_subgroup``, weighted by cohort size (employees).
 
     Returns
     -------
@@ -193,6 +224,11 @@ def true_effect(
     ...                   estimator="Callaway-Sant'Anna", cohorts=cohorts), 4)
     0.1667
     """
+    if subgroup_variable:
+        # Chapter 4 names its estimator "Callaway-Sant'Anna (simple ATT) by <variable>".
+        if not str(estimator).startswith(CS_ESTIMATOR):
+            return None
+        return _subgroup_effect(truth, policy, outcome, subgroup_variable, subgroup_value)
     if estimator == CS_ESTIMATOR:
         if outcome in EMPLOYEE_OUTCOMES:
             return _employee_effect(truth, policy, EMPLOYEE_OUTCOMES[outcome], cohorts)
@@ -229,8 +265,9 @@ def truth_table(
         Folder of the dataset; its ``truth.json`` is read.
     records
         Result records (:class:`asn_eval.results_store.ResultRecord` or mappings with the
-        same fields), e.g. the findings of ``results.json``. Records whose estimator or
-        outcome has no known truth are left out.
+        same fields), e.g. the findings of ``results.json`` and chapter 4's subgroup
+        estimates (records with ``subgroup_variable`` and ``subgroup_value``). Records whose
+        estimator or outcome has no known truth are listed with a missing ``true_effect``.
     cohorts
         Adoption year of each agency per policy (see :func:`true_effect`).
 
@@ -254,8 +291,16 @@ def truth_table(
     for record in records:
         policy, outcome = _get(record, "policy"), _get(record, "outcome")
         estimator = _get(record, "estimator")
+        variable = _get(record, "subgroup_variable") or ""
+        value = _get(record, "subgroup_value") or ""
         true = true_effect(
-            truth, policy=policy, outcome=outcome, estimator=estimator, cohorts=cohorts
+            truth,
+            policy=policy,
+            outcome=outcome,
+            estimator=estimator,
+            cohorts=cohorts,
+            subgroup_variable=variable,
+            subgroup_value=value,
         )
         lo, hi = _get(record, "ci_low"), _get(record, "ci_high")
         covered = (
@@ -271,6 +316,8 @@ def truth_table(
                 "policy": policy,
                 "outcome": outcome,
                 "estimator": estimator,
+                "subgroup_variable": variable,
+                "subgroup_value": value,
                 "unit": _get(record, "unit") or "",
                 "true_effect": np.nan if true is None else true,
                 "estimate": float(_get(record, "estimate")),

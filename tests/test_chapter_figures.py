@@ -46,6 +46,8 @@ def test_guard_is_on_for_every_report_figure():
     # Every chapter draws at its printed size, so the report refuses a figure under 7 pt.
     assert base.ENFORCE_MIN_FONT is True
 
+
+@pytest.mark.parametrize("name", ["introduction", "policies", "challenges"])
 def test_chapter_figures_print_at_seven_points_or_more(quiet, tmp_path, monkeypatch, name):
     monkeypatch.setattr(base, "ENFORCE_MIN_FONT", True)
     sizes = {}

@@ -508,3 +508,14 @@ def test_a_cached_dataset_names_the_folder_it_was_asked_for(tmp_path, monkeypatc
     again = base.load_dataset_cached(DEFAULT_DATA_DIR, cache_dir=tmp_path)  # from the pickle
     assert again.source == DEFAULT_DATA_DIR
     assert load_truth(again.source) is not None
+
+
+def test_with_many_agencies_the_adoption_figure_shows_shares_not_a_row_each(shown, tmp_path):
+    from asn_eval.agency_tables import MANY_AGENCIES
+
+    many = make_dataset(n_agencies=MANY_AGENCIES + 1, per_agency=2, years=[2023, 2024])
+    chapter = open_chapter("policies", data_dir=None, year=2024, output_dir=tmp_path, dataset=many,
+                           lang="en")  # fmt: skip
+    chapter.show("adoption")
+    captions = [t for k, t in chapter.emitted if k == "figure"]
+    assert captions == ["Figure 2.1. Share of agencies that had adopted each policy, by year"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from asn_eval.data import add_synth_arguments, generate_city, run_synth, write_dataset
-from asn_eval.data.synth import DEFAULT_EFFECTS, resolve_effects
+from asn_eval.data.synth import DEFAULT_EFFECTS, SCORE_NOISE_SD, resolve_effects
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "data" / "kupang-synthetic"
@@ -161,3 +161,75 @@ def test_nips_stay_unique_across_chunks():
     nips = pd.concat([part["employees"]["nip"] for kind, part in stream if kind == "chunk"])
     assert len(nips) == 6000 and nips.is_unique
     assert nips.str.fullmatch(r"\d{18}").all()
+
+
+def test_subgroup_truth_is_the_chapter_4_estimand_computed_from_the_tables():
+    """``att_by_subgroup`` on the latent scale, recomputed from the exported tables with the
+    documented formula: each employee present in every year keeps the digitalisation cohort
+    of the agency of his or her first year; after personal first use in an agency that has
+    started, the effect is level * max(0, 1 - resistance * (age - 30) / 30) + growth * years
+    since first use (ages up to 30 keep it all)."""
+    from asn_eval.analysis.barriers import EDUCATION_GROUPS
+    from asn_eval.estimators.adoption import age_band
+
+    city = generate_city(n_employees=600, seed=7)
+    t = city.tables
+    eff = DEFAULT_EFFECTS
+    start = t["policies"].set_index("agency_code")["digitalisation"].dt.year.fillna(0)
+    perf = t["performance"][["nip", "year", "agency_code"]].sort_values(["nip", "year"])
+    n_years = perf["year"].nunique()
+    perf = perf[perf.groupby("nip")["year"].transform("size") == n_years].copy()
+    perf["cohort"] = perf["nip"].map(perf.groupby("nip")["agency_code"].first().map(start))
+    emp = t["employees"].set_index("nip")
+    first_use = t["digital_adoption"].set_index("nip")["first_use"].dt.year
+    age = perf["year"] - perf["nip"].map(emp["birth_date"].dt.year)
+    fu = perf["nip"].map(first_use)
+    using = (perf["agency_code"].map(start).between(1, perf["year"])) & (fu <= perf["year"])
+    share = np.clip(1 - eff["digitalisation.resistance"] * np.clip(age - 30, 0, None) / 30, 0, 1)
+    since = perf["year"] - fu
+    effect = eff["digitalisation.level"] * share + eff["digitalisation.growth"] * since
+    perf["effect"] = np.where(using, effect, 0.0)
+    post = perf[(perf["cohort"] > 0) & (perf["year"] >= perf["cohort"])].copy()
+    post["exposure"] = post["year"] - post["cohort"]
+    groups = {
+        "age_band_start": age_band(emp["birth_date"], at=pd.Timestamp("2019-01-01")).astype(str),
+        "education_group": emp["education"].astype(str).map(EDUCATION_GROUPS),
+        "position_type": emp["position_type"].astype(str),
+    }
+    truth = pd.DataFrame(city.truth["att_by_subgroup"])
+    assert set(truth["policy"]) == {"digitalisation"}
+    for variable, value in groups.items():
+        direct = post.assign(value=post["nip"].map(value)).groupby(
+            ["value", "cohort", "exposure"]
+        )["effect"].agg(["mean", "size"])
+        recorded = truth.query(
+            "outcome == 'skp_latent' and subgroup_variable == @variable"
+        ).set_index(["subgroup_value", "cohort", "exposure"])
+        recorded.index.names = ["value", "cohort", "exposure"]
+        assert direct.index.sort_values().equals(recorded.index.sort_values()), variable
+        recorded = recorded.loc[direct.index]
+        np.testing.assert_array_equal(recorded["rows"], direct["size"])
+        np.testing.assert_allclose(recorded["effect"], direct["mean"], atol=1e-6)
+
+
+def test_subgroup_truths_partition_one_population_on_the_share_scale(city):
+    """Each subgroup variable splits the same employee-years: per cohort and exposure the
+    rows and the row-weighted share-scale effect agree across the three variables; a share
+    effect lies between 0 and the latent effect times the normal density's peak / noise SD."""
+    from scipy import stats
+
+    cells = pd.DataFrame(city.truth["att_by_subgroup"])
+    good = cells[cells["outcome"] == "skp_good"].assign(
+        total=lambda d: d["effect"] * d["rows"]
+    )
+    sums = good.groupby(["subgroup_variable", "cohort", "exposure"])[["rows", "total"]].sum()
+    wide = sums.unstack("subgroup_variable")
+    for column in ("rows", "total"):
+        block = wide[column].to_numpy()
+        np.testing.assert_allclose(block, block[:, [0]].repeat(block.shape[1], 1), atol=0.01)
+    latent = cells[cells["outcome"] == "skp_latent"].set_index(
+        ["subgroup_variable", "subgroup_value", "cohort", "exposure"]
+    )["effect"]
+    share = good.set_index(latent.index.names)["effect"].loc[latent.index]
+    peak = stats.norm.pdf(0) / SCORE_NOISE_SD
+    assert (share >= 0).all() and (share <= latent * peak + 1e-6).all()

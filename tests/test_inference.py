@@ -143,6 +143,23 @@ def test_interval_is_the_set_of_nulls_not_rejected():
     assert res.statement().startswith("Wild cluster bootstrap (Rademacher weights, 999 draws, ")
 
 
+def test_p_value_only_gives_the_same_p_and_t_draws_without_an_interval():
+    """interval=False skips the test inversion: same p-value and draws, NaN bounds, said."""
+    data = agency_panel(seed=2, effect=0.5)
+    kwargs = dict(
+        outcome="y", treatment="treated", unit="employee", time="year", cluster="agency",
+        n_boot=999, seed=3,
+    )  # fmt: skip
+    full = wild_cluster_bootstrap(data, **kwargs)
+    only_p = wild_cluster_bootstrap(data, interval=False, **kwargs)
+    assert only_p.p_value == full.p_value
+    np.testing.assert_array_equal(only_p.t_boot, full.t_boot)
+    assert np.isnan(only_p.ci_low) and np.isnan(only_p.ci_high)
+    assert only_p.conf_int().isna().all().all()
+    assert "(no interval computed)" in only_p.statement()
+    assert "no interval computed" in only_p.info["Standard error"]
+
+
 def test_bootstrap_is_reproducible_and_rejects_a_real_effect():
     data = agency_panel(seed=4, effect=1.5, n_agencies=16)
     kwargs = dict(

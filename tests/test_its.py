@@ -259,3 +259,36 @@ def test_missing_intervention_message():
         "interrupted_time_series: the intervention date is missing (the agency never adopted "
         "the policy?); an interrupted time series needs one."
     )
+
+
+def test_dukcapil_offices_sharing_start_months_are_pooled_by_requests():
+    """Several Dukcapil offices: the series is the request-weighted mean of the offices that
+    started both policies in the same months; an office with other months is counted apart."""
+    from asn_eval.analysis.policy_effects import DUKCAPIL_POLICIES, pooled_dukcapil_series
+    from asn_eval.panels import POLICIES
+
+    months = pd.date_range("2020-01-01", periods=24, freq="MS")
+    rows = []
+    for office, (days, requests, shift) in {
+        "D1": (10.0, 100.0, 0), "D2": (4.0, 300.0, 0), "D3": (7.0, 50.0, 6),
+    }.items():  # fmt: skip
+        starts = {f"adopted_{p}": pd.NaT for p in POLICIES}
+        for k, policy in enumerate(DUKCAPIL_POLICIES):
+            starts[f"adopted_{policy}"] = months[6 + 6 * k + shift]
+        for month in months:
+            rows.append(
+                {
+                    "agency_code": office, "month": month, "requests": requests,
+                    "weighted": days * requests, "weighted_share": 0.5 * requests, **starts,
+                }
+            )  # fmt: skip
+    monthly = pd.DataFrame(rows)
+    series, offices, left_out = pooled_dukcapil_series(monthly)
+    assert (offices, left_out) == (2, 1)
+    assert len(series) == len(months)
+    np.testing.assert_allclose(series["dukcapil_days"], (10 * 100 + 4 * 300) / 400)
+    np.testing.assert_allclose(series["share_within_standard"], 0.5)
+    assert series[f"adopted_{DUKCAPIL_POLICIES[0]}"].iloc[0] == months[6]
+    one, offices, left_out = pooled_dukcapil_series(monthly[monthly["agency_code"] == "D3"])
+    assert (offices, left_out) == (1, 0)
+    np.testing.assert_allclose(one["dukcapil_days"], 7.0)

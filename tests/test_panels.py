@@ -337,3 +337,17 @@ def test_training_capacity_needs_20_jp_per_head_in_course_units(dataset):
     assert row["shortfall"] == pytest.approx(max(0.0, 20 * 20 / jp_per_course - 5))
     assert (cap["shortfall"] >= 0).all()
     assert cap["shortfall"].is_monotonic_decreasing
+
+
+def test_panels_are_reused_only_for_the_same_tables_and_years():
+    data = make_dataset()
+    first = panels.agency_year_panel(data, years=[2021, 2022])
+    first["n_employees"] = -1  # a caller's edit must not reach the next caller
+    again = panels.agency_year_panel(data, years=[2021, 2022])
+    assert (again["n_employees"] >= 0).all()
+    assert set(panels.agency_year_panel(data, years=[2022])["year"]) == {2022}
+    perf = data.tables["performance"]
+    data.tables["performance"] = perf[perf["year"] != 2022].reset_index(drop=True)
+    rebuilt = panels.agency_year_panel(data, years=[2021, 2022])
+    assert rebuilt.loc[rebuilt["year"] == 2022, "n_employees"].eq(0).all()
+    assert rebuilt.loc[rebuilt["year"] == 2021, "n_employees"].sum() > 0

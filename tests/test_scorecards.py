@@ -13,8 +13,9 @@ from test_panels import make_dataset
 from asn_eval.analysis import AnalysisSpec
 from asn_eval.analysis.scorecards import PRINT_ROW_LIMIT, headcount_band, scorecards
 from asn_eval.chapters import base, open_chapter
-from asn_eval.panels import UNKNOWN_COHORT, adoption_cohorts, agency_year_panel
+from asn_eval.panels import POLICIES, UNKNOWN_COHORT, adoption_cohorts, agency_year_panel
 from asn_eval.privacy import SUPPRESSED_MARK
+from asn_eval.tables import read_table_csv
 
 YEAR = 2024
 
@@ -130,13 +131,17 @@ def test_section_shows_one_row_per_agency_in_the_language(
 ):
     chapter, html = _render(data, tmp_path, monkeypatch, lang)
     assert f"<h2>{title}</h2>" in html
-    csv = pd.read_csv(tmp_path / "tables" / "2-1_agency_scorecards.csv", dtype=str)
+    csv = read_table_csv(tmp_path / "tables" / "2-1_agency_scorecards.csv", dtype=str)
     assert len(csv) == 12
-    assert csv.iloc[:, 0].tolist()[:2] == ["Agency 0", "Agency 1"]
-    row = csv.set_index(csv.columns[0]).loc["Agency 11"]
-    assert set(row.iloc[1:5]) == {unknown}  # A11: no policies row
-    assert never in set(csv.iloc[:, 2:6].to_numpy().ravel())
-    assert (csv.iloc[:, 6] == SUPPRESSED_MARK).sum() == 2
+    assert csv["agency"].tolist()[:2] == ["Agency 0", "Agency 1"]
+    years = [f"{p}_year" for p in POLICIES]
+    row = csv.set_index("agency").loc["Agency 11"]
+    assert set(row[years]) == {unknown}  # A11: no policies row
+    assert never in set(csv[years].to_numpy().ravel())
+    # primary and complementary: two withheld SKP cells, empty in the data, flagged
+    assert (csv["skp_good_share_suppressed"] == "True").sum() == 2
+    assert csv.loc[csv["skp_good_share_suppressed"] == "True", "skp_good_share"].isna().all()
+    assert SUPPRESSED_MARK in html
     # the footnote names the rule, the city shares in the lead match the result
     assert complementary in html
     assert "<table" in html and ("table", chapter.emitted[-1][1]) in chapter.emitted
@@ -152,6 +157,6 @@ def test_many_agencies_go_to_the_table_files_only(tmp_path, monkeypatch):
         r"tables/2-1_agency_scorecards\.csv",
         html,
     )
-    csv = pd.read_csv(tmp_path / "tables" / "2-1_agency_scorecards.csv")
+    csv = read_table_csv(tmp_path / "tables" / "2-1_agency_scorecards.csv")
     assert len(csv) == PRINT_ROW_LIMIT + 1
     assert ("table_file", "Table 2.1. Agency scorecards, 2024") in chapter.emitted

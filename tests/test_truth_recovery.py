@@ -35,6 +35,7 @@ from asn_eval.analysis import AnalysisSpec
 from asn_eval.analysis import policy_effects as impact
 from asn_eval.data import load_dataset
 from asn_eval.panels import adoption_cohorts, agency_year_panel
+from asn_eval.tables import read_table_csv
 from asn_eval.truth import truth_table
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "kupang-synthetic"
@@ -207,11 +208,11 @@ def test_the_conclusion_shows_truth_beside_the_findings_for_synthetic_data(
     kinds = [kind for kind, _ in chapter.emitted]
     assert ("h2", "5.5 True effects and estimates (synthetic data)") in chapter.emitted
     assert kinds.count("table") == 1
-    written = pd.read_csv(next((tmp_path / "tables").glob("*truth*.csv")))
+    written = read_table_csv(next((tmp_path / "tables").glob("*truth*.csv")))
     # Every finding is listed; the Dukcapil share and IKM have no closed-form truth.
     assert len(written) == len({(r.policy, r.outcome, r.estimator) for r in records})
-    assert set(written["Covered?"]) == {"yes", "no", "not known"}
-    misses = (written["Covered?"] == "no").sum()
+    assert set(written["covered"]) == {"yes", "no", "not known"}
+    misses = (written["covered"] == "no").sum()
     lead = next(t for k, t in chapter.emitted if k == "paragraph" and "miss the true" in t)
     assert lead == f"{misses} of {len(written)} intervals miss the true effect:"
     bullets = next(t for k, t in chapter.emitted if k == "bullets")
@@ -286,28 +287,45 @@ def test_skp_share_estimates_are_unbiased_and_cover_across_regenerated_cities():
 
 
 @pytest.mark.slow
-def test_digitalisation_effect_by_age_band_falls_with_age_on_average():
-    """The chapter's 50+ estimate on the committed data (0.17 [0.08, 0.27]) is a tail draw:
-    averaged over regenerated cities the CS estimate by age band falls with age, as the
-    generator's resistance to change says (measured on 200 cities: <30 0.091, 30-39 0.074,
-    40-49 0.054, 50+ 0.044; per-city sd 0.04-0.06, so the committed 50+ is 2.2 sd high)."""
-    from asn_eval.analysis.barriers import HETEROGENEITY_OUTCOME, heterogeneity_panel
-    from asn_eval.estimators.dose import heterogeneity
+def test_subgroup_intervals_cover_the_recorded_subgroup_truth_across_regenerated_cities():
+    """Chapter 4's estimates by age band, education and position against truth.json's
+    ``att_by_subgroup`` (issue 13). The committed city's 50+ estimate, 0.17 [0.08, 0.27]
+    against a truth of 0.041, is a tail draw (2.7 SE; on 200 cities 1% of 50+ estimates reach
+    0.17, and 16% of cities have some subgroup 2.7 SE or more from its truth). Measured on 200
+    cities (seeds 100-299): mean estimate vs truth <30 0.091 / 0.096, 30-39 0.074 / 0.077,
+    40-49 0.054 / 0.058, 50+ 0.044 / 0.046; every subgroup within 0.01 of its truth (a slight
+    downward bias, mean (estimate - truth) / SE -0.12: never-adopters' staff who move to an
+    adopting agency dilute the comparison); 95% intervals cover 88-94% per subgroup, 91%
+    overall (the sd of (estimate - truth) / SE is 1.16). Seeds 100-159: 90% overall, 88-91%
+    per subgroup variable."""
+    from asn_eval.analysis.barriers import heterogeneity_panel, subgroup_effects
+    from asn_eval.truth import true_effect
 
-    estimates = []
+    rows = []
     for seed in range(100, 160):
-        data, _ = _city_dataset(seed)
+        data, truth = _city_dataset(seed)
         panel = heterogeneity_panel(data, years=data.years, policy="digitalisation")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = heterogeneity(
-                panel, outcome=HETEROGENEITY_OUTCOME, unit="employee_id", time="year",
-                cohort="cohort", by="age_band_start", cluster="agency_code",
-            )  # fmt: skip
-        estimates.append(res.params)
-    mean = pd.DataFrame(estimates).mean()
-    assert mean["<30"] - mean["50+"] > 0.02, mean
-    assert mean["<30"] > mean["40-49"] > 0, mean
+        results, _ = subgroup_effects(panel, spec=AnalysisSpec(year=max(data.years), seed=seed))
+        for by, res in results.items():
+            ci = res.conf_int()
+            for group in res.params.index:
+                true = true_effect(
+                    truth, policy="digitalisation", outcome="skp_good", estimator=res.method,
+                    subgroup_variable=by, subgroup_value=str(group),
+                )  # fmt: skip
+                rows.append((by, str(group), res.params[group], res.std_errors[group],
+                             ci.loc[group, "ci_low"], ci.loc[group, "ci_high"], true))  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["by", "group", "est", "se", "lo", "hi", "truth"])
+    assert frame["truth"].notna().all()
+    covered = (frame["lo"] <= frame["truth"]) & (frame["truth"] <= frame["hi"])
+    assert 0.85 <= covered.mean() <= 0.98, covered.mean()
+    assert (covered.groupby(frame["by"]).mean() >= 0.82).all(), covered.groupby(frame["by"]).mean()
+    z = (frame["est"] - frame["truth"]) / frame["se"]
+    assert abs(z.mean()) < 0.35, z.mean()
+    ages = frame[frame["by"] == "age_band_start"].groupby("group")[["est", "truth"]].mean()
+    bands = ["<30", "30-39", "40-49", "50+"]
+    assert ages.loc[bands, "truth"].is_monotonic_decreasing, ages
+    assert ages.loc["<30", "est"] - ages.loc["50+", "est"] > 0.02, ages
 
 
 @pytest.mark.slow
@@ -356,3 +374,75 @@ def test_a_placebo_truth_is_zero_for_every_finding_never_unknown():
     # With the channel on, IKM has no closed form: unknown, not zero.
     on = {**truth, "effects": {**truth["effects"], "ikm.service_quality": 1.0}}
     assert true_effect(on, policy="digitalisation", outcome="ikm", estimator=cs) is None
+
+
+# --- chapter 4: the digitalisation effect by subgroup --------------------------------------
+@pytest.fixture(scope="module")
+def subgroup_records(dataset):
+    from asn_eval.analysis.barriers import (
+        ChallengesResults,
+        heterogeneity_panel,
+        subgroup_effects,
+    )
+
+    spec = AnalysisSpec(year=max(dataset.years), seed=SEED)
+    panel = heterogeneity_panel(dataset, years=dataset.years, policy="digitalisation")
+    subgroups, problems = subgroup_effects(panel, spec=spec)
+    assert not problems
+    return ChallengesResults(spec=spec, as_of=None, adoption=None, subgroups=subgroups).records()
+
+
+def _recorded_truth(variable, value, outcome="skp_good"):
+    truth = json.loads((DATA_DIR / "truth.json").read_text(encoding="utf-8"))
+    cells = pd.DataFrame(truth["att_by_subgroup"]).query(
+        "policy == 'digitalisation' and outcome == @outcome "
+        "and subgroup_variable == @variable and subgroup_value == @value"
+    )
+    return float(np.average(cells["effect"], weights=cells["rows"]))
+
+
+def test_the_true_digitalisation_effect_falls_with_age_in_the_chapters_bands():
+    # Resistance to change: older staff start using the system later and gain less from it.
+    ages = [_recorded_truth("age_band_start", band) for band in ("<30", "30-39", "40-49", "50+")]
+    assert ages == sorted(ages, reverse=True) and ages[-1] > 0, ages
+
+
+def test_the_truth_table_lists_every_subgroup_estimate_with_its_truth(dataset, subgroup_records):
+    cohorts = adoption_cohorts(dataset, years=dataset.years)
+    frame = truth_table(DATA_DIR, subgroup_records, cohorts=cohorts)
+    assert len(frame) == len(subgroup_records) == 4 + 4 + 3
+    assert set(frame["subgroup_variable"]) == {
+        "age_band_start", "education_group", "position_type",
+    }  # fmt: skip
+    assert (frame["outcome"] == "skp_good").all() and frame["true_effect"].notna().all()
+    for row in frame.itertuples():
+        expected = _recorded_truth(row.subgroup_variable, row.subgroup_value)
+        assert row.true_effect == pytest.approx(expected, rel=1e-12)
+        assert row.covered == bool(row.ci_low <= row.true_effect <= row.ci_high)
+    # A subgroup record never takes the whole-population truth of its policy and outcome.
+    overall = frame["true_effect"].to_numpy()
+    assert len(set(np.round(overall, 9))) == len(frame)
+
+
+def test_the_conclusion_shows_the_subgroup_truths_in_a_second_table(
+    dataset, records, subgroup_records, tmp_path, monkeypatch
+):
+    from asn_eval.results_store import save_results
+
+    save_results(tmp_path, records, chapter=3)
+    save_results(tmp_path, subgroup_records, chapter=4)
+    chapter = _conclusion(dataset, tmp_path, monkeypatch, "en")
+    chapter.show("truth")
+    assert [kind for kind, _ in chapter.emitted].count("table") == 2
+    findings_table = read_table_csv(next((tmp_path / "tables").glob("*truth.csv")))
+    assert len(findings_table) == len(chapter.records)  # the findings only, as before
+    written = read_table_csv(next((tmp_path / "tables").glob("*truth_subgroups.csv")))
+    assert len(written) == len(subgroup_records)
+    assert list(written.columns[:3]) == ["policy", "by", "group"]
+    # In the chapter's order, not the order of results.json.
+    assert list(written["group"].iloc[:4]) == ["<30", "30-39", "40-49", "50+"]
+    old = written[(written["by"] == "Age band") & (written["group"] == "50+")].iloc[0]
+    assert old["true_effect"] == pytest.approx(100 * _recorded_truth("age_band_start", "50+"))
+    lead = next(t for k, t in chapter.emitted if k == "paragraph" and "group intervals" in t)
+    missed = int((written["covered"] == "no").sum())
+    assert lead.startswith(f"{missed} of {len(written)} group intervals miss the true effect")

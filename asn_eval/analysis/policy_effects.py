@@ -251,17 +251,26 @@ def adjust_family(records: list[ResultRecord]) -> list[ResultRecord]:
 def few_cluster_p(
     data: pd.DataFrame, policy: str, outcome: str, *, spec: AnalysisSpec
 ) -> tuple[float | None, float | None, list[str]]:
-    """Few-cluster p-values for one policy and outcome.
+    """Few-cluster p-values for one policy and outcome, computed only with few clusters.
 
     The wild cluster bootstrap (Rademacher weights, ``spec.n_boot`` draws, clustered by
     agency) of the TWFE coefficient, and randomization inference of the Callaway-Sant'Anna
     overall ATT (adoption years permuted across agencies, ``spec.n_perm`` permutations).
     Problems (e.g. too few distinct assignments) come back as readable strings.
+
+    The inference is chosen by the number of agencies: below
+    :data:`asn_eval.decision.FEW_CLUSTERS` the cluster-robust standard errors over-reject and
+    these p-values are what the report reads; from that number on the analytic standard
+    errors are reliable, the report does not read a few-cluster p-value
+    (:func:`asn_eval.decision.decide`), and none is computed: ``(None, None, [])``. Only the
+    bootstrap's p-value is used, so its interval is not inverted (``interval=False``).
     """
     from asn_eval.estimators.inference import randomization_inference, wild_cluster_bootstrap
 
     problems = []
     p_boot = p_perm = None
+    if int(data[UNIT].nunique()) >= FEW_CLUSTERS:
+        return p_boot, p_perm, problems
     cohort, treated = f"cohort_{policy}", f"treated_{policy}"
     try:
         boot = wild_cluster_bootstrap(
@@ -274,6 +283,7 @@ def few_cluster_p(
             n_boot=spec.n_boot,
             seed=spec.seed,
             weights=bootstrap_weights(int(data[UNIT].nunique())),
+            interval=False,
         )
         p_boot = float(boot.p_value)
     except ValueError as error:
@@ -515,33 +525,69 @@ def dukcapil_its(
     """Interrupted time series of Dukcapil's services, per policy and outcome.
 
     Keys are ``(policy, outcome)`` with outcomes in :data:`ITS_OUTCOMES`; values hold the
-    ``result`` (None when not estimable) and the ``reason``. Each policy's series is cut at
-    the other policy's start, so that one segmented regression sees one intervention:
-    months after the other policy started are left out when it came later, months before it
-    when it came earlier.
+    ``result`` (None when not estimable), the ``reason``, ``offices`` (the Dukcapil offices
+    pooled into the series) and ``offices_left_out`` (offices whose policies started in other
+    months). Each policy's series is cut at the other policy's start, so that one segmented
+    regression sees one intervention: months after the other policy started are left out
+    when it came later, months before it when it came earlier.
+
+    With several Dukcapil offices (a province: one per city or regency) the series is their
+    request-weighted average per month (:func:`pooled_dukcapil_series`), so every office
+    counts, not only the first. One segmented regression needs one intervention month, so
+    the pooled offices are those that started both policies in the same months (the largest
+    such group); the others are counted in ``offices_left_out``.
     """
     from asn_eval.estimators.its import interrupted_time_series
 
     monthly = dukcapil_series(dataset, years=years)
     if monthly.empty:
         return {}
-    agency = sorted(monthly["agency_code"].unique())[0]
-    monthly = monthly[monthly["agency_code"] == agency].sort_values("month")
+    monthly, offices, left_out = pooled_dukcapil_series(monthly)
     out: dict[tuple, dict] = {}
+    counts = {"offices": offices, "offices_left_out": left_out}
     for policy in DUKCAPIL_POLICIES:
         data, reason = _its_window(monthly, policy)
         start = monthly[f"adopted_{policy}"].iloc[0]
         for outcome in ITS_OUTCOMES:
             if reason:
-                out[(policy, outcome)] = {"result": None, "reason": reason}
+                out[(policy, outcome)] = {"result": None, "reason": reason, **counts}
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = interrupted_time_series(
                     data, outcome=outcome, time="month", intervention=start, level=level
                 )
-            out[(policy, outcome)] = {"result": res, "reason": ""}
+            out[(policy, outcome)] = {"result": res, "reason": "", **counts}
     return out
+
+
+def pooled_dukcapil_series(monthly: pd.DataFrame) -> tuple[pd.DataFrame, int, int]:
+    """One monthly series from the Dukcapil offices of :func:`dukcapil_series`.
+
+    The offices pooled are those whose Dukcapil policies (:data:`DUKCAPIL_POLICIES`) started
+    in the same months, the largest such group (ties: the earliest starts); their processing
+    days and share within the standard are averaged per month weighted by requests, as the
+    documents are within an office. With one office the series is that office's.
+
+    Returns
+    -------
+    (series, offices, offices_left_out)
+        The pooled series (``month``, the outcomes, ``requests`` and the ``adopted_<policy>``
+        columns), sorted by month; the number of offices pooled and left out.
+    """
+    columns = [f"adopted_{p}" for p in POLICIES]
+    starts = monthly.groupby("agency_code")[columns].first()
+    key = starts[[f"adopted_{p}" for p in DUKCAPIL_POLICIES]].astype(str).agg("|".join, axis=1)
+    sizes = key.value_counts()
+    largest = sorted(sizes.index, key=lambda k: (-sizes[k], k))[0]
+    chosen = key.index[key == largest]
+    rows = monthly[monthly["agency_code"].isin(chosen)]
+    pooled = rows.groupby("month", as_index=False)[["weighted", "weighted_share", "requests"]].sum()
+    pooled["dukcapil_days"] = pooled["weighted"] / pooled["requests"]
+    pooled["share_within_standard"] = pooled["weighted_share"] / pooled["requests"]
+    for column in columns:
+        pooled[column] = starts.loc[chosen, column].iloc[0]
+    return pooled.sort_values("month").reset_index(drop=True), len(chosen), len(key) - len(chosen)
 
 
 def _its_window(monthly: pd.DataFrame, policy: str) -> tuple[pd.DataFrame, str]:
@@ -645,9 +691,17 @@ class ImpactResults:
         for (policy, key), res in self.estimates.items():
             if not res.ok:
                 continue
+            few = res.n_agencies < FEW_CLUSTERS
+            analytic = f"analytic ({res.n_agencies} agencies, at least {FEW_CLUSTERS})"
             for rec, inference in (
-                (adjusted[(policy, key)], f"randomization inference, {spec.n_perm} permutations"),
-                (res.twfe_record(), f"wild cluster bootstrap, {spec.n_boot} draws"),
+                (
+                    adjusted[(policy, key)],
+                    f"randomization inference, {spec.n_perm} permutations" if few else analytic,
+                ),
+                (
+                    res.twfe_record(),
+                    f"wild cluster bootstrap, {spec.n_boot} draws" if few else analytic,
+                ),
             ):
                 if rec is None:
                     continue

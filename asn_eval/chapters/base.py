@@ -255,6 +255,9 @@ class Chapter:
 
             smallest = smallest_font_pt(fig)
             if smallest < MIN_FONT_PT:
+                import matplotlib.pyplot as plt
+
+                plt.close(fig)  # refused: it must not linger among the open figures
                 number = f"{self.number}.{self._figures.next_number}"
                 raise ValueError(
                     f"Figure {number} ({slug!r}, chapter {self.key}) has text that prints at "
@@ -282,8 +285,12 @@ class Chapter:
         missing_text: dict[str, str] | None = None,
         hidden: Sequence[str] = (),
         note: str | None = None,
-    ) -> None:
+        display: bool = True,
+    ) -> Any:
         """Save ``frame`` as the chapter's next numbered table and show it.
+
+        With ``display=False`` the table is only written (CSV, LaTeX, workbook), e.g. an
+        annex too long to print; the saved table is returned so the text can point to it.
 
         ``frame`` is the table as data (numbers as numbers, shares 0-1, intervals as two
         columns, p-values as numbers; see :class:`asn_eval.tables.TableSpec` for the other
@@ -306,6 +313,9 @@ class Chapter:
             hidden=tuple(hidden),
         )
         saved = self._tables.save(frame.reset_index(drop=True), slug, caption, spec=spec, note=note)
+        if not display:
+            self.emitted.append(("table_file", saved.caption))
+            return saved
         self.emitted.append(("table", saved.caption))
         _display(saved._repr_html_())
 

@@ -31,6 +31,9 @@ from asn_eval.results_store import load_results
 # only to explain why it is not used; subgroup estimates stay in chapter 4).
 FINDINGS_CHAPTER = "3"
 FINDINGS_ESTIMATORS: tuple[str, ...] = ("Callaway-Sant'Anna", "Interrupted time series")
+# Chapter 4's subgroup estimates set beside their truth ("Callaway-Sant'Anna (simple ATT) by
+# <variable>"); its TWFE comparison, if saved, has no truth of its own.
+SUBGROUP_ESTIMATOR = "Callaway-Sant'Anna"
 
 
 def findings(records: list) -> list:
@@ -408,17 +411,31 @@ class Conclusion(Chapter):
         }
 
     def truth_frame(self) -> pd.DataFrame | None:
-        """True effect beside each finding (:func:`asn_eval.truth.truth_table`), or None."""
+        """True effect beside each finding and each of chapter 4's subgroup estimates
+        (:func:`asn_eval.truth.truth_table`; subgroup rows last, with ``subgroup_variable``
+        set), or None."""
         if not bool(getattr(self.dataset, "synthetic", False)):
             return None
         cohorts = adoption_cohorts(self.dataset, years=self.years)
         source = getattr(self.dataset, "source", None)
-        return truth.truth_table(source, self.records, cohorts=cohorts)
+        subgroups = [
+            r
+            for r in load_results(self.output_dir)
+            if r.subgroup_variable and r.estimator.startswith(SUBGROUP_ESTIMATOR)
+        ]
+        return truth.truth_table(source, [*self.records, *subgroups], cohorts=cohorts)
 
     def section_truth(self) -> None:
         frame = self.truth_frame()
         if frame is None or frame.empty:
             return
+        by_group = frame["subgroup_variable"].astype(bool)
+        if not by_group.all():
+            self._truth_findings(frame[~by_group])
+        if by_group.any():
+            self._truth_subgroups(frame[by_group])
+
+    def _truth_findings(self, frame: pd.DataFrame) -> None:
         cols = self.t("truth.columns")
         rows, misses = [], []
         for r in frame.itertuples(index=False):
@@ -451,6 +468,43 @@ class Conclusion(Chapter):
             self.paragraph(self.t("truth.misses_lead", n=len(misses), total=len(rows)))
             self.bullets(misses)
 
+    def _truth_subgroups(self, frame: pd.DataFrame) -> None:
+        """Chapter 4's subgroup estimates beside their truths (shares in percentage points)."""
+        words = "truth.subgroups"
+        names = narrative.text_group("chapters.challenges.sections.heterogeneity.by", self.lang)
+        rows = []
+        for r in frame.iloc[_subgroup_order(frame)].itertuples(index=False):
+            scale = 100.0 if r.unit == "share" else 1.0
+            known = not pd.isna(r.true_effect)
+            covered = {None: "truth.unknown", True: "truth.yes", False: "truth.no"}[r.covered]
+            rows.append(
+                {
+                    "policy": context.policy(r.policy, self.lang)["name"],
+                    "by": names.get(r.subgroup_variable, r.subgroup_variable),
+                    "group": r.subgroup_value,
+                    "true_effect": r.true_effect * scale if known else None,
+                    "estimate": r.estimate * scale,
+                    "ci_low": r.ci_low * scale,
+                    "ci_high": r.ci_high * scale,
+                    "estimate_unit": "pp" if r.unit == "share" else str(r.unit or ""),
+                    "covered": self.t(covered),
+                }
+            )
+        self.paragraph(self.t(f"{words}.lead"))
+        self.table(
+            pd.DataFrame(rows),
+            "truth_subgroups",
+            self.t(f"{words}.caption"),
+            labels=self.t(f"{words}.columns"),
+            digits=2,
+            intervals={"interval": ("ci_low", "ci_high")},
+            hidden=["estimate_unit"],
+            note=self.t(f"{words}.note"),
+        )
+        missed = int(frame["covered"].eq(False).sum())
+        known = int(frame["covered"].notna().sum())
+        self.paragraph(self.t(f"{words}.misses", n=missed, total=known))
+
     def _miss_sentence(self, r) -> str:
         """Why an interval missed its truth, in one sentence: one office, few never-adopting
         agencies, a failed pre-trend test, or chance (one in twenty 95% intervals)."""
@@ -465,6 +519,25 @@ class Conclusion(Chapter):
         if never is not None and never < FEW_NEVER:
             return self.t("truth.miss.few_never", n=never, **values)
         return self.t("truth.miss.chance", **values)
+
+
+def _subgroup_order(frame: pd.DataFrame) -> list[int]:
+    """Positions of ``frame``'s rows in chapter 4's order: subgroup variables as the chapter
+    estimates them, age bands youngest first, education lowest first, other values sorted."""
+    from asn_eval.analysis.barriers import EDUCATION_ORDER, HETEROGENEITY_BY
+    from asn_eval.panels import AGE_BAND_LABELS
+
+    within = {"age_band_start": AGE_BAND_LABELS, "education_group": EDUCATION_ORDER}
+
+    def key(i: int) -> tuple:
+        variable, value = frame["subgroup_variable"].iloc[i], frame["subgroup_value"].iloc[i]
+        known = within.get(variable, ())
+        rank = known.index(value) if value in known else len(known)
+        order = list(HETEROGENEITY_BY)
+        by = order.index(variable) if variable in order else len(order)
+        return (frame["policy"].iloc[i], by, variable, rank, value)
+
+    return sorted(range(len(frame)), key=key)
 
 
 # Fewer never-adopting agencies than this make the comparison group thin: a miss is then

@@ -373,6 +373,12 @@ class Impact(Chapter):
             self.paragraph(self.t("sections.services.none"))
         else:
             self.paragraph(self.t("sections.services.lead"))
+            first = next(iter(its.values()))
+            offices, left_out = int(first.get("offices", 1)), int(first.get("offices_left_out", 0))
+            if offices > 1 or left_out:
+                self.paragraph(
+                    self.t("sections.services.offices", offices=offices, left_out=left_out)
+                )
             results = {k: v["result"] for k, v in its.items() if v.get("result") is not None}
             if results:
                 self.figure(

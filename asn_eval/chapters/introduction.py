@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from asn_eval import context, indices, narrative, survey
+from asn_eval.agency_tables import MANY_AGENCIES, agency_distribution, sort_naturally
 from asn_eval.chapters.base import Chapter
 from asn_eval.data.contract import TABLES
 from asn_eval.figures import PALETTE, figure_size
@@ -124,18 +125,50 @@ class Introduction(Chapter):
             units={"age": "years"},
             note=self.suppression_note(by_type),
         )
-        by_agency = self._profile(snap, "agency_name").drop(columns="agencies")
-        self.table(
-            by_agency,
-            "workforce_by_agency",
-            self.t("sections.workforce.caption_agency"),
-            labels=cols,
-            digits={"age": 0},
-            percent=shares,
-            units={"age": "years"},
-            note=self.suppression_note(by_agency),
-        )
+        if snap["agency_code"].nunique() > MANY_AGENCIES:
+            self._workforce_by_agency_at_scale(snap)
+        else:
+            by_agency = self._profile(snap, "agency_name").drop(columns="agencies")
+            by_agency = sort_naturally(by_agency, "agency_name")
+            self.table(
+                by_agency,
+                "workforce_by_agency",
+                self.t("sections.workforce.caption_agency"),
+                labels=cols,
+                digits={"age": 0},
+                percent=shares,
+                units={"age": "years"},
+                note=self.suppression_note(by_agency),
+            )
         self._professionalism(snap)
+
+    def _workforce_by_agency_at_scale(self, snap: pd.DataFrame) -> None:
+        """Above MANY_AGENCIES agencies: how agencies of each type differ (spread across
+        agencies), not one row per agency."""
+        per_agency = self._profile(snap, "agency_code")
+        kinds = snap.groupby("agency_code", observed=True)["agency_type"].first()
+        per_agency["agency_type"] = [
+            narrative.label("agency_type", kinds[code], self.lang, title=True)
+            for code in per_agency["agency_code"]
+        ]
+        table = agency_distribution(
+            per_agency,
+            group="agency_type",
+            spread=["n", "female"],
+            medians=["pppk", "degree", "age"],
+            total="n",
+        )
+        cols = self.t("sections.workforce.columns_at_scale")
+        self.table(
+            table,
+            "workforce_by_agency",
+            self.t("sections.workforce.caption_agency_at_scale", agencies=len(per_agency)),
+            labels=cols,
+            digits={"age": 0, "n_p10": 0, "n_median": 0, "n_p90": 0},
+            percent=["female_p10", "female_median", "female_p90", "pppk", "degree"],
+            units={"age": "years"},
+            note=self.t("sections.workforce.note_at_scale"),
+        )
 
     def _professionalism(self, snap: pd.DataFrame) -> None:
         """IP ASN (Peraturan BKN 8/2019) of the staff serving on 31 December, by agency type.

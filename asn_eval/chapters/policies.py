@@ -10,6 +10,7 @@ import pandas as pd
 from matplotlib.colors import to_rgb
 
 from asn_eval import context, narrative, privacy
+from asn_eval.agency_tables import MANY_AGENCIES, agency_distribution
 from asn_eval.analysis.scorecards import PRINT_ROW_LIMIT, scorecards
 from asn_eval.chapters.base import SUPPRESSED, Chapter
 from asn_eval.figures import PALETTE, figure_size
@@ -55,10 +56,11 @@ class Policies(Chapter):
                 for p in POLICIES
             ]
         )
+        many = len(cohorts) > MANY_AGENCIES
         self.figure(
             self._cohort_figure(cohorts, names),
             "treatment_maps",
-            self.t("sections.adoption.fig_cohort"),
+            self.t("sections.adoption.fig_share" if many else "sections.adoption.fig_cohort"),
         )
 
         never = self.t("sections.adoption.never")
@@ -83,7 +85,11 @@ class Policies(Chapter):
 
     def _cohort_figure(self, cohorts: pd.DataFrame, names: dict[str, str]) -> plt.Figure:
         """Year each agency adopted each policy: one row per agency (short name), one column
-        per policy, darker for later years, empty for never within the years covered."""
+        per policy, darker for later years, empty for never within the years covered. Above
+        :data:`MANY_AGENCIES` agencies, the share of agencies that had adopted each policy by
+        each year instead (one line per policy)."""
+        if len(cohorts) > MANY_AGENCIES:
+            return self._adoption_share_figure(cohorts, names)
         agencies = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
         grid = cohorts.set_index("agency_code")[list(POLICIES)]
         first = grid.where(grid > 0).min(axis=1).fillna(np.inf)
@@ -126,6 +132,21 @@ class Policies(Chapter):
         ax.set_yticks(np.arange(-0.5, len(grid)), minor=True)
         ax.grid(which="minor", color="white", linewidth=1.0)
         ax.tick_params(which="minor", length=0)
+        return fig
+
+    def _adoption_share_figure(self, cohorts: pd.DataFrame, names: dict[str, str]) -> plt.Figure:
+        """Share of agencies that had adopted each policy by each year (agencies with unknown
+        dates left out): readable with thousands of agencies, where a row each is not."""
+        fig, ax = plt.subplots(figsize=figure_size("full", aspect=0.5), layout="constrained")
+        years = self.years
+        for j, policy in enumerate(POLICIES):
+            known = cohorts.loc[cohorts[policy] != UNKNOWN_COHORT, policy]
+            share = [((known > 0) & (known <= y)).mean() for y in years]
+            ax.plot(years, share, marker="o", color=PALETTE[j], label=names[policy])
+        ax.set_xticks(years, [str(y) for y in years])
+        ax.set_ylim(0, 1)
+        percent_axis(ax, self.lang)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return fig
 
     # 2.2 ------------------------------------------------------------------------------
@@ -203,17 +224,40 @@ class Policies(Chapter):
         )
         agency.attrs["n_suppressed_rows"] = int((agency["jp_minimum_share"] == SUPPRESSED).sum())
         note = self.suppression_note(agency)
-        names = self.dataset.tables["agencies"].set_index("agency_code")["agency_name"]
+        agencies = self.dataset.tables["agencies"].set_index("agency_code")
         wide = agency.pivot(index="agency_code", columns="year", values="jp_minimum_share")
         years = {f"jp_minimum_{y}": str(y) for y in wide.columns}
         wide.columns = list(years)
-        wide.insert(0, "agency", wide.index.map(names))
-        wide = wide.reset_index(drop=True)
+        caption = self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR)
+        table_labels = {"agency": self.t("sections.training.agency"), **years}
+        if len(wide) > MANY_AGENCIES:
+            # One row per agency type: the median agency's share (how many agencies in
+            # "agencies"); medians over many agencies need no small-cell suppression.
+            raw = agency_year_panel(self.dataset, years=self.years)
+            wide = raw.pivot(index="agency_code", columns="year", values="jp_minimum_share")
+            wide.columns = list(years)
+            wide.insert(0, "agency_type", [
+                narrative.label("agency_type", kind, self.lang, title=True)
+                for kind in wide.index.map(agencies["agency_type"])
+            ])  # fmt: skip
+            wide = agency_distribution(wide, group="agency_type", medians=list(years))
+            table_labels = {
+                "agency_type": self.t("sections.training.agency_type"),
+                "agencies": self.t("sections.training.agencies"),
+                **years,
+            }
+            caption = self.t(
+                "sections.training.caption_at_scale", minimum=JP_MINIMUM_PER_YEAR,
+                agencies=int(agency["agency_code"].nunique()),
+            )  # fmt: skip
+        else:
+            wide.insert(0, "agency", wide.index.map(agencies["agency_name"]))
+            wide = wide.reset_index(drop=True)  # in agency-code order, as before
         self.table(
             wide,
             "jp_minimum_by_agency",
-            self.t("sections.training.caption", minimum=JP_MINIMUM_PER_YEAR),
-            labels={"agency": self.t("sections.training.agency"), **years},
+            caption,
+            labels=table_labels,
             digits=0,
             percent=list(years),
             note=note,
@@ -315,25 +359,33 @@ class Policies(Chapter):
         short = card["agency_name"].map(short_agency_name)
         # Two agencies cut to the same short name keep their full names.
         short = short.where(~short.duplicated(keep=False), card["agency_name"])
-        frame = pd.DataFrame({cols["agency"]: short})
-        frame[cols["band"]] = card["headcount_band"]
+        # The table as data (English names, shares 0-1); the labels are what readers see.
+        frame = pd.DataFrame({"agency": short, "headcount_band": card["headcount_band"]})
+        labels = {"agency": cols["agency"], "headcount_band": cols["band"]}
         for policy in POLICIES:
-            frame[policies[policy]] = [adoption.get(y, str(y)) for y in card[policy]]
-        frame[cols["skp"]] = card["skp_good_share"]
-        frame[cols["jp"]] = card["jp_minimum_share"]
-        frame[cols["ikm"]] = card["ikm"]
+            frame[f"{policy}_year"] = [adoption.get(y, str(y)) for y in card[policy]]
+            labels[f"{policy}_year"] = policies[policy]
+        frame["skp_good_share"] = card["skp_good_share"]
+        frame["jp_minimum_share"] = card["jp_minimum_share"]
+        frame["ikm"] = card["ikm"]
+        labels.update(skp_good_share=cols["skp"], jp_minimum_share=cols["jp"], ikm=cols["ikm"])
         note = ""
         if result.n_suppressed:
             note = f"{self.suppression_note()} {self.t('sections.scorecards.complementary')}"
         caption = self.t("sections.scorecards.caption", year=result.year)
-        options = {"digits": {cols["ikm"]: 1}, "percent": [cols["skp"], cols["jp"]]}
+        options = {
+            "labels": labels,
+            "digits": {"ikm": 1},
+            "percent": ["skp_good_share", "jp_minimum_share"],
+            "units": {"ikm": "points"},
+            "note": note or None,
+        }
         if result.fits_in_print:
-            self.table(frame, "agency_scorecards", caption, note=note or None, **options)
+            self.table(frame, "agency_scorecards", caption, **options)
             return
         # Too long to print: the table files (and the workbook built from them) get the
         # full annex; the report says where it is.
-        saved = self._tables.save(frame, "agency_scorecards", caption, note=note or None, **options)
-        self.emitted.append(("table_file", saved.caption))
+        saved = self.table(frame, "agency_scorecards", caption, display=False, **options)
         self.paragraph(
             self.t(
                 "sections.scorecards.too_long",

@@ -1,5 +1,9 @@
 """A synthetic Kupang-like city with known true effects, exported the way offices export.
 
+Why one module of ~900 lines: the generating process is one causal story (employees,
+adoption, effects, services, surveys) whose parts share the same draws and the recorded
+truth; split, the truth would be written far from the code that makes it.
+
 The data-generating process (all parameters in :data:`DEFAULT_EFFECTS`; every one can be
 set, including to zero, from the command line or a YAML file):
 
@@ -28,7 +32,10 @@ set, including to zero, from the command line or a YAML file):
 * IKM: respondents' element scores rise with the agency's on-time share of services.
 
 ``truth.json`` records, for every policy and outcome, the average true effect by cohort
-and exposure, computed from potential outcomes of the noise-free components.
+and exposure, computed from potential outcomes of the noise-free components; and, for the
+estimand of chapter 4's subgroup estimates (the agency's adoption of digitalisation, by age
+band at the start of the window, education group and position type), the same by subgroup
+(``att_by_subgroup``).
 """
 
 from __future__ import annotations
@@ -79,6 +86,14 @@ CSV_MAX_EMPLOYEES = 20_000  # above this, write Parquet in chunks
 CHUNK_EMPLOYEES = 100_000
 AGE_BANDS = (0, 35, 45, 55, 120)
 AGE_LABELS = ("<35", "35-44", "45-54", "55+")
+SUBGROUP_KEYS = [
+    "policy",
+    "outcome",
+    "subgroup_variable",
+    "subgroup_value",
+    "cohort",
+    "exposure",
+]
 
 DEFAULT_EFFECTS: dict[str, float] = {
     # latent SKP points in the adoption year and added per year of exposure
@@ -571,6 +586,18 @@ def _employees_chunk(world: World, chunk: int, n: int, rng: np.random.Generator)
             )
     truth_rows = pd.concat(parts, ignore_index=True)
     keys = ["policy", "outcome", "cohort", "exposure"]
+    subgroup_rows = _subgroup_truth_rows(
+        world,
+        present=present,
+        agency=agency,
+        birth=birth,
+        education=education,
+        position=position,
+        emp_idx=emp_idx,
+        row_year=row_year,
+        latent=contrib["digitalisation"],
+        good=delta_good(contrib["digitalisation"]),
+    )
     first_year = adopted & (row_year == fu_year[emp_idx])
     age_band = pd.cut(age[first_year], AGE_BANDS, labels=AGE_LABELS, right=False)
     return {
@@ -580,6 +607,7 @@ def _employees_chunk(world: World, chunk: int, n: int, rng: np.random.Generator)
         "digital_adoption": digital,
         # additive summaries, so that chunks can be combined by summing
         "truth_sum": truth_rows.groupby(keys)["effect"].agg(["sum", "count"]),
+        "subgroup_sum": subgroup_rows.groupby(SUBGROUP_KEYS)["effect"].agg(["sum", "count"]),
         "headcount": pd.DataFrame({"agency": row_agency, "year": row_year})
         .groupby(["agency", "year"])
         .size()
@@ -591,6 +619,69 @@ def _employees_chunk(world: World, chunk: int, n: int, rng: np.random.Generator)
         .groupby(age_band, observed=True)
         .agg(["sum", "count"]),
     }
+
+
+def _subgroup_truth_rows(
+    world: World,
+    *,
+    present: np.ndarray,
+    agency: np.ndarray,
+    birth: np.ndarray,
+    education: np.ndarray,
+    position: np.ndarray,
+    emp_idx: np.ndarray,
+    row_year: np.ndarray,
+    latent: np.ndarray,
+    good: np.ndarray,
+) -> pd.DataFrame:
+    """Per treated employee-year, the true effect that chapter 4's subgroup estimates target.
+
+    The chapter (:mod:`asn_eval.analysis.barriers`) estimates, per subgroup, the
+    Callaway-Sant'Anna simple ATT of the AGENCY adopting digitalisation on ``skp_good``: each
+    employee keeps the cohort of the agency of his or her first year in the window (an
+    intention-to-treat effect: uptake is personal and delayed), subgroups are fixed at the
+    start of the window, and, as R's ``did`` does with an unbalanced panel, only employees
+    present in every year are kept. The rows here are that population's post-adoption years;
+    the effect is the potential-outcome difference with minus without digitalisation (in any
+    agency), on the latent score and on the chance of "Baik or better".
+    """
+    # Lazy: the chapter's subgroup definitions live with the chapter (one place per fact),
+    # and asn_eval.analysis imports asn_eval.data.
+    from asn_eval.analysis.barriers import (
+        EDUCATION_GROUPS,
+        HETEROGENEITY_OUTCOME,
+        RESISTANCE_POLICY,
+    )
+    from asn_eval.estimators.adoption import age_band
+
+    n = present.shape[0]
+    balanced = present.all(axis=1)
+    first_agency = agency[np.arange(n), np.argmax(present, axis=1)]
+    cohort = world.start_year[RESISTANCE_POLICY][first_agency][emp_idx]
+    rows = balanced[emp_idx] & (cohort > 0) & (row_year >= cohort)
+    start = pd.Timestamp(year=int(world.years[0]), month=1, day=1)
+    groups = {
+        "age_band_start": age_band(pd.Series(birth), at=start).astype(str).to_numpy(),
+        "education_group": pd.Series(education).map(EDUCATION_GROUPS).to_numpy(),
+        "position_type": np.asarray(position, dtype=object),
+    }
+    parts = []
+    for variable, value in groups.items():
+        for outcome, effect in (("skp_latent", latent), (HETEROGENEITY_OUTCOME, good)):
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "policy": RESISTANCE_POLICY,
+                        "outcome": outcome,
+                        "subgroup_variable": variable,
+                        "subgroup_value": value[emp_idx[rows]],
+                        "cohort": cohort[rows],
+                        "exposure": row_year[rows] - cohort[rows],
+                        "effect": effect[rows],
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
 
 
 def _services(world: World, rng: np.random.Generator) -> tuple[pd.DataFrame, list[dict]]:
@@ -713,7 +804,7 @@ class SyntheticCity:
 
 def _add(total: dict, part: dict) -> None:
     """Accumulate the additive summaries of one chunk into ``total``."""
-    for key in ("truth_sum", "headcount", "meets_sum", "age_sum"):
+    for key in ("truth_sum", "subgroup_sum", "headcount", "meets_sum", "age_sum"):
         total[key] = part[key] if key not in total else total[key].add(part[key], fill_value=0)
 
 
@@ -748,6 +839,13 @@ def _truth(world: World, sums: dict, service_truth: list[dict], n_employees: int
             "exposure": "year minus cohort",
             "effect": "average over treated employee-years (rows) of the potential-outcome "
             "difference, with minus without that policy, from the noise-free components",
+            "att_by_subgroup": "chapter 4's estimand: the effect of the agency adopting the "
+            "policy (intention to treat), per subgroup fixed at the start of the window "
+            "(age band on 1 January of the first year, education group, position type); "
+            "cohort is the start year of the agency of the employee's first year in the "
+            "window (kept after transfers); rows are post-adoption years of employees present "
+            "in every year of the window (the balanced panel the estimator keeps), so within "
+            "a subgroup rows are proportional to cohort sizes",
         },
         "att": [
             {
@@ -759,6 +857,19 @@ def _truth(world: World, sums: dict, service_truth: list[dict], n_employees: int
                 "effect": round(float(r.sum / r.count), 6),
             }
             for r in att.itertuples()
+        ],
+        "att_by_subgroup": [
+            {
+                "policy": r.policy,
+                "outcome": r.outcome,
+                "subgroup_variable": r.subgroup_variable,
+                "subgroup_value": r.subgroup_value,
+                "cohort": int(r.cohort),
+                "exposure": int(r.exposure),
+                "rows": int(r.count),
+                "effect": round(float(r.sum / r.count), 6),
+            }
+            for r in sums["subgroup_sum"].reset_index().itertuples()
         ],
         "training_dose_response": {
             "formula": "training.return * log2(1 + JP / 20), latent SKP points",

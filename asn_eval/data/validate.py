@@ -1,5 +1,9 @@
 """Loading and validating a dataset: nothing is lost silently.
 
+Why one module of ~1,000 lines: every check reads the same parsed table and writes the
+same rejects; the contract (what) lives in contract.py and reading files (how) in io.py,
+so what is left here is the one pass over the rows.
+
 Every input row is either accepted or written to the rejects table with file, line,
 column, value and the rule it broke; per table, read = accepted + rejected. A problem that
 makes the data unusable raises :class:`~asn_eval.data.errors.DataError` with one readable
@@ -312,6 +316,50 @@ def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict, file: str) -
 
 
 # --- column parsing --------------------------------------------------------------------
+# Below this many rows a column is parsed directly (finding the distinct values costs more).
+_UNIQUE_MIN_ROWS = 5_000
+
+
+def _on_uniques(values: pd.Series, parse) -> Any:
+    """``parse(values)``, computed once per distinct value and spread back to every row.
+
+    Tables with one row per employee and year (or per month) repeat each NIP, date and
+    category many times; parsing the distinct values only gives the same result for a
+    fraction of the work. ``parse`` takes a Series and returns a Series or a tuple of Series
+    aligned with it (other parts of a tuple pass through). Columns of numbers, or with mostly
+    distinct values, are parsed directly.
+    """
+    if values.dtype != object or len(values) < 2 * _UNIQUE_MIN_ROWS:
+        return parse(values)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if 2 * len(uniques) > len(values):
+        return parse(values)
+    # The distinct values, then one missing value for the rows that were missing.
+    distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), None), dtype=object)
+    positions = np.where(codes < 0, len(uniques), codes)
+
+    def spread(parsed: Any) -> Any:
+        if not isinstance(parsed, pd.Series):  # e.g. the name of the rule broken
+            return parsed
+        out = parsed.iloc[positions]
+        out.index = values.index
+        return out
+
+    parsed = parse(distinct)
+    if isinstance(parsed, tuple):
+        return tuple(spread(part) for part in parsed)
+    return spread(parsed)
+
+
+def _clean_nip_text(raw: pd.Series) -> pd.Series:
+    return raw.astype("string").str.strip().str.lstrip("'").str.replace(" ", "", regex=False)
+
+
+def _nip_well_formed(text: pd.Series) -> pd.Series:
+    text = text.astype("string")
+    return text.str.fullmatch(rf"\d{{{NIP_LENGTH}}}").fillna(False).astype(bool)
+
+
 def _nip_parts(nip: pd.Series) -> dict[str, pd.Series]:
     nip = nip.astype("string")
     birth = pd.to_datetime(nip.str.slice(0, 8), format="%Y%m%d", errors="coerce")
@@ -326,9 +374,9 @@ def _nip_parts(nip: pd.Series) -> dict[str, pd.Series]:
 
 def _parse_nip(raw: pd.Series, *, full: bool) -> tuple[pd.Series, list[tuple]]:
     """Clean NIPs and return ``(nips, [(index, rule)])`` for the broken ones."""
-    text = raw.astype("string").str.strip().str.lstrip("'").str.replace(" ", "", regex=False)
+    text = _on_uniques(raw, _clean_nip_text)
     problems: list[tuple] = []
-    well_formed = text.str.fullmatch(rf"\d{{{NIP_LENGTH}}}").fillna(False).astype(bool)
+    well_formed = _on_uniques(text.astype(object), _nip_well_formed)
     odd = (~well_formed & text.notna()).to_numpy(dtype=bool)
     hits = np.zeros(len(text), dtype=bool)
     if odd.any():  # only the few cells that are not 18 digits are looked at again
@@ -409,6 +457,12 @@ def _rounded_by_excel(text: pd.Series) -> pd.Series:
 
 def _parse_column(values: pd.Series, column, table_map: dict) -> tuple[pd.Series, pd.Series, str]:
     """Parse one column by its kind; return ``(parsed, bad_mask, rule)``."""
+    parsed, bad, rule = _on_uniques(values, lambda v: _parse_values(v, column, table_map))
+    # The rule is the same for every value: one string, not a column of them.
+    return parsed, bad, rule
+
+
+def _parse_values(values: pd.Series, column, table_map: dict) -> tuple[pd.Series, pd.Series, str]:
     kind = column.kind
     if kind in ("float", "money"):
         parsed, bad = parse_number(values)

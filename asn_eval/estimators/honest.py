@@ -1,5 +1,9 @@
 """Sensitivity of an event-study effect to violations of parallel trends.
 
+Why one module of ~1,000 lines: both HonestDiD restrictions (relative magnitudes with
+the conditional least-favourable hybrid, smoothness with FLCI) share the event-study
+inputs, the breakdown search and the result object.
+
 Rambachan and Roth (2023, "A More Credible Approach to Parallel Trends", Review of Economic
 Studies 90(5)) replace the assumption that post-treatment trends are exactly parallel by a
 bound on how far they may depart from it, and give confidence intervals for the effect that

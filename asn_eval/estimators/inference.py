@@ -92,12 +92,15 @@ class WildBootstrapResult(EstimateTable):
         pct = round(self.level * 100)
         n_boot = len(self.t_boot)
         p_text = f"p < {1 / n_boot:.2g}" if self.p_value == 0 else f"p = {self.p_value:.3g}"
+        if np.isnan(self.ci_low) and np.isnan(self.ci_high):
+            ci_text = "no interval computed"
+        else:
+            ci_text = f"{pct}% CI {self.ci_low:.4g} to {self.ci_high:.4g}"
         return (
             f"Wild cluster bootstrap ({self.info['Weights']} weights, "
             f"{self.info['Bootstrap draws']} draws, {self.info['Clusters']} clusters): "
             f"the effect of {term} on {self.outcome} is {self.params.iloc[0]:.4g}, "
-            f"{p_text} against {self.null:g} ({pct}% CI {self.ci_low:.4g} to "
-            f"{self.ci_high:.4g})."
+            f"{p_text} against {self.null:g} ({ci_text})."
         )
 
 
@@ -120,6 +123,7 @@ class _WildBootstrap:
         g, codes = fit.n_clusters, fit.cluster_codes
         self.factor = fit.crv1_factor
         self.draws = draws
+        self._cache = None
         # Restricted residuals under H0: b = b0 are u0 - b0 * x_tilde.
         self.a_u = np.bincount(codes, weights=x_tilde * y_tilde, minlength=g)
         self.a_x = np.bincount(codes, weights=x_tilde * x_tilde, minlength=g)
@@ -147,13 +151,26 @@ class _WildBootstrap:
             out[:, block] = _group_sum(x_tilde[:, None] * (z - m_z), codes, g)
         return out
 
+    def _products(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """V a_u, V a_x, V C_u' and V C_x' for the draws V: every null reuses them.
+
+        The cluster aggregates are linear in the null (a = a_u - b0 a_x, C = C_u - b0 C_x),
+        so the (draws x G) by (G x G) products are computed once; a p-value at another null
+        then costs O(draws x G) instead of O(draws x G^2), which is what makes the test
+        inversion affordable with hundreds of clusters.
+        """
+        if self._cache is None:
+            v = self.draws
+            self._cache = (v @ self.a_u, v @ self.a_x, v @ self.c_u.T, v @ self.c_x.T)
+        return self._cache
+
     def statistics(self, null: float) -> tuple[float, np.ndarray]:
         """Observed t and bootstrap t-statistics for H0: coefficient = ``null``."""
         a = self.a_u - null * self.a_x
-        c = self.c_u - null * self.c_x
         v = self.draws
-        delta = v @ a / self.denominator  # bootstrap estimate minus null, per draw
-        scores = v * a[None, :] - v @ c.T - delta[:, None] * self.a_x[None, :]
+        va_u, va_x, vc_u, vc_x = self._products()
+        delta = (va_u - null * va_x) / self.denominator  # bootstrap estimate minus null
+        scores = v * a[None, :] - (vc_u - null * vc_x) - delta[:, None] * self.a_x[None, :]
         se = np.sqrt(self.factor * np.einsum("bg,bg->b", scores, scores)) / self.denominator
         with np.errstate(divide="ignore", invalid="ignore"):
             t_boot = delta / se
@@ -211,6 +228,7 @@ def wild_cluster_bootstrap(
     seed: int | None = None,
     null: float = 0.0,
     level: float = 0.95,
+    interval: bool = True,
 ) -> WildBootstrapResult:
     """Restricted wild cluster bootstrap-t (WCR) for a TWFE coefficient.
 
@@ -232,6 +250,10 @@ def wild_cluster_bootstrap(
         Value of the coefficient under the tested null hypothesis.
     level
         Confidence level of the interval obtained by inverting the bootstrap test.
+    interval
+        Invert the test for the interval (the default). ``False`` computes the p-value
+        only, for callers that use nothing else; ``ci_low`` and ``ci_high`` are then NaN and
+        :meth:`WildBootstrapResult.conf_int` returns NaN bounds.
 
     Returns
     -------
@@ -267,7 +289,7 @@ def wild_cluster_bootstrap(
     boot = _WildBootstrap(fit, fit.names.index(coef), draws)
     t_stat, t_boot = boot.statistics(null)
     p_value = float(np.mean(np.abs(t_boot) >= abs(t_stat)))
-    ci_low, ci_high = boot.interval(1 - level)
+    ci_low, ci_high = boot.interval(1 - level) if interval else (np.nan, np.nan)
     index = pd.Index([coef], name="term")
     return WildBootstrapResult(
         params=pd.Series([boot.estimate], index=index, name="estimate"),
@@ -282,7 +304,9 @@ def wild_cluster_bootstrap(
             "Bootstrap draws": f"{n_boot:,}",
             "Seed": str(seed),
             "Null hypothesis": f"{coef} = {null:g} (imposed)",
-            "Standard error": "CRV1 (fixest convention); p-value and interval from the bootstrap",
+            "Standard error": "CRV1 (fixest convention); p-value and interval from the bootstrap"
+            if interval
+            else "CRV1 (fixest convention); p-value from the bootstrap (no interval computed)",
         },
         p_value=p_value,
         ci_low=ci_low,

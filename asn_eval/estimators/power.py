@@ -1,5 +1,9 @@
 """Power and minimum detectable effects (MDE) for next year's evaluation of a staggered roll-out.
 
+Why one module of ~1,200 lines: the variance model, its estimation, the exact variance
+of the estimator's linear form, the analytic MDE and the simulation that checks it are
+one calculation; the simulation reuses the design's covariance directly.
+
 A design is the agencies (the clusters), their adoption years (cohorts; 0 = never), the
 years observed, and a variance model of the agency-year outcome ``Y_it``::
 
