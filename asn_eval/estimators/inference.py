@@ -430,7 +430,9 @@ def randomization_inference(
     observed = float(estimator(data))
     rng = np.random.default_rng(seed)
     distribution = np.empty(n_perm)
-    for b in range(n_perm):
+    from asn_eval.progress import track
+
+    for b in track(range(n_perm), step="permutation", total=n_perm):
         permuted = unit_dates[rng.permutation(len(levels))]
         distribution[b] = float(estimator(data.assign(**{cohort: permuted[codes]})))
     extreme = np.abs(distribution) >= abs(observed) - 1e-12 * max(1.0, abs(observed))

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import stats
 
 from asn_eval.estimators.inference import WEBB_POINTS
+from asn_eval.progress import report_draws
 
 # Multiplier-bootstrap weights: Rademacher is R's did's (BMisc::multiplier_bootstrap); Webb's
 # six points give more distinct draws with few clusters; Mammen's two points are skewed.
@@ -97,6 +98,7 @@ class _Inference:
             stop = min(start + chunk, self.n_boot)
             v = self.multipliers(rng, (stop - start, self.n_clusters))
             draws[start:stop] = scale * (v @ influence.T)
+            report_draws("bootstrap", stop, self.n_boot)
         q75, q25 = np.quantile(draws, [0.75, 0.25], axis=0)
         se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
         se = np.where(se <= _ZERO_SE, np.nan, se)
