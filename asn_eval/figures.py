@@ -204,6 +204,31 @@ def smallest_font_pt(fig: plt.Figure, *, text_width: float = TEXT_WIDTH) -> floa
     return min(sizes) * scale
 
 
+# Resolution of the copy a notebook shows: sharp on a screen, a tenth of the print file's
+# bytes; the report prints from the PRINT_DPI file.
+SCREEN_DPI = 110
+
+
+def screen_png(path: Path, width_in: float | None = None) -> bytes:
+    """The PNG at ``path`` resampled to :data:`SCREEN_DPI` (bytes, no metadata, so the same
+    input gives the same bytes)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as image:
+        scale = SCREEN_DPI / PRINT_DPI
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        small = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+        # 256 colours are plenty for a chart on a screen and cut the bytes about threefold.
+        small = small.quantize(
+            colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+        out = io.BytesIO()
+        small.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
 def _png_width_in(path: Path, dpi: float) -> float:
     """Width in inches of a PNG written at ``dpi`` (read from its IHDR header)."""
     with open(path, "rb") as handle:
@@ -250,12 +275,15 @@ class SavedFigure:
         return self.paths["png"]
 
     def _repr_html_(self) -> str:
-        data = base64.b64encode(self.png.read_bytes()).decode("ascii")
+        """The figure at screen resolution (:data:`SCREEN_DPI`), so notebooks stay small;
+        ``data-print-src`` names the print file, which the report document puts in its place
+        (asn_eval.report_document)."""
+        data = base64.b64encode(screen_png(self.png, self.width_in)).decode("ascii")
         width = f"width:{self.width_in:.2f}in;" if self.width_in else ""
         return (
             '<figure style="margin:0 0 1em 0">'
             f'<img src="data:image/png;base64,{data}" alt="{escape(self.caption)}" '
-            f'style="{width}max-width:100%">'
+            f'data-print-src="{escape(self.relative_png)}" style="{width}max-width:100%">'
             f"<figcaption>{escape(self.caption)}</figcaption></figure>"
         )
 

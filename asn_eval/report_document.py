@@ -101,6 +101,26 @@ def output_to_html(output: dict) -> str:
     return ""
 
 
+_PRINT_IMG = re.compile(
+    r'src="data:image/png;base64,[^"]*"(\s+alt="[^"]*")?\s+data-print-src="([^"]+)"'
+)
+
+
+def print_images(body: str, folder: Path) -> str:
+    """Put each figure's print file (``folder/figures/...``, 300 dpi) in place of the screen
+    copy the notebook shows."""
+    import base64
+
+    def replace(match: re.Match) -> str:
+        path = folder / html.unescape(match.group(2))
+        if not path.is_file():
+            return match.group(0)
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f'src="data:image/png;base64,{data}"{match.group(1) or ""}'
+
+    return _PRINT_IMG.sub(replace, body)
+
+
 def notebook_body(path: Path) -> str:
     """The visible outputs of one executed notebook, in cell order."""
     nb = nbformat.read(str(path), as_version=4)
@@ -189,7 +209,7 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
     strings = shell_strings(lang, year=year)
     chapters, toc, summaries, captions = [], [], [], []
     for number, path in enumerate(notebooks, start=1):
-        body, found = take_summary(notebook_body(path))
+        body, found = take_summary(print_images(notebook_body(path), path.parent.parent))
         summaries += found
         body, headings = number_headings(body, prefix=f"ch{number}")
         body, found = anchor_captions(body)

@@ -41,3 +41,27 @@ def test_issue_date_follows_source_date_epoch(monkeypatch):
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764460800")  # 2025-11-30 00:00 UTC
     assert issue_date() == dt.date(2025, 11, 30)
+
+
+def test_notebooks_show_screen_copies_and_the_report_prints_the_300_dpi_file(tmp_path):
+    import base64
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from asn_eval.figures import FigureRegistry, figure_size
+    from asn_eval.report_document import print_images
+
+    fig, ax = plt.subplots(figsize=figure_size("full"))
+    ax.plot([0, 1], [0, 1])
+    saved = FigureRegistry(tmp_path, chapter=3, lang="id").save(fig, "garis", "Garis")
+    shown = saved._repr_html_()
+    screen = base64.b64decode(re.search(r"base64,([^\"]+)", shown).group(1))
+    printed = saved.png.read_bytes()
+    assert len(screen) < len(printed) / 3  # the notebook keeps a small copy
+    body = print_images(f'<div class="output-block">{shown}</div>', tmp_path)
+    assert base64.b64decode(re.search(r"base64,([^\"]+)", body).group(1)) == printed
+    assert "data-print-src" not in body
