@@ -158,36 +158,22 @@ class PolicyOutcome:
         """The CS overall effect with the other comparison group, beside the headline one."""
         if self.other_control is None or self.spec is None:
             return None
-        res = self.other_control
-        lo, hi = res.overall_interval()
         other = "notyet" if self.spec.control_group == "never" else "never"
-        return ResultRecord(
-            policy=self.policy,
-            outcome=self.outcome.key,
-            estimator=f"{CS_METHOD} ({OTHER_CONTROL_NAMES[other]})",
-            estimate=float(res.overall_att),
-            std_error=float(res.overall_se),
-            ci_low=float(lo),
-            ci_high=float(hi),
-            n_agencies=self.n_agencies,
-            n_employees=self.n_employees,
-            pretrend_status=self.pretrend_status,
-            p_value_few_cluster=self.p_permutation,
-            better=self.outcome.better,
-            level=float(res.level),
-            unit=self.outcome.unit,
-        )
+        return self._beside(self.other_control, f"{CS_METHOD} ({OTHER_CONTROL_NAMES[other]})")
 
     def imputation_record(self) -> ResultRecord | None:
         """The Borusyak-Jaravel-Spiess estimate beside CS: a robustness check, no finding."""
         if self.imputation is None:
             return None
-        res = self.imputation
+        return self._beside(self.imputation, IMPUTATION_METHOD)
+
+    def _beside(self, res: Any, estimator: str) -> ResultRecord:
+        """A record of an overall effect shown beside the headline estimate."""
         lo, hi = res.overall_interval()
         return ResultRecord(
             policy=self.policy,
             outcome=self.outcome.key,
-            estimator=IMPUTATION_METHOD,
+            estimator=estimator,
             estimate=float(res.overall_att),
             std_error=float(res.overall_se),
             ci_low=float(lo),
@@ -416,32 +402,26 @@ def estimate_policy_outcome(
             result.pretrend = pretrend_test(result.event)
         except ValueError as error:
             result.problems.append(f"event study: {error}")
-        try:
-            gt = att_gt(
+        def overall(control_group: str):
+            """The CS overall ATT (simple aggregation) with one comparison group."""
+            return att_gt(
                 data,
                 outcome=column,
                 unit=UNIT,
                 time=TIME,
                 cohort=cohort,
-                control_group=spec.control_group,
+                control_group=control_group,
                 level=spec.level,
                 **_anticipation(spec),
-            )
-            result.overall = gt.aggregate("simple")
+            ).aggregate("simple")
+
+        try:
+            result.overall = overall(spec.control_group)
         except ValueError as error:
             result.problems.append(f"overall effect: {error}")
         other = "notyet" if spec.control_group == "never" else "never"
         try:
-            result.other_control = att_gt(
-                data,
-                outcome=column,
-                unit=UNIT,
-                time=TIME,
-                cohort=cohort,
-                control_group=other,
-                level=spec.level,
-                **_anticipation(spec),
-            ).aggregate("simple")
+            result.other_control = overall(other)
         except ValueError as error:
             result.problems.append(f"overall effect, {other} comparison: {error}")
         try:
