@@ -328,6 +328,7 @@ class Policies(Chapter):
             labels=cols,
             digits={"budget": 0, "budget_per_employee": 0},
             units={"budget": "rupiah", "budget_per_employee": "rupiah"},
+            note=self.t("sections.resources.note"),
         )
 
     def fmt_rupiah(self, value) -> str:
