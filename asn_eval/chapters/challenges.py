@@ -223,7 +223,9 @@ class Challenges(Chapter):
                 labels=cols,
                 digits=0,
                 percent=["jp_minimum_share"],
-                note=self.suppression_note(),
+                note=" ".join(
+                    filter(None, [self.t("sections.resources.note"), self.suppression_note(table)])
+                ),
             )
 
     # 4.4 ------------------------------------------------------------------------------
