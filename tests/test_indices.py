@@ -736,3 +736,23 @@ def test_the_reports_ikm_weights_are_named_in_regulations():
     perfect = pd.DataFrame({f"u{i}": [4] for i in range(1, 10)})
     assert ix.ikm(perfect, weights=reg.IKM_REPORT_WEIGHTS, n_boot=0).ikm.iloc[0] == 100.0
     assert ix.ikm(perfect, weights="rounded", n_boot=0).ikm.iloc[0] == pytest.approx(99.0)
+
+
+def test_grouped_ikm_without_bootstrap_equals_the_per_group_computation():
+    """The one-pass path (no bootstrap, no population) gives the loop's numbers."""
+    from asn_eval.indices import ikm
+
+    rng = np.random.default_rng(3)
+    n = 600
+    data = pd.DataFrame({f"u{i}": rng.integers(1, 5, n).astype(float) for i in range(1, 10)})
+    data.loc[rng.random(n) < 0.05, "u4"] = np.nan  # some unanswered
+    data["agency_code"] = rng.choice(["A", "B", "C", "D"], n)
+    data["period"] = rng.choice(["2024-S1", "2024-S2"], n)
+    fast = ikm(data, group_by=["agency_code", "period"], n_boot=0).table
+    slow = ikm(data, group_by=["agency_code", "period"], n_boot=1, seed=1).table
+    pd.testing.assert_frame_equal(
+        fast.drop(columns=["ci_low", "ci_high"]),
+        slow.drop(columns=["ci_low", "ci_high"]),
+        check_exact=False,
+        rtol=1e-12,
+    )

@@ -101,13 +101,14 @@ def _read_key_file(path: Path, *, wait: float = 2.0) -> bytes:
 
 
 def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
-    """HMAC-SHA256 of each value (as text), hex, truncated to 16 characters."""
-    cache: dict[str, str] = {}
+    """HMAC-SHA256 of each value (as text), hex, truncated to 16 characters.
 
-    def one(value: str) -> str:
-        if value not in cache:
-            digest = hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
-            cache[value] = digest[:EMPLOYEE_ID_LENGTH]
-        return cache[value]
-
-    return values.astype(str).map(one)
+    Each distinct value is hashed once and the pseudonyms are mapped back, so a table with
+    many rows per employee costs one HMAC per employee, not per row.
+    """
+    text = values.astype(str)
+    ids = {
+        value: hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:EMPLOYEE_ID_LENGTH]
+        for value in pd.unique(text)
+    }
+    return text.map(ids)
