@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 report: setup
-	$(BIN)/asn-eval report
+	$(BIN)/asn-eval report --lang id
 
 lint: setup
 	$(BIN)/ruff check asn_eval tests benchmarks
