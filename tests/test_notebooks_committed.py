@@ -141,3 +141,22 @@ def test_notebooks_ask_for_the_project_kernel_that_setup_installs(path: Path):
     spec = KernelSpecManager().get_kernel_spec(PROJECT_KERNEL["name"])
     assert Path(spec.resource_dir).is_relative_to(Path(sys.prefix))
     assert Path(spec.argv[0]).resolve() == Path(sys.executable).resolve()
+
+
+@pytest.mark.parametrize(("path", "key"), zip(NOTEBOOKS, [k for _, k in CHAPTERS], strict=True),
+                         ids=lambda v: getattr(v, "name", v))  # fmt: skip
+def test_each_notebook_shows_every_section_of_its_chapter_in_order(path: Path, key: str):
+    """A section the chapter renders but no notebook cell shows never reaches the report."""
+    import re
+
+    from asn_eval.chapters import chapter_class
+
+    nb = nbformat.read(str(path), as_version=4)
+    shown = [
+        name
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for name in re.findall(r'ch\.show\("([a-z_]+)"\)', cell.source)
+    ]
+    expected = list(chapter_class(key).sections)
+    assert [s for s in shown if s in expected] == expected, f"{path.name} shows {shown}"

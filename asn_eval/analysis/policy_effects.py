@@ -648,6 +648,22 @@ class ImpactResults:
             "agencies observed in every year."
         )
 
+    def sensitivity_frame(self) -> pd.DataFrame:
+        """One row per headline effect: its estimate in the year of adoption, the interval
+        under exact parallel trends and the breakdown value of relative magnitudes."""
+        rows = [
+            {
+                "policy": policy,
+                "outcome": outcome,
+                "estimate": honest.estimate,
+                "ci_low": honest.original[0],
+                "ci_high": honest.original[1],
+                "breakdown_mbar": honest.breakdown,
+            }
+            for (policy, outcome), honest in self.sensitivity.items()
+        ]
+        return pd.DataFrame(rows)
+
     def records(self) -> list[ResultRecord]:
         """Every estimate the chapter states, for ``results.json``; the headline family
         carries its Holm-adjusted p-values (:func:`adjust_family`)."""
