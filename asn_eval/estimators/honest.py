@@ -47,11 +47,13 @@ import itertools
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
+
+from asn_eval.estimators.results import Summary
 
 __all__ = ["HonestResult", "honest_did", "honest_did_from_estimates"]
 
@@ -256,10 +258,13 @@ class HonestResult:
 
 
 @dataclass(frozen=True)
-class HonestSummary:
-    """Text and HTML rendering of a :class:`HonestResult`."""
+class HonestSummary(Summary):
+    """Text and HTML rendering of a :class:`HonestResult` (the estimators' layout, its own
+    header)."""
 
     result: HonestResult
+    label_width: ClassVar[int] = 26
+    na_rep: ClassVar[str] = ""
 
     def _header(self) -> list[tuple[str, str]]:
         r = self.result
@@ -274,21 +279,6 @@ class HonestSummary:
         rows.append((f"Breakdown {r.bound_name}", f"{r.breakdown:.4g}"))
         rows += [(str(k), str(v)) for k, v in r.info.items()]
         return rows
-
-    def __str__(self) -> str:
-        head = "\n".join(f"{k:<26}{v}" for k, v in self._header())
-        table = self.result.to_frame().to_string(index=False, float_format=lambda x: f"{x:.4f}")
-        return f"{head}\n\n{table}\n\n{self.result.statement()}"
-
-    def __repr__(self) -> str:
-        return str(self)
-
-    def _repr_html_(self) -> str:
-        head = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in self._header())
-        table = self.result.to_frame().to_html(
-            index=False, float_format=lambda x: f"{x:.4f}", border=0, na_rep=""
-        )
-        return f"<table>{head}</table>{table}<p>{self.result.statement()}</p>"
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ in a notebook, and a one-sentence statement of the main effect.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -160,6 +160,9 @@ class Summary:
     """Text and HTML rendering of an :class:`EstimateTable`."""
 
     result: EstimateTable
+    # Width of the label column in text; how a missing cell reads in HTML.
+    label_width: ClassVar[int] = 24
+    na_rep: ClassVar[str] = "NaN"
 
     def _header(self) -> list[tuple[str, str]]:
         rows = [("Method", self.result.method), ("Outcome", self.result.outcome)]
@@ -167,7 +170,7 @@ class Summary:
         return rows
 
     def __str__(self) -> str:
-        head = "\n".join(f"{k:<24}{v}" for k, v in self._header())
+        head = "\n".join(f"{k:<{self.label_width}}{v}" for k, v in self._header())
         table = self.result.to_frame().to_string(index=False, float_format=lambda x: f"{x:.4f}")
         return f"{head}\n\n{table}\n\n{self.result.statement()}"
 
@@ -177,6 +180,6 @@ class Summary:
     def _repr_html_(self) -> str:
         head = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in self._header())
         table = self.result.to_frame().to_html(
-            index=False, float_format=lambda x: f"{x:.4f}", border=0
+            index=False, float_format=lambda x: f"{x:.4f}", border=0, na_rep=self.na_rep
         )
         return f"<table>{head}</table>{table}<p>{self.result.statement()}</p>"
