@@ -137,6 +137,17 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
         help="append every progress line, with its time, to FILE",
     )
     parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help=(
+            "run N of chapters 1-4 at once (default: 2 on a machine with two or more cores "
+            "when the data are small enough to hold twice in memory, else 1; with --verbose "
+            "1, so that each cell's line belongs to one chapter)"
+        ),
+    )
+    parser.add_argument(
         "--param",
         action="append",
         default=[],
@@ -196,6 +207,7 @@ def _run_report(args: argparse.Namespace) -> int:
             compare_previous=not args.no_previous,
             progress=progress,
             messages=messages,
+            jobs=1 if args.verbose and args.jobs is None else args.jobs,
         )
     except ReportError as error:
         text = f"asn-eval report: {error.localized(messages)}"

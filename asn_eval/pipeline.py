@@ -372,6 +372,7 @@ def build_report(
     compare_previous: bool = True,
     progress: Progress | Callable[[str], None] | None = print,
     messages: str | None = None,
+    jobs: int | None = None,
 ) -> Path:
     """Execute the chapters and write the report folder; returns its path.
 
@@ -384,7 +385,9 @@ def build_report(
     ``out_dir`` (``reports/2024-id`` beside ``reports/2025-id``) when it exists;
     ``compare_previous=False`` compares with none. ``progress`` receives the run's
     messages (a :class:`asn_eval.progress.Progress`, or a function given each line) in
-    ``messages`` (default: the report's language).
+    ``messages`` (default: the report's language). ``jobs`` is how many of chapters 1-4
+    run at once (:func:`chapter_jobs`; default: two on a machine with two cores or more
+    when the data are small enough, else one); the conclusion always runs last.
 
     Raises
     ------
@@ -398,6 +401,8 @@ def build_report(
     """
     if lang not in LANGUAGES:
         raise ReportInputError(f"Unknown language {lang!r}: use one of {', '.join(LANGUAGES)}.")
+    if jobs is not None and int(jobs) < 1:
+        raise ReportInputError(f"--jobs must be 1 or more, not {jobs}.")
     report = as_progress(progress, messages or lang)
     data_dir = Path(data_dir).resolve()
     notebooks_dir = Path(notebooks_dir).resolve()
@@ -453,23 +458,14 @@ def build_report(
             tempfile.TemporaryDirectory(prefix="asn-eval-progress-") as progress_folder,
             kernel_progress(Path(progress_folder), report),
         ):
-            pairs = zip(CHAPTERS, sources, strict=True)
-            for number, ((stem, key), source) in enumerate(pairs, start=1):
-                report.chapter(number, len(CHAPTERS), chapter=key, notebook=f"{stem}.ipynb")
-                tic = time.monotonic()
-                try:
-                    execute_notebook(
-                        source,
-                        build_dir / "notebooks" / source.name,
-                        parameters=declared_parameters(source, params.as_notebook_parameters()),
-                        kernel_name=kernel_name,
-                        chapter_label=f"{number} ({key}, {source.name})",
-                        hooks=cell_hooks(report),
-                    )
-                finally:
-                    report.close_bar()
-                clean_notebook_metadata(build_dir / "notebooks" / source.name)
-                report.chapter_done(time.monotonic() - tic)
+            run_chapters(
+                sources,
+                build_dir=build_dir,
+                params=params,
+                kernel_name=kernel_name,
+                report=report,
+                jobs=chapter_jobs(dataset, jobs),
+            )
         report.say("assembling")
         from asn_eval.report_document import write_documents
 
@@ -499,6 +495,99 @@ def build_report(
     remove_failed_folders(out_dir)
     report.say("ready", seconds=elapsed(started), path=out_dir / "report.html")
     return out_dir
+
+
+# Chapters 1-4 do not read each other's results, so they may run side by side; the
+# conclusion reads all of them and runs last. Each running chapter holds the panels it
+# builds in its own kernel, so above this many employee-years (performance rows) they run
+# one at a time: memory, not cores, is then the limit.
+PARALLEL_MAX_EMPLOYEE_YEARS = 2_000_000
+# The order in which chapters are started when they run side by side: the longest first,
+# so that the short ones fill the other core.
+_START_ORDER = ("impact", "policies", "challenges", "introduction")
+
+
+def chapter_jobs(dataset: Any, requested: int | None = None) -> int:
+    """How many chapters run at once: ``requested`` when given (at least 1), else two when
+    the machine has two cores or more and the data hold at most
+    :data:`PARALLEL_MAX_EMPLOYEE_YEARS` performance rows, else one."""
+    if requested is not None:
+        return max(1, int(requested))
+    rows = 0
+    quality = getattr(dataset, "quality", None)
+    if quality is not None and len(quality):
+        accepted = quality.set_index("table")["accepted"]
+        rows = int(accepted.get("performance", 0))
+    cores = os.cpu_count() or 1
+    if os.name != "posix":  # results.json is locked with flock while chapters share it
+        return 1
+    return 2 if cores >= 2 and rows <= PARALLEL_MAX_EMPLOYEE_YEARS else 1
+
+
+def run_chapters(
+    sources: list[Path],
+    *,
+    build_dir: Path,
+    params: ReportParams,
+    kernel_name: str,
+    report: Progress,
+    jobs: int = 1,
+) -> None:
+    """Execute the chapter notebooks into ``build_dir/notebooks``.
+
+    With ``jobs`` above one, chapters 1-4 run in that many kernels at once (threads, each
+    driving its own kernel process) and the conclusion after them; the progress then shows
+    a line as each chapter starts and ends, without the per-cell bar. The first failure is
+    raised once the chapters already running have stopped; chapters not started are not.
+    """
+    total = len(CHAPTERS)
+    runs = [
+        (number, key, source)
+        for number, ((_stem, key), source) in enumerate(zip(CHAPTERS, sources, strict=True), 1)
+    ]
+
+    def run(number: int, key: str, source: Path, *, alone: bool) -> None:
+        target = build_dir / "notebooks" / source.name
+        report.chapter(number, total, chapter=key, notebook=source.name, bar=alone)
+        tic = time.monotonic()
+        try:
+            execute_notebook(
+                source,
+                target,
+                parameters=declared_parameters(source, params.as_notebook_parameters()),
+                kernel_name=kernel_name,
+                chapter_label=f"{number} ({key}, {source.name})",
+                hooks=cell_hooks(report) if alone else None,
+            )
+        finally:
+            if alone:
+                report.close_bar()
+        clean_notebook_metadata(target)
+        report.chapter_done(time.monotonic() - tic, number=None if alone else number, chapter=key)
+
+    *first, last = runs
+    if jobs <= 1:
+        for number, key, source in runs:
+            run(number, key, source, alone=True)
+        return
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    order = sorted(
+        first, key=lambda r: _START_ORDER.index(r[1]) if r[1] in _START_ORDER else len(runs)
+    )
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="asn-eval-chapter")
+    try:
+        futures = [pool.submit(run, n, k, s, alone=False) for n, k, s in order]
+        done, _pending = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in futures if f.done() and f.exception() is not None]
+        if failed:
+            for future in futures:
+                future.cancel()
+            wait(futures)
+            raise failed[0].exception()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    run(*last, alone=True)
 
 
 def checked_previous(folder: Path, *, year: int | None = None) -> Path:

@@ -166,9 +166,14 @@ class Progress:
         self.emit(message(key, self.lang, **values))
 
     # --- a chapter --------------------------------------------------------------------
-    def chapter(self, number: int, total: int, *, chapter: str, notebook: str) -> None:
-        """A chapter starts: its line, and a bar over its cells."""
+    def chapter(
+        self, number: int, total: int, *, chapter: str, notebook: str, bar: bool = True
+    ) -> None:
+        """A chapter starts: its line, and a bar over its cells (not with ``bar=False``, for
+        chapters that run side by side)."""
         self.say("chapter", number=number, total=total, chapter=chapter, notebook=notebook)
+        if not bar:
+            return
         self._chapter = message("bar", self.lang, number=number, total=total)
         if self.use_bar:
             from tqdm import tqdm
@@ -194,7 +199,21 @@ class Progress:
         self.emit(f"      {self._cell}: {text}" if self._cell else f"      {text}", detail=True)
         self._update(f"{self._cell}, {text}" if self._cell else text)
 
-    def chapter_done(self, seconds: float) -> None:
+    def chapter_done(
+        self, seconds: float, *, number: int | None = None, chapter: str | None = None
+    ) -> None:
+        """A chapter ended; with ``number`` (chapters running side by side) the line names
+        it."""
+        if number is not None:
+            text = message(
+                "chapter_done_named",
+                self.lang,
+                number=number,
+                chapter=chapter,
+                seconds=f"{seconds:.0f}",
+            )
+            self.emit("      " + text)
+            return
         self.close_bar()
         self._cell = ""
         self.emit("      " + message("chapter_done", self.lang, seconds=f"{seconds:.0f}"))

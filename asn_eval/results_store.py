@@ -22,7 +22,8 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -259,24 +260,44 @@ def save_results(
                 + "; give them distinct outcome or estimator names."
             )
         seen.add(record.key)
-    kept = [r for r in load_results(output_dir) if r.chapter != chapter]
-    merged = sorted(kept + new, key=lambda r: r.key)
-    text = json.dumps(
-        {"format": FORMAT, "records": [_to_json(r) for r in merged]},
-        sort_keys=True,
-        indent=2,
-        ensure_ascii=False,
-    )
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / RESULTS_FILE
-    # Write to a temporary file and rename, so a reader never sees half a file.
-    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".results-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text + "\n")
-    os.replace(tmp, path)
-    write_results_csv(folder, merged)
+    # Chapters that run side by side save into the same file: the read, merge and write
+    # happen under an exclusive lock on the folder, so no chapter's records are lost.
+    with _folder_lock(folder):
+        kept = [r for r in load_results(output_dir) if r.chapter != chapter]
+        merged = sorted(kept + new, key=lambda r: r.key)
+        text = json.dumps(
+            {"format": FORMAT, "records": [_to_json(r) for r in merged]},
+            sort_keys=True,
+            indent=2,
+            ensure_ascii=False,
+        )
+        # Write to a temporary file and rename, so a reader never sees half a file.
+        handle, tmp = tempfile.mkstemp(dir=folder, prefix=".results-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+        os.replace(tmp, path)
+        write_results_csv(folder, merged)
     return path
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``folder`` itself (no lock file is left behind)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: chapters run one at a time there
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
 
 
 def write_results_csv(output_dir: str | Path, records: Iterable[ResultRecord]) -> Path:

@@ -200,8 +200,17 @@ class Recorder:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
     def phases(self, finished: float) -> list[dict]:
-        """(name, start, end) of the data check, each chapter and the assembly."""
+        """(name, start, end) of the data check, each chapter and the assembly.
+
+        A chapter ends at its own "chapter N (key) done in" line when chapters run side by
+        side, else at the "done in" line that follows its start line.
+        """
         phases = []
+        named_ends = {}
+        for stamp, message in self.events:
+            done = re.match(r"\s*chapter (\d) \((\w+)\) done in", message)
+            if done:
+                named_ends[done.group(1)] = stamp
         for index, (stamp, message) in enumerate(self.events):
             end = self.events[index + 1][0] if index + 1 < len(self.events) else finished
             chapter = re.match(r"\[(\d)/\d\] chapter \d \((\w+)\)", message)
@@ -209,15 +218,11 @@ class Recorder:
                 name = "check inputs (parent)"
             elif chapter:
                 name = f"chapter {chapter.group(1)} ({chapter.group(2)})"
+                end = named_ends.get(chapter.group(1), end)
             elif message.startswith("Assembling"):
                 name = "assemble report.html and report.pdf (parent)"
             else:
                 continue
-            if message.startswith("      done"):
-                continue
-            # a chapter ends at its "done in" message, not at the next chapter's start
-            if chapter and index + 1 < len(self.events):
-                end = self.events[index + 1][0]
             phases.append({"phase": name, "start": stamp, "end": end})
         return phases
 
@@ -418,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
             out_dir=tmp / "report",
             allow_rejects=True,
             progress=recorder.progress,
+            messages="en",  # the phases are found from the English progress lines
         )
         record["status"] = "complete"
         report = tmp / "report"

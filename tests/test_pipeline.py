@@ -221,3 +221,33 @@ def test_every_subcommand_has_help(command):
     result = _run_cli(command, "--help")
     assert result.returncode == 0
     assert f"usage: asn-eval {command}" in result.stdout
+
+
+def test_chapters_run_side_by_side_give_the_same_report(built, tmp_path):
+    """--jobs 2 runs chapters 1-4 two at a time and the conclusion last: the same documents
+    and notebook outputs as one at a time, and each end line names its chapter."""
+    serial, _ = built
+    notebooks = _write_chapters(tmp_path / "notebooks")
+    out = tmp_path / "out" / "2024-en"
+    args = ["--notebooks", str(notebooks), "--year", "2024", "--lang", "en", "--seed", "7"]
+    one = _run_cli("report", *args, "--out", str(tmp_path / "one"), "--jobs", "1")
+    two = _run_cli("report", *args, "--out", str(out), "--jobs", "2")
+    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
+    for number, (_, key) in enumerate(CHAPTERS[:4], start=1):
+        assert f"chapter {number} ({key}) done in" in two.stdout
+    assert two.stdout.index("[5/5] chapter 5") > max(
+        two.stdout.index(f"chapter {n} ({k}) done in") for n, (_, k) in enumerate(CHAPTERS[:4], 1)
+    )
+    for stem, _ in CHAPTERS:
+        a = nbformat.read(str(tmp_path / "one" / "notebooks" / f"{stem}.ipynb"), as_version=4)
+        b = nbformat.read(str(out / "notebooks" / f"{stem}.ipynb"), as_version=4)
+        assert a.cells[-1].outputs == b.cells[-1].outputs
+    html = (tmp_path / "one" / "report.html").read_text(encoding="utf-8")
+    assert html == (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_jobs_below_one_is_refused_before_any_work(tmp_path):
+    result = _run_cli("report", "--jobs", "0", "--out", str(tmp_path / "r"))
+    assert result.returncode == 2
+    assert "--jobs must be 1 or more, not 0." in result.stderr
+    assert not (tmp_path / "r").exists()
