@@ -58,9 +58,11 @@ GB = 1024**3
 class MemorySampler(threading.Thread):
     """Sum of RSS over this process and its descendants, every ``interval`` seconds."""
 
-    def __init__(self, interval: float = SAMPLE_SECONDS):
+    def __init__(self, interval: float = SAMPLE_SECONDS, *, limit_gb=None, on_limit=None):
         super().__init__(daemon=True)
         self.interval = interval
+        self.limit = limit_gb * GB if limit_gb else None
+        self.on_limit = on_limit
         self.samples: list[tuple[float, int, int]] = []  # (time, tree rss, parent rss)
         self._halt = threading.Event()
         self._me = psutil.Process(os.getpid())
@@ -80,11 +82,15 @@ class MemorySampler(threading.Thread):
             except psutil.NoSuchProcess:
                 pass
             self.samples.append((time.time(), total, parent))
+            if self.limit is not None and total > self.limit and self.on_limit is not None:
+                self.on_limit()
+                return
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
         self._halt.set()
-        self.join()
+        if threading.current_thread() is not self:
+            self.join()
 
     def peak(self, start: float = 0.0, end: float = float("inf")) -> float | None:
         """Peak tree RSS (GB) between two wall-clock times; None without a sample there."""
@@ -354,6 +360,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="JSON to write")
     parser.add_argument("--timeout", type=float, default=None, help="stop after this many s")
     parser.add_argument("--note", default="", help="free text stored in the JSON (machine load)")
+    parser.add_argument(
+        "--max-gb",
+        type=float,
+        default=None,
+        help="stop the run when the build's processes together hold more than this (GB)",
+    )
+    parser.add_argument("--jobs", type=int, default=None, help="chapters run at once")
     args = parser.parse_args(argv)
 
     from asn_eval import pipeline
@@ -373,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     before = machine_state()
     record: dict = {
         "employees": args.employees,
+        "jobs": args.jobs,
         "seed": args.seed,
         "lang": args.lang,
         "dataset": str(data_dir),
@@ -386,23 +400,24 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     stop = threading.Event()
-    status = {"state": "running"}
+    halted = threading.Lock()
 
-    def watchdog():
-        if args.timeout is None or stop.wait(args.timeout):
+    def halt(reason: str, **details) -> None:
+        """Stop the build, record what had been measured and where it was, and exit."""
+        if not halted.acquire(blocking=False):
             return
-        status["state"] = "stopped"
-        status["where"] = running_cell(tmp)
         finished = time.time()
         sampler.stop()
         record.update(
-            status="stopped by --timeout",
-            timeout_seconds=args.timeout,
-            stopped_at=status["where"],
+            status=reason,
+            stopped_at=running_cell(tmp),
+            last_progress_line=recorder.events[-1][1] if recorder.events else None,
+            **details,
             **summarise(
                 recorder, sampler, read_estimator_log(log), started=started, finished=finished
             ),
         )
+        record["machine_after"] = machine_state()
         _write(out, record)
         for child in psutil.Process(os.getpid()).children(recursive=True):
             try:
@@ -410,8 +425,19 @@ def main(argv: list[str] | None = None) -> int:
             except psutil.NoSuchProcess:
                 pass
         shutil.rmtree(tmp, ignore_errors=True)
+        print(f"{reason}; written to {out}", flush=True)
         os._exit(3)
 
+    def watchdog():
+        if args.timeout is None or stop.wait(args.timeout):
+            return
+        halt("stopped by --timeout", timeout_seconds=args.timeout)
+
+    sampler.limit = args.max_gb * GB if args.max_gb else None
+    sampler.on_limit = lambda: halt(
+        f"stopped: the build's processes held more than {args.max_gb} GB (--max-gb)",
+        max_gb=args.max_gb,
+    )
     started = time.time()
     sampler.start()
     threading.Thread(target=watchdog, daemon=True).start()
@@ -424,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
             allow_rejects=True,
             progress=recorder.progress,
             messages="en",  # the phases are found from the English progress lines
+            jobs=args.jobs,
         )
         record["status"] = "complete"
         report = tmp / "report"
