@@ -232,14 +232,15 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
     """
     covered = _years(dataset, years)
     perf = dataset.tables["performance"]
-    perf = perf[perf["year"].isin(covered)].copy()
-    perf["year"] = perf["year"].astype(int)
+    panel = perf[perf["year"].isin(covered)].reset_index(drop=True)
+    panel["year"] = panel["year"].astype(int)
 
+    # The joins are hash lookups of each row's employee (and agency) position; the keys are
+    # unique in the validated tables (checked here, as merge(validate="m:1") would).
     employees = dataset.tables["employees"]
     person_cols = [
         c
         for c in (
-            "employee_id",
             "birth_date",
             "sex",
             "education",
@@ -250,9 +251,13 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
         )
         if c in employees
     ]
-    panel = perf.merge(employees[person_cols], on="employee_id", how="left", validate="m:1")
-    agencies = dataset.tables["agencies"][["agency_code", "agency_type"]]
-    panel = panel.merge(agencies, on="agency_code", how="left", validate="m:1")
+    people = _unique_index(employees["employee_id"], "employees", "employee_id")
+    at = people.get_indexer(panel["employee_id"])
+    for column in person_cols:
+        panel[column] = _take(employees[column], at)
+    agencies = dataset.tables["agencies"]
+    places = _unique_index(agencies["agency_code"], "agencies", "agency_code")
+    panel["agency_type"] = _take(agencies["agency_type"], places.get_indexer(panel["agency_code"]))
 
     birth_year = pd.to_datetime(panel["birth_date"]).dt.year
     panel["age"] = (panel["year"] - birth_year).astype(float)
@@ -266,9 +271,18 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
     panel["skp_good"] = indices.skp_good(panel["skp_predicate"], score).to_numpy()
     panel["sanctioned"] = indices.sanctioned(panel["sanction_level"]).to_numpy()
 
+    # JP per employee-year, joined on (employee position, year) as one integer key.
     jp = training_by_employee_year(dataset)
-    panel = panel.merge(jp, on=["employee_id", "year"], how="left", validate="1:1")
-    panel["jp"] = panel["jp"].fillna(0.0).astype(float)
+    first = min(covered)
+    span = max(covered) - first + 1
+    row_key = at.astype(np.int64) * span + (panel["year"].to_numpy() - first)
+    jp = jp[jp["year"].between(first, first + span - 1)]
+    jp_at = people.get_indexer(jp["employee_id"])
+    jp_key = pd.Index(jp_at.astype(np.int64) * span + (jp["year"].to_numpy() - first))
+    if not jp_key.is_unique:
+        raise ValueError("training JP per employee-year is not unique per employee and year")
+    hours = _take(jp["jp"], jp_key.get_indexer(row_key))
+    panel["jp"] = pd.Series(hours, index=panel.index).fillna(0.0).astype(float)
     panel["meets_jp_minimum"] = indices.meets_jp_minimum(panel["jp"]).to_numpy()
 
     cohorts = adoption_cohorts(dataset, years=covered).set_index("agency_code")
@@ -278,7 +292,27 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
         panel[f"treated_{policy}"] = _treated(cohort, panel["year"])
 
     panel = panel.drop(columns=["birth_date", "service_start"], errors="ignore")
-    return panel.sort_values(["employee_id", "year"]).reset_index(drop=True)
+    # Sorted by employee_id (as text) and year: the rank of each employee's id is computed
+    # once over the employees, not over every employee-year.
+    rank = np.empty(len(people), dtype=np.int64)
+    rank[np.argsort(people.to_numpy(), kind="stable")] = np.arange(len(people))
+    where = np.where(at >= 0, rank[np.maximum(at, 0)], len(people))
+    order = np.lexsort((panel["year"].to_numpy(), where))
+    return panel.take(order).reset_index(drop=True)
+
+
+def _unique_index(values: pd.Series, table: str, column: str) -> pd.Index:
+    index = pd.Index(values.to_numpy())
+    if not index.is_unique:
+        raise ValueError(f"{column} is not unique in the {table} table")
+    return index
+
+
+def _take(values: pd.Series, positions: np.ndarray) -> Any:
+    """``values`` at ``positions``, missing where a position is -1 (no match)."""
+    array = values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype) else None
+    array = values.to_numpy() if array is None else array
+    return pd.api.extensions.take(array, positions, allow_fill=True)
 
 
 def ikm_by_agency_year(dataset: Any) -> pd.DataFrame:
