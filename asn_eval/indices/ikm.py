@@ -412,12 +412,9 @@ def _ikm_grouped(
         block = block_all[positions[key]]
         nrr = np.nanmean(block, axis=0) if block.size else np.full(len(IKM_ITEMS), np.nan)
         value = float((nrr * w).sum() * reg.IKM_SCALE)
-        grade = ikm_grade(value)
         row = dict(zip(groups, key_tuple, strict=True))
         row.update(
             ikm=value,
-            grade=grade,
-            label=IKM_GRADE_LABELS.get(grade, float("nan")) if isinstance(grade, str) else grade,
             respondents=len(block),
             ci_low=float("nan"),
             ci_high=float("nan"),
@@ -427,6 +424,11 @@ def _ikm_grouped(
         row.update({f"nrr_{c}": float(v) for c, v in zip(IKM_ITEMS, nrr, strict=True)})
         rows.append(row)
     table = pd.DataFrame(rows)
+    # One grading of all groups' values (the same rule as per value, without a Series each).
+    grade = ikm_grade(table["ikm"]) if len(table) else pd.Series([], dtype=IKM_GRADE_DTYPE)
+    label = grade.astype(object).map(IKM_GRADE_LABELS)
+    table.insert(table.columns.get_loc("ikm") + 1, "grade", grade.to_numpy())
+    table.insert(table.columns.get_loc("grade") + 1, "label", label.to_numpy())
     table["grade"] = table["grade"].astype(IKM_GRADE_DTYPE)
     return IkmResult(
         table=table,
