@@ -71,25 +71,41 @@ def test_the_cached_dataset_equals_the_loaded_one_in_values_and_dtypes(loaded, c
     assert got.source == KUPANG.resolve()
 
 
-def test_dtypes_parquet_alone_would_lose_come_back(tmp_path):
-    """An empty table loses its categories in Parquet; nullable ints and dates must stay."""
-    grades = pd.CategoricalDtype(["C", "B", "A"], ordered=True)
+GRADES = pd.CategoricalDtype(["C", "B", "A"], ordered=True)
+
+
+def small_dataset() -> Dataset:
     full = pd.DataFrame({
-        "grade": pd.Categorical(["A", None, "A"], dtype=grades),
+        "grade": pd.Categorical(["A", None, "A"], dtype=GRADES),
         "count": pd.array([1, None, 3], dtype="Int64"),
         "date": pd.to_datetime(["2020-01-31", None, "2024-02-29"]),
         "text": ["x", None, "z"],
     })  # fmt: skip
-    dataset = Dataset(
+    return Dataset(
         tables={"full": full, "empty": full.iloc[:0].reset_index(drop=True)},
         quality=pd.DataFrame({"table": ["full"], "read": [3], "accepted": [3], "rejected": [0]}),
         rejects=pd.DataFrame(columns=["table", "file", "line", "column", "value", "rule"]),
         metadata={"years": [2020, 2024], "data_date": pd.Timestamp("2024-12-31").date()},
         notes=["a note"],
     )
+
+
+def test_dtypes_parquet_alone_would_lose_come_back(tmp_path):
+    """An empty table loses its categories in Parquet; nullable ints and dates must stay."""
+    dataset = small_dataset()
     got = cache.open_cached(cache.write_cached(dataset, tmp_path / "dataset-x"))
-    assert got.tables["empty"]["grade"].dtype == grades
+    assert got.tables["empty"]["grade"].dtype == GRADES
     assert_same(dataset, got)
+
+
+def test_datasets_unused_for_a_week_and_old_pickles_go_when_a_new_one_is_written(tmp_path):
+    old, recent = (cache.write_cached(small_dataset(), tmp_path / f"dataset-{n}") for n in "ab")
+    os.utime(old / cache.META_FILE, (0, 0))
+    os.utime(recent / cache.META_FILE, (0, 0))
+    assert cache.open_cached(recent) is not None  # used again: kept
+    (tmp_path / "dataset-0123.pkl").write_bytes(b"an earlier version's cache")
+    cache.write_cached(small_dataset(), tmp_path / "dataset-c")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset-b", "dataset-c"]
 
 
 def test_a_second_call_does_not_parse_or_validate(tmp_path, monkeypatch, loaded):

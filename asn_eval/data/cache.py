@@ -56,6 +56,9 @@ ACCOUNT = {"quality": "quality.parquet", "rejects": "rejects.parquet",
 PRIVATE = 0o700
 # A writer's temporary folder older than this was left by a crash and is removed.
 STALE_SECONDS = 24 * 3600
+# A cached dataset of other data (or older code) not opened for this long is removed when a
+# new one is written: it would only be used again if those exact files came back.
+UNUSED_SECONDS = 7 * 24 * 3600
 _PACKAGE = Path(__file__).resolve().parent.parent
 _UNREAD = object()  # the value of a table not yet read from its Parquet file
 
@@ -288,13 +291,26 @@ def _decode(mapping: dict) -> Any:
 
 
 def _remove_stale(cache_dir: Path) -> None:
-    """Remove temporary folders that crashed writers left behind (they are never read)."""
+    """Remove what no run will read again: crashed writers' temporary folders, datasets
+    unused for :data:`UNUSED_SECONDS`, and the pickles of earlier versions (ours only)."""
     now = time.time()
-    for tmp in cache_dir.glob(f".{PREFIX}*.tmp"):
+    stale = [(tmp, STALE_SECONDS) for tmp in cache_dir.glob(f".{PREFIX}*.tmp")]
+    stale += [(old, 0) for old in cache_dir.glob(f"{PREFIX}*.pkl")]
+    for folder in cache_dir.glob(f"{PREFIX}*"):
+        if folder.is_dir() and not folder.is_symlink():
+            # Opening a dataset touches its JSON: its time is the last use.
+            stale.append((folder / META_FILE, UNUSED_SECONDS))
+    for path, age in stale:
         try:
-            info = tmp.lstat()
-            if info.st_uid == os.getuid() and now - info.st_mtime > STALE_SECONDS:
-                shutil.rmtree(tmp, ignore_errors=True)
+            info = path.lstat()
+            if info.st_uid != os.getuid() or now - info.st_mtime <= age:
+                continue
+            if path.name == META_FILE:
+                _discard(path.parent)
+            elif path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
         except OSError:
             pass
 
@@ -339,6 +355,10 @@ def open_cached(folder: str | Path) -> Dataset | None:
     meta = _readable_folder(folder)
     if meta is None:
         return None
+    try:
+        os.utime(folder / META_FILE)  # the last use, for _remove_stale
+    except OSError:
+        pass
     kept = meta["categories"]
     paths = {name: folder / TABLES_DIR / f"{name}.parquet" for name in meta["tables"]}
     account = {a: _read_parquet(folder / f, categories=kept.get(a)) for a, f in ACCOUNT.items()}
@@ -366,6 +386,9 @@ def _read_parquet(
         ) from None
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
+    # Arrow's pool keeps the buffers decoding used; a report's processes, side by side,
+    # would each pay for them while they run.
+    pa.default_memory_pool().release_unused()
     for column, spec in (categories or {}).items():
         if column in frame:
             dtype = pd.CategoricalDtype(spec["categories"], ordered=spec["ordered"])
