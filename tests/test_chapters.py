@@ -505,7 +505,7 @@ def test_a_cached_dataset_names_the_folder_it_was_asked_for(tmp_path, monkeypatc
     assert first.source == DEFAULT_DATA_DIR
     monkeypatch.setattr(base, "_DATA_CACHE", {})
     monkeypatch.chdir(tmp_path)
-    again = base.load_dataset_cached(DEFAULT_DATA_DIR, cache_dir=tmp_path)  # from the pickle
+    again = base.load_dataset_cached(DEFAULT_DATA_DIR, cache_dir=tmp_path)  # from the Parquet cache
     assert again.source == DEFAULT_DATA_DIR
     assert load_truth(again.source) is not None
 

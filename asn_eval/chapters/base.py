@@ -11,10 +11,7 @@ is HTML without run-dependent bytes, so executed notebooks compare equal under n
 
 from __future__ import annotations
 
-import hashlib
 import html
-import os
-import pickle
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,48 +35,33 @@ SUPPRESSED = privacy.SUPPRESSED_MARK
 _DATA_CACHE: dict[str, Any] = {}
 
 
-def _data_fingerprint(data_dir: Path) -> str:
-    """Hash of the data files and of the loading code: a change in either reloads the data."""
-    digest = hashlib.sha256()
-    loader = Path(__file__).resolve().parent.parent / "data"
-    for path in sorted(loader.glob("*.py")):
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(data_dir).as_posix().encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()[:16]
-
-
 def load_dataset_cached(data_dir: str | Path, *, cache_dir: str | Path | None = None) -> Any:
     """Load the dataset once per process (and once per data version when ``cache_dir`` is set).
 
-    The cache key is the hash of every file in the data folder, so edited data is reloaded.
-    The cached object is the validated, pseudonymised dataset: it holds no NIP or name.
+    With ``cache_dir``, the validated, pseudonymised dataset is kept there as Parquet
+    (:func:`asn_eval.data.cache.validated_dataset`): the first process to ask loads and
+    validates the data folder, every other one opens the cache and reads each table when it
+    first uses it. The key is the hash of every data file, of the loading code and of the
+    pseudonymisation key's identity, so edited data are loaded anew. The cache holds no NIP
+    or name.
     """
     from asn_eval.data import load_dataset
+    from asn_eval.data.cache import dataset_key, validated_dataset
 
     data_dir = Path(data_dir)
-    key = _data_fingerprint(data_dir)
-    if key in _DATA_CACHE:
-        return _DATA_CACHE[key]
-    dataset = None
-    path = Path(cache_dir) / f"dataset-{key}.pkl" if cache_dir is not None else None
-    if path is not None and path.exists():
-        with open(path, "rb") as handle:
-            dataset = pickle.load(handle)  # noqa: S301 - our own cache, written below
-    if dataset is None:
+    key = dataset_key(data_dir) if data_dir.is_dir() else None
+    if key is not None and key in _DATA_CACHE:
+        dataset = _DATA_CACHE[key]
+    elif cache_dir is not None:
+        dataset = validated_dataset(data_dir, cache_dir=cache_dir)
+    else:
         dataset = load_dataset(data_dir)
-        if path is not None:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with open(tmp, "wb") as handle:
-                pickle.dump(dataset, handle)
-            os.replace(tmp, path)  # a parallel run never reads half a file
     # The cache is keyed by content, so the same files may sit elsewhere now: the dataset
     # names the folder it was asked for (truth.json and the cover are read from there).
     if getattr(dataset, "source", None) is not None:
         dataset.source = data_dir.resolve()
-    _DATA_CACHE[key] = dataset
+    if key is not None:
+        _DATA_CACHE[key] = dataset
     return dataset
 
 

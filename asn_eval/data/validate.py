@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,10 @@ class Dataset:
     Attributes
     ----------
     tables
-        Contract tables keyed by name; ``employee_id`` instead of NIP, no names.
+        Contract tables keyed by name; ``employee_id`` instead of NIP, no names. A dataset
+        opened from the cache (:mod:`asn_eval.data.cache`) holds a
+        :class:`~asn_eval.data.cache.LazyTables`, which reads each table when first used;
+        :meth:`table` reads only some columns, :meth:`parquet_path` names the file.
     quality
         One row per table: ``table``, ``read``, ``accepted``, ``rejected``.
     rejects
@@ -113,6 +116,27 @@ class Dataset:
     @property
     def synthetic(self) -> bool:
         return bool(self.metadata.get("synthetic", False))
+
+    def table(self, name: str, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Table ``name``, or only its ``columns`` (a new frame).
+
+        A dataset opened from the cache (:func:`asn_eval.data.cache.validated_dataset`)
+        reads only those columns from the table's Parquet file when the table is not in
+        memory yet, and does not keep them: the way to use part of a large table.
+        """
+        read = getattr(self.tables, "read", None)
+        if read is not None:
+            return read(name, columns)
+        frame = self.tables[name]
+        return frame if columns is None else frame[list(columns)]
+
+    def parquet_path(self, name: str) -> Path | None:
+        """The cached Parquet file of table ``name`` (for DuckDB to scan in place).
+
+        None when the dataset was not opened from the cache or the table was replaced.
+        """
+        path_of = getattr(self.tables, "parquet_path", None)
+        return None if path_of is None else path_of(name)
 
     def summary(self) -> str:
         """Plain-text per-table summary (read = accepted + rejected)."""

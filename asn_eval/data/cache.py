@@ -1,0 +1,553 @@
+"""The validated dataset kept as Parquet: load and validate once, read each table when needed.
+
+A report reads one data folder many times (the parent process, then one kernel per chapter).
+Parsing and validating it costs seconds at a city's size and minutes at a province's, and
+gives the same tables every time while the files, the loading code and the pseudonymisation
+key stay the same. :func:`validated_dataset` does that work once and writes the result to
+``<cache_dir>/dataset-<key>/``, where ``key`` is :func:`dataset_key`::
+
+    dataset-<key>/
+        dataset.json            format version, metadata, notes, years, table list, categories
+        tables/<table>.parquet  one file per contract table (pseudonymised, no NIP or name)
+        quality.parquet  rejects.parquet  policy_gaps.parquet
+
+Every later call opens that folder instead: the tables are read from Parquet only when first
+used (:class:`LazyTables`), a caller may read only some columns
+(:meth:`~asn_eval.data.Dataset.table`), and an engine such as DuckDB may scan a table's file
+in place (:meth:`~asn_eval.data.Dataset.parquet_path`).
+
+The folder holds pseudonymised records of individuals: it is private to its owner (mode
+0700) and belongs under a temporary or cache folder, never inside a report folder, which
+people share. It appears whole or not at all: it is written under a temporary name and
+renamed into place, so a reader never sees half of it, and of two processes writing the same
+key one wins and the other uses its folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+import warnings
+from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import DataError
+from .pseudonymise import get_key
+from .validate import Dataset, load_dataset
+
+FORMAT_VERSION = 1
+PREFIX = "dataset-"
+META_FILE = "dataset.json"
+TABLES_DIR = "tables"
+# The account of the validation, kept beside the tables: dataset attribute -> file.
+ACCOUNT = {"quality": "quality.parquet", "rejects": "rejects.parquet",
+           "policy_gaps": "policy_gaps.parquet"}  # fmt: skip
+PRIVATE = 0o700
+# A writer's temporary folder older than this was left by a crash and is removed.
+STALE_SECONDS = 24 * 3600
+# A cached dataset of other data (or older code) not opened for this long is removed when a
+# new one is written: it would only be used again if those exact files came back.
+UNUSED_SECONDS = 7 * 24 * 3600
+_PACKAGE = Path(__file__).resolve().parent.parent
+_UNREAD = object()  # the value of a table not yet read from its Parquet file
+
+
+class CacheError(Exception):
+    """A dataset that cannot be kept in the cache exactly (it is then used from memory)."""
+
+
+# --- the key ----------------------------------------------------------------------------
+def key_identity(secret: bytes) -> str:
+    """A name for the pseudonymisation key that does not reveal it (a hash of the key).
+
+    Two keys give different pseudonyms, so the cache of one must not serve the other.
+    """
+    return hashlib.sha256(b"asn-eval pseudonymisation key\0" + secret).hexdigest()
+
+
+def dataset_key(data_dir: str | Path, *, key: str | bytes | None = None) -> str:
+    """The cache key of a data folder: what decides the validated dataset, hashed.
+
+    It covers the content and relative path of every file in ``data_dir``, the loading and
+    validation code (``asn_eval/data/*.py`` and ``asn_eval/regulations.py``), the pandas and
+    pyarrow versions, and the identity of the pseudonymisation key (:func:`key_identity`,
+    never the key itself). Any change in these gives a new key, so a cached dataset is
+    exactly what :func:`~asn_eval.data.load_dataset` would return now.
+
+    Parameters
+    ----------
+    data_dir
+        The data folder.
+    key
+        Pseudonymisation key, as for :func:`~asn_eval.data.load_dataset`; default
+        ``$ASN_EVAL_KEY`` or the per-installation key file.
+    """
+    data_dir = Path(data_dir)
+    digest = hashlib.sha256()
+    digest.update(f"format {FORMAT_VERSION}; pandas {pd.__version__}; "
+                  f"pyarrow {pa.__version__}\0".encode())  # fmt: skip
+    code = sorted((_PACKAGE / "data").glob("*.py")) + [_PACKAGE / "regulations.py"]
+    for path in code:
+        digest.update(path.name.encode() + b"\0" + _file_hash(path))
+    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(data_dir).as_posix().encode() + b"\0" + _file_hash(path))
+    digest.update(key_identity(get_key(key)).encode())
+    return digest.hexdigest()[:20]
+
+
+def _file_hash(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.digest()
+
+
+# --- the entry point --------------------------------------------------------------------
+def validated_dataset(
+    data_dir: str | Path,
+    *,
+    cache_dir: str | Path,
+    key: str | bytes | None = None,
+) -> Dataset:
+    """The validated, pseudonymised dataset of ``data_dir``, loaded once per data version.
+
+    When ``cache_dir`` holds the dataset of this :func:`dataset_key`, it is opened without
+    parsing or validating anything (its quality, rejects and notes come from the cache).
+    Otherwise the folder is loaded and validated (:func:`~asn_eval.data.load_dataset`),
+    written to the cache, and the dataset returned reads its tables back from there, so the
+    frames built while loading can be freed. If the cache cannot be written (no space, no
+    permission, a value Parquet or JSON cannot hold exactly) a warning says so and the
+    dataset is returned from memory.
+
+    Parameters
+    ----------
+    data_dir
+        Folder with the data tables and ``metadata.yaml``.
+    cache_dir
+        Folder for the cache, created private (0700) when missing. Keep it outside any
+        report folder: it holds pseudonymised records of individuals.
+    key
+        Pseudonymisation key; default ``$ASN_EVAL_KEY`` or the per-installation key file.
+
+    Returns
+    -------
+    Dataset
+        With ``source`` the resolved ``data_dir``; tables are read on first use.
+
+    Raises
+    ------
+    DataError
+        As :func:`~asn_eval.data.load_dataset`, when the data cannot be used (nothing is
+        cached then).
+
+    Examples
+    --------
+    >>> ds = validated_dataset("data/kupang-synthetic", cache_dir="/tmp/c")  # doctest: +SKIP
+    >>> ds.parquet_path("performance").name  # doctest: +SKIP
+    'performance.parquet'
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return load_dataset(data_dir, key=key)  # raises the loader's message
+    cache_dir = Path(cache_dir)
+    folder = cache_dir / f"{PREFIX}{dataset_key(data_dir, key=key)}"
+    dataset = open_cached(folder)
+    if dataset is None:
+        loaded = load_dataset(data_dir, key=key)
+        try:
+            write_cached(loaded, folder)
+        except (OSError, CacheError, pa.ArrowException) as error:
+            warnings.warn(
+                f"The validated dataset could not be cached in {cache_dir} ({error}); it is "
+                "kept in memory, and the next process will load and validate the data again.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            dataset = loaded
+        else:
+            del loaded
+            dataset = open_cached(folder)
+            if dataset is None:
+                raise CacheError(f"The cache folder {folder} was written but cannot be read.")
+    dataset.source = data_dir.resolve()
+    return dataset
+
+
+# --- writing ----------------------------------------------------------------------------
+def write_cached(dataset: Dataset, folder: str | Path) -> Path:
+    """Write ``dataset`` to ``folder`` as Parquet and JSON, atomically; return ``folder``.
+
+    The files are written to a private temporary folder beside ``folder`` and renamed into
+    place in one step. When another process renamed its folder first, that one is kept and
+    the temporary folder removed.
+
+    Raises
+    ------
+    CacheError
+        When a value would not come back exactly (metadata JSON cannot hold, a column
+        Parquet cannot store).
+    """
+    folder = Path(folder)
+    folder.parent.mkdir(mode=PRIVATE, parents=True, exist_ok=True)
+    _remove_stale(folder.parent)
+    meta = _meta_json(dataset)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        (tmp / TABLES_DIR).mkdir(mode=PRIVATE)
+        for name in dataset.tables:
+            _write_frame(dataset.tables[name], tmp / TABLES_DIR / f"{name}.parquet")
+        for attribute, file in ACCOUNT.items():
+            _write_frame(getattr(dataset, attribute), tmp / file)
+        _write_private(tmp / META_FILE, meta)  # last: a folder without it is incomplete
+        try:
+            os.rename(tmp, folder)
+        except OSError:
+            if _readable_folder(folder):
+                return folder  # another process wrote the same key first
+            _discard(folder)  # a broken folder of ours: replace it
+            os.rename(tmp, folder)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def _write_frame(frame: pd.DataFrame, path: Path) -> None:
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=None)
+    except (pa.ArrowException, TypeError, ValueError) as error:
+        raise CacheError(f"{path.stem}: {error}") from None
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        pq.write_table(table, handle, compression="zstd")
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def _meta_json(dataset: Dataset) -> str:
+    """The JSON file's text; refuses what would not read back equal."""
+    categories: dict[str, dict[str, Any]] = {}
+    frames = {**{n: dataset.tables[n] for n in dataset.tables},
+              **{a: getattr(dataset, a) for a in ACCOUNT}}  # fmt: skip
+    for name, frame in frames.items():
+        for column, dtype in frame.dtypes.items():
+            if isinstance(dtype, pd.CategoricalDtype):
+                # Parquet keeps the categories only through its rows: an empty table or an
+                # unused category would come back without them.
+                categories.setdefault(name, {})[str(column)] = {
+                    "categories": dtype.categories.tolist(),
+                    "ordered": bool(dtype.ordered),
+                }
+    meta = {
+        "format": FORMAT_VERSION,
+        "tables": list(dataset.tables),
+        "metadata": dataset.metadata,
+        "notes": list(dataset.notes),
+        "years": dataset.years,
+        "categories": categories,
+    }
+    text = json.dumps(meta, default=_encode, ensure_ascii=False, indent=1)
+    back = json.loads(text, object_hook=_decode)
+    if back["metadata"] != dataset.metadata or back["notes"] != list(dataset.notes):
+        raise CacheError("the metadata hold values that JSON does not keep")
+    for name, columns in back["categories"].items():
+        for column, spec in columns.items():
+            kept = pd.CategoricalDtype(spec["categories"], ordered=spec["ordered"])
+            if kept != frames[name][column].dtype:
+                raise CacheError(f"{name}.{column}: categories that JSON does not keep")
+    return text
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"__datetime__": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"__date__": value.isoformat()}
+    raise TypeError(f"{type(value).__name__} is not kept in the cache's JSON")
+
+
+def _decode(mapping: dict) -> Any:
+    if set(mapping) == {"__datetime__"}:
+        return dt.datetime.fromisoformat(mapping["__datetime__"])
+    if set(mapping) == {"__date__"}:
+        return dt.date.fromisoformat(mapping["__date__"])
+    return mapping
+
+
+def _remove_stale(cache_dir: Path) -> None:
+    """Remove what no run will read again: crashed writers' temporary folders, datasets
+    unused for :data:`UNUSED_SECONDS`, and the pickles of earlier versions (ours only)."""
+    now = time.time()
+    stale = [(tmp, STALE_SECONDS) for tmp in cache_dir.glob(f".{PREFIX}*.tmp")]
+    stale += [(old, 0) for old in cache_dir.glob(f"{PREFIX}*.pkl")]
+    for folder in cache_dir.glob(f"{PREFIX}*"):
+        if folder.is_dir() and not folder.is_symlink():
+            # Opening a dataset touches its JSON: its time is the last use.
+            stale.append((folder / META_FILE, UNUSED_SECONDS))
+    for path, age in stale:
+        try:
+            info = path.lstat()
+            if info.st_uid != os.getuid() or now - info.st_mtime <= age:
+                continue
+            if path.name == META_FILE:
+                _discard(path.parent)
+            elif path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def _discard(folder: Path) -> None:
+    trash = folder.with_name(f".{folder.name}.{os.getpid()}.discarded.tmp")
+    try:
+        os.rename(folder, trash)
+    except OSError:
+        return
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+# --- reading ----------------------------------------------------------------------------
+def _readable_folder(folder: Path) -> dict | None:
+    """The JSON of a complete cache folder that only its owner can read, else None."""
+    try:
+        info = folder.lstat()
+    except OSError:
+        return None
+    private = stat.S_ISDIR(info.st_mode) and not info.st_mode & 0o077
+    if not private or info.st_uid != os.getuid():
+        return None  # not ours, or readable by others: not trusted, not used
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"), object_hook=_decode)
+    except (OSError, ValueError):
+        return None
+    if meta.get("format") != FORMAT_VERSION:
+        return None
+    files = [folder / TABLES_DIR / f"{name}.parquet" for name in meta["tables"]]
+    files += [folder / file for file in ACCOUNT.values()]
+    return meta if all(path.is_file() for path in files) else None
+
+
+def open_cached(folder: str | Path) -> Dataset | None:
+    """The dataset cached in ``folder``, its tables unread; None when there is none.
+
+    A folder that is incomplete, of another format version, or not private to this user
+    is not used.
+    """
+    folder = Path(folder)
+    meta = _readable_folder(folder)
+    if meta is None:
+        return None
+    try:
+        os.utime(folder / META_FILE)  # the last use, for _remove_stale
+    except OSError:
+        pass
+    kept = meta["categories"]
+    paths = {name: folder / TABLES_DIR / f"{name}.parquet" for name in meta["tables"]}
+    account = {a: _read_parquet(folder / f, categories=kept.get(a)) for a, f in ACCOUNT.items()}
+    return Dataset(
+        tables=LazyTables(paths, categories=kept),
+        metadata=meta["metadata"],
+        notes=meta["notes"],
+        **account,
+    )
+
+
+def _read_parquet(
+    path: Path,
+    columns: Sequence[str] | None = None,
+    *,
+    categories: Mapping[str, Mapping[str, Any]] | None = None,
+) -> pd.DataFrame:
+    """Read one cached frame with the dtypes it was written with."""
+    try:
+        table = pq.read_table(path, columns=None if columns is None else list(columns))
+    except FileNotFoundError:
+        raise DataError(
+            f"The cached table {path} was removed while the report was running (a cleaner "
+            "of temporary files?). Run again: the data will be loaded and cached anew."
+        ) from None
+    frame = table.to_pandas(split_blocks=True, self_destruct=True)
+    del table
+    # Arrow's pool keeps the buffers decoding used; a report's processes, side by side,
+    # would each pay for them while they run.
+    pa.default_memory_pool().release_unused()
+    for column, spec in (categories or {}).items():
+        if column in frame:
+            dtype = pd.CategoricalDtype(spec["categories"], ordered=spec["ordered"])
+            if frame[column].dtype != dtype:
+                frame[column] = frame[column].astype(dtype)
+    return frame
+
+
+class LazyTables(dict):
+    """A dict of tables whose values are read from Parquet files when first accessed.
+
+    It behaves as the ``dict[str, DataFrame]`` of an in-memory :class:`Dataset`: indexing,
+    ``get``, ``items``, ``values``, ``{**tables}`` and ``dict(tables)`` return frames (each
+    read once, then kept), while ``in``, ``len``, iteration and ``keys`` read nothing.
+    Putting a frame under a name replaces the cached table: :meth:`parquet_path` then
+    returns None for it.
+
+    Parameters
+    ----------
+    paths
+        Parquet file of each table, in table order.
+    categories
+        Per table, the categories of each categorical column (restored on reading).
+    """
+
+    def __init__(
+        self,
+        paths: Mapping[str, str | Path],
+        *,
+        categories: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        super().__init__((name, _UNREAD) for name in paths)
+        self._paths = {name: Path(path) for name, path in paths.items()}
+        self._categories = dict(categories or {})
+
+    # reading
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        value = super().__getitem__(name)
+        if value is _UNREAD:
+            value = _read_parquet(self._paths[name], categories=self._categories.get(name))
+            super().__setitem__(name, value)
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self else default
+
+    def __iter__(self) -> Iterator[str]:
+        # Overriding iteration also makes dict(tables) and {**tables} go through
+        # __getitem__ (CPython copies a dict subclass's storage only when it does not).
+        return super().__iter__()
+
+    def items(self) -> ItemsView:
+        return ItemsView(self)
+
+    def values(self) -> ValuesView:
+        return ValuesView(self)
+
+    def is_read(self, name: str) -> bool:
+        """Whether table ``name`` is in memory (read, or put there)."""
+        return super().__getitem__(name) is not _UNREAD
+
+    def parquet_path(self, name: str) -> Path | None:
+        """The Parquet file of table ``name`` as cached; None when it was replaced."""
+        return self._paths.get(name)
+
+    def read(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Table ``name``, or only its ``columns``; a partial read is not kept."""
+        if columns is None or self.is_read(name):
+            frame = self[name]
+            return frame if columns is None else frame[list(columns)]
+        return _read_parquet(self._paths[name], columns, categories=self._categories.get(name))
+
+    def identity(self) -> tuple:
+        """Names what the tables hold without reading them (for caches of derived frames).
+
+        A cached table is named by its file (whose path is its content's key); a table put
+        in its place by the identity and shape of the frame.
+        """
+        parts = []
+        for name in self:
+            path = self._paths.get(name)
+            if path is not None:
+                parts.append((name, str(path)))
+            else:
+                frame = super().__getitem__(name)
+                parts.append((name, id(frame), getattr(frame, "shape", None)))
+        return tuple(parts)
+
+    # changing
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, value)
+        self._paths.pop(name, None)
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        self._paths.pop(name, None)
+
+    def update(self, other: Any = (), /, **more: Any) -> None:
+        pairs = other.items() if isinstance(other, Mapping) else other
+        for name, value in [*pairs, *more.items()]:
+            self[name] = value
+
+    def __ior__(self, other: Any) -> LazyTables:
+        self.update(other)
+        return self
+
+    def __or__(self, other: Any) -> dict:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return {**self, **other}
+
+    def pop(self, name: str, *default: Any) -> Any:
+        if name not in self:
+            if default:
+                return default[0]
+            raise KeyError(name)
+        value = self[name]
+        del self[name]
+        return value
+
+    def popitem(self) -> tuple[str, Any]:
+        if not self:
+            raise KeyError("popitem(): dictionary is empty")
+        name = next(reversed(self))
+        return name, self.pop(name)
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        if name in self:
+            return self[name]
+        self[name] = default
+        return default
+
+    def copy(self) -> LazyTables:
+        return _rebuild(*self._state())
+
+    # pickling and copying keep unread tables unread
+    def _state(self) -> tuple:
+        entries = [(name, super(LazyTables, self).__getitem__(name)) for name in self]
+        entries = [(name, None if value is _UNREAD else value) for name, value in entries]
+        unread = [name for name in self if not self.is_read(name)]
+        return entries, dict(self._paths), unread, self._categories
+
+    def __reduce__(self) -> tuple:
+        return _rebuild, self._state()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name!r}: {'<unread>' if not self.is_read(name) else 'DataFrame'}"
+                          for name in self)  # fmt: skip
+        return f"LazyTables({{{shown}}})"
+
+
+def _rebuild(
+    entries: list[tuple[str, Any]],
+    paths: dict[str, Path],
+    unread: list[str],
+    categories: dict,
+) -> LazyTables:
+    tables = LazyTables({}, categories=categories)
+    for name, value in entries:
+        dict.__setitem__(tables, name, _UNREAD if name in unread else value)
+    tables._paths = dict(paths)
+    return tables

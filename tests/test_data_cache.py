@@ -1,0 +1,272 @@
+"""The Parquet cache of the validated dataset: exact, keyed, private, atomic and lazy."""
+
+import copy
+import dataclasses
+import os
+import pickle
+import shutil
+import stat
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from asn_eval.data import cache, load_dataset
+from asn_eval.data.pseudonymise import KEY_ENV_VAR
+from asn_eval.data.validate import Dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+KUPANG = ROOT / "data" / "kupang-synthetic"
+KEY = "cache-test-key"
+ACCOUNT = ("quality", "rejects", "policy_gaps")
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    return load_dataset(KUPANG, key=KEY)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cache")
+    cache.validated_dataset(KUPANG, cache_dir=folder, key=KEY)
+    return folder
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The Parquet files read from now on, by file name."""
+    seen = []
+    real = cache.pq.read_table
+
+    def counting(path, *args, **kwargs):
+        seen.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(cache.pq, "read_table", counting)
+    return seen
+
+
+def no_loading(*args, **kwargs):
+    raise AssertionError("the data folder was parsed again")
+
+
+def assert_same(expected: Dataset, got: Dataset) -> None:
+    assert list(got.tables) == list(expected.tables)
+    for name in expected.tables:
+        pd.testing.assert_frame_equal(got.tables[name], expected.tables[name], obj=name)
+    for name in ACCOUNT:
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name), obj=name)
+    assert got.metadata == expected.metadata
+    assert got.notes == expected.notes
+    assert got.years == expected.years
+
+
+def test_the_cached_dataset_equals_the_loaded_one_in_values_and_dtypes(loaded, cache_dir,
+                                                                       monkeypatch):  # fmt: skip
+    monkeypatch.setattr(cache, "load_dataset", no_loading)
+    got = cache.validated_dataset(KUPANG, cache_dir=cache_dir, key=KEY)
+    assert_same(loaded, got)
+    assert len(loaded.rejects) > 0  # the committed data have rejects: they are compared too
+    assert got.source == KUPANG.resolve()
+
+
+GRADES = pd.CategoricalDtype(["C", "B", "A"], ordered=True)
+
+
+def small_dataset() -> Dataset:
+    full = pd.DataFrame({
+        "grade": pd.Categorical(["A", None, "A"], dtype=GRADES),
+        "count": pd.array([1, None, 3], dtype="Int64"),
+        "date": pd.to_datetime(["2020-01-31", None, "2024-02-29"]),
+        "text": ["x", None, "z"],
+    })  # fmt: skip
+    return Dataset(
+        tables={"full": full, "empty": full.iloc[:0].reset_index(drop=True)},
+        quality=pd.DataFrame({"table": ["full"], "read": [3], "accepted": [3], "rejected": [0]}),
+        rejects=pd.DataFrame(columns=["table", "file", "line", "column", "value", "rule"]),
+        metadata={"years": [2020, 2024], "data_date": pd.Timestamp("2024-12-31").date()},
+        notes=["a note"],
+    )
+
+
+def test_dtypes_parquet_alone_would_lose_come_back(tmp_path):
+    """An empty table loses its categories in Parquet; nullable ints and dates must stay."""
+    dataset = small_dataset()
+    got = cache.open_cached(cache.write_cached(dataset, tmp_path / "dataset-x"))
+    assert got.tables["empty"]["grade"].dtype == GRADES
+    assert_same(dataset, got)
+
+
+def test_datasets_unused_for_a_week_and_old_pickles_go_when_a_new_one_is_written(tmp_path):
+    old, recent = (cache.write_cached(small_dataset(), tmp_path / f"dataset-{n}") for n in "ab")
+    os.utime(old / cache.META_FILE, (0, 0))
+    os.utime(recent / cache.META_FILE, (0, 0))
+    assert cache.open_cached(recent) is not None  # used again: kept
+    (tmp_path / "dataset-0123.pkl").write_bytes(b"an earlier version's cache")
+    cache.write_cached(small_dataset(), tmp_path / "dataset-c")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset-b", "dataset-c"]
+
+
+def test_a_second_call_does_not_parse_or_validate(tmp_path, monkeypatch, loaded):
+    first = cache.validated_dataset(KUPANG, cache_dir=tmp_path, key=KEY)
+    monkeypatch.setattr(cache, "load_dataset", no_loading)
+    monkeypatch.setattr("asn_eval.data.validate._read_table", no_loading)
+    again = cache.validated_dataset(KUPANG, cache_dir=tmp_path, key=KEY)
+    assert again.parquet_path("employees") == first.parquet_path("employees")
+    pd.testing.assert_frame_equal(again.quality, loaded.quality)
+
+
+def test_editing_one_data_file_changes_the_key_and_reloads(tmp_path, cache_dir):
+    data = shutil.copytree(KUPANG, tmp_path / "data")
+    before = cache.dataset_key(data, key=KEY)
+    assert before == cache.dataset_key(KUPANG, key=KEY)  # the content decides, not the place
+    shutil.copytree(cache_dir, tmp_path / "cache")
+    old = cache.validated_dataset(data, cache_dir=tmp_path / "cache", key=KEY)
+    path = data / "budget.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]), encoding="utf-8")  # the last budget row removed
+    assert cache.dataset_key(data, key=KEY) != before
+    new = cache.validated_dataset(data, cache_dir=tmp_path / "cache", key=KEY)
+    assert len(new.tables["budget"]) == len(old.tables["budget"]) - 1
+    assert len(list((tmp_path / "cache").glob("dataset-*"))) == 2
+
+
+def test_another_pseudonymisation_key_is_another_cache(tmp_path, monkeypatch):
+    """Pseudonyms depend on the secret: a changed ASN_EVAL_KEY must not reuse old ones."""
+    monkeypatch.setenv(KEY_ENV_VAR, "first-secret")
+    first_key = cache.dataset_key(KUPANG)
+    first = cache.validated_dataset(KUPANG, cache_dir=tmp_path)
+    monkeypatch.setenv(KEY_ENV_VAR, "second-secret")
+    assert cache.dataset_key(KUPANG) != first_key
+    second = cache.validated_dataset(KUPANG, cache_dir=tmp_path)
+    ids = [set(d.tables["employees"]["employee_id"]) for d in (first, second)]
+    assert len(ids[0]) == len(ids[1]) == 3000 and not ids[0] & ids[1]
+    # The folder names and the JSON hold no secret.
+    for path in tmp_path.rglob("*"):
+        assert "secret" not in path.name
+        if path.suffix == ".json":
+            assert "secret" not in path.read_text()
+
+
+def test_a_table_not_used_is_not_read(cache_dir, reads):
+    dataset = cache.validated_dataset(KUPANG, cache_dir=cache_dir, key=KEY)
+    assert reads == ["quality.parquet", "rejects.parquet", "policy_gaps.parquet"]
+    reads.clear()
+    assert "satisfaction" in dataset.tables and len(dataset.tables) == 9
+    assert dataset.parquet_path("satisfaction").name == "satisfaction.parquet"
+    dataset.tables["performance"]
+    dataset.tables.get("performance")
+    assert reads == ["performance.parquet"]  # read once, then kept
+    assert dataset.tables.get("no such table") is None and reads == ["performance.parquet"]
+
+
+def test_some_columns_are_read_without_the_rest(cache_dir, reads, loaded):
+    dataset = cache.validated_dataset(KUPANG, cache_dir=cache_dir, key=KEY)
+    part = dataset.table("performance", columns=["year", "skp_predicate"])
+    pd.testing.assert_frame_equal(part, loaded.tables["performance"][["year", "skp_predicate"]])
+    assert not dataset.tables.is_read("performance")  # a partial read is not kept
+    pd.testing.assert_frame_equal(dataset.table("budget"), loaded.tables["budget"])
+
+
+def test_duckdb_scans_a_cached_table_in_place(cache_dir, loaded):
+    duckdb = pytest.importorskip("duckdb")
+    dataset = cache.validated_dataset(KUPANG, cache_dir=cache_dir, key=KEY)
+    path = dataset.parquet_path("performance")
+    rows = duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
+    assert rows == len(loaded.tables["performance"])
+    assert not dataset.tables.is_read("performance")
+
+
+def test_the_tables_behave_as_a_dict_of_frames(cache_dir, loaded):
+    dataset = cache.validated_dataset(KUPANG, cache_dir=cache_dir, key=KEY)
+    for copied in ({**dataset.tables}, dict(dataset.tables), dataset.tables | {}):
+        assert type(copied) is dict
+        assert all(isinstance(frame, pd.DataFrame) for frame in copied.values())
+    assert [name for name, _ in dataset.tables.items()] == list(loaded.tables)
+    # Putting another frame in place of a cached table forgets the cached file.
+    fewer = dataset.tables["budget"].iloc[:3]
+    dataset.tables["budget"] = fewer
+    assert dataset.parquet_path("budget") is None and dataset.table("budget") is fewer
+    dataset.tables.update(agencies=fewer)
+    assert dataset.parquet_path("agencies") is None
+    assert dataset.parquet_path("employees") is not None
+
+
+def test_pickling_copying_and_replace_keep_unread_tables_unread(cache_dir, reads, loaded):
+    dataset = cache.validated_dataset(KUPANG, cache_dir=cache_dir, key=KEY)
+    dataset.tables["agencies"]
+    reads.clear()
+    others = [pickle.loads(pickle.dumps(dataset)), copy.deepcopy(dataset), copy.copy(dataset),
+              dataclasses.replace(dataset, notes=["x"])]  # fmt: skip
+    for other in others:
+        assert other.tables.is_read("agencies") and not other.tables.is_read("employees")
+    assert reads == []
+    for other in others:
+        pd.testing.assert_frame_equal(other.tables["employees"], loaded.tables["employees"])
+    # The pickled and deep copies read the file themselves; the others share the tables.
+    assert reads == ["employees.parquet"] * 3
+
+
+def test_the_cache_is_private_and_one_shared_with_others_is_not_used(tmp_path, loaded):
+    cache.validated_dataset(KUPANG, cache_dir=tmp_path / "new", key=KEY)
+    assert stat.S_IMODE((tmp_path / "new").stat().st_mode) == 0o700  # made private
+    (folder,) = (tmp_path / "new").glob("dataset-*")
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(p.stat().st_mode) for p in folder.rglob("*.parquet")} == {0o600}
+    folder.chmod(0o755)  # someone opened it to others: no longer trusted
+    assert cache.open_cached(folder) is None
+
+
+def test_a_crashed_writers_folder_is_never_read(tmp_path, monkeypatch, loaded):
+    complete = cache.write_cached(loaded, tmp_path / "complete")
+    key = cache.dataset_key(KUPANG, key=KEY)
+    # A writer died after its tables, before dataset.json, and then another one died while
+    # the folder had been renamed into place incompletely (copied by hand, say).
+    crashed = tmp_path / f".{cache.PREFIX}{key}.abcd.tmp"
+    shutil.copytree(complete, crashed)
+    (crashed / cache.META_FILE).unlink()
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return load_dataset(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "load_dataset", counting)
+    got = cache.validated_dataset(KUPANG, cache_dir=tmp_path, key=KEY)
+    assert len(calls) == 1  # loaded from the data, not from the crashed folder
+    assert got.parquet_path("employees").parent.parent.name == f"{cache.PREFIX}{key}"
+    assert_same(loaded, got)
+    # An old crashed folder is cleaned up by the next writer; a recent one is left alone.
+    os.utime(crashed, (0, 0))
+    shutil.rmtree(tmp_path / f"{cache.PREFIX}{key}")
+    (tmp_path / f"{cache.PREFIX}{key}").mkdir(mode=0o700)  # incomplete: no dataset.json
+    cache.validated_dataset(KUPANG, cache_dir=tmp_path, key=KEY)
+    assert not crashed.exists() and len(calls) == 2
+    assert cache.open_cached(tmp_path / f"{cache.PREFIX}{key}") is not None
+
+
+def test_a_second_writer_of_the_same_key_leaves_the_first_ones_folder(tmp_path, loaded):
+    folder = tmp_path / "dataset-same"
+    cache.write_cached(loaded, folder)
+    reader = cache.open_cached(folder)
+    files = {p: p.stat().st_ino for p in folder.rglob("*")}
+    assert cache.write_cached(loaded, folder) == folder  # lost the race: keeps the winner
+    assert {p: p.stat().st_ino for p in folder.rglob("*")} == files
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset-same"]  # no temporary left
+    pd.testing.assert_frame_equal(reader.tables["training"], loaded.tables["training"])
+
+
+def test_metadata_json_cannot_hold_is_refused_and_the_data_stay_in_memory(tmp_path, monkeypatch):
+    real = cache.load_dataset
+
+    def with_odd_metadata(*args, **kwargs):
+        dataset = real(*args, **kwargs)
+        dataset.metadata[2024] = "a number as key"  # JSON would make it the text "2024"
+        return dataset
+
+    monkeypatch.setattr(cache, "load_dataset", with_odd_metadata)
+    with pytest.warns(RuntimeWarning, match="could not be cached .*metadata hold values"):
+        got = cache.validated_dataset(KUPANG, cache_dir=tmp_path, key=KEY)
+    assert got.metadata[2024] == "a number as key" and got.parquet_path("employees") is None
+    assert list(tmp_path.iterdir()) == []
