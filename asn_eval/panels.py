@@ -92,7 +92,12 @@ def _reused(build: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
         key = (
             build.__name__,
             id(dataset),
-            tuple(sorted((name, id(t), getattr(t, "shape", None)) for name, t in tables.items())),
+            # a cached dataset names its tables without reading them
+            tables.identity()
+            if hasattr(tables, "identity")
+            else tuple(
+                sorted((name, id(t), getattr(t, "shape", None)) for name, t in tables.items())
+            ),
             None if years is None else tuple(int(y) for y in years),
         )
         hit = _PANEL_CACHE.get(key)

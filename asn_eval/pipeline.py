@@ -313,12 +313,15 @@ def declared_parameters(notebook: Path, values: dict) -> dict:
 def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_rejects: bool = False):
     """Load and validate the data before any chapter runs, so a bad file stops the run early.
 
-    Returns the loaded :class:`asn_eval.data.Dataset` (its years and metadata decide the
-    report year and the cover page). ``max_reject_share`` and ``allow_rejects`` are the
-    rejected-rows threshold: the share of a table's rows that may be rejected before the
-    run stops, and whether to build anyway.
+    Returns the loaded :class:`asn_eval.data.Dataset`, backed by the columnar cache of
+    :func:`asn_eval.data.cache.validated_dataset` (its tables are read only when used; its
+    years and metadata decide the report year and the cover page). ``max_reject_share`` and
+    ``allow_rejects`` are the rejected-rows threshold: the share of a table's rows that may
+    be rejected before the run stops, and whether to build anyway.
     """
-    from asn_eval.data import DataError, load_dataset
+    from asn_eval.chapters.base import CACHE_DIR
+    from asn_eval.data import DataError
+    from asn_eval.data.cache import validated_dataset
 
     if not data_dir.is_dir():
         raise ReportInputError(
@@ -328,7 +331,10 @@ def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_reject
             values={"folder": data_dir},
         )
     try:
-        dataset = load_dataset(data_dir)
+        # Parsed and validated once per data version: the validated, pseudonymised tables go
+        # to a private columnar cache (Parquet, keyed by the files' content and the loader's
+        # code), which the chapter kernels read; this process keeps only the account.
+        dataset = validated_dataset(data_dir, cache_dir=CACHE_DIR)
     except DataError as error:
         raise ReportInputError(str(error)) from None
     # The one place where the loaded dataset is judged before any chapter runs: a table with

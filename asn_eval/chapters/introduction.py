@@ -76,15 +76,24 @@ class Introduction(Chapter):
             self.paragraph(str(meta["description"]).strip())
         names = self.t("sections.data.tables")
         rows = []
+        # Rows accepted per table, from the loading account (len() of each table without
+        # reading the tables a chapter does not otherwise need).
+        quality = getattr(self.dataset, "quality", None)
+        accepted = quality.set_index("table")["accepted"] if quality is not None else pd.Series()
         for table in TABLES:
-            frame = self.dataset.tables.get(table)
-            if frame is None:
+            if table not in self.dataset.tables:
                 continue
+            count = accepted.get(table)
+            if count is None:
+                frame = self.dataset.tables[table]
+                if frame is None:
+                    continue
+                count = len(frame)
             rows.append(
                 {
                     "table": narrative.label("table", table, self.lang),
                     "content": names.get(table, ""),
-                    "rows": len(frame),
+                    "rows": int(count),
                 }
             )
         header = self.t("sections.data.columns")
