@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
@@ -87,9 +86,13 @@ class DuckDBBackend:
                 arrow = pa.Table.from_pandas(_categorical_as_text(table), preserve_index=False)
                 self.connection.register(view, arrow)
             else:
+                # can_have_nan: a Parquet writer leaves NaN out of a column's min/max, and
+                # without the option DuckDB takes the min/max to mean "no NaN" and folds
+                # isnan() to false (duckdb issues 7803, 25521); the query reads NaN as missing.
                 path = _duckdb_text(os.fspath(table))
                 self.connection.execute(
-                    f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{path}')"
+                    f"CREATE OR REPLACE VIEW {view} AS "
+                    f"SELECT * FROM read_parquet('{path}', can_have_nan = true)"
                 )
 
     def run(self, sql: str) -> pd.DataFrame:

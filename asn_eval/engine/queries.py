@@ -91,9 +91,7 @@ def _years(years: Iterable[int]) -> str:
 
 def _double(column: str) -> str:
     """``column`` as DOUBLE with NaN read as missing (pandas' reading of NaN)."""
-    return (
-        f"CASE WHEN isnan(CAST({column} AS DOUBLE)) THEN NULL ELSE CAST({column} AS DOUBLE) END"
-    )
+    return f"CASE WHEN isnan(CAST({column} AS DOUBLE)) THEN NULL ELSE CAST({column} AS DOUBLE) END"
 
 
 def agency_year_statistics_sql(
