@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 # Conda-forge spells a few packages differently from PyPI.
-CONDA_NAMES = {"matplotlib-base": "matplotlib"}
+CONDA_NAMES = {"matplotlib-base": "matplotlib", "python-duckdb": "duckdb"}
 NOT_DEPENDENCIES = {"python", "pip"}
 
 
