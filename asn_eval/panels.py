@@ -338,6 +338,47 @@ def ikm_by_agency_year(dataset: Any) -> pd.DataFrame:
     return table[["agency_code", "year", "ikm", "ikm_respondents"]]
 
 
+def agency_year_outcomes(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
+    """The employee-year outcomes aggregated per agency and year, on DuckDB.
+
+    The employee-level step of :func:`agency_year_panel`, run as the engine-neutral query of
+    :mod:`asn_eval.engine` (the outcome definitions of :mod:`asn_eval.indices`): DuckDB scans
+    the cached Parquet tables in place when the dataset comes from the columnar cache
+    (:meth:`asn_eval.data.Dataset.parquet_path`), else the frames in memory; no employee-year
+    frame is built in pandas. The same query runs on Spark (:class:`asn_eval.engine.SparkBackend`).
+
+    Returns
+    -------
+    DataFrame
+        ``agency_code, year, n_employees, skp_good_share, n_skp, absence_mean,
+        sanction_share, jp_mean, jp_minimum_share`` for the agency-years with employees.
+    """
+    from asn_eval.engine import DuckDBBackend, agency_year_means, agency_year_statistics
+
+    covered = _years(dataset, years)
+    path_of = getattr(dataset, "parquet_path", None)
+    tables: dict[str, Any] = {}
+    for name in ("performance", "training"):
+        path = path_of(name) if path_of is not None else None
+        tables[name] = path if path is not None else dataset.tables.get(name)
+    performance = tables["performance"]
+    if isinstance(performance, pd.DataFrame) and "skp_score" not in performance:
+        # an optional contract column (pre-2022 scores); the loader always adds it
+        tables["performance"] = performance.assign(skp_score=np.nan)
+    if tables["training"] is None or (
+        isinstance(tables["training"], pd.DataFrame) and tables["training"].empty
+    ):
+        tables["training"] = pd.DataFrame(
+            {"employee_id": pd.Series([], dtype=object), "date": [], "jp": []}
+        ).astype({"date": "datetime64[ns]", "jp": float})
+    backend = DuckDBBackend(tables)
+    try:
+        statistics = agency_year_statistics(backend, covered)
+    finally:
+        backend.close()
+    return agency_year_means(statistics)
+
+
 @_reused
 def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
     """One row per agency and year: outcomes, resources and adoption cohorts.
@@ -356,19 +397,7 @@ def agency_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd
         unknown) and ``treated_<policy>`` (missing when the dates are unknown).
     """
     covered = _years(dataset, years)
-    person = employee_year_panel(dataset, years=covered)
-    grouped = person.groupby(["agency_code", "year"], observed=True)
-    outcomes = pd.DataFrame(
-        {
-            "n_employees": grouped.size(),
-            "skp_good_share": grouped["skp_good"].mean(),
-            "n_skp": grouped["skp_good"].count(),
-            "absence_mean": grouped["absence_days"].mean(),
-            "sanction_share": grouped["sanctioned"].mean(),
-            "jp_mean": grouped["jp"].mean(),
-            "jp_minimum_share": grouped["meets_jp_minimum"].mean(),
-        }
-    ).reset_index()
+    outcomes = agency_year_outcomes(dataset, years=covered)
 
     agencies = dataset.tables["agencies"][["agency_code", "agency_type"]].drop_duplicates()
     grid = agencies.merge(pd.DataFrame({"year": covered}), how="cross")

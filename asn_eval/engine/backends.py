@@ -76,8 +76,12 @@ class DuckDBBackend:
         import pyarrow as pa
 
         self.connection = duckdb.connect(database=":memory:")
-        # No progress bar: it would land in notebook outputs and logs.
-        self.connection.execute("SET enable_progress_bar = false")
+        # No progress bar: it would land in notebook outputs and logs. Inside a Jupyter
+        # kernel without ipywidgets DuckDB refuses the setting, and shows no bar there.
+        try:
+            self.connection.execute("SET enable_progress_bar = false")
+        except duckdb.InvalidInputException:
+            pass
         if threads is not None:
             self.connection.execute(f"SET threads = {int(threads)}")
         if memory_limit is not None:
