@@ -34,6 +34,7 @@ import pandas as pd
 
 from asn_eval import indices
 from asn_eval.data.contract import POLICIES
+from asn_eval.memory import release_memory
 from asn_eval.regulations import IKM_REPORT_WEIGHTS, JP_MINIMUM_PER_YEAR
 
 # Age bands for the heterogeneity and adoption analyses: a project choice (ASN enter at 18 and
@@ -209,12 +210,26 @@ def _check_policy(policy: str) -> None:
         raise ValueError(f"Unknown policy {policy!r}; the policies are {', '.join(POLICIES)}.")
 
 
-def training_by_employee_year(dataset: Any) -> pd.DataFrame:
+def training_by_employee_year(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
     """Total JP per employee and calendar year (only employee-years with any training).
 
-    The dataset's ``training`` table through :func:`asn_eval.indices.jp_by_employee_year`.
+    The dataset's ``training`` table through :func:`asn_eval.indices.jp_by_employee_year`;
+    for a dataset from the columnar cache, the same sum by DuckDB over the cached Parquet file
+    (:func:`asn_eval.engine.employee_year_jp_sql`, the covered years), so that the course
+    records are never loaded into pandas.
     """
-    return indices.jp_by_employee_year(dataset.tables.get("training"))
+    path_of = getattr(dataset, "parquet_path", None)
+    path = path_of("training") if path_of is not None else None
+    if path is None:
+        return indices.jp_by_employee_year(dataset.tables.get("training"))
+    from asn_eval.engine import DuckDBBackend, employee_year_jp_sql
+
+    backend = DuckDBBackend({"training": path})
+    try:
+        frame = backend.run(employee_year_jp_sql(_years(dataset, years)))
+    finally:
+        backend.close()
+    return frame.astype({"employee_id": object, "year": int, "jp": float})
 
 
 @_reused
@@ -258,6 +273,15 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
     ]
     people = _unique_index(employees["employee_id"], "employees", "employee_id")
     at = people.get_indexer(panel["employee_id"])
+    # Sorted by employee_id (as text) and year, before any column is added (one copy of the
+    # performance columns, not of the whole panel): the rank of each employee's id is
+    # computed once over the employees, not over every employee-year.
+    rank = np.empty(len(people), dtype=np.int64)
+    rank[np.argsort(people.to_numpy(), kind="stable")] = np.arange(len(people))
+    where = np.where(at >= 0, rank[np.maximum(at, 0)], len(people))
+    order = np.lexsort((panel["year"].to_numpy(), where))
+    panel = panel.take(order).reset_index(drop=True)
+    at = at[order]
     for column in person_cols:
         panel[column] = _take(employees[column], at)
     agencies = dataset.tables["agencies"]
@@ -277,7 +301,7 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
     panel["sanctioned"] = indices.sanctioned(panel["sanction_level"]).to_numpy()
 
     # JP per employee-year, joined on (employee position, year) as one integer key.
-    jp = training_by_employee_year(dataset)
+    jp = training_by_employee_year(dataset, years=covered)
     first = min(covered)
     span = max(covered) - first + 1
     row_key = at.astype(np.int64) * span + (panel["year"].to_numpy() - first)
@@ -296,14 +320,11 @@ def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> 
         panel[f"cohort_{policy}"] = cohort
         panel[f"treated_{policy}"] = _treated(cohort, panel["year"])
 
-    panel = panel.drop(columns=["birth_date", "service_start"], errors="ignore")
-    # Sorted by employee_id (as text) and year: the rank of each employee's id is computed
-    # once over the employees, not over every employee-year.
-    rank = np.empty(len(people), dtype=np.int64)
-    rank[np.argsort(people.to_numpy(), kind="stable")] = np.arange(len(people))
-    where = np.where(at >= 0, rank[np.maximum(at, 0)], len(people))
-    order = np.lexsort((panel["year"].to_numpy(), where))
-    return panel.take(order).reset_index(drop=True)
+    for column in ("birth_date", "service_start"):
+        if column in panel:
+            del panel[column]  # in place: drop() would copy the whole panel
+    release_memory()  # the joins' transient arrays
+    return panel
 
 
 def _unique_index(values: pd.Series, table: str, column: str) -> pd.Index:

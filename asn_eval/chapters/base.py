@@ -22,6 +22,7 @@ import pandas as pd
 from asn_eval import formatting as fmt
 from asn_eval import narrative, privacy
 from asn_eval.analysis.spec import AnalysisSpec
+from asn_eval.memory import release_memory
 from asn_eval.regulations import MIN_CELL_SIZE
 
 # Loaded datasets are cached outside the report folder: they hold pseudonymised records of
@@ -215,6 +216,7 @@ class Chapter:
         self.emitted.append(("h2", title))
         _display(f"<h2>{html.escape(title)}</h2>")
         getattr(self, f"section_{section}")()
+        release_memory()  # a section's figures and frames are done with
 
     def subheading(self, text: str) -> None:
         """An unnumbered heading inside a section (h3: not listed in the contents)."""

@@ -9,6 +9,8 @@ Public API
 ----------
 - :func:`agency_year_statistics_sql`: the query (outcome definitions of :mod:`asn_eval.indices`).
 - :func:`agency_year_statistics`: run it on a backend, sorted, with stable dtypes.
+- :func:`employee_year_jp_sql`: JP per employee and year (the training table's one use in
+  the employee-year panel).
 - :func:`agency_year_means`: the statistics as the outcome columns of
   :func:`asn_eval.panels.agency_year_panel` (shares, means, ``n_skp``).
 - :class:`DuckDBBackend` (pandas frames or Parquet scanned in place), :class:`SparkBackend`
@@ -38,6 +40,7 @@ from asn_eval.engine.queries import (
     STATISTICS,
     agency_year_means,
     agency_year_statistics_sql,
+    employee_year_jp_sql,
 )
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "agency_year_means",
     "agency_year_statistics",
     "agency_year_statistics_sql",
+    "employee_year_jp_sql",
     "java_home",
     "local_spark_session",
 ]

@@ -261,3 +261,30 @@ def agency_year_means(statistics: pd.DataFrame) -> pd.DataFrame:
         if outcome == "skp_good":
             out["n_skp"] = statistics["n_skp_good"].astype(int)
     return out.reset_index(drop=True)
+
+
+def employee_year_jp_sql(years: Iterable[int]) -> str:
+    """SQL for the JP per employee and calendar year of the course date.
+
+    The ``training`` view summed as :func:`asn_eval.indices.jp_by_employee_year` sums it
+    (courses without hours add nothing; only employee-years with a course appear), for the
+    courses dated in ``years``. Columns ``employee_id, year, jp``, ordered by employee and
+    year.
+
+    Examples
+    --------
+    >>> "GROUP BY employee_id, year(date)" in employee_year_jp_sql([2025])
+    True
+    """
+    year_list = _years(years)
+    return f"""\
+-- JP per employee and calendar year of the course date (asn_eval.engine).
+SELECT
+    employee_id,
+    CAST(year(date) AS BIGINT) AS year,
+    COALESCE(SUM({_double("jp")}), CAST(0 AS DOUBLE)) AS jp
+FROM training
+WHERE year(date) IN ({year_list})
+GROUP BY employee_id, year(date)
+ORDER BY employee_id, year
+"""
