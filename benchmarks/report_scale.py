@@ -367,6 +367,12 @@ def main(argv: list[str] | None = None) -> int:
         help="stop the run when the build's processes together hold more than this (GB)",
     )
     parser.add_argument("--jobs", type=int, default=None, help="chapters run at once")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="remove this dataset's validated columnar cache first, so the run parses and "
+        "validates the raw files (an office's first run on new data)",
+    )
     args = parser.parse_args(argv)
 
     from asn_eval import pipeline
@@ -375,6 +381,15 @@ def main(argv: list[str] | None = None) -> int:
     args.cache.mkdir(parents=True, exist_ok=True)
     print(f"Dataset for {args.employees:,} employees (seed {args.seed}) under {args.cache} ...")
     data_dir, synth_seconds = dataset_folder(args.employees, args.seed, args.cache)
+
+    cache_state = "warm"
+    from asn_eval.chapters.base import CACHE_DIR
+    from asn_eval.data.cache import PREFIX, dataset_key
+
+    cached = CACHE_DIR / f"{PREFIX}{dataset_key(data_dir)}"
+    if args.cold or not cached.exists():
+        shutil.rmtree(cached, ignore_errors=True)
+        cache_state = "cold"
 
     tmp = Path(tempfile.mkdtemp(prefix="asn-eval-bench-"))
     log = tmp / "estimators.jsonl"
@@ -387,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     record: dict = {
         "employees": args.employees,
         "jobs": args.jobs,
+        "validated_data_cache": cache_state,
         "seed": args.seed,
         "lang": args.lang,
         "dataset": str(data_dir),
