@@ -17,6 +17,8 @@ import os
 import sys
 import time
 
+CHAPTER_MARK = "__chapter__"
+
 
 def _install(log_path: str) -> None:
     import asn_eval.estimators as estimators
@@ -48,6 +50,22 @@ def _install(log_path: str) -> None:
 
         timed.__asn_eval_bench_original__ = func
         return timed
+
+    # Which chapter this kernel runs (chapters may run side by side): every notebook opens
+    # its chapter once, so the first open_chapter names the kernel's process.
+    import asn_eval.chapters as chapters
+
+    open_chapter = chapters.open_chapter
+
+    @functools.wraps(open_chapter)
+    def named_open_chapter(name, *args, **kwargs):
+        now = time.time()
+        with open(log_path, "a", encoding="utf-8") as handle:
+            line = {"fn": CHAPTER_MARK, "chapter": name, "t0": now, "t1": now, "pid": pid}
+            handle.write(json.dumps(line) + "\n")
+        return open_chapter(name, *args, **kwargs)
+
+    chapters.open_chapter = named_open_chapter
 
     originals = {name: getattr(estimators, name) for name in names}
     wrappers = {id(func): wrap(name, func) for name, func in originals.items()}

@@ -176,6 +176,15 @@ def read_estimator_log(path: Path) -> list[dict]:
     return calls
 
 
+CHAPTER_MARK = "__chapter__"  # _kernel_timer.py's line naming a kernel's chapter
+
+
+def _split_log(lines: list[dict]) -> tuple[list[dict], dict[int, str]]:
+    """Estimator calls, and the chapter each kernel process ran (pid -> chapter key)."""
+    chapter_of = {line["pid"]: line["chapter"] for line in lines if line["fn"] == CHAPTER_MARK}
+    return [line for line in lines if line["fn"] != CHAPTER_MARK], chapter_of
+
+
 def _estimator_seconds(calls: list[dict], start: float, end: float) -> float:
     """Estimator time inside [start, end] (calls clipped to the window)."""
     total = 0.0
@@ -284,16 +293,20 @@ def summarise(
     started: float,
     finished: float,
 ) -> dict:
+    calls, chapter_of = _split_log(calls)
     phases = []
     for phase in recorder.phases(finished):
         start, end = phase["start"], phase["end"]
+        chapter = re.match(r"chapter \d \((\w+)\)", phase["phase"])
+        # A chapter's estimator time is that of its own kernel's calls (chapters may run
+        # side by side, so a time window would count the other kernel's calls too).
+        own = [c for c in calls if chapter_of.get(c["pid"]) == chapter.group(1)] if chapter else []
         entry = {
             "phase": phase["phase"],
             "seconds": round(end - start, 1),
             "peak_gb": sampler.peak(start, end),
-            "estimator_seconds": round(_estimator_seconds(calls, start, end), 1),
+            "estimator_seconds": round(_estimator_seconds(own, start, end), 1),
         }
-        chapter = re.match(r"chapter \d \((\w+)\)", phase["phase"])
         if chapter:
             stem = next(
                 (s for s in recorder.notebooks if s.split("_", 1)[-1] in phase["phase"]), None
@@ -309,15 +322,16 @@ def summarise(
                         "seconds": round(cell["end"] - cell["start"], 2),
                         "peak_gb": sampler.peak(cell["start"], cell["end"]),
                         "estimator_seconds": round(
-                            _estimator_seconds(calls, cell["start"], cell["end"]), 2
+                            _estimator_seconds(own, cell["start"], cell["end"]), 2
                         ),
                     }
                 )
             entry["cells"] = cells
-            entry["estimators"] = _by_function(calls, start, end)
+            entry["estimators"] = _by_function(own, start, end)
         phases.append(entry)
     wall = finished - started
     estimator = _estimator_seconds(calls, started, finished)
+    busy = sum(phase["seconds"] for phase in phases)
     return {
         "wall_seconds": round(wall, 1),
         "peak_gb": sampler.peak(started, finished),
@@ -325,6 +339,10 @@ def summarise(
         "estimator_seconds": round(estimator, 1),
         "estimator_share": round(estimator / wall, 3) if wall else None,
         "outside_estimators_seconds": round(wall - estimator, 1),
+        # Chapters may run side by side: the phases' own durations, summed, are the time the
+        # run's processes were busy; the estimators' share of that is the fairer ratio.
+        "busy_seconds": round(busy, 1),
+        "outside_estimators_busy_seconds": round(busy - estimator, 1),
         "estimators": _by_function(calls, started, finished),
         "phases": phases,
     }
