@@ -223,9 +223,9 @@ def training_by_employee_year(dataset: Any, *, years: Sequence[int] | None = Non
     path = path_of("training") if path_of is not None else None
     if path is None:
         return indices.jp_by_employee_year(dataset.tables.get("training"))
-    from asn_eval.engine import DuckDBBackend, employee_year_jp_sql
+    from asn_eval.engine import default_backend, employee_year_jp_sql
 
-    backend = DuckDBBackend({"training": path})
+    backend = default_backend({"training": path})
     try:
         frame = backend.run(employee_year_jp_sql(_years(dataset, years)))
     finally:
@@ -361,13 +361,14 @@ def ikm_by_agency_year(dataset: Any) -> pd.DataFrame:
 
 
 def agency_year_outcomes(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
-    """The employee-year outcomes aggregated per agency and year, on DuckDB.
+    """The employee-year outcomes aggregated per agency and year, on DuckDB (or Spark).
 
     The employee-level step of :func:`agency_year_panel`, run as the engine-neutral query of
     :mod:`asn_eval.engine` (the outcome definitions of :mod:`asn_eval.indices`): DuckDB scans
     the cached Parquet tables in place when the dataset comes from the columnar cache
     (:meth:`asn_eval.data.Dataset.parquet_path`), else the frames in memory; no employee-year
-    frame is built in pandas. The same query runs on Spark (:class:`asn_eval.engine.SparkBackend`).
+    frame is built in pandas. With ``ASN_EVAL_ENGINE=spark`` the same query runs on Spark
+    (:func:`asn_eval.engine.default_backend`).
 
     Returns
     -------
@@ -375,7 +376,7 @@ def agency_year_outcomes(dataset: Any, *, years: Sequence[int] | None = None) ->
         ``agency_code, year, n_employees, skp_good_share, n_skp, absence_mean,
         sanction_share, jp_mean, jp_minimum_share`` for the agency-years with employees.
     """
-    from asn_eval.engine import DuckDBBackend, agency_year_means, agency_year_statistics
+    from asn_eval.engine import agency_year_means, agency_year_statistics, default_backend
 
     covered = _years(dataset, years)
     path_of = getattr(dataset, "parquet_path", None)
@@ -393,7 +394,7 @@ def agency_year_outcomes(dataset: Any, *, years: Sequence[int] | None = None) ->
         tables["training"] = pd.DataFrame(
             {"employee_id": pd.Series([], dtype=object), "date": [], "jp": []}
         ).astype({"date": "datetime64[ns]", "jp": float})
-    backend = DuckDBBackend(tables)
+    backend = default_backend(tables)
     try:
         statistics = agency_year_statistics(backend, covered)
     finally:

@@ -409,6 +409,12 @@ def build_report(
         raise ReportInputError(f"Unknown language {lang!r}: use one of {', '.join(LANGUAGES)}.")
     if jobs is not None and int(jobs) < 1:
         raise ReportInputError(f"--jobs must be 1 or more, not {jobs}.")
+    from asn_eval.engine import engine_setting
+
+    try:  # the chapter kernels inherit it: a wrong name stops the run before any work
+        engine_setting()
+    except ValueError as error:
+        raise ReportInputError(str(error)) from None
     report = as_progress(progress, messages or lang)
     data_dir = Path(data_dir).resolve()
     notebooks_dir = Path(notebooks_dir).resolve()

@@ -313,3 +313,42 @@ def test_jp_per_employee_year_from_the_cached_parquet_equals_the_pandas_sum(tmp_
         training_by_employee_year(cached).reset_index(drop=True),
         expected.reset_index(drop=True),
     )
+
+
+def test_the_report_runs_its_aggregation_on_spark_when_asked(tmp_path, monkeypatch):
+    """ASN_EVAL_ENGINE=spark: the agency-year outcomes and JP per employee-year come from
+    Spark reading the columnar cache's Parquet files (as a cluster would), equal to DuckDB's
+    to 1e-12."""
+    from asn_eval.chapters.base import load_dataset_cached
+
+    cached = load_dataset_cached(DATA, cache_dir=tmp_path)
+    years = cached.years
+    duck = panels.agency_year_outcomes(cached, years=years)
+    duck_jp = panels.training_by_employee_year(cached)
+    monkeypatch.setenv(engine.ENGINE_ENV, "spark")
+    monkeypatch.setenv(engine.SPARK_MASTER_ENV, "local[2]")
+    assert isinstance(engine.default_backend({}), engine.SparkBackend)
+    spark = panels.agency_year_outcomes(cached, years=years)
+    spark_jp = panels.training_by_employee_year(cached)
+    pd.testing.assert_frame_equal(spark, duck, check_exact=False, rtol=1e-12, atol=1e-12)
+    pd.testing.assert_frame_equal(spark_jp, duck_jp, check_exact=False, rtol=1e-12, atol=1e-12)
+
+
+def test_an_unknown_engine_is_refused_with_the_engines_there_are():
+    with pytest.raises(ValueError) as error:
+        engine.engine_setting({engine.ENGINE_ENV: "dask"})
+    assert str(error.value) == (
+        "ASN_EVAL_ENGINE='dask' names no engine: use duckdb or spark (or leave it unset for "
+        "duckdb)."
+    )
+
+
+def test_report_with_an_unknown_engine_stops_before_any_work(tmp_path):
+    env = {**os.environ, "ASN_EVAL_ENGINE": "dask"}
+    result = subprocess.run(
+        [sys.executable, "-m", "asn_eval", "report", "--out", str(tmp_path / "r")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "ASN_EVAL_ENGINE='dask' names no engine: use duckdb or spark" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "r").exists()

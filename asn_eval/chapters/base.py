@@ -12,6 +12,7 @@ is HTML without run-dependent bytes, so executed notebooks compare equal under n
 from __future__ import annotations
 
 import html
+import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +28,10 @@ from asn_eval.regulations import MIN_CELL_SIZE
 
 # Loaded datasets are cached outside the report folder: they hold pseudonymised records of
 # individuals, which must not travel with a report that is shared.
-CACHE_DIR = Path(tempfile.gettempdir()) / "asn-eval-cache"
+# ASN_EVAL_CACHE_DIR moves it (e.g. to storage a Spark cluster's executors can read).
+CACHE_DIR = Path(
+    os.environ.get("ASN_EVAL_CACHE_DIR") or Path(tempfile.gettempdir()) / "asn-eval-cache"
+)
 # Refuse a figure whose smallest text prints under figures.MIN_FONT_PT: every chapter draws
 # at its printed size (issue 11, item 5), so a figure that would not is a bug to see at once.
 ENFORCE_MIN_FONT = True

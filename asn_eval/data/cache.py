@@ -38,6 +38,7 @@ from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -46,7 +47,7 @@ from .errors import DataError
 from .pseudonymise import get_key
 from .validate import Dataset, load_dataset
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PREFIX = "dataset-"
 META_FILE = "dataset.json"
 TABLES_DIR = "tables"
@@ -231,7 +232,15 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> None:
         raise CacheError(f"{path.stem}: {error}") from None
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        pq.write_table(table, handle, compression="zstd")
+        # Timestamps in microseconds: Spark 3.5 cannot read Parquet's nanosecond timestamps,
+        # and the cache is what a cluster reads (asn_eval.engine); dates lose nothing.
+        pq.write_table(
+            table,
+            handle,
+            compression="zstd",
+            coerce_timestamps="us",
+            allow_truncated_timestamps=False,
+        )
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -389,6 +398,10 @@ def _read_parquet(
     # Arrow's pool keeps the buffers decoding used; a report's processes, side by side,
     # would each pay for them while they run.
     pa.default_memory_pool().release_unused()
+    for column in frame.columns:  # written in microseconds, read as pandas' nanoseconds
+        dtype = frame[column].dtype
+        if isinstance(dtype, np.dtype) and dtype.kind == "M" and dtype != "datetime64[ns]":
+            frame[column] = frame[column].astype("datetime64[ns]")
     for column, spec in (categories or {}).items():
         if column in frame:
             dtype = pd.CategoricalDtype(spec["categories"], ordered=spec["ordered"])

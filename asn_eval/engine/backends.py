@@ -16,6 +16,7 @@ trimmed runtime lacks, and Java 23 or newer breaks Hadoop's file system layer).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
@@ -138,10 +139,16 @@ class SparkBackend:
             else:
                 frame = spark.read.parquet(os.fspath(table))
             frame.createOrReplaceTempView(view)
+        self._views = [_check_name(name) for name in tables]
 
     def run(self, sql: str) -> pd.DataFrame:
         """Run ``sql`` and return its result (collected to the driver) as a pandas DataFrame."""
         return self.spark.sql(sql).toPandas()
+
+    def close(self) -> None:
+        """Drop this backend's views (the session stays, for the next query)."""
+        for view in self._views:
+            self.spark.catalog.dropTempView(view)
 
 
 def java_home() -> str:
@@ -242,3 +249,61 @@ def agency_year_statistics(backend: Backend, years: Iterable[int], **constants) 
     frame = frame.astype(types)
     frame["agency_code"] = frame["agency_code"].astype(str)
     return frame.sort_values(["agency_code", "year"]).reset_index(drop=True)
+
+
+# Which engine the report's employee-level aggregation runs on (the chapter kernels inherit
+# the environment of `asn-eval report`): "duckdb" (default, in-process) or "spark".
+ENGINE_ENV = "ASN_EVAL_ENGINE"
+# With the Spark engine: the master URL of the cluster ("spark://host:7077", "yarn", ...);
+# "local[N]" (the default, local[2]) runs Spark on this machine.
+SPARK_MASTER_ENV = "ASN_EVAL_SPARK_MASTER"
+ENGINES = ("duckdb", "spark")
+
+
+def engine_setting(environ: Mapping[str, str] | None = None) -> str:
+    """The engine named by ``$ASN_EVAL_ENGINE`` (default ``"duckdb"``).
+
+    Raises
+    ------
+    ValueError
+        When it names another engine, with the ones there are.
+    """
+    environ = os.environ if environ is None else environ
+    engine = environ.get(ENGINE_ENV, "duckdb").strip().lower() or "duckdb"
+    if engine not in ENGINES:
+        raise ValueError(
+            f"{ENGINE_ENV}={environ.get(ENGINE_ENV)!r} names no engine: use "
+            f"{' or '.join(ENGINES)} (or leave it unset for duckdb)."
+        )
+    return engine
+
+
+def spark_session(master: str | None = None) -> Any:
+    """The Spark session of ``master`` (default ``$ASN_EVAL_SPARK_MASTER``, else ``local[2]``).
+
+    ``local[N]`` gives :func:`local_spark_session`; any other master URL a session on that
+    cluster (its own settings come from the cluster's ``spark-defaults.conf``), in UTC so that
+    a course's calendar year is the one pandas sees.
+    """
+    master = master or os.environ.get(SPARK_MASTER_ENV) or "local[2]"
+    local = re.fullmatch(r"local\[(\d+|\*)\]", master.strip())
+    if local:
+        cores = (os.cpu_count() or 2) if local.group(1) == "*" else int(local.group(1))
+        return local_spark_session(cores=cores)
+    os.environ.setdefault("JAVA_HOME", java_home())
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName("asn-eval")
+    return builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+
+
+def default_backend(tables: Mapping[str, Table]) -> Backend:
+    """The backend of :func:`engine_setting` over ``tables`` (view name -> frame or Parquet).
+
+    DuckDB by default; with ``ASN_EVAL_ENGINE=spark`` a :class:`SparkBackend` on
+    :func:`spark_session`, which reads the Parquet files itself (on a cluster they must lie
+    on storage its executors can read: point ``ASN_EVAL_CACHE_DIR`` there).
+    """
+    if engine_setting() == "spark":
+        return SparkBackend(spark_session(), tables)
+    return DuckDBBackend(tables)
