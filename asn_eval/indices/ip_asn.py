@@ -323,7 +323,11 @@ def ip_asn_inputs(
     ids = staff["employee_id"]
     courses = training.loc[training["employee_id"].isin(ids)]
     upto = courses.loc[courses["date"] <= end]
-    ever = upto.groupby("employee_id")["type"].agg(set)
+    # Employees with a course of each kind up to the year's end (one set per kind, not one
+    # set of kinds per employee).
+    kinds = upto["type"].astype(object)
+    leaders = pd.Index(upto.loc[kinds == "kepemimpinan", "employee_id"].unique())
+    functional = pd.Index(upto.loc[kinds == "fungsional", "employee_id"].unique())
     in_year = courses.loc[courses["date"].between(start, end)]
     recent = courses.loc[courses["date"].between(pd.Timestamp(year - 1, 1, 1), end)]
     seminar_ids = set(recent.loc[recent["type"].isin(SEMINAR_TYPES), "employee_id"])
@@ -339,9 +343,8 @@ def ip_asn_inputs(
         # The agency of that year (transfers) wins over the current one.
         frame["agency_code"] = perf["agency_code"].reindex(frame.index).fillna(frame["agency_code"])
     frame["education"] = staff.set_index("employee_id")["education"].astype(object)
-    types = ever.reindex(frame.index)
-    frame["leadership_training"] = types.map(lambda s: isinstance(s, set) and "kepemimpinan" in s)
-    frame["functional_training"] = types.map(lambda s: isinstance(s, set) and "fungsional" in s)
+    frame["leadership_training"] = frame.index.isin(leaders)
+    frame["functional_training"] = frame.index.isin(functional)
     frame["training_jp"] = (
         in_year.groupby("employee_id")["jp"].sum().reindex(frame.index).fillna(0.0)
     )
