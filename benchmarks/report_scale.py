@@ -382,7 +382,11 @@ def main(argv: list[str] | None = None) -> int:
         "--max-gb",
         type=float,
         default=None,
-        help="stop the run when the build's processes together hold more than this (GB)",
+        help=(
+            "stop the run when the build's processes together hold more than this (GB); "
+            "each process's address space is also capped at it, so that an allocation too "
+            "large for the machine fails with MemoryError instead of waking the OOM killer"
+        ),
     )
     parser.add_argument("--jobs", type=int, default=None, help="chapters run at once")
     parser.add_argument(
@@ -468,6 +472,13 @@ def main(argv: list[str] | None = None) -> int:
         halt("stopped by --timeout", timeout_seconds=args.timeout)
 
     sampler.limit = args.max_gb * GB if args.max_gb else None
+    if args.max_gb:
+        # The sampler thread cannot run while a long pandas call holds the GIL: a cap on the
+        # address space (virtual, so above resident memory) makes the allocation fail.
+        import resource
+
+        cap = int(args.max_gb * GB)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))  # inherited by the kernels
     sampler.on_limit = lambda: halt(
         f"stopped: the build's processes held more than {args.max_gb} GB (--max-gb)",
         max_gb=args.max_gb,
@@ -494,6 +505,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - a failed build is a result worth recording
         record["status"] = f"failed: {type(error).__name__}: {str(error)[:500]}"
         record["stopped_at"] = running_cell(tmp)
+        record["last_progress_line"] = recorder.events[-1][1] if recorder.events else None
+        if isinstance(error, MemoryError):
+            record["max_gb"] = args.max_gb
     finished = time.time()
     stop.set()
     sampler.stop()

@@ -100,15 +100,20 @@ def _read_key_file(path: Path, *, wait: float = 2.0) -> bytes:
     return text.encode()
 
 
-def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
+def pseudonymise(
+    values: pd.Series, key: bytes, *, known: dict[str, str] | None = None
+) -> pd.Series:
     """HMAC-SHA256 of each value (as text), hex, truncated to 16 characters.
 
     Each distinct value is hashed once and the pseudonyms are mapped back, so a table with
-    many rows per employee costs one HMAC per employee, not per row.
+    many rows per employee costs one HMAC per employee, not per row. ``known`` (value ->
+    pseudonym, made with the same ``key``) is consulted first and receives the new ones, so
+    that the tables of one dataset hash each NIP once between them.
     """
     text = values.astype(str)
-    ids = {
-        value: hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:EMPLOYEE_ID_LENGTH]
-        for value in pd.unique(text)
-    }
+    ids = {} if known is None else known
+    for value in pd.unique(text):
+        if value not in ids:
+            digest = hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+            ids[value] = digest[:EMPLOYEE_ID_LENGTH]
     return text.map(ids)

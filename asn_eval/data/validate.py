@@ -1031,6 +1031,7 @@ def load_dataset(
         )
 
     secret = get_key(key)
+    pseudonyms: dict[str, str] = {}  # each NIP hashed once across the tables
     tables, quality = {}, []
     for name in TABLES:
         p = parsed[name]
@@ -1040,7 +1041,7 @@ def load_dataset(
         if name == "employees":
             frame["nip_flag"] = _nip_flags(frame)
         if "nip" in frame:
-            frame.insert(0, "employee_id", pseudonymise(frame.pop("nip"), secret))
+            frame.insert(0, "employee_id", pseudonymise(frame.pop("nip"), secret, known=pseudonyms))
         frame = frame.drop(columns=["name"], errors="ignore")
         tables[name] = frame.reset_index(drop=True)
     return Dataset(
