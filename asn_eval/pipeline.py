@@ -337,6 +337,9 @@ def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_reject
         dataset = validated_dataset(data_dir, cache_dir=CACHE_DIR)
     except DataError as error:
         raise ReportInputError(str(error)) from None
+    from asn_eval.memory import release_memory
+
+    release_memory()  # the parsed raw tables: this process keeps only the account
     # The one place where the loaded dataset is judged before any chapter runs: a table with
     # more rejected rows than max_reject_share stops the run, unless allow_rejects.
     if not allow_rejects:

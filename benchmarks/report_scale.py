@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from datetime import datetime
 from pathlib import Path
 
@@ -508,6 +509,13 @@ def main(argv: list[str] | None = None) -> int:
         record["last_progress_line"] = recorder.events[-1][1] if recorder.events else None
         if isinstance(error, MemoryError):
             record["max_gb"] = args.max_gb
+        # Where in the project's code it failed (innermost frames first).
+        frames = traceback.extract_tb(error.__traceback__)
+        record["failed_in"] = [
+            f"{Path(f.filename).relative_to(ROOT)}:{f.lineno} {f.name}: {f.line}"
+            for f in reversed(frames)
+            if Path(f.filename).resolve().is_relative_to(ROOT / "asn_eval")
+        ][:4]
     finished = time.time()
     stop.set()
     sampler.stop()
