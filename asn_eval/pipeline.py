@@ -29,6 +29,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+from asn_eval.memory import release_memory
 from asn_eval.progress import Progress, as_progress, cell_hooks, elapsed, kernel_progress
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -337,8 +338,6 @@ def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_reject
         dataset = validated_dataset(data_dir, cache_dir=CACHE_DIR)
     except DataError as error:
         raise ReportInputError(str(error)) from None
-    from asn_eval.memory import release_memory
-
     release_memory()  # the parsed raw tables: this process keeps only the account
     # The one place where the loaded dataset is judged before any chapter runs: a table with
     # more rejected rows than max_reject_share stops the run, unless allow_rejects.
