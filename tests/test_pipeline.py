@@ -251,3 +251,21 @@ def test_jobs_below_one_is_refused_before_any_work(tmp_path):
     assert result.returncode == 2
     assert "--jobs must be 1 or more, not 0." in result.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_chapters_run_one_at_a_time_above_the_employee_year_limit(monkeypatch):
+    """Two chapters at once only when the data are small enough to hold twice in memory."""
+    import pandas as pd
+
+    from asn_eval.pipeline import PARALLEL_MAX_EMPLOYEE_YEARS, chapter_jobs
+
+    class Data:
+        def __init__(self, rows: int):
+            self.quality = pd.DataFrame({"table": ["performance"], "accepted": [rows]})
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert chapter_jobs(Data(PARALLEL_MAX_EMPLOYEE_YEARS)) == 2
+    assert chapter_jobs(Data(PARALLEL_MAX_EMPLOYEE_YEARS + 1)) == 1
+    assert chapter_jobs(Data(PARALLEL_MAX_EMPLOYEE_YEARS + 1), 3) == 3  # --jobs decides
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert chapter_jobs(Data(100)) == 1
