@@ -269,3 +269,43 @@ def test_chapters_run_one_at_a_time_above_the_employee_year_limit(monkeypatch):
     assert chapter_jobs(Data(PARALLEL_MAX_EMPLOYEE_YEARS + 1), 3) == 3  # --jobs decides
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     assert chapter_jobs(Data(100)) == 1
+
+
+READ_FROM_CACHE = """\
+import asn_eval.data.cache as cache
+import asn_eval.data.validate as validate
+
+
+def refuse(*args, **kwargs):
+    raise AssertionError("a chapter kernel parsed the raw data files")
+
+
+cache.load_dataset = validate.load_dataset = refuse
+from asn_eval.chapters import load_data
+
+print("performance rows:", len(load_data(data_dir).tables["performance"]))
+"""
+
+
+def test_chapter_kernels_read_the_data_the_run_checked_from_the_columnar_cache(tmp_path):
+    """The run parses and checks the raw files once, in the parent, into the cache; a
+    chapter kernel that would parse them again fails here."""
+    notebooks = _write_chapters(tmp_path / "notebooks")
+    for stem in ("02_policies", "04_challenges"):
+        path = notebooks / f"{stem}.ipynb"
+        nb = nbformat.read(str(path), as_version=4)
+        nb.cells.append(new_code_cell(READ_FROM_CACHE))
+        nbformat.write(nb, str(path))
+    cache = tmp_path / "cache"
+    result = subprocess.run(
+        [sys.executable, "-m", "asn_eval", "report", "--notebooks", str(notebooks),
+         "--lang", "en", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=900,
+        env={**os.environ, "ASN_EVAL_CACHE_DIR": str(cache)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    folders = [p.name for p in cache.iterdir()]
+    assert len(folders) == 1 and folders[0].startswith("dataset-")
+    for stem in ("02_policies", "04_challenges"):
+        nb = nbformat.read(str(tmp_path / "out" / "notebooks" / f"{stem}.ipynb"), as_version=4)
+        assert nb.cells[-1].outputs[0]["text"].startswith("performance rows: ")
