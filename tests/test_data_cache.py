@@ -103,9 +103,27 @@ def test_datasets_unused_for_a_week_and_old_pickles_go_when_a_new_one_is_written
     os.utime(old / cache.META_FILE, (0, 0))
     os.utime(recent / cache.META_FILE, (0, 0))
     assert cache.open_cached(recent) is not None  # used again: kept
-    (tmp_path / "dataset-0123.pkl").write_bytes(b"an earlier version's cache")
+    (tmp_path / "dataset-0123456789abcdef.pkl").write_bytes(b"an earlier version's cache")
     cache.write_cached(small_dataset(), tmp_path / "dataset-c")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset-b", "dataset-c"]
+
+
+def test_a_users_files_in_the_cache_folder_are_never_removed(tmp_path):
+    """ASN_EVAL_CACHE_DIR may be a folder with a user's files: only what the cache wrote,
+    recognised by its name and its JSON, is ever cleaned up, however old."""
+    mine = tmp_path / "dataset-notes"
+    mine.mkdir()
+    (mine / "dataset.json").write_text('{"title": "my notes"}', encoding="utf-8")
+    (tmp_path / "dataset-2024.pkl").write_bytes(b"a user's pickle")
+    for path in (mine / "dataset.json", mine, tmp_path / "dataset-2024.pkl"):
+        os.utime(path, (0, 0))
+    cache.write_cached(small_dataset(), tmp_path / "dataset-c")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dataset-2024.pkl",
+        "dataset-c",
+        "dataset-notes",
+    ]
+    assert (mine / "dataset.json").read_text(encoding="utf-8") == '{"title": "my notes"}'
 
 
 def test_a_second_call_does_not_parse_or_validate(tmp_path, monkeypatch, loaded):

@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -217,7 +218,9 @@ def write_cached(dataset: Dataset, folder: str | Path) -> Path:
         except OSError:
             if _readable_folder(folder):
                 return folder  # another process wrote the same key first
-            _discard(folder)  # a broken folder of ours: replace it
+            if folder.lstat().st_uid != os.getuid():
+                raise CacheError(f"{folder} belongs to another user") from None
+            _discard(folder)  # a broken or older folder of ours: replace it
             os.rename(tmp, folder)
     finally:
         if tmp.exists():
@@ -303,10 +306,18 @@ def _remove_stale(cache_dir: Path) -> None:
     """Remove what no run will read again: crashed writers' temporary folders, datasets
     unused for :data:`UNUSED_SECONDS`, and the pickles of earlier versions (ours only)."""
     now = time.time()
-    stale = [(tmp, STALE_SECONDS) for tmp in cache_dir.glob(f".{PREFIX}*.tmp")]
-    stale += [(old, 0) for old in cache_dir.glob(f"{PREFIX}*.pkl")]
+    # Only what this module writes, recognised by name and content: ASN_EVAL_CACHE_DIR may
+    # point at a folder that also holds a user's files.
+    stale = [
+        (tmp, STALE_SECONDS)
+        for tmp in cache_dir.glob(f".{PREFIX}*.tmp")
+        if tmp.is_dir() and not tmp.is_symlink()
+    ]
+    stale += [
+        (old, 0) for old in cache_dir.glob(f"{PREFIX}*.pkl") if _OLD_PICKLE.fullmatch(old.name)
+    ]
     for folder in cache_dir.glob(f"{PREFIX}*"):
-        if folder.is_dir() and not folder.is_symlink():
+        if folder.is_dir() and not folder.is_symlink() and _written_here(folder):
             # Opening a dataset touches its JSON: its time is the last use.
             stale.append((folder / META_FILE, UNUSED_SECONDS))
     for path, age in stale:
@@ -322,6 +333,20 @@ def _remove_stale(cache_dir: Path) -> None:
                 path.unlink()
         except OSError:
             pass
+
+
+# The pickles of versions before the columnar cache: "dataset-" and 16 hex digits.
+_OLD_PICKLE = re.compile(rf"{PREFIX}[0-9a-f]{{16}}\.pkl")
+
+
+def _written_here(folder: Path) -> bool:
+    """Whether ``folder`` is a cache folder this module wrote (any format version): its
+    JSON names a format and the tables."""
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and "format" in meta and "tables" in meta
 
 
 def _discard(folder: Path) -> None:
