@@ -15,6 +15,7 @@ hours on the employee-year panel.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -354,6 +355,16 @@ def policy_outcome_data(panel: pd.DataFrame, policy: str, outcome: str) -> pd.Da
     return known.loc[complete, [UNIT, TIME, outcome, cohort, treated]].copy()
 
 
+def _attempt(problems: list[str], label: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, or None with ``"label: reason"`` added to ``problems`` when an
+    estimator refuses the data (``ValueError``)."""
+    try:
+        return compute()
+    except ValueError as error:
+        problems.append(f"{label}: {error}")
+        return None
+
+
 def estimate_policy_outcome(
     panel: pd.DataFrame,
     policy: str,
@@ -417,17 +428,16 @@ def estimate_policy_outcome(
                 **_anticipation(spec),
             ).aggregate("simple")
 
-        try:
-            result.overall = overall(spec.control_group)
-        except ValueError as error:
-            result.problems.append(f"overall effect: {error}")
+        problems = result.problems
+        result.overall = _attempt(problems, "overall effect", lambda: overall(spec.control_group))
         other = "notyet" if spec.control_group == "never" else "never"
-        try:
-            result.other_control = overall(other)
-        except ValueError as error:
-            result.problems.append(f"overall effect, {other} comparison: {error}")
-        try:
-            result.twfe = twfe(
+        result.other_control = _attempt(
+            problems, f"overall effect, {other} comparison", lambda: overall(other)
+        )
+        result.twfe = _attempt(
+            problems,
+            "TWFE",
+            lambda: twfe(
                 data,
                 outcome=column,
                 treatment=treated,
@@ -435,13 +445,14 @@ def estimate_policy_outcome(
                 time=TIME,
                 cluster=UNIT,
                 level=spec.level,
-            )
-        except ValueError as error:
-            result.problems.append(f"TWFE: {error}")
-        try:
-            # Leave-out variance: BJS's recommendation, and what covers at the nominal rate
-            # with a few dozen agencies (tests/test_imputation.py).
-            result.imputation = did_imputation(
+            ),
+        )
+        # Leave-out variance: BJS's recommendation, and what covers at the nominal rate with
+        # a few dozen agencies (tests/test_imputation.py).
+        result.imputation = _attempt(
+            problems,
+            "imputation estimator",
+            lambda: did_imputation(
                 data,
                 outcome=column,
                 unit=UNIT,
@@ -450,15 +461,15 @@ def estimate_policy_outcome(
                 cluster=UNIT,
                 leaveout=True,
                 level=spec.level,
-            )
-        except ValueError as error:
-            result.problems.append(f"imputation estimator: {error}")
-        try:
-            result.bacon = bacon_decomposition(
+            ),
+        )
+        result.bacon = _attempt(
+            problems,
+            "Bacon decomposition",
+            lambda: bacon_decomposition(
                 data, outcome=column, treatment=treated, unit=UNIT, time=TIME
-            )
-        except ValueError as error:
-            result.problems.append(f"Bacon decomposition: {error}")
+            ),
+        )
     if result.ok:
         result.power = next_year_power(panel, data, policy, outcome, spec=spec)
     if few_cluster and result.ok:

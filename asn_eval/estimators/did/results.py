@@ -30,7 +30,23 @@ class _DidTable(EstimateTable):
 
 
 @dataclass(frozen=True, eq=False)
-class AggregateResult(_DidTable):
+class _InfluenceTable(_DidTable):
+    """Rows with their influence functions: the analytic covariance comes from them."""
+
+    influence: np.ndarray | None = field(default=None, repr=False)
+    inference: _Inference | None = field(default=None, repr=False)
+    # leverage-corrected influence functions (CR2), for the small-sample pre-trend test
+    influence_adj: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Analytic covariance of the rows (from the influence function)."""
+        v = self.inference.vcov(self.influence)
+        return pd.DataFrame(v, index=self.params.index, columns=self.params.index)
+
+
+@dataclass(frozen=True, eq=False)
+class AggregateResult(_InfluenceTable):
     """An aggregation of group-time ATTs (R's ``aggte``).
 
     ``params``/``std_errors`` are indexed by ``event_time`` (dynamic), ``cohort`` (group),
@@ -41,15 +57,6 @@ class AggregateResult(_DidTable):
     kind: str = "simple"
     overall_att: float = np.nan
     overall_se: float = np.nan
-    influence: np.ndarray | None = field(default=None, repr=False)
-    inference: _Inference | None = field(default=None, repr=False)
-    influence_adj: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def vcov(self) -> pd.DataFrame:
-        """Analytic covariance of the rows (from the influence function)."""
-        v = self.inference.vcov(self.influence)
-        return pd.DataFrame(v, index=self.params.index, columns=self.params.index)
 
     def overall_interval(self) -> tuple[float, float]:
         """Confidence interval of ``overall_att``."""
@@ -67,7 +74,7 @@ class AggregateResult(_DidTable):
 
 
 @dataclass(frozen=True, eq=False)
-class GroupTimeResult(_DidTable):
+class GroupTimeResult(_InfluenceTable):
     """Group-time average treatment effects ATT(g, t) of Callaway and Sant'Anna (2021).
 
     ``params``/``std_errors`` have a (``cohort``, ``time``) index; ``cells`` lists each
@@ -77,16 +84,6 @@ class GroupTimeResult(_DidTable):
 
     cells: pd.DataFrame | None = field(default=None, repr=False)
     dropped: dict[str, int] = field(default_factory=dict)
-    influence: np.ndarray | None = field(default=None, repr=False)
-    inference: _Inference | None = field(default=None, repr=False)
-    # leverage-corrected influence functions (CR2), for the small-sample pre-trend test
-    influence_adj: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def vcov(self) -> pd.DataFrame:
-        """Analytic covariance of the ATT(g, t) (from the influence function)."""
-        v = self.inference.vcov(self.influence)
-        return pd.DataFrame(v, index=self.params.index, columns=self.params.index)
 
     def aggregate(
         self, kind: str = "simple", *, min_e: float | None = None, max_e: float | None = None
