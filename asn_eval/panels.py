@@ -219,18 +219,32 @@ def training_by_employee_year(dataset: Any, *, years: Sequence[int] | None = Non
     (:func:`asn_eval.engine.employee_year_jp_sql`, the covered years), so that the course
     records are never loaded into pandas.
     """
-    path_of = getattr(dataset, "parquet_path", None)
-    path = path_of("training") if path_of is not None else None
+    path = _parquet_path(dataset, "training")
     if path is None:
         return indices.jp_by_employee_year(dataset.tables.get("training"))
-    from asn_eval.engine import default_backend, employee_year_jp_sql
+    from asn_eval.engine import employee_year_jp_sql
 
-    backend = default_backend({"training": path})
+    sql = employee_year_jp_sql(_years(dataset, years))
+    frame = _on_engine({"training": path}, lambda backend: backend.run(sql))
+    return frame.astype({"employee_id": object, "year": int, "jp": float})
+
+
+def _parquet_path(dataset: Any, name: str) -> Any:
+    """The cached Parquet file of table ``name`` (None for a dataset held in memory)."""
+    path_of = getattr(dataset, "parquet_path", None)
+    return path_of(name) if path_of is not None else None
+
+
+def _on_engine(tables: dict[str, Any], query: Callable[[Any], pd.DataFrame]) -> pd.DataFrame:
+    """``query(backend)`` on the report's engine (:func:`asn_eval.engine.default_backend`)
+    over ``tables``, the backend closed after."""
+    from asn_eval.engine import default_backend
+
+    backend = default_backend(tables)
     try:
-        frame = backend.run(employee_year_jp_sql(_years(dataset, years)))
+        return query(backend)
     finally:
         backend.close()
-    return frame.astype({"employee_id": object, "year": int, "jp": float})
 
 
 @_reused
@@ -376,13 +390,12 @@ def agency_year_outcomes(dataset: Any, *, years: Sequence[int] | None = None) ->
         ``agency_code, year, n_employees, skp_good_share, n_skp, absence_mean,
         sanction_share, jp_mean, jp_minimum_share`` for the agency-years with employees.
     """
-    from asn_eval.engine import agency_year_means, agency_year_statistics, default_backend
+    from asn_eval.engine import agency_year_means, agency_year_statistics
 
     covered = _years(dataset, years)
-    path_of = getattr(dataset, "parquet_path", None)
     tables: dict[str, Any] = {}
     for name in ("performance", "training"):
-        path = path_of(name) if path_of is not None else None
+        path = _parquet_path(dataset, name)
         tables[name] = path if path is not None else dataset.tables.get(name)
     performance = tables["performance"]
     if isinstance(performance, pd.DataFrame) and "skp_score" not in performance:
@@ -394,11 +407,7 @@ def agency_year_outcomes(dataset: Any, *, years: Sequence[int] | None = None) ->
         tables["training"] = pd.DataFrame(
             {"employee_id": pd.Series([], dtype=object), "date": [], "jp": []}
         ).astype({"date": "datetime64[ns]", "jp": float})
-    backend = default_backend(tables)
-    try:
-        statistics = agency_year_statistics(backend, covered)
-    finally:
-        backend.close()
+    statistics = _on_engine(tables, lambda backend: agency_year_statistics(backend, covered))
     return agency_year_means(statistics)
 
 
