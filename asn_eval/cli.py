@@ -207,7 +207,7 @@ def _run_report(args: argparse.Namespace) -> int:
             compare_previous=not args.no_previous,
             progress=progress,
             messages=messages,
-            jobs=1 if args.verbose and args.jobs is None else args.jobs,
+            jobs=args.jobs,
         )
     except ReportError as error:
         text = f"asn-eval report: {error.localized(messages)}"

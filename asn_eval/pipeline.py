@@ -395,7 +395,8 @@ def build_report(
     messages (a :class:`asn_eval.progress.Progress`, or a function given each line) in
     ``messages`` (default: the report's language). ``jobs`` is how many of chapters 1-4
     run at once (:func:`chapter_jobs`; default: two on a machine with two cores or more
-    when the data are small enough, else one); the conclusion always runs last.
+    when the data are small enough, else one, and one when the progress is verbose); the
+    conclusion always runs last.
 
     Raises
     ------
@@ -418,6 +419,8 @@ def build_report(
     except ValueError as error:
         raise ReportInputError(str(error)) from None
     report = as_progress(progress, messages or lang)
+    if jobs is None and report.verbose:
+        jobs = 1  # each cell's line then belongs to the one chapter running
     data_dir = Path(data_dir).resolve()
     notebooks_dir = Path(notebooks_dir).resolve()
     started = time.monotonic()
