@@ -53,7 +53,7 @@ def _install(log_path: str) -> None:
 
     # Which chapter this kernel runs (chapters may run side by side): every notebook opens
     # its chapter once, so the first open_chapter names the kernel's process.
-    import asn_eval.chapters as chapters
+    import asn_eval.report.chapters as chapters
 
     open_chapter = chapters.open_chapter
 

@@ -4,7 +4,7 @@ For each seed, a synthetic city with every true effect set to zero is written by
 code as ``asn-eval synth --no-effects``, loaded through the data contract, and analysed by
 chapter 3's :func:`asn_eval.analysis.impact` with the report's default options. Each headline
 estimate (the findings of chapter 5: Callaway-Sant'Anna and the Dukcapil interrupted time
-series) gets its one decision (:func:`asn_eval.decision.decide`); the script counts the
+series) gets its one decision (:func:`asn_eval.domain.decision.decide`); the script counts the
 estimates named as effects (any standing), those confirmed, per estimator family, and the
 reports whose recommendations ask for action (keep and extend, or review) on a placebo.
 
@@ -27,10 +27,11 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
-from asn_eval.analysis import AnalysisSpec, impact
-from asn_eval.chapters.conclusion import findings
+from asn_eval.analysis import AnalysisSpec
+from asn_eval.analysis.impact import impact
 from asn_eval.data import load_dataset, write_dataset
-from asn_eval.narrative import recommendation_rule
+from asn_eval.report.chapters.conclusion import findings
+from asn_eval.report.narrative import recommendation_rule
 
 ACTING = ("sustain", "review")
 

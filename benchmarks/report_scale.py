@@ -9,7 +9,7 @@ python benchmarks/report_scale.py --employees 1000000 --timeout 2400
 The synthetic dataset (``asn_eval.data.write_dataset``) is written once per number of
 employees and seed under ``--cache`` (default ``~/.cache/asn-eval-bench``, outside the
 repository) and reused afterwards. The report is built with
-:func:`asn_eval.pipeline.build_report` into a temporary folder, which is removed.
+:func:`asn_eval.report.build.build_report` into a temporary folder, which is removed.
 
 What is measured, written to ``benchmarks/results/report-<N>.json``:
 
@@ -245,7 +245,7 @@ class Recorder:
 
 def install_hooks(recorder: Recorder) -> None:
     """Keep papermill's cell timings: the pipeline strips them from the executed notebooks."""
-    from asn_eval import pipeline
+    from asn_eval.report import build as pipeline
 
     original = pipeline.clean_notebook_metadata
 
@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from asn_eval import pipeline
+    from asn_eval.report import build as pipeline
 
     out = args.out or HERE / "results" / f"report-{args.employees}.json"
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -406,8 +406,8 @@ def main(argv: list[str] | None = None) -> int:
     data_dir, synth_seconds = dataset_folder(args.employees, args.seed, args.cache)
 
     cache_state = "warm"
-    from asn_eval.chapters.base import CACHE_DIR
     from asn_eval.data.cache import PREFIX, dataset_key
+    from asn_eval.report.chapters.base import CACHE_DIR
 
     cached = CACHE_DIR / f"{PREFIX}{dataset_key(data_dir)}"
     if args.cold or not cached.exists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from asn_eval.agency_tables import agency_distribution, natural_key, sort_naturally
+from asn_eval.report.agency_tables import agency_distribution, natural_key, sort_naturally
 
 
 def test_names_with_numbers_sort_by_value_not_as_text():

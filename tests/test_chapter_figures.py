@@ -7,8 +7,8 @@ import matplotlib.pyplot as plt
 import pytest
 from test_panels import make_dataset
 
-from asn_eval.chapters import base, open_chapter
-from asn_eval.figures import MIN_FONT_PT, figure_size, smallest_font_pt
+from asn_eval.report.chapters import base, open_chapter
+from asn_eval.report.figures import MIN_FONT_PT, figure_size, smallest_font_pt
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_guard_refuses_a_figure_with_text_under_the_minimum(quiet, tmp_path, mon
     assert str(err.value) == (
         "Figure 1.1 ('tiny_title', chapter introduction) has text that prints at 6.0 pt, "
         "under the 7 pt minimum: draw it at its final width with "
-        "asn_eval.figures.figure_size and no explicit fontsize below the style's."
+        "asn_eval.report.figures.figure_size and no explicit fontsize below the style's."
     )
     assert not (tmp_path / "figures" / "1-1_tiny_title.png").exists()
     # Drawn 10 in wide, 9 pt text prints at 9 x 6.56 / 10.2 < 7 pt once the page shrinks it.

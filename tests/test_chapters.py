@@ -14,12 +14,12 @@ import pytest
 from test_panels import make_dataset
 
 from asn_eval.analysis import AnalysisSpec
-from asn_eval.analysis.policy_effects import OUTCOMES, estimate_policy_outcome
-from asn_eval.chapters import CHAPTERS, base, chapter_class, open_chapter
-from asn_eval.narrative import effect_sentence, templates, text, verdict_label
-from asn_eval.panels import agency_year_panel
-from asn_eval.results_store import ResultRecord, load_results, save_results
-from asn_eval.tables import read_table_csv
+from asn_eval.analysis.impact import OUTCOMES, estimate_policy_outcome
+from asn_eval.analysis.panels import agency_year_panel
+from asn_eval.report.chapters import CHAPTERS, base, chapter_class, open_chapter
+from asn_eval.report.narrative import effect_sentence, templates, text, verdict_label
+from asn_eval.report.tables import read_table_csv
+from asn_eval.results.store import ResultRecord, load_results, save_results
 
 # Few draws keep the impact chapter quick in tests; the report uses 999 and 199.
 FAST = {"spec": AnalysisSpec(year=2024, seed=1, n_boot=99, n_perm=19)}
@@ -294,7 +294,7 @@ def test_chapter_text_is_filled_by_the_narrative_templates(tmp_path):
 
 
 def test_dukcapil_its_separates_two_policies_and_recovers_each_jump():
-    from asn_eval.analysis.policy_effects import dukcapil_its
+    from asn_eval.analysis.impact import dukcapil_its
 
     data = make_dataset(n_agencies=4, per_agency=5, years=[2019, 2020, 2021, 2022, 2023, 2024])
     policies = data.tables["policies"]
@@ -324,7 +324,7 @@ def test_dukcapil_its_separates_two_policies_and_recovers_each_jump():
 
 
 def test_report_tables_align_words_left_and_numbers_right(tmp_path):
-    from asn_eval.tables import save_table
+    from asn_eval.report.tables import save_table
 
     frame = pd.DataFrame(
         {
@@ -406,7 +406,7 @@ def test_executive_summary_reads_the_one_decision_and_asks_no_change_without_con
 def _digitalisation_effect_by_education(effects: dict[str, float], *, seed: int = 5):
     """make_dataset with SKP 'Baik or better' rising by ``effects[education]`` (a probability)
     once the employee's agency has digitalised, and by nothing otherwise."""
-    from asn_eval.regulations import SKP_PREDICATES
+    from asn_eval.domain.regulations import SKP_PREDICATES
 
     data = make_dataset(per_agency=40, seed=seed)
     rng = np.random.default_rng(seed)
@@ -426,7 +426,7 @@ def _digitalisation_effect_by_education(effects: dict[str, float], *, seed: int 
 
 
 def test_challenges_recovers_an_effect_that_differs_by_education():
-    from asn_eval.analysis import challenges
+    from asn_eval.analysis.challenges import challenges
 
     # True effects: +0.40 for S2 holders, none for SMA graduates (make_dataset draws
     # education from SMA, D3, S1, S2, so the groups SMA-, D1-D3, D4/S1, S2/S3 each hold one).
@@ -447,8 +447,8 @@ def test_challenges_recovers_an_effect_that_differs_by_education():
 
 
 def test_challenges_training_capacity_follows_the_20_jp_minimum():
-    from asn_eval.analysis import challenges
-    from asn_eval.regulations import JP_MINIMUM_PER_YEAR
+    from asn_eval.analysis.challenges import challenges
+    from asn_eval.domain.regulations import JP_MINIMUM_PER_YEAR
 
     data = make_dataset(per_agency=20)
     results = challenges(data, AnalysisSpec(year=2024))
@@ -471,7 +471,7 @@ def test_challenges_training_capacity_follows_the_20_jp_minimum():
 
 
 def test_challenges_chapter_renders_the_results_it_is_given(shown, tmp_path):
-    from asn_eval.analysis import challenges
+    from asn_eval.analysis.challenges import challenges
 
     data = make_dataset(per_agency=20)
     spec = AnalysisSpec(year=2024, level=0.9, min_cell_size=25)
@@ -496,8 +496,8 @@ def test_challenges_chapter_renders_the_results_it_is_given(shown, tmp_path):
 def test_a_cached_dataset_names_the_folder_it_was_asked_for(tmp_path, monkeypatch):
     """The cache is keyed by content: a dataset cached from a relative path must not send the
     truth table (truth.json) or the cover looking in the wrong folder later."""
-    from asn_eval.pipeline import DEFAULT_DATA_DIR, PROJECT_ROOT
-    from asn_eval.truth import load_truth
+    from asn_eval.report.build import DEFAULT_DATA_DIR, PROJECT_ROOT
+    from asn_eval.results.truth import load_truth
 
     monkeypatch.setattr(base, "_DATA_CACHE", {})
     monkeypatch.chdir(PROJECT_ROOT)
@@ -511,7 +511,7 @@ def test_a_cached_dataset_names_the_folder_it_was_asked_for(tmp_path, monkeypatc
 
 
 def test_with_many_agencies_the_adoption_figure_shows_shares_not_a_row_each(shown, tmp_path):
-    from asn_eval.agency_tables import MANY_AGENCIES
+    from asn_eval.report.agency_tables import MANY_AGENCIES
 
     many = make_dataset(n_agencies=MANY_AGENCIES + 1, per_agency=2, years=[2023, 2024])
     chapter = open_chapter("policies", data_dir=None, year=2024, output_dir=tmp_path, dataset=many,

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-import asn_eval.data
-from asn_eval import cli, pipeline
+import asn_eval.cli.data
+from asn_eval.cli import commands as cli
 from asn_eval.data import DataError
+from asn_eval.report import build as pipeline
 
 COMMANDS = ["report", "validate", "synth", "notebooks"]
 
@@ -31,7 +32,7 @@ def _patch_command(monkeypatch, command: str, run) -> None:
     if command in ("report", "notebooks"):
         monkeypatch.setattr(cli, f"_run_{command}", run)
     else:
-        monkeypatch.setattr(asn_eval.data, f"run_{command}", run)
+        monkeypatch.setattr(asn_eval.cli.data, f"run_{command}", run)
 
 
 def _crash(args):

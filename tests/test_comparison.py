@@ -9,16 +9,16 @@ import json
 import pytest
 from test_panels import make_dataset
 
-from asn_eval.chapters import base, open_chapter
-from asn_eval.comparison import (
+from asn_eval.report.chapters import base, open_chapter
+from asn_eval.report.tables import read_table_csv
+from asn_eval.results.comparison import (
     PreviousReportError,
     compare,
     method_differences,
     previous_year_folder,
     read_previous,
 )
-from asn_eval.results_store import ResultRecord, save_results
-from asn_eval.tables import read_table_csv
+from asn_eval.results.store import ResultRecord, save_results
 
 CS = "Callaway-Sant'Anna"
 
@@ -198,8 +198,8 @@ def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_pat
     named folder wins; --no-previous passes none."""
     from types import SimpleNamespace
 
-    import asn_eval.report_document
-    from asn_eval import pipeline
+    import asn_eval.report.document
+    from asn_eval.report import build as pipeline
 
     data = tmp_path / "export"
     data.mkdir()
@@ -211,7 +211,7 @@ def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_pat
     dataset = SimpleNamespace(years=[2024, 2025], metadata={})
     monkeypatch.setattr(pipeline, "check_inputs", lambda *args, **kwargs: dataset)
     monkeypatch.setattr(pipeline, "clean_notebook_metadata", lambda path: None)
-    monkeypatch.setattr(asn_eval.report_document, "write_documents", lambda *a, **k: None)
+    monkeypatch.setattr(asn_eval.report.document, "write_documents", lambda *a, **k: None)
     seen = []
 
     def chapter(source, target, *, parameters, **kwargs):
@@ -239,7 +239,7 @@ def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_pat
 
 
 def test_notebook_5_declares_previous_dir_so_that_papermill_passes_it():
-    from asn_eval.pipeline import NOTEBOOKS_DIR, declared_parameters
+    from asn_eval.report.build import NOTEBOOKS_DIR, declared_parameters
 
     path = NOTEBOOKS_DIR / "05_conclusion.ipynb"
     assert declared_parameters(path, {"previous_dir": "/r/2024-id"}) == {

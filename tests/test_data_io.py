@@ -18,7 +18,7 @@ from asn_eval.data.io import (
     parse_number,
     read_raw,
 )
-from asn_eval.regulations import SKP_PREDICATES
+from asn_eval.domain.regulations import SKP_PREDICATES
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "io-test-key"

@@ -8,9 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from asn_eval.data import load_dataset
-from asn_eval.estimators.did import att_gt
-from asn_eval.panels import (
+from asn_eval.analysis.panels import (
     NEVER_TREATED,
     UNKNOWN_COHORT,
     adoption_cohorts,
@@ -19,6 +17,8 @@ from asn_eval.panels import (
     monthly_service_series,
     treatment_map,
 )
+from asn_eval.data import load_dataset
+from asn_eval.estimators.did import att_gt
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "data" / "kupang-synthetic"

@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from asn_eval.data import add_validate_arguments, load_dataset, run_validate
+from asn_eval.cli.data import add_validate_arguments, run_validate
+from asn_eval.data import load_dataset
 from asn_eval.data.io import read_raw
 from asn_eval.data.pseudonymise import get_key, key_path, pseudonymise
 

@@ -17,7 +17,7 @@ MAX_PEAK_GB = 3.0  # "memory kept to a few GB"
 @pytest.mark.slow
 def test_province_scale_parquet_in_chunks(tmp_path):
     out = tmp_path / "province"
-    command = [sys.executable, "-m", "asn_eval.data.cli", "synth", "--out", str(out),
+    command = [sys.executable, "-m", "asn_eval.cli.data", "synth", "--out", str(out),
                "--employees", "120000"]  # fmt: skip
     subprocess.run(command, check=True, capture_output=True)
     peak_gb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2

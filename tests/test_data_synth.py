@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asn_eval.data import add_synth_arguments, generate_city, run_synth, write_dataset
+from asn_eval.cli.data import add_synth_arguments, run_synth
+from asn_eval.data import generate_city, write_dataset
 from asn_eval.data.synth import DEFAULT_EFFECTS, SCORE_NOISE_SD, resolve_effects
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,7 +170,7 @@ def test_subgroup_truth_is_the_chapter_4_estimand_computed_from_the_tables():
     of the agency of his or her first year; after personal first use in an agency that has
     started, the effect is level * max(0, 1 - resistance * (age - 30) / 30) + growth * years
     since first use (ages up to 30 keep it all)."""
-    from asn_eval.analysis.barriers import EDUCATION_GROUPS
+    from asn_eval.domain.subgroups import EDUCATION_GROUPS
     from asn_eval.estimators.adoption import age_band
 
     city = generate_city(n_employees=600, seed=7)

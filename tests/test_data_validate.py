@@ -8,13 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from asn_eval.data import (
-    DataError,
-    add_validate_arguments,
-    load_dataset,
-    run_validate,
-    write_dataset,
-)
+from asn_eval.cli.data import add_validate_arguments, run_validate
+from asn_eval.data import DataError, load_dataset, write_dataset
 from asn_eval.data.pseudonymise import pseudonymise
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from asn_eval.cli import main
-from asn_eval.pipeline import DEFAULT_DATA_DIR, ReportInputError, build_report
+from asn_eval.cli.commands import main
+from asn_eval.report.build import DEFAULT_DATA_DIR, ReportInputError, build_report
 
 
 @pytest.fixture

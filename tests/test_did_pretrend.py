@@ -201,9 +201,9 @@ def test_placebo_cities_with_the_chapter_outcomes():
     IKM with 14 agencies 5.9% (chi2 52%, 13% untestable), puskesmas minutes with 5 clusters
     are always flagged unreliable (chi2 28%). About 2 minutes.
     """
-    from asn_eval.analysis import policy_effects as impact
+    from asn_eval.analysis import impact
+    from asn_eval.analysis.panels import agency_year_panel
     from asn_eval.data.synth import generate_city
-    from asn_eval.panels import agency_year_panel
 
     rows = []
     for seed in range(100, 300):

@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from asn_eval import engine, panels
+from asn_eval import engine
+from asn_eval.analysis import panels
 from asn_eval.data import load_dataset
 from asn_eval.engine import (
     COLUMNS,
@@ -302,9 +303,9 @@ def test_spark_names_the_java_it_could_not_start_with(tmp_path):
 def test_jp_per_employee_year_from_the_cached_parquet_equals_the_pandas_sum(tmp_path):
     """The employee-year panel takes JP per employee-year from DuckDB when the dataset comes
     from the columnar cache; it must be the frame indices.jp_by_employee_year gives."""
-    from asn_eval.chapters.base import load_dataset_cached
+    from asn_eval.analysis.panels import training_by_employee_year
     from asn_eval.indices import jp_by_employee_year
-    from asn_eval.panels import training_by_employee_year
+    from asn_eval.report.chapters.base import load_dataset_cached
 
     cached = load_dataset_cached(DATA, cache_dir=tmp_path)
     assert cached.parquet_path("training") is not None
@@ -319,7 +320,7 @@ def test_the_report_runs_its_aggregation_on_spark_when_asked(tmp_path, monkeypat
     """ASN_EVAL_ENGINE=spark: the agency-year outcomes and JP per employee-year come from
     Spark reading the columnar cache's Parquet files (as a cluster would), equal to DuckDB's
     to 1e-12."""
-    from asn_eval.chapters.base import load_dataset_cached
+    from asn_eval.report.chapters.base import load_dataset_cached
 
     cached = load_dataset_cached(DATA, cache_dir=tmp_path)
     years = cached.years

@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from asn_eval.figures import (  # noqa: E402
+from asn_eval.report.figures import (  # noqa: E402
     FULL_WIDTH,
     HALF_WIDTH,
     MIN_FONT_PT,
@@ -25,7 +25,7 @@ from asn_eval.figures import (  # noqa: E402
     smallest_font_pt,
     use_style,
 )
-from asn_eval.tables import TableRegistry, display_table, save_table  # noqa: E402
+from asn_eval.report.tables import TableRegistry, display_table, save_table  # noqa: E402
 
 
 def _figure():
@@ -219,8 +219,8 @@ def test_table_registry_numbers_in_order(tmp_path):
 
 NOTEBOOK_CELLS = [
     "import matplotlib.pyplot as plt\nimport pandas as pd\n"
-    "from asn_eval.figures import save_figure, use_style\n"
-    "from asn_eval.tables import display_table\nuse_style()",
+    "from asn_eval.report.figures import save_figure, use_style\n"
+    "from asn_eval.report.tables import display_table\nuse_style()",
     "fig, ax = plt.subplots()\nax.plot([1, 2, 3])\n"
     "save_figure(fig, 'out', 3, 1, 'line', caption='Garis', lang='id')",
     "display_table(pd.DataFrame({'a': [1.5, 2.25]}), 2, 1, 'Uji', 'id')",

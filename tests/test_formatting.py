@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from asn_eval.formatting import (
+from asn_eval.common.formatting import (
     MISSING,
     fmt_date,
     fmt_interval,

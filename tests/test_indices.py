@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from asn_eval import indices as ix
-from asn_eval import regulations as reg
+from asn_eval.domain import regulations as reg
 
 # --- SKP (PermenPANRB 6/2022) ----------------------------------------------------------
 

@@ -264,8 +264,8 @@ def test_missing_intervention_message():
 def test_dukcapil_offices_sharing_start_months_are_pooled_by_requests():
     """Several Dukcapil offices: the series is the request-weighted mean of the offices that
     started both policies in the same months; an office with other months is counted apart."""
-    from asn_eval.analysis.policy_effects import DUKCAPIL_POLICIES, pooled_dukcapil_series
-    from asn_eval.panels import POLICIES
+    from asn_eval.analysis.impact import DUKCAPIL_POLICIES, pooled_dukcapil_series
+    from asn_eval.analysis.panels import POLICIES
 
     months = pd.date_range("2020-01-01", periods=24, freq="MS")
     rows = []

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from asn_eval.domain.outcomes import OUTCOMES
 from asn_eval.estimators.results import EstimateTable, normal_interval
-from asn_eval.narrative import (
+from asn_eval.report.narrative import (
     FEW_CLUSTERS,
     GLOSSARY_TERMS,
     effect_sentence,
@@ -26,8 +27,7 @@ from asn_eval.narrative import (
     verdict,
     verdict_label,
 )
-from asn_eval.outcomes import OUTCOMES
-from asn_eval.results_store import ResultRecord, load_results, results_frame, save_results
+from asn_eval.results.store import ResultRecord, load_results, results_frame, save_results
 
 # (outcome, estimate, Indonesian clause, English clause): a rise and a fall of every outcome
 # in the registry, read as the outcome's own direction (issue 11, item 2).

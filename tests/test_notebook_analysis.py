@@ -13,11 +13,11 @@ import nbformat
 import pytest
 
 from asn_eval.analysis import AnalysisSpec, parse_params
-from asn_eval.analysis.policy_effects import policy_outcome_data
-from asn_eval.chapters import load_data
+from asn_eval.analysis.impact import policy_outcome_data
+from asn_eval.analysis.panels import agency_year_panel
 from asn_eval.estimators import att_gt
-from asn_eval.panels import agency_year_panel
-from asn_eval.pipeline import DEFAULT_DATA_DIR, NOTEBOOKS_DIR, running_kernel_spec
+from asn_eval.report.build import DEFAULT_DATA_DIR, NOTEBOOKS_DIR, running_kernel_spec
+from asn_eval.report.chapters import load_data
 
 
 def _overall(data, control_group):

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from asn_eval.pipeline import CHAPTERS, NOTEBOOKS_DIR
+from asn_eval.report.build import CHAPTERS, NOTEBOOKS_DIR
 
 PARAMETERS = {"data_dir", "year", "lang", "seed", "output_dir"}
 NOTEBOOKS = [NOTEBOOKS_DIR / f"{stem}.ipynb" for stem, _ in CHAPTERS]
@@ -117,7 +117,7 @@ def test_each_chapter_shows_its_title_and_real_output(path: Path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_each_notebook_explains_itself_in_markdown_kept_out_of_the_report(path: Path):
-    from asn_eval.report_document import HIDDEN_TAGS
+    from asn_eval.report.document import HIDDEN_TAGS
 
     nb = nbformat.read(str(path), as_version=4)
     markdown = [c for c in nb.cells if c.cell_type == "markdown"]
@@ -133,7 +133,7 @@ def test_notebooks_ask_for_the_project_kernel_that_setup_installs(path: Path):
 
     from jupyter_client.kernelspec import KernelSpecManager
 
-    from asn_eval.pipeline import PROJECT_KERNEL
+    from asn_eval.report.build import PROJECT_KERNEL
 
     nb = nbformat.read(str(path), as_version=4)
     assert nb.metadata["kernelspec"] == PROJECT_KERNEL
@@ -149,7 +149,7 @@ def test_each_notebook_shows_every_section_of_its_chapter_in_order(path: Path, k
     """A section the chapter renders but no notebook cell shows never reaches the report."""
     import re
 
-    from asn_eval.chapters import chapter_class
+    from asn_eval.report.chapters import chapter_class
 
     nb = nbformat.read(str(path), as_version=4)
     shown = [

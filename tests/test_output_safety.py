@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from asn_eval import cli, pipeline
+from asn_eval.cli import commands as cli
 from asn_eval.data import write_dataset
 from asn_eval.data.pseudonymise import get_key
-from asn_eval.outputs import (
+from asn_eval.report import build as pipeline
+from asn_eval.report.output_folder import (
     REPORT_MARKER,
     OutputFolderError,
     check_report_folder,
@@ -196,7 +197,7 @@ def test_every_command_refuses_a_read_only_parent(workspace, no_work, capsys, mo
     shared.mkdir()
     real_access = os.access
     monkeypatch.setattr(
-        "asn_eval.outputs.os.access",
+        "asn_eval.report.output_folder.os.access",
         lambda path, mode: False if Path(path) == shared else real_access(path, mode),
     )
     out = shared / "2025" / "out"
@@ -426,7 +427,7 @@ def quick_build(tmp_path, monkeypatch):
     """build_report with the data, chapters and documents replaced by stand-ins."""
     from types import SimpleNamespace
 
-    import asn_eval.report_document
+    import asn_eval.report.document
 
     data = tmp_path / "export"
     data.mkdir()
@@ -438,7 +439,7 @@ def quick_build(tmp_path, monkeypatch):
     dataset = SimpleNamespace(years=[2024, 2025], metadata={})
     monkeypatch.setattr(pipeline, "check_inputs", lambda *args, **kwargs: dataset)
     monkeypatch.setattr(pipeline, "clean_notebook_metadata", lambda path: None)
-    monkeypatch.setattr(asn_eval.report_document, "write_documents", lambda *a, **k: None)
+    monkeypatch.setattr(asn_eval.report.document, "write_documents", lambda *a, **k: None)
     during = []  # what each chapter does besides writing its notebook
 
     def chapter(source, target, **kwargs):

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asn_eval import panels
-from asn_eval.regulations import SKP_PREDICATES
+from asn_eval.analysis import panels
+from asn_eval.domain.regulations import SKP_PREDICATES
 
 YEARS = [2019, 2020, 2021, 2022, 2023, 2024]
 

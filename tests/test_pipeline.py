@@ -18,7 +18,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from asn_eval.pipeline import CHAPTERS, DEFAULT_DATA_DIR
+from asn_eval.report.build import CHAPTERS, DEFAULT_DATA_DIR
 
 PARAMETERS_SOURCE = 'data_dir = "."\nyear = 2000\nlang = "id"\nseed = 0\noutput_dir = "."'
 
@@ -140,7 +140,7 @@ def test_report_folder_carries_the_marker_of_its_run(built):
 
 
 def test_rebuild_replaces_an_earlier_report_with_the_umasks_permissions(built, tmp_path):
-    from asn_eval.pipeline import build_report
+    from asn_eval.report.build import build_report
 
     earlier, _ = built
     out = tmp_path / "reports" / "2024-en"
@@ -257,7 +257,7 @@ def test_chapters_run_one_at_a_time_above_the_employee_year_limit(monkeypatch):
     """Two chapters at once only when the data are small enough to hold twice in memory."""
     import pandas as pd
 
-    from asn_eval.pipeline import PARALLEL_MAX_EMPLOYEE_YEARS, chapter_jobs
+    from asn_eval.report.build import PARALLEL_MAX_EMPLOYEE_YEARS, chapter_jobs
 
     class Data:
         def __init__(self, rows: int):
@@ -281,7 +281,7 @@ def refuse(*args, **kwargs):
 
 
 cache.load_dataset = validate.load_dataset = refuse
-from asn_eval.chapters import load_data
+from asn_eval.report.chapters import load_data
 
 print("performance rows:", len(load_data(data_dir).tables["performance"]))
 """

@@ -1,4 +1,5 @@
-"""asn_eval.plots: each figure draws the result's own numbers, readably, in the report's locale."""
+"""asn_eval.report.plots: each figure draws the result's own numbers, readably, in the report's
+locale."""
 
 import matplotlib
 
@@ -11,13 +12,13 @@ import pytest  # noqa: E402
 from matplotlib.collections import PathCollection, PolyCollection  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from asn_eval import plots  # noqa: E402
 from asn_eval.data.synth import simulate_panel  # noqa: E402
 from asn_eval.estimators.bacon import bacon_decomposition  # noqa: E402
 from asn_eval.estimators.did import event_study  # noqa: E402
 from asn_eval.estimators.dose import dose_response  # noqa: E402
 from asn_eval.estimators.its import interrupted_time_series  # noqa: E402
-from asn_eval.figures import (  # noqa: E402
+from asn_eval.report import plots  # noqa: E402
+from asn_eval.report.figures import (  # noqa: E402
     BAND_ALPHA,
     MIN_FONT_PT,
     figure_size,

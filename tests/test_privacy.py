@@ -8,14 +8,15 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from asn_eval.privacy import (
+from asn_eval.domain.privacy import (
     SUPPRESSED_MARK,
     assert_no_identifiers,
     check_no_identifiers,
     suppress_small_cells,
     suppress_with_complements,
 )
-from asn_eval.regulations import MIN_CELL_SIZE
+from asn_eval.domain.regulations import MIN_CELL_SIZE
+from asn_eval.report.narrative import suppression_note
 
 NIP = "198503122010011002"
 NAME = "Yohanes Bria Seran"
@@ -35,14 +36,14 @@ def _table():
 
 def test_cells_below_the_minimum_are_withheld_and_marked():
     assert MIN_CELL_SIZE == 5
-    out = suppress_small_cells(_table(), "employees", ["share_good", "absence_mean"], "id")
+    out = suppress_small_cells(_table(), "employees", ["share_good", "absence_mean"])
     # 4 employees: withheld; 5: shown (the limit is "fewer than 5"); 0: nothing to disclose
     assert out["share_good"].tolist()[:2] == [SUPPRESSED_MARK, 0.6]
     assert out["absence_mean"].tolist()[0] == SUPPRESSED_MARK
     assert out["employees"].tolist() == ["<5", 5, 0, 120]
     assert out["agency"].tolist() == _table()["agency"].tolist()
     assert out.attrs["n_suppressed_rows"] == 1
-    assert out.attrs["note"] == (
+    assert suppression_note("id") == (
         "* Tidak ditampilkan: statistik dari kurang dari 5 pegawai, disembunyikan untuk "
         "melindungi data pribadi (UU 27/2022)."
     )
@@ -52,21 +53,23 @@ def test_cells_below_the_minimum_are_withheld_and_marked():
 
 def test_minimum_is_configurable_and_note_in_english():
     out = suppress_small_cells(
-        _table(), "employees", ["share_good"], "en", min_size=10, mark_count=False
+        _table(), "employees", ["share_good"], min_size=10, mark_count=False
     )
     assert out["share_good"].tolist()[:2] == [SUPPRESSED_MARK, SUPPRESSED_MARK]
     assert out["employees"].tolist() == [4, 5, 0, 120]
-    assert out.attrs["note"].startswith("* Not shown: a statistic from fewer than 10 employees")
+    assert suppression_note("en", 10).startswith(
+        "* Not shown: a statistic from fewer than 10 employees"
+    )
 
 
 def test_nothing_to_withhold_gives_no_note():
-    out = suppress_small_cells(_table().iloc[[1, 3]], "employees", ["share_good"], "en")
-    assert out.attrs == {"n_suppressed_rows": 0, "note": ""}
+    out = suppress_small_cells(_table().iloc[[1, 3]], "employees", ["share_good"])
+    assert out.attrs == {"n_suppressed_rows": 0}
 
 
 def test_missing_column_message():
     with pytest.raises(KeyError) as err:
-        suppress_small_cells(_table(), "n", ["share_good"], "en")
+        suppress_small_cells(_table(), "n", ["share_good"])
     assert err.value.args[0] == (
         "Cannot suppress small cells: the table has no column(s) ['n']; its columns are "
         "['agency', 'employees', 'share_good', 'absence_mean']."
@@ -142,7 +145,7 @@ def test_assert_message_masks_the_identifier(tmp_path):
 
 
 def test_chapter_suppress_is_the_privacy_rule(tmp_path, monkeypatch):
-    from asn_eval.chapters import base
+    from asn_eval.report.chapters import base
 
     chapter = base.Chapter(
         pd.DataFrame(), year=2024, lang="en", output_dir=tmp_path, min_cell_size=MIN_CELL_SIZE
@@ -150,19 +153,19 @@ def test_chapter_suppress_is_the_privacy_rule(tmp_path, monkeypatch):
     frame = _table()
     shown = chapter.suppress(frame, count="employees", columns=["share_good", "absence_mean"])
     expected = suppress_small_cells(
-        frame, "employees", ["share_good", "absence_mean"], "en", mark_count=False
+        frame, "employees", ["share_good", "absence_mean"], mark_count=False
     )
     pd.testing.assert_frame_equal(shown, expected)
     assert base.SUPPRESSED == SUPPRESSED_MARK
     # the footnote stands under a table only when one of its cells was withheld
-    assert chapter.suppression_note(shown) == expected.attrs["note"] != ""
+    assert chapter.suppression_note(shown) == suppression_note("en") != ""
     clean = chapter.suppress(frame.iloc[[1, 3]], count="employees", columns=["share_good"])
     assert chapter.suppression_note(clean) == ""
 
 
 def test_withheld_columns_are_rounded_as_tables_write_numbers():
     table = pd.DataFrame({"n": [3, 40], "share": [0.2, 0.1 + 0.2]})
-    out = suppress_small_cells(table, "n", ["share"], "en", mark_count=False)
+    out = suppress_small_cells(table, "n", ["share"], mark_count=False)
     # 0.1 + 0.2 is 0.30000000000000004 in binary; a mixed column cannot be rounded later
     assert out["share"].tolist() == [SUPPRESSED_MARK, 0.3]
 
@@ -211,7 +214,7 @@ def _interval(table, published, column="share", by="type"):
 
 def test_primary_suppression_alone_is_undone_by_the_published_totals():
     table = _agencies()
-    primary = suppress_small_cells(table, "n", ["share"], "en", mark_count=False)
+    primary = suppress_small_cells(table, "n", ["share"], mark_count=False)
     # Dinas A is withheld, but the dinas total (0.75*40 + 0.5*12 + 2 = 38 of 55) gives it back
     assert primary["share"].tolist()[0] == SUPPRESSED_MARK
     assert _interval(table, primary) == {"Dinas A": (round(2 / 3, 6), round(2 / 3, 6))}
@@ -219,13 +222,12 @@ def test_primary_suppression_alone_is_undone_by_the_published_totals():
 
 def test_a_second_cell_in_the_group_makes_the_withheld_cell_unrecoverable():
     table = _agencies()
-    out = suppress_with_complements(table, "n", ["share"], "en", totals_by=["type"])
+    out = suppress_with_complements(table, "n", ["share"], totals_by=["type"])
     # the smallest other dinas (Dinas C, 12 employees) is withheld with Dinas A;
     # the kecamatan group has no withheld cell and stays whole
     assert out["share"].tolist() == [SUPPRESSED_MARK, 0.75, SUPPRESSED_MARK, 0.9, 0.6, 0.625]
     assert out.attrs["n_primary"] == 1 and out.attrs["n_complementary"] == 1
     assert out.attrs["n_suppressed_rows"] == 2 and out.attrs["exposed_groups"] == []
-    assert out.attrs["note"].startswith("* Not shown")
     # 3 a + 12 c = 8 is all a reader learns: Dinas A could be anything from 0% to 100%
     # (and Dinas C then 8/12 down to 5/12)
     bounds = _interval(table, out)
@@ -239,12 +241,12 @@ def test_a_complement_at_the_same_end_of_the_range_is_avoided():
     # Dinas A has 100% good; Dinas C too. Withheld together, their sum (15 of 15) would
     # show both are 100%, so the complement is Dinas B although it is larger.
     table = _agencies().assign(share=[1.0, 0.75, 1.0, 0.9, 0.6, 0.625])
-    out = suppress_with_complements(table, "n", ["share"], "en", totals_by=["type"])
+    out = suppress_with_complements(table, "n", ["share"], totals_by=["type"])
     assert out["share"].tolist()[:3] == [SUPPRESSED_MARK, SUPPRESSED_MARK, 1.0]
     assert _interval(table, out)["Dinas A"][1] - _interval(table, out)["Dinas A"][0] > 0.5
     # without a range, the smallest count wins
     plain = suppress_with_complements(
-        table, "n", ["share"], "en", totals_by=["type"], value_range=None
+        table, "n", ["share"], totals_by=["type"], value_range=None
     )
     assert plain["share"].tolist()[:3] == [SUPPRESSED_MARK, 0.75, SUPPRESSED_MARK]
 
@@ -261,7 +263,7 @@ def test_one_withheld_group_pulls_a_complement_into_another_through_the_city_tot
         ignore_index=True,
     )
     table.loc[0, "n"] = 30  # Dinas A is no longer small
-    out = suppress_with_complements(table, "n", ["share"], "en", totals_by=["type"])
+    out = suppress_with_complements(table, "n", ["share"], totals_by=["type"])
     withheld = [a for a, v in zip(table["agency"], out["share"], strict=True) if v == "*"]
     # RS G (primary); Camat F (8, smallest elsewhere, city total); Camat E (its partner)
     assert withheld == ["Camat E", "Camat F", "RS G"]
@@ -271,9 +273,9 @@ def test_one_withheld_group_pulls_a_complement_into_another_through_the_city_tot
 
 def test_complements_are_chosen_per_column_and_nothing_small_means_nothing_withheld():
     table = _agencies().assign(n=[30, 40, 12, 30, 25, 8], jp=[0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
-    out = suppress_with_complements(table, "n", ["share", "jp"], "id", totals_by=["type"])
-    assert out.attrs["n_suppressed_rows"] == 0 and out.attrs["note"] == ""
+    out = suppress_with_complements(table, "n", ["share", "jp"], totals_by=["type"])
+    assert out.attrs["n_suppressed_rows"] == 0
     assert out["share"].tolist() == table["share"].round(6).tolist()
     with pytest.raises(KeyError) as err:
-        suppress_with_complements(table, "n", ["share"], "en", totals_by=["sector"])
+        suppress_with_complements(table, "n", ["share"], totals_by=["sector"])
     assert err.value.args[0].startswith("Cannot protect totals by ['sector']: the table has")

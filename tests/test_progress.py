@@ -2,7 +2,7 @@
 a log file, the draws of chapter 3 across the kernel boundary, and refusals in Indonesian.
 
 Stand-in chapter notebooks (as in tests/test_pipeline.py) keep the runs short; the third one
-runs a loop of draws through :func:`asn_eval.progress.track`, as chapter 3's permutations do.
+runs a loop of draws through :func:`asn_eval.common.draws.track`, as chapter 3's permutations do.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ import pytest
 from nbformat.v4 import new_code_cell
 from test_pipeline import _write_chapters
 
-from asn_eval.pipeline import CHAPTERS, ReportInputError, check_inputs
-from asn_eval.progress import Progress, message_language
+from asn_eval.report.build import CHAPTERS, ReportInputError, check_inputs
+from asn_eval.report.progress import Progress, message_language
 
 DRAWS = (
-    "from asn_eval.progress import track\n"
+    "from asn_eval.common.draws import track\n"
     "total = 0\n"
     "for b in track(range(40), step='permutation', total=40):\n"
     "    total += b\n"
@@ -162,7 +162,7 @@ def test_previous_must_name_an_earlier_report(tmp_path):
 
 
 def test_the_rejected_rows_stop_reads_in_indonesian(tmp_path):
-    from asn_eval.pipeline import DEFAULT_DATA_DIR
+    from asn_eval.report.build import DEFAULT_DATA_DIR
 
     try:
         check_inputs(DEFAULT_DATA_DIR, max_reject_share=0.0)

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 import yaml
 
-from asn_eval.formatting import fmt_date
-from asn_eval.narrative import verdict
-from asn_eval.pipeline import CHAPTERS, DEFAULT_DATA_DIR
-from asn_eval.privacy import check_no_identifiers
-from asn_eval.tables import read_table_csv
+from asn_eval.common.formatting import fmt_date
+from asn_eval.domain.privacy import check_no_identifiers
+from asn_eval.report.build import CHAPTERS, DEFAULT_DATA_DIR
+from asn_eval.report.narrative import verdict
+from asn_eval.report.tables import read_table_csv
 
 pytestmark = pytest.mark.skipif(
     not (DEFAULT_DATA_DIR / "metadata.yaml").exists(), reason="default dataset not generated"
@@ -190,16 +190,16 @@ def test_indonesian_report_shows_no_codes_and_no_english(report_id):
 def test_every_estimate_reads_the_same_verdict_wherever_it_appears(report_id):
     """Table 3.1, Table 5.1, the sentences and the recommendations all read the one decision
     stored in results.json; an action is recommended only on a confirmed finding."""
-    from asn_eval import context
-    from asn_eval.chapters.conclusion import findings
-    from asn_eval.narrative import (
+    from asn_eval.domain import setting as context
+    from asn_eval.report.chapters.conclusion import findings
+    from asn_eval.report.narrative import (
         estimator_label,
         recommendation_rule,
         text_group,
         verdict_label,
     )
-    from asn_eval.results_store import load_results
-    from asn_eval.tables import read_table_csv
+    from asn_eval.report.tables import read_table_csv
+    from asn_eval.results.store import load_results
 
     headline = findings(load_results(report_id))
     assert headline
@@ -229,9 +229,9 @@ def test_every_estimate_reads_the_same_verdict_wherever_it_appears(report_id):
 def test_the_2025_report_sets_each_headline_estimate_beside_2024s(report_id, report_2024):
     """Section 5.2 and the executive summary: each headline estimate in 2024 and 2025, the
     change and whether the verdict or its standing changed, read from both results.json."""
-    from asn_eval.chapters.conclusion import findings
-    from asn_eval.comparison import compare
-    from asn_eval.results_store import load_results
+    from asn_eval.report.chapters.conclusion import findings
+    from asn_eval.results.comparison import compare
+    from asn_eval.results.store import load_results
 
     then, now = findings(load_results(report_2024)), findings(load_results(report_id))
     assert then and now and {r.key for r in then} == {r.key for r in now}
@@ -270,8 +270,8 @@ def test_workbook_csvs_and_latex_agree_with_results_json(report_id):
     import jsonschema
     import openpyxl
 
-    from asn_eval.chapters.conclusion import findings
-    from asn_eval.results_store import load_results, results_schema
+    from asn_eval.report.chapters.conclusion import findings
+    from asn_eval.results.store import load_results, results_schema
 
     data = json.loads((report_id / "results.json").read_text(encoding="utf-8"))
     jsonschema.validate(data, results_schema())

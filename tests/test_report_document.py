@@ -1,6 +1,6 @@
 """The report document: the executive summary is lifted out of chapter 5 to follow the cover."""
 
-from asn_eval.report_document import take_summary
+from asn_eval.report.document import take_summary
 
 
 def test_executive_summary_is_lifted_out_of_the_chapter_body():
@@ -17,7 +17,7 @@ def test_executive_summary_is_lifted_out_of_the_chapter_body():
 
 
 def test_numbered_captions_get_anchors_for_the_lists_of_figures_and_tables():
-    from asn_eval.report_document import anchor_captions
+    from asn_eval.report.document import anchor_captions
 
     body = (
         "<figure><img src='x'><figcaption>Gambar 3.2. Efek &amp; waktu</figcaption></figure>"
@@ -37,7 +37,7 @@ def test_numbered_captions_get_anchors_for_the_lists_of_figures_and_tables():
 def test_issue_date_follows_source_date_epoch(monkeypatch):
     import datetime as dt
 
-    from asn_eval.report_document import issue_date
+    from asn_eval.report.document import issue_date
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764460800")  # 2025-11-30 00:00 UTC
     assert issue_date() == dt.date(2025, 11, 30)
@@ -52,8 +52,8 @@ def test_notebooks_show_screen_copies_and_the_report_prints_the_300_dpi_file(tmp
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from asn_eval.figures import FigureRegistry, figure_size
-    from asn_eval.report_document import print_images
+    from asn_eval.report.document import print_images
+    from asn_eval.report.figures import FigureRegistry, figure_size
 
     fig, ax = plt.subplots(figsize=figure_size("full"))
     ax.plot([0, 1], [0, 1])

@@ -6,8 +6,8 @@ import threading
 import time
 from pathlib import Path
 
-from asn_eval import results_store
-from asn_eval.results_store import ResultRecord, load_results, save_results
+from asn_eval.results import store as results_store
+from asn_eval.results.store import ResultRecord, load_results, save_results
 
 ROUNDS = 8
 

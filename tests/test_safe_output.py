@@ -5,7 +5,7 @@ import csv
 import pandas as pd
 
 from asn_eval.data.io import write_csv_safely
-from asn_eval.tables import save_table
+from asn_eval.report.tables import save_table
 
 
 def _cells(path):

@@ -11,11 +11,11 @@ import pytest
 from test_panels import make_dataset
 
 from asn_eval.analysis import AnalysisSpec
-from asn_eval.analysis.scorecards import PRINT_ROW_LIMIT, headcount_band, scorecards
-from asn_eval.chapters import base, open_chapter
-from asn_eval.panels import POLICIES, UNKNOWN_COHORT, adoption_cohorts, agency_year_panel
-from asn_eval.privacy import SUPPRESSED_MARK
-from asn_eval.tables import read_table_csv
+from asn_eval.analysis.panels import POLICIES, UNKNOWN_COHORT, adoption_cohorts, agency_year_panel
+from asn_eval.analysis.policies import PRINT_ROW_LIMIT, headcount_band, scorecards
+from asn_eval.domain.privacy import SUPPRESSED_MARK
+from asn_eval.report.chapters import base, open_chapter
+from asn_eval.report.tables import read_table_csv
 
 YEAR = 2024
 

@@ -1,4 +1,4 @@
-"""Tests for asn_eval.survey: alpha against published and independent values, identities."""
+"""Tests for asn_eval.indices.survey: alpha against published and independent values, identities."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-from asn_eval import survey as sv
+from asn_eval.indices import survey as sv
 
 
 def _parallel_items(rng, n, k, true_sd=1.0, error_sd=1.0):

@@ -9,15 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asn_eval.privacy import SUPPRESSED_MARK
-from asn_eval.results_store import (
+from asn_eval.domain.privacy import SUPPRESSED_MARK
+from asn_eval.report.tables import TableSpec, read_table_csv, save_table
+from asn_eval.report.workbook import add_sheet, write_workbook
+from asn_eval.results.store import (
     ResultRecord,
     load_results,
     results_schema,
     save_results,
 )
-from asn_eval.tables import TableSpec, read_table_csv, save_table
-from asn_eval.workbook import add_sheet, write_workbook
 
 EFFECTS = pd.DataFrame(
     {

@@ -2,7 +2,7 @@
 
 The impact chapter's own functions (``estimate_policy_outcome`` on the agency-year panel,
 ``dukcapil_its``) run on ``data/kupang-synthetic``; each estimate is compared with the value
-of the estimand it targets, computed from ``truth.json`` by :mod:`asn_eval.truth` (for the
+of the estimand it targets, computed from ``truth.json`` by :mod:`asn_eval.results.truth` (for the
 Callaway-Sant'Anna simple ATT: post-adoption cohort-year cells weighted by the number of
 agencies per cohort).
 
@@ -31,12 +31,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from asn_eval.analysis import AnalysisSpec
-from asn_eval.analysis import policy_effects as impact
+from asn_eval.analysis import AnalysisSpec, impact
+from asn_eval.analysis.panels import adoption_cohorts, agency_year_panel
 from asn_eval.data import load_dataset
-from asn_eval.panels import adoption_cohorts, agency_year_panel
-from asn_eval.tables import read_table_csv
-from asn_eval.truth import truth_table
+from asn_eval.report.tables import read_table_csv
+from asn_eval.results.truth import truth_table
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "kupang-synthetic"
 TOLERANCE_SE = 3.5
@@ -161,7 +160,7 @@ def test_a_dataset_without_truth_gives_no_table(tmp_path, records):
 def test_truth_weights_cohorts_by_their_agencies(dataset):
     truth = json.loads((DATA_DIR / "truth.json").read_text(encoding="utf-8"))
     cohorts = adoption_cohorts(dataset, years=dataset.years)
-    from asn_eval.truth import true_effect
+    from asn_eval.results.truth import true_effect
 
     att = pd.DataFrame(truth["att"])
     cells = att[(att["policy"] == "digitalisation") & (att["outcome"] == "skp_good")]
@@ -183,7 +182,7 @@ def test_truth_weights_cohorts_by_their_agencies(dataset):
 
 
 def _conclusion(dataset, out, monkeypatch, lang):
-    from asn_eval.chapters import base, open_chapter
+    from asn_eval.report.chapters import base, open_chapter
 
     monkeypatch.setattr(base, "_display", lambda html: None)
     return open_chapter(
@@ -200,7 +199,7 @@ def _conclusion(dataset, out, monkeypatch, lang):
 def test_the_conclusion_shows_truth_beside_the_findings_for_synthetic_data(
     dataset, records, tmp_path, monkeypatch
 ):
-    from asn_eval.results_store import save_results
+    from asn_eval.results.store import save_results
 
     save_results(tmp_path, records, chapter=3)
     chapter = _conclusion(dataset, tmp_path, monkeypatch, "en")
@@ -225,7 +224,7 @@ def test_the_conclusion_shows_no_truth_section_for_real_data(
 ):
     from dataclasses import replace
 
-    from asn_eval.results_store import save_results
+    from asn_eval.results.store import save_results
 
     save_results(tmp_path, records, chapter=3)
     real = replace(dataset, metadata={**dataset.metadata, "synthetic": False})
@@ -252,7 +251,7 @@ def _city_dataset(seed: int, effects=None):
 
 @pytest.mark.slow
 def test_skp_share_estimates_are_unbiased_and_cover_across_regenerated_cities():
-    from asn_eval.truth import true_effect
+    from asn_eval.results.truth import true_effect
 
     rows = []
     for seed in range(100, 180):
@@ -299,8 +298,8 @@ def test_subgroup_intervals_cover_the_recorded_subgroup_truth_across_regenerated
     adopting agency dilute the comparison); 95% intervals cover 88-94% per subgroup, 91%
     overall (the sd of (estimate - truth) / SE is 1.16). Seeds 100-159: 90% overall, 88-91%
     per subgroup variable."""
-    from asn_eval.analysis.barriers import heterogeneity_panel, subgroup_effects
-    from asn_eval.truth import true_effect
+    from asn_eval.analysis.challenges import heterogeneity_panel, subgroup_effects
+    from asn_eval.results.truth import true_effect
 
     rows = []
     for seed in range(100, 160):
@@ -361,7 +360,7 @@ def test_a_placebo_truth_is_zero_for_every_finding_never_unknown():
     services, IKM and the share within the standard is then known: zero (issue 11: the truth
     table dropped exactly the false "worsened" rows on placebo data)."""
     from asn_eval.data.synth import resolve_effects
-    from asn_eval.truth import true_effect
+    from asn_eval.results.truth import true_effect
 
     truth = {"effects": resolve_effects(0), "services": [], "att": []}
     cs, its = impact.CS_METHOD, "Interrupted time series"
@@ -380,7 +379,7 @@ def test_a_placebo_truth_is_zero_for_every_finding_never_unknown():
 # --- chapter 4: the digitalisation effect by subgroup --------------------------------------
 @pytest.fixture(scope="module")
 def subgroup_records(dataset):
-    from asn_eval.analysis.barriers import (
+    from asn_eval.analysis.challenges import (
         ChallengesResults,
         heterogeneity_panel,
         subgroup_effects,
@@ -428,7 +427,7 @@ def test_the_truth_table_lists_every_subgroup_estimate_with_its_truth(dataset, s
 def test_the_conclusion_shows_the_subgroup_truths_in_a_second_table(
     dataset, records, subgroup_records, tmp_path, monkeypatch
 ):
-    from asn_eval.results_store import save_results
+    from asn_eval.results.store import save_results
 
     save_results(tmp_path, records, chapter=3)
     save_results(tmp_path, subgroup_records, chapter=4)

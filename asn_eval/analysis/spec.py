@@ -20,8 +20,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from asn_eval.config import DEFAULT_SEED
+from asn_eval.domain.regulations import MIN_CELL_SIZE
 from asn_eval.estimators.did import BASE_PERIODS, CONTROL_GROUPS
-from asn_eval.regulations import MIN_CELL_SIZE
 
 
 @dataclass(frozen=True)
@@ -55,11 +56,11 @@ class AnalysisSpec:
         Confidence level of every interval.
     min_cell_size
         Statistics from fewer employees than this are suppressed (see
-        :data:`asn_eval.regulations.MIN_CELL_SIZE`).
+        :data:`asn_eval.domain.regulations.MIN_CELL_SIZE`).
     """
 
     year: int
-    seed: int = 2025
+    seed: int = DEFAULT_SEED
     control_group: str = "never"
     base_period: str = "universal"
     anticipation: int = 0

@@ -2,13 +2,12 @@
 
 Public entry points: :func:`load_dataset` (validated, pseudonymised tables),
 :func:`simulate_panel` (a fast panel for simulation studies), :func:`generate_city` and
-:func:`write_dataset` (the synthetic Kupang dataset), and the command-line hooks
-``add_validate_arguments``/``run_validate`` and ``add_synth_arguments``/``run_synth``.
+:func:`write_dataset` (the synthetic Kupang dataset); the commands that call them are
+in :mod:`asn_eval.cli.data`.
 """
 
 from __future__ import annotations
 
-from .cli import add_synth_arguments, add_validate_arguments, run_synth, run_validate
 from .contract import CONTRACT, POLICIES, TABLES
 from .errors import DataError
 from .export import SYNTHETIC_NOTICE, write_dataset
@@ -23,12 +22,8 @@ __all__ = [
     "TABLES",
     "DataError",
     "Dataset",
-    "add_synth_arguments",
-    "add_validate_arguments",
     "generate_city",
     "load_dataset",
-    "run_synth",
-    "run_validate",
     "simulate_panel",
     "true_att",
     "write_dataset",

@@ -82,7 +82,7 @@ def dataset_key(data_dir: str | Path, *, key: str | bytes | None = None) -> str:
     """The cache key of a data folder: what decides the validated dataset, hashed.
 
     It covers the content and relative path of every file in ``data_dir``, the loading and
-    validation code (``asn_eval/data/*.py`` and ``asn_eval/regulations.py``), the pandas and
+    validation code (``asn_eval/data/*.py`` and ``asn_eval/domain/regulations.py``), the pandas and
     pyarrow versions, and the identity of the pseudonymisation key (:func:`key_identity`,
     never the key itself). Any change in these gives a new key, so a cached dataset is
     exactly what :func:`~asn_eval.data.load_dataset` would return now.
@@ -99,7 +99,7 @@ def dataset_key(data_dir: str | Path, *, key: str | bytes | None = None) -> str:
     digest = hashlib.sha256()
     digest.update(f"format {FORMAT_VERSION}; pandas {pd.__version__}; "
                   f"pyarrow {pa.__version__}\0".encode())  # fmt: skip
-    code = sorted((_PACKAGE / "data").glob("*.py")) + [_PACKAGE / "regulations.py"]
+    code = sorted((_PACKAGE / "data").glob("*.py")) + [_PACKAGE / "domain" / "regulations.py"]
     for path in code:
         digest.update(path.name.encode() + b"\0" + _file_hash(path))
     for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):

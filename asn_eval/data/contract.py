@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from asn_eval.regulations import (
+from asn_eval.domain.regulations import (
     DISCIPLINE_LEVELS,
     IKM_ELEMENTS,
     SKP_PREDICATES,

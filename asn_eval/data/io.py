@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 # Re-exported: the data layer writes rejects.csv and quality.csv with these.
-from asn_eval.safe_output import safe_cells as safe_cells
-from asn_eval.safe_output import write_csv_safely as write_csv_safely
+from asn_eval.common.csv_safety import safe_cells as safe_cells
+from asn_eval.common.csv_safety import write_csv_safely as write_csv_safely
 
 from .contract import NULL_SPELLINGS
 from .errors import DataError

@@ -50,7 +50,8 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from asn_eval.regulations import (
+from asn_eval.config import DEFAULT_SEED
+from asn_eval.domain.regulations import (
     DISCIPLINE_LADDER,
     JP_MINIMUM_PER_YEAR,
     NIP_SEX_DIGITS,
@@ -59,9 +60,15 @@ from asn_eval.regulations import (
     TRAINING_ROUTES,
     TRAINING_TYPES,
 )
+from asn_eval.domain.subgroups import (
+    EDUCATION_GROUPS,
+    HETEROGENEITY_OUTCOME,
+    RESISTANCE_POLICY,
+    age_band_at,
+)
 
 from .contract import EDUCATION_LEVELS, IKM_COLUMNS, PNS_RANKS, POLICIES, PPPK_GRADES, TABLES
-from .panel import PANEL_EFFECTS, simulate_panel, true_att
+from .simulate import PANEL_EFFECTS, simulate_panel, true_att
 
 __all__ = [
     "DEFAULT_EFFECTS",
@@ -74,7 +81,6 @@ __all__ = [
     "true_att",
 ]
 
-DEFAULT_SEED = 2025
 DEFAULT_EMPLOYEES = 3000
 DEFAULT_YEARS = (2019, 2025)
 DATASET_NAME = "kupang-synthetic"
@@ -636,7 +642,7 @@ def _subgroup_truth_rows(
 ) -> pd.DataFrame:
     """Per treated employee-year, the true effect that chapter 4's subgroup estimates target.
 
-    The chapter (:mod:`asn_eval.analysis.barriers`) estimates, per subgroup, the
+    The chapter (:mod:`asn_eval.analysis.challenges`) estimates, per subgroup, the
     Callaway-Sant'Anna simple ATT of the AGENCY adopting digitalisation on ``skp_good``: each
     employee keeps the cohort of the agency of his or her first year in the window (an
     intention-to-treat effect: uptake is personal and delayed), subgroups are fixed at the
@@ -645,15 +651,6 @@ def _subgroup_truth_rows(
     the effect is the potential-outcome difference with minus without digitalisation (in any
     agency), on the latent score and on the chance of "Baik or better".
     """
-    # Lazy: the chapter's subgroup definitions live with the chapter (one place per fact),
-    # and asn_eval.analysis imports asn_eval.data.
-    from asn_eval.analysis.barriers import (
-        EDUCATION_GROUPS,
-        HETEROGENEITY_OUTCOME,
-        RESISTANCE_POLICY,
-    )
-    from asn_eval.estimators.adoption import age_band
-
     n = present.shape[0]
     balanced = present.all(axis=1)
     first_agency = agency[np.arange(n), np.argmax(present, axis=1)]
@@ -661,7 +658,7 @@ def _subgroup_truth_rows(
     rows = balanced[emp_idx] & (cohort > 0) & (row_year >= cohort)
     start = pd.Timestamp(year=int(world.years[0]), month=1, day=1)
     groups = {
-        "age_band_start": age_band(pd.Series(birth), at=start).astype(str).to_numpy(),
+        "age_band_start": age_band_at(pd.Series(birth), at=start).astype(str).to_numpy(),
         "education_group": pd.Series(education).map(EDUCATION_GROUPS).to_numpy(),
         "position_type": np.asarray(position, dtype=object),
     }

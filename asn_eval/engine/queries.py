@@ -10,14 +10,14 @@ and their sum of squares. Means, shares and variances follow from those three nu
 The outcome definitions are those of :mod:`asn_eval.indices`, written in SQL:
 
 * ``skp_good`` (:func:`asn_eval.indices.skp_good`): the predicate decides when present (one of
-  :data:`asn_eval.regulations.SKP_GOOD_PREDICATES`); without one, a PP 46/2011 final score at
+  :data:`asn_eval.domain.regulations.SKP_GOOD_PREDICATES`); without one, a PP 46/2011 final score at
   or above the Baik band's lower edge counts; missing both gives NULL.
 * ``sanctioned`` (:func:`asn_eval.indices.sanctioned`): any level but the contract's "none";
   a missing level is no sanction.
 * ``jp`` (:func:`asn_eval.indices.jp_by_employee_year`): JP summed per employee and calendar
   year of the course date, 0 for an employee-year without a course.
 * ``meets_jp_minimum`` (:func:`asn_eval.indices.meets_jp_minimum`): ``jp`` at least
-  :data:`asn_eval.regulations.JP_MINIMUM_PER_YEAR`.
+  :data:`asn_eval.domain.regulations.JP_MINIMUM_PER_YEAR`.
 
 Engine-neutral means: no identifier quoting (DuckDB quotes with ``"``, Spark with a backtick),
 numbers cast to DOUBLE before they are summed (Spark reads ``1.0`` as a DECIMAL), no string
@@ -34,8 +34,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from asn_eval import regulations as reg
 from asn_eval.data.contract import SANCTION_LEVELS
+from asn_eval.domain import regulations as reg
 
 # Outcomes of the employee-year panel that the query summarises, in output order.
 OUTCOMES: tuple[str, ...] = ("skp_good", "absence_days", "sanctioned", "jp", "meets_jp_minimum")
@@ -115,14 +115,14 @@ def agency_year_statistics_sql(
         left out, and so are courses dated in other years.
     good_predicates
         SKP predicates counted as "Baik or better"; defaults to
-        :data:`asn_eval.regulations.SKP_GOOD_PREDICATES` (PermenPANRB 6/2022).
+        :data:`asn_eval.domain.regulations.SKP_GOOD_PREDICATES` (PermenPANRB 6/2022).
     good_score
         Lowest PP 46/2011 final score counted as "Baik or better" when the predicate is
         missing; defaults to the lower edge of the Baik band in
-        :data:`asn_eval.regulations.PP46_BANDS` (76).
+        :data:`asn_eval.domain.regulations.PP46_BANDS` (76).
     jp_minimum
         JP per year that meets the minimum; defaults to
-        :data:`asn_eval.regulations.JP_MINIMUM_PER_YEAR` (20 JP, PP 17/2020).
+        :data:`asn_eval.domain.regulations.JP_MINIMUM_PER_YEAR` (20 JP, PP 17/2020).
 
     Returns
     -------
@@ -226,7 +226,7 @@ GROUP BY agency_code, year
 
 
 def agency_year_means(statistics: pd.DataFrame) -> pd.DataFrame:
-    """The agency-year outcome columns of :func:`asn_eval.panels.agency_year_panel`.
+    """The agency-year outcome columns of :func:`asn_eval.analysis.panels.agency_year_panel`.
 
     Parameters
     ----------

@@ -20,51 +20,14 @@ from lifelines import KaplanMeierFitter
 from lifelines.statistics import multivariate_logrank_test
 from lifelines.utils import median_survival_times
 
+from asn_eval.domain.regulations import MIN_CELL_SIZE
+from asn_eval.domain.subgroups import age_band_at as age_band
 from asn_eval.estimators.results import Summary
-from asn_eval.panels import age_band as _band_of_age
-from asn_eval.regulations import MIN_CELL_SIZE
 
 __all__ = ["AdoptionCurves", "adoption_curves", "age_band", "kaplan_meier"]
 
 DAYS_PER_MONTH = 365.25 / 12
 ALL = "all"
-
-
-def age_band(birth_date, at) -> pd.Series:
-    """Age band (``<30``, ``30-39``, ``40-49``, ``50+``) in completed years at a date.
-
-    Parameters
-    ----------
-    birth_date
-        Birth dates (Series or array-like of dates).
-    at
-        The date at which age is taken: one date, or one per birth date.
-
-    Returns
-    -------
-    pandas.Series
-        Ordered categorical, with the index of ``birth_date`` when it is a Series. The bands
-        are those of ``asn_eval.panels.age_band``.
-
-    Examples
-    --------
-    >>> births = pd.Series(pd.to_datetime(["1990-06-15", "1990-06-16", "1974-01-01"]))
-    >>> list(age_band(births, at="2020-06-15"))
-    ['30-39', '<30', '40-49']
-    """
-    born = pd.Series(pd.to_datetime(birth_date))
-    index = birth_date.index if isinstance(birth_date, pd.Series) else born.index
-    born.index = index
-    when = (
-        pd.Series(pd.to_datetime(at), index=index)
-        if np.ndim(at) == 0
-        else pd.Series(pd.to_datetime(np.asarray(at)), index=index)
-    )
-    before_birthday = (when.dt.month * 100 + when.dt.day) < (born.dt.month * 100 + born.dt.day)
-    age = when.dt.year - born.dt.year - before_birthday.astype(int)
-    bands = _band_of_age(age.astype(float))
-    bands.index = index
-    return bands
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from asn_eval.estimators.results import EstimateTable
+from asn_eval.estimators.results import EstimateTable, plotting_backend
 
 __all__ = ["BaconResult", "bacon_decomposition"]
 
@@ -66,12 +66,10 @@ class BaconResult(EstimateTable):
         """Draw each 2x2 estimate against its weight, by comparison type, with the TWFE line;
         return the matplotlib Axes.
 
-        Keywords go to :func:`asn_eval.plots.bacon` (``lang``, ``percent``, ``labels``,
+        Keywords go to :func:`asn_eval.report.plots.bacon` (``lang``, ``percent``, ``labels``,
         ``legend``, ...); a new full-width figure is made when ``ax`` is None.
         """
-        from asn_eval import plots
-
-        return plots.bacon(self, ax=ax, **kwargs)
+        return plotting_backend().bacon(self, ax=ax, **kwargs)
 
     def statement(self) -> str:
         types = self.by_type()

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from asn_eval.estimators.results import EstimateTable, interval_sign
+from asn_eval.domain.regulations import JP_MINIMUM_PER_YEAR
+from asn_eval.estimators.results import EstimateTable, interval_sign, plotting_backend
 from asn_eval.estimators.twfe import TwfeResult, twfe
-from asn_eval.regulations import JP_MINIMUM_PER_YEAR
 
 __all__ = [
     "DoseResponseResult",
@@ -83,12 +83,10 @@ class DoseResponseResult(EstimateTable):
         """Draw each hours bin's estimate and interval against the reference bin at zero;
         return the matplotlib Axes.
 
-        Keywords go to :func:`asn_eval.plots.dose_response` (``lang``, ``percent``, ``labels``,
-        ``legend``, ...); a new full-width figure is made when ``ax`` is None.
+        Keywords go to :func:`asn_eval.report.plots.dose_response` (``lang``, ``percent``,
+        ``labels``, ``legend``, ...); a new full-width figure is made when ``ax`` is None.
         """
-        from asn_eval import plots
-
-        return plots.dose_response(self, ax=ax, **kwargs)
+        return plotting_backend().dose_response(self, ax=ax, **kwargs)
 
     def statement(self) -> str:
         """One sentence on the step at the threshold, in plain English."""
@@ -136,7 +134,7 @@ def dose_response(
     Parameters
     ----------
     data
-        Employee-year panel, e.g. ``asn_eval.panels.employee_year_panel`` (columns ``jp``,
+        Employee-year panel, e.g. ``asn_eval.analysis.panels.employee_year_panel`` (columns ``jp``,
         ``employee_id``, ``year``, ``agency_code``).
     outcome
         Outcome column (e.g. ``"skp_good"``).

@@ -48,11 +48,12 @@ import pandas as pd
 from scipy import sparse, stats
 from scipy.sparse import csgraph
 
+from asn_eval.config import NEVER_TREATED
+
 from .results import EFFECT_WORDS, EstimateTable, interval_sign
 
 __all__ = ["ImputationResult", "did_imputation"]
 
-NEVER_TREATED = 0
 METHOD_NAME = "Imputation (Borusyak-Jaravel-Spiess)"
 # Relative cut-off for the null eigenvalues of the period Schur complement: one per connected
 # component of the untreated rows (the constant is absorbed twice), left at about 1e-14 of

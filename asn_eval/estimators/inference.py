@@ -430,7 +430,7 @@ def randomization_inference(
     observed = float(estimator(data))
     rng = np.random.default_rng(seed)
     distribution = np.empty(n_perm)
-    from asn_eval.progress import track
+    from asn_eval.common.draws import track
 
     for b in track(range(n_perm), step="permutation", total=n_perm):
         permuted = unit_dates[rng.permutation(len(levels))]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from asn_eval.estimators.results import EstimateTable, interval_sign
+from asn_eval.estimators.results import EstimateTable, interval_sign, plotting_backend
 
 EFFECT_TERMS = ("level_change", "slope_change")
 
@@ -166,12 +166,10 @@ class InterruptedTimeSeriesResult(EstimateTable):
         """Draw the observed months, the fitted trend and the counterfactual trend without
         the policy and return the matplotlib Axes.
 
-        Keywords go to :func:`asn_eval.plots.its` (``lang``, ``percent``, ``labels``,
+        Keywords go to :func:`asn_eval.report.plots.its` (``lang``, ``percent``, ``labels``,
         ``legend``, ...); a new full-width figure is made when ``ax`` is None.
         """
-        from asn_eval import plots
-
-        return plots.its(self, ax=ax, **kwargs)
+        return plotting_backend().its(self, ax=ax, **kwargs)
 
     def statement(self) -> str:
         """One sentence on the level and slope change, in plain English."""

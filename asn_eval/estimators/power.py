@@ -51,9 +51,10 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, optimize, stats
 
+from asn_eval.config import NEVER_TREATED
+
 from .results import Summary
 
-NEVER_TREATED = 0
 SERIAL = ("ar1", "exchangeable")
 FITS = ("cohort_year", "not_yet_treated")
 ESTIMATORS = ("cs", "twfe")

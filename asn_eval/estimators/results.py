@@ -8,11 +8,16 @@ in a notebook, and a one-sentence statement of the main effect.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from importlib import import_module
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from asn_eval import config
+from asn_eval.domain.decision import interval_sign
 
 TIDY_COLUMNS = ("estimate", "std_error", "ci_low", "ci_high")
 
@@ -29,17 +34,14 @@ def normal_interval(
     return estimate - z * std_error, estimate + z * std_error
 
 
-def interval_sign(ci_low: float, ci_high: float) -> int:
-    """+1 when the interval lies wholly above zero, -1 wholly below, 0 when it covers zero.
+def plotting_backend() -> ModuleType:
+    """The module that draws result objects (:data:`asn_eval.config.PLOT_BACKEND`).
 
-    The one rule every verdict in the project follows, in prose and in statements: an
-    effect is named only when its interval excludes zero.
+    Imported by name when a result's ``plot()`` is first called, so that estimation never
+    imports the report's drawing code (layers point down) while ``result.plot()`` still works
+    in a notebook that imported only :mod:`asn_eval.estimators`.
     """
-    if ci_low > 0:
-        return 1
-    if ci_high < 0:
-        return -1
-    return 0
+    return import_module(config.PLOT_BACKEND)
 
 
 EFFECT_WORDS = {1: "a positive effect", -1: "a negative effect", 0: "no detectable effect"}

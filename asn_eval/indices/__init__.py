@@ -1,9 +1,9 @@
 """Indonesian civil-service measures: SKP predicates, IKM, IP ASN, the 20 JP minimum, discipline.
 
 Officers compute these by hand every year and get band edges and weights wrong; here each
-rule is one vectorised function whose figures come from :mod:`asn_eval.regulations` (with
+rule is one vectorised function whose figures come from :mod:`asn_eval.domain.regulations` (with
 the regulation named there), so a correction made there reaches every table and report.
-The analysis panels (:mod:`asn_eval.panels`) and the chapters compute every measure through
+The analysis panels (:mod:`asn_eval.analysis.panels`) and the chapters compute every measure through
 these functions: there is one implementation of each.
 
 Public API (one module per index)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from asn_eval import regulations as reg
+from asn_eval.domain import regulations as reg
 from asn_eval.indices._common import _as_series, _fmt, _numeric, _row
 
 # "none" is the data contract's word for "no sanction" (performance.sanction_level).
@@ -55,7 +55,7 @@ def discipline_sanction(
     11-13 / 14-16 / 17-20 days a 25% cut of tunjangan kinerja for 6 / 9 / 12 months
     (sedang); 21-24 demotion, 25-27 moved to jabatan pelaksana, 28 or more (or 10
     consecutive days) dismissal (berat). Fewer than 3 days: no sanction, level ``"none"``.
-    The ladder is :data:`asn_eval.regulations.DISCIPLINE_LADDER`.
+    The ladder is :data:`asn_eval.domain.regulations.DISCIPLINE_LADDER`.
 
     Parameters
     ----------

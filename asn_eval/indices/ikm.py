@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from asn_eval import regulations as reg
+from asn_eval.domain import regulations as reg
 from asn_eval.indices._common import (
     _as_series,
     _fmt,
@@ -37,7 +37,7 @@ def krejcie_morgan(population: int) -> int:
     A population between two rows of the table takes the sample of the next larger row
     (the conservative choice); populations below the first row need everyone; above the
     last row, the table's 384. That PermenPANRB 14/2017 prescribes this table is
-    UNCONFIRMED (see :data:`asn_eval.regulations.KREJCIE_MORGAN`).
+    UNCONFIRMED (see :data:`asn_eval.domain.regulations.KREJCIE_MORGAN`).
 
     Examples
     --------

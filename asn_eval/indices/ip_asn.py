@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from asn_eval import regulations as reg
+from asn_eval.domain import regulations as reg
 from asn_eval.indices._common import _as_series, _fmt, _html_table, _numeric, _row, _text_table
 from asn_eval.indices.skp import skp_band
 from asn_eval.indices.training import _serving, meets_jp_minimum
@@ -39,7 +39,7 @@ def ip_asn_points() -> pd.DataFrame:
     Columns ``dimension``, ``indicator``, ``value``, ``points``, ``confirmed``. Rows with
     ``confirmed == False`` come from one secondary source or memory (shared/DOMAIN.md):
     correct them in a copy and pass it as ``ip_asn(..., points=table)``, or once for
-    everyone in :data:`asn_eval.regulations.IP_ASN_POINTS`.
+    everyone in :data:`asn_eval.domain.regulations.IP_ASN_POINTS`.
     """
     return pd.DataFrame(
         list(reg.IP_ASN_POINTS), columns=["dimension", "indicator", "value", "points", "confirmed"]
@@ -184,7 +184,7 @@ def ip_asn_level(score: Any) -> str | float | pd.Series:
     """IP ASN band of a total score (Peraturan BKN 8/2019).
 
     91-100 Sangat Tinggi, 81-90 Tinggi, 71-80 Sedang, 61-70 Rendah, 60 and below Sangat
-    Rendah (:data:`asn_eval.regulations.IP_ASN_BANDS`); a total between printed bands
+    Rendah (:data:`asn_eval.domain.regulations.IP_ASN_BANDS`); a total between printed bands
     (e.g. 90.5) belongs to the lower band.
 
     Examples
@@ -224,7 +224,7 @@ def ip_asn(
 
     IP ASN = kualifikasi (max 25) + kompetensi (max 40) + kinerja (max 30) + disiplin
     (max 5), each from the points table, with the bands of
-    :data:`asn_eval.regulations.IP_ASN_BANDS` (91+ Sangat Tinggi, 81-90 Tinggi, 71-80
+    :data:`asn_eval.domain.regulations.IP_ASN_BANDS` (91+ Sangat Tinggi, 81-90 Tinggi, 71-80
     Sedang, 61-70 Rendah, 60 and below Sangat Rendah; a total between printed bands
     belongs to the lower one).
 

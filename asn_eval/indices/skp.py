@@ -1,7 +1,7 @@
 """SKP predicates: the PermenPANRB 6/2022 matrix, the PP 46/2011 bands, and "Baik or better".
 
 :func:`skp_good` is the one definition of the outcome the report analyses as
-``skp_good``: the predicate is Sangat Baik or Baik (:data:`asn_eval.regulations.
+``skp_good``: the predicate is Sangat Baik or Baik (:data:`asn_eval.domain.regulations.
 SKP_GOOD_PREDICATES`); for pre-2022 appraisals without a predicate, the PP 46/2011 band of the
 final score is Sangat Baik or Baik (a score of 76 or more).
 """
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from asn_eval import regulations as reg
+from asn_eval.domain import regulations as reg
 from asn_eval.indices._common import _as_series, _fmt, _numeric, _row
 
 # Categories run worst to best so that ``<``, ``max()`` and sorting mean "better".
@@ -66,7 +66,7 @@ def skp_predicate(hasil_kerja: Any, perilaku: Any) -> str | float | pd.Series:
 
     Notes
     -----
-    The matrix is :data:`asn_eval.regulations.SKP_MATRIX`: work results dominate, poor
+    The matrix is :data:`asn_eval.domain.regulations.SKP_MATRIX`: work results dominate, poor
     behaviour caps the predicate at Kurang/Misconduct unless results are also below
     expectation (then Sangat Kurang).
 
@@ -100,7 +100,7 @@ def skp_predicate(hasil_kerja: Any, perilaku: Any) -> str | float | pd.Series:
 def skp_band(score: Any) -> str | float | pd.Series:
     """PP 46/2011 predicate of a final SKP score (pre-2022 appraisals).
 
-    Bands from :data:`asn_eval.regulations.PP46_BANDS`: 91-100 Sangat Baik, 76-90 Baik,
+    Bands from :data:`asn_eval.domain.regulations.PP46_BANDS`: 91-100 Sangat Baik, 76-90 Baik,
     61-75 Cukup, 51-60 Kurang, 50 and below Buruk. A score between two printed bands
     (e.g. 90.5) belongs to the lower band, since each band starts at its printed lower
     edge.
@@ -148,7 +148,7 @@ def skp_good(predicate: Any, score: Any = None) -> pd.Series:
     """Whether each appraisal is "Baik or better" (1.0), not (0.0) or unknown (NaN).
 
     The predicate decides when present: Sangat Baik or Baik
-    (:data:`asn_eval.regulations.SKP_GOOD_PREDICATES`, PermenPANRB 6/2022). Pre-2022
+    (:data:`asn_eval.domain.regulations.SKP_GOOD_PREDICATES`, PermenPANRB 6/2022). Pre-2022
     appraisals without a predicate fall back on the PP 46/2011 band of the final score
     (:func:`skp_band`): the same two predicates, i.e. a score of 76 or more. Missing both
     gives NaN.
@@ -156,7 +156,7 @@ def skp_good(predicate: Any, score: Any = None) -> pd.Series:
     Parameters
     ----------
     predicate
-        SKP predicates (strings, any of :data:`asn_eval.regulations.SKP_PREDICATES`, or
+        SKP predicates (strings, any of :data:`asn_eval.domain.regulations.SKP_PREDICATES`, or
         missing); an array-like.
     score
         Optional PP 46/2011 final scores (0-100), same length.

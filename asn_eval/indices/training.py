@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from asn_eval import regulations as reg
+from asn_eval.domain import regulations as reg
 from asn_eval.indices._common import _fmt, _html_table, _numeric, _text_table
 
 # Training types of the data contract; regulations.TRAINING_TYPES lumps seminar/workshop.
@@ -123,7 +123,7 @@ def training_hours(
         ``year`` appears, those without training with 0 JP (not missing); otherwise only
         employees with a course in ``year`` appear and compliance is overstated.
     minimum
-        JP minimum per year (default :data:`asn_eval.regulations.JP_MINIMUM_PER_YEAR`).
+        JP minimum per year (default :data:`asn_eval.domain.regulations.JP_MINIMUM_PER_YEAR`).
 
     Returns
     -------

@@ -18,9 +18,9 @@ The package follows the seams of R's did: :mod:`.preprocess` (long panel to wide
 ``pre_process_did``), :mod:`.compute` (the 2x2 ATT(g, t) and influence function of one cell,
 ``compute.att_gt``), :mod:`.grouptime` (:func:`att_gt`), :mod:`.bootstrap` (analytic and
 multiplier-bootstrap standard errors, ``mboot``), :mod:`.aggregate` (``aggte``),
-:mod:`.pretrend` (:func:`pretrend_test`), :mod:`.eventstudy` (:func:`event_study`; its TWFE
-variant lives in :mod:`asn_eval.estimators.twfe`) and :mod:`.results` (the result objects).
-Every name is importable from here.
+:mod:`.pretrend` (:func:`pretrend_test`), :mod:`.eventstudy` (:func:`event_study`, with its TWFE
+variant) and :mod:`.results` (the result objects). The public names are exported here;
+helpers stay in their modules.
 
 References
 ----------
@@ -30,76 +30,28 @@ Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences
 Journal of Econometrics 219(1), 101-122.
 """
 
-# Every name the single module did.py defined stays importable from here.
-from asn_eval.estimators.did.aggregate import (  # noqa: F401
-    _CARRIED_INFO,
-    AGGREGATIONS,
-    _aggregate,
-)
-from asn_eval.estimators.did.bootstrap import (  # noqa: F401
-    _ZERO_SE,
-    BOOT_WEIGHTS,
-    FEW_CLUSTERS_WEBB,
-    _bootstrap_note,
-    _Inference,
-)
-from asn_eval.estimators.did.compute import (  # noqa: F401
-    PS_TRIM_LEVEL,
-    _as_period,
-    _cell,
-    _differences,
-    _dr_panel,
-    _leverage_sum,
-    _logit_fit,
-    _scalar,
-    _size,
-)
-from asn_eval.estimators.did.eventstudy import (  # noqa: F401
-    _event_study_cs,
-    event_study,
-)
-from asn_eval.estimators.did.grouptime import (  # noqa: F401
-    _DROP_TEXT,
-    SMALL_SAMPLE_MAX_CLUSTERS,
-    _drop_account,
-    _se_note,
-    att_gt,
-)
-from asn_eval.estimators.did.preprocess import (  # noqa: F401
-    BASE_PERIODS,
-    CONTROL_GROUPS,
-    NEVER_TREATED,
-    UNBALANCED,
-    _check_anticipation,
-    _per_unit,
-    _prepare,
-    _require_columns,
-    _Wide,
-)
-from asn_eval.estimators.did.pretrend import (  # noqa: F401
-    MIN_CLUSTERS_PRETREND,
-    PRETREND_METHODS,
-    _cluster_roles,
-    _effective_df,
-    _few_clusters_note,
-    _wald,
-    pretrend_test,
-)
-from asn_eval.estimators.did.results import (  # noqa: F401
+from asn_eval.estimators.did.aggregate import AGGREGATIONS
+from asn_eval.estimators.did.bootstrap import BOOT_WEIGHTS, FEW_CLUSTERS_WEBB
+from asn_eval.estimators.did.eventstudy import event_study
+from asn_eval.estimators.did.grouptime import att_gt
+from asn_eval.estimators.did.preprocess import BASE_PERIODS, CONTROL_GROUPS
+from asn_eval.estimators.did.pretrend import MIN_CLUSTERS_PRETREND, pretrend_test
+from asn_eval.estimators.did.results import (
     METHOD_NAME,
     AggregateResult,
     EventStudyResult,
     GroupTimeResult,
     PretrendTest,
-    _DidTable,
-    _verdict,
-)
-from asn_eval.estimators.twfe import (  # noqa: F401
-    _event_name,
-    _event_study_twfe,
 )
 
 __all__ = [
+    "AGGREGATIONS",
+    "BASE_PERIODS",
+    "BOOT_WEIGHTS",
+    "CONTROL_GROUPS",
+    "FEW_CLUSTERS_WEBB",
+    "METHOD_NAME",
+    "MIN_CLUSTERS_PRETREND",
     "AggregateResult",
     "EventStudyResult",
     "GroupTimeResult",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from asn_eval.estimators.did.compute import _scalar
-from asn_eval.estimators.did.results import METHOD_NAME, AggregateResult, GroupTimeResult
+
+if TYPE_CHECKING:
+    from asn_eval.estimators.did.results import GroupTimeResult
 
 AGGREGATIONS = ("simple", "dynamic", "group", "calendar")
 _CARRIED_INFO = (
@@ -21,7 +23,9 @@ _CARRIED_INFO = (
 )
 
 
-def _aggregate(res: GroupTimeResult, kind: str, *, min_e=None, max_e=None) -> AggregateResult:
+def _aggregate(res: GroupTimeResult, kind: str, *, min_e=None, max_e=None) -> dict[str, Any]:
+    """The fields of the :class:`~asn_eval.estimators.did.results.AggregateResult` of ``kind``
+    (R did's ``aggte``); :meth:`GroupTimeResult.aggregate` builds the result from them."""
     inf = res.inference
     cells = res.cells
     g = cells["cohort"].to_numpy(dtype=float)
@@ -105,10 +109,9 @@ def _aggregate(res: GroupTimeResult, kind: str, *, min_e=None, max_e=None) -> Ag
     # reference cells of a universal base period have an exactly zero influence function
     se, crit = inf.standard_errors(psi_rows)
     overall_se = inf.standard_errors(overall_if[None, :])[0][0]
-    return AggregateResult(
+    return dict(
         params=pd.Series([r[1] for r in rows], index=labels, name="estimate"),
         std_errors=pd.Series(se, index=labels, name="std_error"),
-        method=f"{METHOD_NAME} ({kind} aggregation)",
         outcome=res.outcome,
         level=res.level,
         critical_value=crit,

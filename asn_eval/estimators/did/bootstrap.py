@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from asn_eval.common.draws import report_draws
 from asn_eval.estimators.inference import WEBB_POINTS
-from asn_eval.progress import report_draws
 
 # Multiplier-bootstrap weights: Rademacher is R's did's (BMisc::multiplier_bootstrap); Webb's
 # six points give more distinct draws with few clusters; Mammen's two points are skewed.

@@ -2,17 +2,20 @@
 
 ``method="cs"`` aggregates ATT(g, t) by event time (R's did ``aggte(type="dynamic")``);
 ``method="twfe"`` is the dynamic two-way fixed effects regression, which lives with TWFE
-(:func:`asn_eval.estimators.twfe._event_study_twfe`).
+(:func:`_event_study_twfe`, below).
 """
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import pandas as pd
 
 from asn_eval.estimators.did.grouptime import att_gt
-from asn_eval.estimators.did.preprocess import _check_anticipation
+from asn_eval.estimators.did.preprocess import NEVER_TREATED, _check_anticipation, _require_columns
 from asn_eval.estimators.did.results import METHOD_NAME, EventStudyResult
-from asn_eval.estimators.twfe import _event_study_twfe
+from asn_eval.estimators.twfe import twfe
 
 
 def event_study(
@@ -198,4 +201,105 @@ def _event_study_cs(
         overall_att=agg.overall_att,
         overall_se=agg.overall_se,
         source=res,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Dynamic TWFE event study (method="twfe" of event_study)
+# --------------------------------------------------------------------------------------
+def _event_name(e: int) -> str:
+    return f"lead_{-e}" if e < 0 else f"lag_{e}"
+
+
+def _event_study_twfe(
+    data, *, outcome, unit, time, cohort, window, reference, cluster, anticipation, endpoints,
+    level,
+) -> EventStudyResult:  # fmt: skip
+    if reference is None:
+        raise ValueError("event_study(method='twfe'): reference must be an event time, e.g. -1.")
+    if reference > -1 - anticipation:
+        raise ValueError(
+            f"event_study(method='twfe'): with anticipation={anticipation} units may react "
+            f"from event time {-anticipation}; the reference must be {-1 - anticipation} or "
+            f"earlier, got {reference}."
+        )
+    _require_columns(
+        data, {"outcome": outcome, "unit": unit, "time": time, "cohort": cohort, "cluster": cluster}
+    )
+    g = pd.to_numeric(data[cohort]).fillna(NEVER_TREATED).to_numpy(dtype=float)
+    t = data[time].to_numpy(dtype=float)
+    treated = g != NEVER_TREATED
+    if not treated.any():
+        raise ValueError(f"event_study: no unit is ever treated (column {cohort!r}).")
+    e = np.where(treated, t - g, np.nan)
+    if window is not None:
+        if not window[0] <= reference <= window[1]:
+            raise ValueError(
+                f"event_study: reference {reference} lies outside the window {window}."
+            )
+        if endpoints == "trim":
+            inside = ~treated | ((e >= window[0]) & (e <= window[1]))
+            data, e, treated = data.loc[inside], e[inside], treated[inside]
+        else:
+            e = np.where(treated, np.clip(e, window[0], window[1]), np.nan)
+    times = np.unique(e[treated]).astype(int)
+    if reference not in times:
+        raise ValueError(
+            f"event_study: reference event time {reference} does not occur in the data "
+            f"(event times {times.min()}..{times.max()})."
+        )
+    estimated = [int(k) for k in times if k != reference]
+    # the cluster may be the unit (or time) column itself: select each column once
+    frame = data[list(dict.fromkeys([outcome, unit, time] + ([cluster] if cluster else [])))]
+    names = [_event_name(k) for k in estimated]
+    frame = frame.assign(
+        **{n: (e == k).astype(float) for n, k in zip(names, estimated, strict=True)}
+    )
+    if not (~treated).any():
+        warnings.warn(
+            "event_study(method='twfe'): without never-treated units the dynamic "
+            "specification is identified only through the binned or farthest event times; "
+            "consider a window.",
+            stacklevel=2,
+        )
+    fit = twfe(frame, outcome=outcome, treatment=names, unit=unit, time=time, cluster=cluster)
+    by_name = dict(zip(names, estimated, strict=True))
+    params = fit.params.loc[names].rename(index=by_name)
+    se = fit.std_errors.loc[names].rename(index=by_name)
+    vcov = fit.vcov.loc[names, names].rename(index=by_name, columns=by_name)
+    params.loc[reference] = 0.0
+    se.loc[reference] = np.nan
+    params = params.sort_index().rename_axis("event_time").rename("estimate")
+    se = se.sort_index().rename_axis("event_time").rename("std_error")
+    vcov.index.name = "event_time"
+    vcov.columns.name = None
+    post = [k for k in estimated if k >= 0]
+    w = np.full(len(post), 1.0 / len(post)) if post else np.zeros(0)
+    overall = float(w @ params.loc[post].to_numpy()) if post else np.nan
+    overall_se = float(np.sqrt(w @ vcov.loc[post, post].to_numpy() @ w)) if post else np.nan
+    info = {
+        "specification": "dynamic two-way fixed effects, unit and time effects, one dummy "
+        f"per event time, reference {reference}"
+        + (
+            ""
+            if window is None
+            else f", end points {'binned' if endpoints == 'bin' else 'trimmed'} at {window}"
+        ),
+        **({"anticipation": f"{anticipation} period(s)"} if anticipation else {}),
+        "overall ATT (e >= 0)": f"{overall:.4f} (SE {overall_se:.4f})",
+        **{k: v for k, v in fit.info.items()},
+    }
+    return EventStudyResult(
+        params=params,
+        std_errors=se,
+        method="TWFE event study",
+        outcome=outcome,
+        level=level,
+        df=getattr(fit, "df", None) or None,
+        info=info,
+        reference=reference,
+        vcov=vcov,
+        overall_att=overall,
+        overall_se=overall_se,
+        source=fit,
     )

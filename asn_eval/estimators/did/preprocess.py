@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-NEVER_TREATED = 0
+from asn_eval.config import NEVER_TREATED
+
 CONTROL_GROUPS = ("never", "notyet")
 BASE_PERIODS = ("varying", "universal")
 UNBALANCED = ("drop", "pairwise")

@@ -13,8 +13,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from asn_eval.estimators.did.aggregate import AGGREGATIONS, _aggregate
 from asn_eval.estimators.did.bootstrap import _Inference
-from asn_eval.estimators.results import EFFECT_WORDS, EstimateTable, interval_sign
+from asn_eval.estimators.results import (
+    EFFECT_WORDS,
+    EstimateTable,
+    interval_sign,
+    plotting_backend,
+)
 
 METHOD_NAME = "Callaway-Sant'Anna"
 
@@ -105,12 +111,10 @@ class GroupTimeResult(_InfluenceTable):
         -------
         AggregateResult
         """
-        # the aggregation module builds these results, so it is imported when needed
-        from asn_eval.estimators.did.aggregate import AGGREGATIONS, _aggregate
-
         if kind not in AGGREGATIONS:
             raise ValueError(f"kind must be one of {', '.join(AGGREGATIONS)}; got {kind!r}.")
-        return _aggregate(self, kind, min_e=min_e, max_e=max_e)
+        fields = _aggregate(self, kind, min_e=min_e, max_e=max_e)
+        return AggregateResult(method=f"{METHOD_NAME} ({kind} aggregation)", **fields)
 
     def statement(self) -> str:
         simple = self.aggregate("simple")
@@ -134,10 +138,9 @@ class EventStudyResult(_DidTable):
     source: Any = field(default=None, repr=False)
 
     def plot(self, ax=None, **kwargs):
-        """Draw the event study (see :func:`asn_eval.plots.event_study`); returns the Axes."""
-        from asn_eval import plots
-
-        return plots.event_study(self, ax=ax, **kwargs)
+        """Draw the event study (see :func:`asn_eval.report.plots.event_study`); returns the
+        Axes."""
+        return plotting_backend().event_study(self, ax=ax, **kwargs)
 
     def statement(self) -> str:
         lo, hi = self._overall_interval(self.overall_att, self.overall_se)

@@ -1,0 +1,190 @@
+"""Command-line hooks for ``asn-eval validate`` and ``asn-eval synth`` (argparse).
+
+The main command line (``asn_eval.cli.commands``) adds these to its sub-parsers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from asn_eval.data.errors import DataError
+
+DEFAULT_VALIDATION_OUT = Path("reports") / "validation"
+DEFAULT_SYNTH_OUT = Path("data") / "kupang-synthetic"
+
+
+def add_validate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Arguments of ``asn-eval validate DIR``."""
+    parser.add_argument("data_dir", type=Path, help="folder with one file per table")
+    parser.add_argument("--mapping", type=Path, default=None,
+                        help="column-mapping YAML (see data/siasn-mapping.yaml)")  # fmt: skip
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_VALIDATION_OUT,
+        help=f"folder for rejects.csv and quality.csv (default {DEFAULT_VALIDATION_OUT})",
+    )  # fmt: skip
+    return parser
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    """Validate a dataset folder; print the per-table summary; write the rejects.
+
+    Returns 0 on success and 2 (message on stderr, no traceback) on a :class:`DataError`
+    or an output folder that cannot be written (checked before the data are read).
+    """
+    from asn_eval.data.io import write_csv_safely
+    from asn_eval.data.validate import load_dataset
+    from asn_eval.report.output_folder import OutputFolderError, check_writable_target
+
+    out = Path(args.out)
+    try:
+        check_writable_target(out)
+    except OutputFolderError as error:
+        print(f"asn-eval validate: {error}", file=sys.stderr)
+        return 2
+    try:
+        dataset = load_dataset(args.data_dir, mapping=args.mapping)
+    except DataError as error:
+        print(f"asn-eval validate: {error}", file=sys.stderr)
+        # The rows rejected before the stop still tell the user what to fix.
+        if getattr(error, "rejects", None) is not None and len(error.rejects):
+            try:
+                _make_folder(out)
+                write_csv_safely(error.rejects, out / "rejects.csv", index=False)
+                print(f"rejects so far written to {out / 'rejects.csv'}", file=sys.stderr)
+            except OutputFolderError:
+                pass
+        return 2
+    try:
+        _make_folder(out)
+    except OutputFolderError as error:
+        print(f"asn-eval validate: {error}", file=sys.stderr)
+        return 2
+    write_csv_safely(dataset.rejects, out / "rejects.csv", index=False)
+    write_csv_safely(dataset.quality, out / "quality.csv", index=False)
+    print(dataset.summary())
+    flagged = int((dataset.tables["employees"]["nip_flag"] != "").sum())
+    print(f"{len(dataset.rejects)} rejected cells in {int(dataset.quality['rejected'].sum())} "
+          f"rows; {flagged} employees flagged (NIP disagrees with birth date or sex).")  # fmt: skip
+    print(f"rejects written to {out / 'rejects.csv'}")
+    return 0
+
+
+def _make_folder(out: Path) -> None:
+    """Create ``out`` and missing parents; a failure is an OutputFolderError (exit 2)."""
+    from asn_eval.report.output_folder import OutputFolderError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputFolderError(
+            f"--out {out} cannot be created: {error.strerror or error}. Nothing was changed. "
+            "Name a folder you can write to with --out."
+        ) from None
+
+
+def add_synth_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Arguments of ``asn-eval synth``."""
+    from asn_eval.data.synth import DEFAULT_EMPLOYEES, DEFAULT_SEED, DEFAULT_YEARS
+
+    parser.add_argument("--out", type=Path, default=DEFAULT_SYNTH_OUT,
+                        help=f"folder to write (default {DEFAULT_SYNTH_OUT})")  # fmt: skip
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument("--employees", type=int, default=DEFAULT_EMPLOYEES)
+    parser.add_argument("--years", default=f"{DEFAULT_YEARS[0]}-{DEFAULT_YEARS[1]}",
+                        help="first-last year, e.g. 2019-2025")  # fmt: skip
+    parser.add_argument(
+        "--effects", type=Path, default=None,
+        help="YAML file of true effects (names as in truth.json 'effects')",
+    )  # fmt: skip
+    parser.add_argument(
+        "--effect", action="append", default=[], metavar="NAME=VALUE",
+        help="set one true effect, e.g. --effect performance_appraisal.level=0",
+    )  # fmt: skip
+    parser.add_argument("--no-effects", action="store_true",
+                        help="set every true effect to zero (a placebo dataset)")  # fmt: skip
+    parser.add_argument("--format", choices=["csv", "parquet"], default=None,
+                        help="default: csv up to 20,000 employees, parquet above")  # fmt: skip
+    parser.add_argument("--no-dirty", action="store_true", help="write no dirty rows")
+    parser.add_argument(
+        "--force", action="store_true",
+        help="replace the dataset files in an --out folder that already holds files "
+             "(only the files synth writes; other files are left alone)",
+    )  # fmt: skip
+    return parser
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    """Generate and write a synthetic dataset; return 0, or 2 on bad arguments.
+
+    A folder that already holds files is refused unless ``--force`` is given; even then
+    only the files synth writes are replaced.
+    """
+    from asn_eval.data.export import parse_years, write_dataset
+    from asn_eval.data.synth import resolve_effects
+    from asn_eval.report.output_folder import (
+        OutputFolderError,
+        check_writable_target,
+        existing_files,
+    )
+
+    out = Path(args.out)
+    try:
+        check_writable_target(out)
+        present = existing_files(out)
+        if present and not getattr(args, "force", False):
+            raise OutputFolderError(
+                f"--out {out} already holds {len(present):,} "
+                f"{'file' if len(present) == 1 else 'files'}, e.g. "
+                f"{', '.join(present[:3])}; asn-eval synth does not overwrite a dataset unless "
+                "told to. Nothing was changed. Choose a new folder with --out, or add --force "
+                "to replace the files synth writes (the nine tables, metadata.yaml, truth.json "
+                "and README.md; other files are left alone)." + _committed_hint(out)
+            )
+        years = parse_years(args.years)
+        effects = resolve_effects(0 if args.no_effects else args.effects)
+        for item in args.effect:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"--effect expects NAME=VALUE, got {item!r}.")
+            effects = resolve_effects({**effects, name.strip(): float(value)})
+        _make_folder(out)
+    except (ValueError, OSError, OutputFolderError) as error:
+        print(f"asn-eval synth: {error}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    out = write_dataset(
+        out, n_employees=args.employees, years=years, effects=effects, seed=args.seed,
+        fmt=args.format, dirty=False if args.no_dirty else None, overwrite=True,
+    )  # fmt: skip
+    print(f"synthetic dataset written to {out} in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _committed_hint(out: Path) -> str:
+    from asn_eval.report.build import DEFAULT_DATA_DIR
+
+    if out.resolve() == DEFAULT_DATA_DIR.resolve():
+        return " The committed dataset is regenerated with 'make data'."
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry (``python -m asn_eval.cli.data validate|synth ...``)."""
+    from asn_eval.cli.guard import EXIT_STATUS, HelpFormatter, run_guarded
+
+    parser = argparse.ArgumentParser(
+        prog="asn-eval-data", epilog=EXIT_STATUS, formatter_class=HelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_validate_arguments(sub.add_parser("validate", help="validate a dataset folder"))
+    add_synth_arguments(sub.add_parser("synth", help="write a synthetic dataset"))
+    args = parser.parse_args(argv)
+    run = run_validate if args.command == "validate" else run_synth
+    return run_guarded(run, args, command=f"asn-eval {args.command}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

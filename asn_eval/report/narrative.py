@@ -1,0 +1,599 @@
+"""The report's words: static text, effect sentences and recommendations, in id and en.
+
+Every sentence of the report comes from one template set per language
+(``asn_eval/report/templates/id.yaml``, the default, and ``en.yaml``; same keys, same placeholders),
+filled with computed results by :func:`text` and formatted for the language by
+:mod:`asn_eval.common.formatting`. The chapters' prose lives there too, under ``chapters.<chapter>``
+(read by :meth:`asn_eval.report.chapters.base.Chapter.t`). The words follow the evidence:
+
+* Every verdict and standing comes from :func:`asn_eval.domain.decision.decide`, once per estimate,
+  and is read from the record wherever the report shows it (:func:`verdict_label`).
+* :func:`effect_sentence` says which way the outcome moved in its own words ("turun 8,28
+  menit, lebih cepat"), the interval, the sample and, for a tentative finding, why.
+* :func:`recommendations` turns the decisions into advice by the explicit rules below.
+
+Recommendation rules (one recommendation per policy and rule, policies in report order;
+programme uptake such as training hours enters none):
+
+``review``
+    An outcome worsened and the finding is confirmed: review how the policy is carried out.
+``sustain``
+    An outcome improved and the finding is confirmed: keep and extend the policy.
+``check``
+    An outcome worsened but the finding is tentative: check before acting.
+``confirm``
+    An outcome improved but the finding is tentative: promising, not established.
+``no_claim``
+    No detectable effect: do not claim success; review design and dose.
+``training_capacity``
+    Given training figures: more than :data:`JP_SHORTFALL_TOLERANCE` of employees below the
+    20 JP minimum, or fewer places than the minimum needs: raise places and e-learning.
+
+Examples
+--------
+>>> verdict(0.05, 0.01, 0.09)
+'improved'
+>>> verdict(-2.0, -3.5, -0.5, better="lower")
+'improved'
+>>> text("chapters.impact.title", "id")
+'Dampak'
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import yaml
+from babel.lists import format_list
+
+from asn_eval.common import formatting as fmt
+from asn_eval.data.contract import POLICIES
+
+# ALPHA, BETTER, VERDICTS and verdict are re-exported: the report's words and its decisions
+# share them.
+from asn_eval.domain.decision import (  # noqa: F401
+    ALPHA,
+    BETTER,
+    FEW_CLUSTERS,
+    VERDICTS,
+    Decision,
+    decide,
+    verdict,
+)
+from asn_eval.domain.outcomes import kind
+from asn_eval.domain.privacy import SUPPRESSED_MARK
+from asn_eval.domain.regulations import JP_MINIMUM_PER_YEAR, MIN_CELL_SIZE
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+# Share of employees below the JP minimum that the report tolerates before recommending more
+# training capacity: a project choice, not a regulation (the regulation asks for everyone).
+JP_SHORTFALL_TOLERANCE = 0.10
+GLOSSARY_TERMS: tuple[str, ...] = ("ASN", "PNS", "PPPK", "NIP", "OPD", "SKP", "JP", "TPP", "IKM")
+# Report order of the policies (the data contract's order); others follow alphabetically.
+POLICY_ORDER: tuple[str, ...] = POLICIES
+RULES: tuple[str, ...] = ("review", "sustain", "check", "confirm", "no_claim")
+# Names Jinja parses as literals: a placeholder with one of them is never filled.
+_JINJA_CONSTANTS = frozenset({"none", "None", "true", "True", "false", "False"})
+# Units whose estimates are shares (0-1) shown as percentage points.
+_SHARE_UNITS = frozenset({"share"})
+
+
+# --- templates -------------------------------------------------------------------------
+
+
+def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = "" if value is None else str(value)
+    return flat
+
+
+@cache
+def templates(lang: str) -> dict[str, str]:
+    """All templates of one language, as a flat mapping ``"section.key" -> template text``."""
+    fmt.check_language(lang)
+    with open(TEMPLATE_DIR / f"{lang}.yaml", encoding="utf-8") as handle:
+        return _flatten(yaml.safe_load(handle))
+
+
+def p_relation(p: Any, lang: str = fmt.DEFAULT_LANGUAGE, digits: int = 3) -> str:
+    """A p-value as it reads after the letter p: ``"= 0,061"``, or ``"< 0,001"`` when it is tiny.
+
+    Templates write ``p {{ p }}`` and receive this, so that a tiny p-value never reads
+    "p = < 0,001".
+
+    Examples
+    --------
+    >>> p_relation(0.0613, "id"), p_relation(1e-6, "en")
+    ('= 0,061', '< 0.001')
+    """
+    value = fmt.fmt_pvalue(p, lang, digits)
+    return value if value.startswith("<") else f"= {value}"
+
+
+@cache
+def _environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.filters.update(
+        num=lambda x, digits=1: fmt.fmt_number(x, lang, digits),
+        pct=lambda x, digits=1: fmt.fmt_percent(x, lang, digits),
+        pvalue=lambda x, digits=3: fmt.fmt_pvalue(x, lang, digits),
+        p_relation=lambda x, digits=3: p_relation(x, lang, digits),
+        date=lambda x: fmt.fmt_date(x, lang),
+        rupiah=lambda x, compact=False: fmt.fmt_rupiah(x, lang, compact=compact),
+    )
+    return env
+
+
+@cache
+def _compiled(lang: str, key: str) -> jinja2.Template:
+    return _environment(lang).from_string(templates(lang)[key])
+
+
+def text(key: str, lang: str = fmt.DEFAULT_LANGUAGE, **values: Any) -> str:
+    """The text ``key`` in ``lang``, filled with ``values``.
+
+    Parameters
+    ----------
+    key
+        Dotted key, e.g. ``"caption.event_study"``, ``"axis.year"``,
+        ``"chapters.impact.sections.overall.lead"``.
+    lang
+        ``"id"`` (default) or ``"en"``.
+    **values
+        Values for the template's placeholders; numbers can be formatted inside the template
+        with the filters ``num``, ``pct``, ``pvalue``, ``p_relation``, ``date`` and
+        ``rupiah``.
+
+    Examples
+    --------
+    >>> text("caption.workforce_by_agency", "en", year=2024)
+    'Employees by agency, 2024'
+    """
+    table = templates(lang)
+    if key not in table:
+        raise KeyError(f"No report text {key!r} in the {lang!r} templates.{_hint(key, table)}")
+    reserved = sorted(_JINJA_CONSTANTS.intersection(values))
+    if reserved:
+        # Jinja reads {{ none }} as the constant None, so such a value would never be shown.
+        raise ValueError(
+            f"Report text {key!r} is given a value named {reserved[0]!r}, which the templates "
+            "read as a constant; give it another name."
+        )
+    try:
+        return _compiled(lang, key).render(**values).strip()
+    except jinja2.UndefinedError as err:
+        raise KeyError(f"Report text {key!r} needs a value: {err.message}.") from None
+
+
+def text_group(key: str, lang: str = fmt.DEFAULT_LANGUAGE) -> dict[str, Any]:
+    """All texts under the group ``key`` (e.g. a table's column labels), in template order.
+
+    Nested groups come back as nested dictionaries; every text is rendered without values.
+
+    Examples
+    --------
+    >>> text_group("chapters.introduction.sections.setting.glossary_columns", "en")
+    {'term': 'Term', 'definition': 'Meaning'}
+    """
+    prefix = f"{key}."
+    names = [name for name in templates(lang) if name.startswith(prefix)]
+    if not names:
+        hint = _hint(key, _groups(lang))
+        raise KeyError(f"No group of report texts {key!r} in the {lang!r} templates.{hint}")
+    group: dict[str, Any] = {}
+    for name in names:
+        *parents, leaf = name[len(prefix) :].split(".")
+        node = group
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = text(name, lang)
+    return group
+
+
+def _hint(key: str, candidates: Iterable[str]) -> str:
+    """'Did you mean ...?' for a mistyped key: its siblings first, since keys share long stems."""
+    parent, _, leaf = key.rpartition(".")
+    candidates = list(candidates)
+    siblings = {c.rpartition(".")[2]: c for c in candidates if c.rpartition(".")[0] == parent}
+    close = [siblings[s] for s in difflib.get_close_matches(leaf, siblings, n=3, cutoff=0.6)]
+    if not close:  # a mistyped group: the same leaf under a similar group
+        cousins = {c.rpartition(".")[0]: c for c in candidates if c.rpartition(".")[2] == leaf}
+        close = [cousins[c] for c in difflib.get_close_matches(parent, cousins, n=3, cutoff=0.8)]
+    close = close or difflib.get_close_matches(key, candidates, n=3, cutoff=0.8)
+    return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
+@cache
+def _groups(lang: str) -> tuple[str, ...]:
+    names = templates(lang)
+    found = {name.rsplit(".", i)[0] for name in names for i in range(1, name.count(".") + 1)}
+    return tuple(sorted(found))
+
+
+def label(kind: str, key: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool = False) -> str:
+    """Readable name of a policy, outcome or unit (``kind``), falling back to ``key`` itself.
+
+    Labels read inside a sentence ("the training programme"); ``title=True`` gives the form
+    for a table cell or heading ("Training programme").
+    """
+    name = f"{kind}.{key}"
+    words = text(name, lang) if name in templates(lang) else str(key).replace("_", " ")
+    if title:
+        if lang == "en" and words.lower().startswith("the "):
+            words = words[4:]
+        words = _capfirst(words)
+    return words
+
+
+def estimator_label(name: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool = False) -> str:
+    """An estimator's name in ``lang``; proper names (Callaway-Sant'Anna, TWFE) stay as they are.
+
+    Names read inside a sentence; ``title=True`` gives the form for a table cell.
+
+    Examples
+    --------
+    >>> estimator_label("Interrupted time series", "id"), estimator_label("TWFE", "id")
+    ('deret waktu terputus', 'TWFE')
+    >>> estimator_label("Interrupted time series", "en", title=True)
+    'Interrupted time series'
+    """
+    if fmt.is_missing(name):
+        return ""
+    key = "estimator." + re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+    words = text(key, lang) if key in templates(lang) else str(name)
+    return _capfirst(words) if title else words
+
+
+def glossary(lang: str = fmt.DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """The glossary (ASN, PNS, PPPK, NIP, OPD, SKP, JP, TPP, IKM) as a two-column table."""
+    return pd.DataFrame(
+        {
+            "term": list(GLOSSARY_TERMS),
+            "definition": [text(f"glossary.{t}", lang) for t in GLOSSARY_TERMS],
+        }
+    )
+
+
+def _capfirst(s: str) -> str:
+    return s[:1].upper() + s[1:]
+
+
+# --- verdicts and effect sentences -----------------------------------------------------
+
+
+def _get(record: Any, name: str, default: Any = None) -> Any:
+    if isinstance(record, Mapping):
+        return record.get(name, default)
+    return getattr(record, name, default)
+
+
+def record_decision(record: Any) -> Decision:
+    """The decision of a record: the one it carries (a ResultRecord) or :func:`decide`'s."""
+    if isinstance(record, Mapping) or _get(record, "reasons") is None:
+        return decide(record)
+    return Decision(_get(record, "verdict"), _get(record, "standing"), tuple(record.reasons))
+
+
+def record_verdict(record: Any) -> str:
+    """The verdict of a result record (see :mod:`asn_eval.domain.decision`)."""
+    return record_decision(record).verdict
+
+
+def few_clusters(record: Any) -> bool:
+    """True when fewer than :data:`FEW_CLUSTERS` agencies inform the estimate."""
+    n = _get(record, "n_agencies")
+    return not fmt.is_missing(n) and int(n) < FEW_CLUSTERS
+
+
+def scaled(record: Any) -> tuple[float, float, float, str]:
+    unit = _get(record, "unit", "") or ""
+    scale = 100.0 if unit in _SHARE_UNITS else 1.0
+    values = [_get(record, k) for k in ("estimate", "ci_low", "ci_high")]
+    est, lo, hi = (None if fmt.is_missing(v) else float(v) * scale for v in values)
+    return est, lo, hi, unit
+
+
+def meaning(outcome: str, verdict_key: str, lang: str) -> str:
+    """What a change means for this outcome: "lebih cepat", "serapan program", ..."""
+    if kind(outcome) == "uptake":
+        return text("meaning.uptake", lang)
+    specific = f"outcome_meaning.{outcome}.{verdict_key}"
+    if specific in templates(lang):
+        return text(specific, lang)
+    return text(f"meaning.{verdict_key}", lang)
+
+
+def reason_words(
+    record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, short: bool = False
+) -> list[str]:
+    """The reasons for a tentative standing, in words (``short`` for a table cell)."""
+    values = {
+        "p": p_relation(_get(record, "pretrend_p"), lang),
+        "p_few": fmt.fmt_pvalue(_get(record, "p_value_few_cluster"), lang),
+        "p_adjusted": fmt.fmt_pvalue(_get(record, "p_value_adjusted"), lang),
+        "n_agencies": fmt.fmt_number(_get(record, "n_agencies"), lang, 0),
+        "few_p_missing": fmt.is_missing(_get(record, "p_value_few_cluster")),
+    }
+    group = "reason_short" if short else "reason"
+    return [text(f"{group}.{r}", lang, **values) for r in record_decision(record).reasons]
+
+
+def verdict_label(record: Any, lang: str = fmt.DEFAULT_LANGUAGE) -> str:
+    """The verdict in words with its standing, as every table shows it:
+    "Membaik", "Membaik, belum pasti (uji tren awal gagal)", "Tidak terdeteksi efek";
+    programme uptake reads "Serapan naik" / "Serapan turun"."""
+    decision = record_decision(record)
+    group = "verdict_uptake" if kind(_get(record, "outcome")) == "uptake" else "verdict"
+    words = text(f"{group}.{decision.verdict}", lang)
+    if decision.standing == "tentative":
+        reasons = format_list(reason_words(record, lang, short=True), locale=lang)
+        return text("verdict_tentative", lang, verdict=words, reasons=reasons)
+    return words
+
+
+def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: int = 2) -> str:
+    """Prose for one result: which way the outcome moved, by how much, and how sure it is.
+
+    The sentence names the outcome's own direction ("waktu layanan turun 8,28 menit, lebih
+    cepat"), the interval, the sample, and, for a tentative finding, why it is tentative.
+    Caveats that hold for a whole design (few agencies, what a pre-trend test can show) are
+    said once where the chapter describes its design, not in every sentence.
+
+    Parameters
+    ----------
+    record
+        A :class:`asn_eval.results.store.ResultRecord` (or a mapping with its fields).
+    lang
+        ``"id"`` or ``"en"``.
+    digits
+        Decimals of the estimate and interval.
+
+    Examples
+    --------
+    >>> rec = dict(policy="performance_appraisal", outcome="health_minutes",
+    ...            estimator="Callaway-Sant'Anna", estimate=-8.28, ci_low=-12.1, ci_high=-4.4,
+    ...            better="lower", unit="minutes", n_agencies=60, pretrend_status="passed")
+    >>> effect_sentence(rec, "id").split(";")[0]
+    'Waktu layanan rawat jalan di puskesmas turun 8,28 menit setelah penilaian kinerja diterapkan (lebih cepat)'
+    """  # noqa: E501
+    fmt.check_language(lang)
+    decision = record_decision(record)
+    est, lo, hi, unit = scaled(record)
+    key = _get(record, "outcome")
+    outcome = label("outcome", key, lang)
+    policy = label("policy", _get(record, "policy"), lang)
+    unit_words = label("unit", unit, lang) if unit else ""
+    level = round(100 * float(_get(record, "level", 0.95) or 0.95))
+    common = dict(
+        outcome=outcome,
+        Outcome=_capfirst(outcome),
+        policy=policy,
+        level=level,
+        interval=fmt.fmt_interval(lo, hi, lang, digits),
+    )
+    if decision.is_effect:
+        amount = fmt.fmt_number(abs(est), lang, digits) + (f" {unit_words}" if unit_words else "")
+        moved = text("change.up" if est > 0 else "change.down", lang)
+        first = text(
+            "effect.change",
+            lang,
+            moved=moved,
+            amount=amount,
+            meaning=meaning(key, decision.verdict, lang),
+            **common,
+        )
+    else:
+        estimate = fmt.fmt_number(est, lang, digits) + (f" {unit_words}" if unit_words else "")
+        first = text("effect.none", lang, estimate=estimate, **common)
+    parts = [first]
+    n_agencies = _get(record, "n_agencies")
+    n_employees = _get(record, "n_employees")
+    p_few = _get(record, "p_value_few_cluster")
+    parts.append(
+        text(
+            "effect.sample",
+            lang,
+            estimator=estimator_label(_get(record, "estimator"), lang),
+            n_agencies=fmt.fmt_number(n_agencies, lang, 0),
+            n_employees=None
+            if fmt.is_missing(n_employees)
+            else fmt.fmt_number(n_employees, lang, 0),
+            p_few=None
+            if fmt.is_missing(p_few) or not few_clusters(record)
+            else fmt.fmt_pvalue(p_few, lang),
+        )
+    )
+    if decision.reasons:
+        key = "effect.tentative" if decision.standing == "tentative" else "effect.none_caveat"
+        parts.append(text(key, lang, reasons="; ".join(reason_words(record, lang))))
+    return " ".join(parts)
+
+
+# --- recommendations -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommendation: the rule that produced it, its policy and outcomes, and its text."""
+
+    rule: str
+    policy: str | None
+    outcomes: tuple[str, ...]
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def recommendation_rule(record: Any) -> str | None:
+    """The rule one result triggers (see the module docstring); None for programme uptake,
+    which shows that a policy reached staff, not what it changed."""
+    if kind(_get(record, "outcome")) == "uptake":
+        return None
+    decision = record_decision(record)
+    if not decision.is_effect:
+        return "no_claim"
+    if decision.standing == "confirmed":
+        return "sustain" if decision.verdict == "improved" else "review"
+    return "confirm" if decision.verdict == "improved" else "check"
+
+
+def _policy_rank(policy: str) -> tuple[int, str]:
+    return (
+        (POLICY_ORDER.index(policy), "") if policy in POLICY_ORDER else (len(POLICY_ORDER), policy)
+    )
+
+
+def recommendations(
+    records: Iterable[Any],
+    lang: str = fmt.DEFAULT_LANGUAGE,
+    *,
+    share_below_jp_minimum: float | None = None,
+    places_shortfall: float | None = None,
+    short: bool = False,
+) -> list[Recommendation]:
+    """Recommendations that follow from the results by the rules in the module docstring.
+
+    Parameters
+    ----------
+    records
+        Result records (see :func:`effect_sentence`).
+    lang
+        ``"id"`` or ``"en"``.
+    share_below_jp_minimum
+        Share (0-1) of employees below the 20 JP minimum in the report year, if known.
+    places_shortfall
+        Training places missing to bring everyone to the minimum (count), if known.
+    short
+        One line each (``recommendation_short`` templates), for the executive summary.
+
+    Returns
+    -------
+    list of Recommendation
+        Policies in report order; within a policy, rules in the order of :data:`RULES`;
+        the training-capacity recommendation last.
+    """
+    fmt.check_language(lang)
+    group = "recommendation_short" if short else "recommendation"
+    groups: dict[tuple[str, str], list[str]] = {}
+    for record in records:
+        rule = recommendation_rule(record)
+        if rule is None:
+            continue
+        key = (str(_get(record, "policy")), rule)
+        outcome = label("outcome", _get(record, "outcome"), lang)
+        groups.setdefault(key, [])
+        if outcome not in groups[key]:
+            groups[key].append(outcome)
+    ordered = sorted(groups, key=lambda k: (_policy_rank(k[0]), RULES.index(k[1])))
+    out = []
+    for policy, rule in ordered:
+        outcomes = groups[(policy, rule)]
+        sentence = text(
+            f"{group}.{rule}",
+            lang,
+            policy=_capfirst(label("policy", policy, lang)),
+            outcomes=format_list(outcomes, locale=lang),
+        )
+        out.append(Recommendation(rule, policy, tuple(outcomes), sentence))
+    below = not fmt.is_missing(share_below_jp_minimum) and share_below_jp_minimum > (
+        JP_SHORTFALL_TOLERANCE
+    )
+    short = not fmt.is_missing(places_shortfall) and places_shortfall > 0
+    if below or short:
+        sentence = text(
+            f"{group}.training_capacity",
+            lang,
+            share=fmt.fmt_percent(share_below_jp_minimum, lang, 0) if below else None,
+            jp_min=JP_MINIMUM_PER_YEAR,
+            shortfall=fmt.fmt_number(places_shortfall, lang, 0) if short else None,
+        )
+        out.append(Recommendation("training_capacity", None, (), sentence))
+    return out
+
+
+# --- findings table --------------------------------------------------------------------
+
+FINDINGS_COLUMNS: tuple[str, ...] = (
+    "policy",
+    "outcome",
+    "estimator",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "unit",
+    "p_value",
+    "p_value_few_cluster",
+    "pretrend_p",
+    "n_agencies",
+    "n_employees",
+    "verdict",
+)
+
+
+def findings_table(records: Iterable[Any], lang: str = fmt.DEFAULT_LANGUAGE) -> pd.DataFrame:
+    """One row per result, labelled in ``lang``, for the conclusion's findings table.
+
+    Policies and outcomes are written as words, shares are converted to percentage points
+    (the ``unit`` column says so), the verdict is the one the prose used, and the numbers
+    stay numbers so that :func:`asn_eval.report.tables.save_table` writes them for the language.
+    Rows follow the report order of the policies, then outcome and estimator.
+    """
+    fmt.check_language(lang)
+    records = list(records)
+    levels = {float(_get(r, "level", 0.95) or 0.95) for r in records} or {0.95}
+    if len(levels) > 1:
+        raise ValueError(
+            f"The findings table needs one confidence level; the results use {sorted(levels)}."
+        )
+    rows = []
+    for record in sorted(
+        records,
+        key=lambda r: (
+            _policy_rank(str(_get(r, "policy"))),
+            str(_get(r, "outcome")),
+            str(_get(r, "estimator")),
+        ),
+    ):
+        est, lo, hi, unit = scaled(record)
+        rows.append(
+            {
+                "policy": label("policy", _get(record, "policy"), lang, title=True),
+                "outcome": label("outcome", _get(record, "outcome"), lang, title=True),
+                "estimator": estimator_label(_get(record, "estimator"), lang, title=True),
+                "estimate": est,
+                "ci_low": lo,
+                "ci_high": hi,
+                "unit": label("unit", unit, lang) if unit else "",
+                "p_value": _get(record, "p_value"),
+                "p_value_few_cluster": _get(record, "p_value_few_cluster"),
+                "pretrend_p": _get(record, "pretrend_p"),
+                "n_agencies": _get(record, "n_agencies"),
+                "n_employees": _get(record, "n_employees"),
+                "verdict": verdict_label(record, lang),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=list(FINDINGS_COLUMNS))
+    for column in ("n_agencies", "n_employees"):
+        frame[column] = frame[column].astype("Int64")
+    level = round(100 * levels.pop())
+    headers = {c: text(f"findings.{c}", lang, level=level) for c in FINDINGS_COLUMNS}
+    return frame.rename(columns=headers)
+
+
+def suppression_note(lang: str = fmt.DEFAULT_LANGUAGE, min_size: int = MIN_CELL_SIZE) -> str:
+    """The footnote explaining :data:`~asn_eval.domain.privacy.SUPPRESSED_MARK` in ``lang``."""
+    return text("privacy.suppressed_note", lang, mark=SUPPRESSED_MARK, n=min_size)
