@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import tomllib
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from asn_eval.config import PROJECT_ROOT
+
+ROOT = PROJECT_ROOT
 # Conda-forge spells a few packages differently from PyPI.
 CONDA_NAMES = {"matplotlib-base": "matplotlib", "python-duckdb": "duckdb"}
 NOT_DEPENDENCIES = {"python", "pip"}

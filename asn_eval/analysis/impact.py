@@ -38,19 +38,21 @@ from asn_eval.domain.outcomes import OUTCOMES as REGISTERED
 from asn_eval.domain.outcomes import Outcome, kind
 from asn_eval.estimators.bacon import bacon_decomposition
 from asn_eval.estimators.did import FEW_CLUSTERS_WEBB, att_gt, event_study, pretrend_test
+from asn_eval.estimators.did import METHOD_NAME as DID_METHOD_NAME
 from asn_eval.estimators.imputation import did_imputation
+from asn_eval.estimators.its import METHOD_NAME as ITS_METHOD_NAME
 from asn_eval.estimators.multiple import holm
 from asn_eval.estimators.twfe import twfe
 from asn_eval.results.store import ResultRecord
 
 UNIT = "agency_code"
 TIME = "year"
-CS_METHOD = "Callaway-Sant'Anna"
+CS_METHOD = DID_METHOD_NAME
 IMPUTATION_METHOD = "Borusyak-Jaravel-Spiess"
 # Names of the comparison groups in a robustness record's estimator name.
 OTHER_CONTROL_NAMES = {"notyet": "not yet treated", "never": "never treated"}
 TWFE_METHOD = "TWFE"
-ITS_METHOD = "ITS"
+ITS_METHOD = ITS_METHOD_NAME
 # Months of a monthly series needed on each side of an intervention for a segmented
 # regression with month-of-year dummies.
 ITS_MIN_MONTHS = 12
@@ -285,7 +287,7 @@ def few_cluster_p(
             time=TIME,
             cohort=cohort,
             control_group=spec.control_group,
-            **_anticipation(spec),
+            anticipation=spec.anticipation,
         )
         return float(gt.aggregate("simple").overall_att)
 
@@ -310,11 +312,6 @@ def bootstrap_weights(n_clusters: int) -> str:
     weights below :data:`FEW_CLUSTERS_WEBB` clusters, where Rademacher allows only 2**G
     distinct draws (Webb 2023); the result objects name the weights used."""
     return "webb" if n_clusters < FEW_CLUSTERS_WEBB else "rademacher"
-
-
-def _anticipation(spec: AnalysisSpec) -> dict[str, int]:
-    """``anticipation=`` only when set, so the call works before the estimators take it."""
-    return {"anticipation": int(spec.anticipation)} if spec.anticipation else {}
 
 
 def next_year_power(
@@ -409,7 +406,7 @@ def estimate_policy_outcome(
                 boot_weights=bootstrap_weights(result.n_agencies),
                 seed=spec.seed,
                 level=spec.level,
-                **_anticipation(spec),
+                anticipation=spec.anticipation,
             )
             result.pretrend = pretrend_test(result.event)
         except ValueError as error:
@@ -425,7 +422,7 @@ def estimate_policy_outcome(
                 cohort=cohort,
                 control_group=control_group,
                 level=spec.level,
-                **_anticipation(spec),
+                anticipation=spec.anticipation,
             ).aggregate("simple")
 
         problems = result.problems

@@ -17,7 +17,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from asn_eval.config import DEFAULT_SEED
@@ -93,16 +93,15 @@ class AnalysisSpec:
     @property
     def event_reference(self) -> int | None:
         """``reference=`` of :func:`~asn_eval.estimators.event_study` for ``base_period``:
-        -1 (universal base period ``g - 1``) or None (varying)."""
-        return -1 if self.base_period == "universal" else None
+        the universal base period ``g - 1 - anticipation`` (R did's with ``anticipation``),
+        or None (varying)."""
+        return -1 - int(self.anticipation) if self.base_period == "universal" else None
 
     def years(self, dataset: Any) -> list[int]:
         """The dataset's years up to the report year."""
         years = [int(y) for y in dataset.years if int(y) <= int(self.year)]
         return years or [int(y) for y in dataset.years]
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 # Fields a user may set with ``--param``; year and seed have their own command-line options.

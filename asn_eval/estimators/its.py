@@ -18,6 +18,8 @@ import pandas as pd
 
 from asn_eval.estimators.results import EstimateTable, interval_sign, plotting_backend
 
+# The estimator's name in tables, results.json and the words (as METHOD_NAME of the did package).
+METHOD_NAME = "Interrupted time series"
 EFFECT_TERMS = ("level_change", "slope_change")
 
 
@@ -362,7 +364,7 @@ def interrupted_time_series(
     return InterruptedTimeSeriesResult(
         params=coefficients[terms],
         std_errors=pd.Series(np.sqrt(np.diag(cov)), index=coefficients.index)[terms],
-        method="Interrupted time series",
+        method=METHOD_NAME,
         outcome=outcome,
         level=level,
         df=df,

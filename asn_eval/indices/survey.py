@@ -1,18 +1,15 @@
-"""Likert instruments as local ASN studies use them: reliability and descriptive categories.
+"""Likert instruments as local ASN studies use them: the reliability of a scale.
 
 Studies of ASN in Kupang and elsewhere in NTT (e.g. change readiness, for the challenges
-chapter) report Cronbach's alpha, item-total correlations and a table that puts mean scores
-into categories such as "tinggi". These functions give the same numbers from a tidy table of
-answers (one row per respondent, one column per item), with the interval that such studies
-usually omit.
+chapter) report Cronbach's alpha and item-total correlations. These functions give the same
+numbers from a tidy table of answers (one row per respondent, one column per item), with the
+interval that such studies usually omit.
 
 Public API
 ----------
 - :func:`cronbach_alpha` -> :class:`Reliability`: alpha with Feldt's interval,
   standardised alpha, item-total and item-rest correlations, alpha if item deleted.
 - :func:`reverse_code`: reverse negatively worded items.
-- :func:`likert_category`, :func:`likert_table` -> :class:`LikertTable`: mean scores and
-  respondents by category with equal-width class intervals.
 """
 
 from __future__ import annotations
@@ -30,11 +27,8 @@ from scipy import stats
 __all__ = [
     "ALPHA_RULES",
     "LIKERT_LABELS_5",
-    "LikertTable",
     "Reliability",
     "cronbach_alpha",
-    "likert_category",
-    "likert_table",
     "reverse_code",
 ]
 
@@ -337,174 +331,3 @@ def _corr(a: np.ndarray, b: np.ndarray) -> float:
     if np.std(a) == 0 or np.std(b) == 0:
         return float("nan")
     return float(np.corrcoef(a, b)[0, 1])
-
-
-def _edges(scale: tuple[float, float], n_labels: int) -> np.ndarray:
-    low, high = _check_scale(scale)
-    # Rounding removes binary noise so that e.g. 3.4 is exactly an edge on a 1-5 scale.
-    return np.round(np.linspace(low, high, n_labels + 1), 10)
-
-
-def likert_category(
-    values: Any,
-    *,
-    scale: tuple[float, float] = (1, 5),
-    labels: Sequence[str] = LIKERT_LABELS_5,
-) -> str | float | pd.Series:
-    """Category of a mean score by equal-width class intervals.
-
-    The range of the scale is cut into ``len(labels)`` intervals of width
-    ``(high - low) / len(labels)``, closed on the right, as Indonesian survey reports do:
-    on 1-5 with five labels, 1.00-1.80 sangat rendah, 1.81-2.60 rendah, 2.61-3.40 sedang,
-    3.41-4.20 tinggi, 4.21-5.00 sangat tinggi.
-
-    Examples
-    --------
-    >>> likert_category(3.40), likert_category(3.41)
-    ('sedang', 'tinggi')
-    """
-    if len(labels) < 2 or len(set(labels)) != len(labels):
-        raise ValueError(f"labels has {list(labels)!r}; give at least two distinct labels")
-    edges = _edges(scale, len(labels))
-    scalar = np.ndim(values) == 0
-    series = pd.Series([values]) if scalar else pd.Series(values)
-    numbers = pd.to_numeric(series, errors="coerce").astype(float)
-    bad = (numbers.isna() & series.notna()) | (numbers < edges[0]) | (numbers > edges[-1])
-    if bad.any():
-        label = bad.idxmax()
-        where = "" if scalar else f" in row {label}"
-        raise ValueError(
-            f"score has {_fmt(series[label])}{where}; mean scores must lie within the scale "
-            f"{_fmt(edges[0])}-{_fmt(edges[-1])}"
-        )
-    dtype = pd.CategoricalDtype(list(labels), ordered=True)
-    position = np.searchsorted(edges[1:-1], numbers.fillna(edges[0]).to_numpy(), side="left")
-    out = pd.Series(
-        np.where(numbers.notna(), np.asarray(labels, dtype=object)[position], None),
-        index=series.index,
-        dtype=dtype,
-        name="category",
-    )
-    if scalar:
-        value = out.iloc[0]
-        return float("nan") if pd.isna(value) else str(value)
-    return out
-
-
-@dataclass(frozen=True, eq=False)
-class LikertTable:
-    """Descriptive table of a Likert instrument.
-
-    Attributes
-    ----------
-    items
-        One row per item, plus a last row ``"(all items)"`` for the respondent means:
-        ``item``, ``respondents``, ``mean``, ``sd``, ``category``.
-    distribution
-        Respondents by category of their mean score: ``category``, ``respondents``,
-        ``percent`` (all categories listed, zero included).
-    scale, labels
-        The answer scale and category labels used.
-    """
-
-    items: pd.DataFrame
-    distribution: pd.DataFrame
-    scale: tuple[float, float]
-    labels: tuple[str, ...]
-
-    def to_frame(self) -> pd.DataFrame:
-        """Item rows (and the overall row)."""
-        return self.items.copy()
-
-    def statement(self) -> str:
-        overall = self.items.iloc[-1]
-        top = self.distribution.sort_values("respondents", ascending=False).iloc[0]
-        return (
-            f"The mean score is {overall['mean']:.2f} on a {_fmt(self.scale[0])}-"
-            f"{_fmt(self.scale[1])} scale ({overall['category']}); the largest group of "
-            f"respondents, {top['percent']:.0f}%, is {top['category']}."
-        )
-
-    def _repr_html_(self) -> str:
-        items = self.items.to_html(index=False, float_format=lambda x: f"{x:.2f}", border=0)
-        dist = self.distribution.to_html(index=False, float_format=lambda x: f"{x:.1f}", border=0)
-        return f"{items}{dist}<p>{html.escape(self.statement())}</p>"
-
-    def __str__(self) -> str:
-        items = self.items.to_string(index=False, float_format=lambda x: f"{x:.2f}")
-        dist = self.distribution.to_string(index=False, float_format=lambda x: f"{x:.1f}")
-        return f"{items}\n\n{dist}\n\n{self.statement()}"
-
-
-def likert_table(
-    items: pd.DataFrame,
-    *,
-    scale: tuple[float, float] = (1, 5),
-    labels: Sequence[str] = LIKERT_LABELS_5,
-    reverse: Sequence[str] = (),
-) -> LikertTable:
-    """Mean, SD and category per item, and respondents by category of their mean score.
-
-    Parameters
-    ----------
-    items
-        One row per respondent, one column per item; answers whole numbers within
-        ``scale`` (missing answers allowed: means use the answered items).
-    scale
-        Lowest and highest possible answer.
-    labels
-        Category labels, lowest first (see :func:`likert_category`).
-    reverse
-        Negatively worded items, reversed before anything is computed.
-
-    Returns
-    -------
-    LikertTable
-
-    Examples
-    --------
-    >>> table = likert_table(pd.DataFrame({"q1": [4, 5, 3], "q2": [4, 4, 2]}))
-    >>> table.items["category"].astype(str).tolist()
-    ['tinggi', 'sedang', 'tinggi']
-    """
-    data = _numeric_items(items, scale)
-    if reverse:
-        data = reverse_code(data, reverse, scale=scale)
-    respondent_mean = data.mean(axis=1)
-    answered = respondent_mean.notna()
-    if not answered.any():
-        raise ValueError("items has no answers; the table needs at least one respondent")
-    rows = [
-        {
-            "item": col,
-            "respondents": int(data[col].notna().sum()),
-            "mean": data[col].mean(),
-            "sd": data[col].std(ddof=1),
-        }
-        for col in data.columns
-    ]
-    rows.append(
-        {
-            "item": "(all items)",
-            "respondents": int(answered.sum()),
-            "mean": respondent_mean.mean(),
-            "sd": respondent_mean.std(ddof=1),
-        }
-    )
-    table = pd.DataFrame(rows)
-    table["category"] = likert_category(table["mean"], scale=scale, labels=labels)
-    categories = likert_category(respondent_mean[answered], scale=scale, labels=labels)
-    counts = categories.value_counts(sort=False).reindex(list(labels), fill_value=0)
-    distribution = pd.DataFrame(
-        {
-            "category": pd.Categorical(list(labels), categories=list(labels), ordered=True),
-            "respondents": counts.to_numpy(dtype=int),
-        }
-    )
-    distribution["percent"] = 100 * distribution["respondents"] / distribution["respondents"].sum()
-    return LikertTable(
-        items=table,
-        distribution=distribution,
-        scale=_check_scale(scale),
-        labels=tuple(labels),
-    )

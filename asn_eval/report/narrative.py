@@ -287,11 +287,6 @@ def record_decision(record: Any) -> Decision:
     return Decision(_get(record, "verdict"), _get(record, "standing"), tuple(record.reasons))
 
 
-def record_verdict(record: Any) -> str:
-    """The verdict of a result record (see :mod:`asn_eval.domain.decision`)."""
-    return record_decision(record).verdict
-
-
 def few_clusters(record: Any) -> bool:
     """True when fewer than :data:`FEW_CLUSTERS` agencies inform the estimate."""
     n = _get(record, "n_agencies")
@@ -526,72 +521,6 @@ def recommendations(
 
 
 # --- findings table --------------------------------------------------------------------
-
-FINDINGS_COLUMNS: tuple[str, ...] = (
-    "policy",
-    "outcome",
-    "estimator",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "unit",
-    "p_value",
-    "p_value_few_cluster",
-    "pretrend_p",
-    "n_agencies",
-    "n_employees",
-    "verdict",
-)
-
-
-def findings_table(records: Iterable[Any], lang: str = fmt.DEFAULT_LANGUAGE) -> pd.DataFrame:
-    """One row per result, labelled in ``lang``, for the conclusion's findings table.
-
-    Policies and outcomes are written as words, shares are converted to percentage points
-    (the ``unit`` column says so), the verdict is the one the prose used, and the numbers
-    stay numbers so that :func:`asn_eval.report.tables.save_table` writes them for the language.
-    Rows follow the report order of the policies, then outcome and estimator.
-    """
-    fmt.check_language(lang)
-    records = list(records)
-    levels = {float(_get(r, "level", 0.95) or 0.95) for r in records} or {0.95}
-    if len(levels) > 1:
-        raise ValueError(
-            f"The findings table needs one confidence level; the results use {sorted(levels)}."
-        )
-    rows = []
-    for record in sorted(
-        records,
-        key=lambda r: (
-            _policy_rank(str(_get(r, "policy"))),
-            str(_get(r, "outcome")),
-            str(_get(r, "estimator")),
-        ),
-    ):
-        est, lo, hi, unit = scaled(record)
-        rows.append(
-            {
-                "policy": label("policy", _get(record, "policy"), lang, title=True),
-                "outcome": label("outcome", _get(record, "outcome"), lang, title=True),
-                "estimator": estimator_label(_get(record, "estimator"), lang, title=True),
-                "estimate": est,
-                "ci_low": lo,
-                "ci_high": hi,
-                "unit": label("unit", unit, lang) if unit else "",
-                "p_value": _get(record, "p_value"),
-                "p_value_few_cluster": _get(record, "p_value_few_cluster"),
-                "pretrend_p": _get(record, "pretrend_p"),
-                "n_agencies": _get(record, "n_agencies"),
-                "n_employees": _get(record, "n_employees"),
-                "verdict": verdict_label(record, lang),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=list(FINDINGS_COLUMNS))
-    for column in ("n_agencies", "n_employees"):
-        frame[column] = frame[column].astype("Int64")
-    level = round(100 * levels.pop())
-    headers = {c: text(f"findings.{c}", lang, level=level) for c in FINDINGS_COLUMNS}
-    return frame.rename(columns=headers)
 
 
 def suppression_note(lang: str = fmt.DEFAULT_LANGUAGE, min_size: int = MIN_CELL_SIZE) -> str:

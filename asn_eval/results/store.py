@@ -50,7 +50,8 @@ class ResultRecord:
     outcome
         Outcome key, e.g. ``skp_good_share``.
     estimator
-        Name of the estimator, e.g. ``"Callaway-Sant'Anna"``, ``"TWFE"``, ``"ITS"``.
+        Name of the estimator, e.g. ``"Callaway-Sant'Anna"``, ``"TWFE"``,
+        ``"Interrupted time series"``.
     estimate, std_error, ci_low, ci_high
         Effect, standard error and confidence interval (at ``level``).
     p_value

@@ -38,6 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from asn_eval.estimators.did import METHOD_NAME as DID_METHOD_NAME
+from asn_eval.estimators.its import METHOD_NAME as ITS_METHOD_NAME
+
 __all__ = [
     "TRUTH_COLUMNS",
     "load_truth",
@@ -46,8 +49,8 @@ __all__ = [
 ]
 
 TRUTH_FILE = "truth.json"
-CS_ESTIMATOR = "Callaway-Sant'Anna"
-ITS_ESTIMATOR = "Interrupted time series"
+CS_ESTIMATOR = DID_METHOD_NAME
+ITS_ESTIMATOR = ITS_METHOD_NAME
 # Agency-year outcome of the impact chapter -> employee-level outcome in truth.json.
 EMPLOYEE_OUTCOMES: dict[str, str] = {
     "skp_good_share": "skp_good",

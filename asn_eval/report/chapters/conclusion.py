@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from asn_eval.analysis.impact import CS_METHOD, ITS_METHOD
 from asn_eval.analysis.panels import (
     POLICIES,
     adoption_cohorts,
@@ -37,10 +38,10 @@ from asn_eval.results.store import load_results
 # Records shown as findings: the impact chapter's headline estimators (TWFE is shown there
 # only to explain why it is not used; subgroup estimates stay in chapter 4).
 FINDINGS_CHAPTER = "3"
-FINDINGS_ESTIMATORS: tuple[str, ...] = ("Callaway-Sant'Anna", "Interrupted time series")
+FINDINGS_ESTIMATORS: tuple[str, ...] = (CS_METHOD, ITS_METHOD)
 # Chapter 4's subgroup estimates set beside their truth ("Callaway-Sant'Anna (simple ATT) by
 # <variable>"); its TWFE comparison, if saved, has no truth of its own.
-SUBGROUP_ESTIMATOR = "Callaway-Sant'Anna"
+SUBGROUP_ESTIMATOR = CS_METHOD
 
 
 def findings(records: list) -> list:
@@ -144,7 +145,6 @@ class Conclusion(Chapter):
         beside the headline estimator (TWFE, the imputation estimator, CS with the other
         comparison group); chapter 4's subgroup estimates count."""
         from asn_eval.analysis.impact import (
-            CS_METHOD,
             IMPUTATION_METHOD,
             OTHER_CONTROL_NAMES,
         )

@@ -18,6 +18,7 @@ from babel.lists import format_list
 from scipy import stats
 
 from asn_eval.analysis.impact import (
+    CS_METHOD,
     ITS_OUTCOMES,
     POLICY_OUTCOMES,
     UNIT,
@@ -106,7 +107,7 @@ class Impact(Chapter):
         return {
             (r.policy, r.outcome): r
             for r in self.results.records()
-            if r.estimator == "Callaway-Sant'Anna"
+            if r.estimator == CS_METHOD
         }
 
     def after_heading(self) -> None:
@@ -195,11 +196,6 @@ class Impact(Chapter):
             return self.t("sections.event_study.pretrend_fail", outcome=outcome, p=p)
         df2 = "∞" if test.df_denom is None else self.num(test.df_denom)
         return self.t("sections.event_study.pretrend_ok", outcome=outcome, p=p, df=test.df, df2=df2)
-
-    def pvalue(self, p: float | None) -> str:
-        from asn_eval.common.formatting import fmt_pvalue
-
-        return fmt_pvalue(p, self.lang)
 
     # 3.3 --------------------------------------------------------------------------------
     def section_overall(self) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_panels import make_dataset
+from support import make_dataset
 
 from asn_eval.report.chapters import base, open_chapter
 from asn_eval.report.tables import read_table_csv

@@ -20,7 +20,6 @@ import pytest
 
 from asn_eval import engine
 from asn_eval.analysis import panels
-from asn_eval.data import load_dataset
 from asn_eval.engine import (
     COLUMNS,
     OUTCOMES,
@@ -42,8 +41,8 @@ MEANS = {
 
 
 @pytest.fixture(scope="module")
-def dataset():
-    return load_dataset(DATA)
+def dataset(kupang_dataset):
+    return kupang_dataset
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.resources
 import warnings
 
 import numpy as np
@@ -19,12 +18,6 @@ COLUMNS = dict(outcome="y", unit="employee_id", time="year", cohort="cohort")
 @pytest.fixture(scope="module")
 def panel() -> pd.DataFrame:
     return simulate_panel(n_employees=600, n_agencies=30, seed=7)
-
-
-@pytest.fixture(scope="module")
-def mpdta() -> pd.DataFrame:
-    path = importlib.resources.files("moderndid.core.datasets") / "mpdta_long.pkl.gz"
-    return pd.read_pickle(path)
 
 
 # --- unbalanced panels ------------------------------------------------------------------

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -33,21 +32,19 @@ import pytest
 
 from asn_eval.analysis import AnalysisSpec, impact
 from asn_eval.analysis.panels import adoption_cohorts, agency_year_panel
-from asn_eval.data import load_dataset
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.report.tables import read_table_csv
 from asn_eval.results.truth import truth_table
 
-DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "kupang-synthetic"
+DATA_DIR = PROJECT_ROOT / "data" / "kupang-synthetic"
 TOLERANCE_SE = 3.5
 MAX_MISSES = 2
 SEED = 2025
 
 
 @pytest.fixture(scope="module")
-def dataset():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return load_dataset(DATA_DIR)
+def dataset(kupang_dataset):
+    return kupang_dataset
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,12 @@
 """Indonesian formats, encodings, Excel/Parquet and the column mapping."""
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import load_dataset, write_dataset
 from asn_eval.data.io import (
     format_date_id,
@@ -20,7 +20,7 @@ from asn_eval.data.io import (
 )
 from asn_eval.domain.regulations import SKP_PREDICATES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 KEY = "io-test-key"
 
 

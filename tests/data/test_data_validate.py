@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from asn_eval.cli.data import add_validate_arguments, run_validate
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import DataError, load_dataset, write_dataset
 from asn_eval.data.pseudonymise import pseudonymise
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 DEFAULT = ROOT / "data" / "kupang-synthetic"
 KEY = "test-key"
 

@@ -17,7 +17,7 @@ from asn_eval.report.narrative import (
     FEW_CLUSTERS,
     GLOSSARY_TERMS,
     effect_sentence,
-    findings_table,
+    estimator_label,
     glossary,
     p_relation,
     recommendations,
@@ -559,46 +559,12 @@ def test_record_from_estimate_table():
     assert record.verdict == "improved"
 
 
-def test_findings_table_is_drawn_from_the_records():
-    records = [
-        _record(
-            policy="digitalisation",
-            outcome="ikm",
-            estimate=1.0,
-            ci_low=0.2,
-            ci_high=1.8,
-            unit="points",
-            n_employees=None,
-        ),
-        _record(estimate=0.05, ci_low=-0.01, ci_high=0.11),
-    ]
-    table = findings_table(records, "en")
-    assert list(table.columns[:6]) == [
-        "Policy",
-        "Outcome",
-        "Estimator",
-        "Estimate",
-        "Lower 95% bound",
-        "Upper 95% bound",
-    ]
-    first = table.iloc[0]  # report order: training before digitalisation
-    assert first["Policy"] == "Training programme"
-    assert first["Outcome"] == "Share of staff rated Baik or better (SKP)"
-    # shares in percentage points, as in the prose
-    assert first["Unit"] == "percentage points"
-    assert first["Estimate"] == pytest.approx(5.0)
-    assert first["Lower 95% bound"] == pytest.approx(-1.0)
-    assert table["Verdict"].tolist() == ["No detectable effect", "Improved"]
-    assert table["Employees"].isna().tolist() == [False, True]
-    id_table = findings_table(records, "id")
-    assert id_table["Kesimpulan"].tolist() == ["Tidak terdeteksi efek", "Membaik"]
-    assert id_table.columns[4] == "Batas bawah selang 95%"
-
-
 def test_estimator_names_are_written_in_the_report_language():
     its = _record(estimator="Interrupted time series", n_agencies=1, unit="days")
-    assert findings_table([its], "id").iloc[0, 2] == "Deret waktu terputus"
-    assert findings_table([its], "en").iloc[0, 2] == "Interrupted time series"
+    assert estimator_label("Interrupted time series", "id", title=True) == "Deret waktu terputus"
+    assert estimator_label("Interrupted time series", "en", title=True) == (
+        "Interrupted time series"
+    )
     assert "Diestimasi dengan deret waktu terputus pada 1 perangkat daerah" in effect_sentence(
         its, "id"
     )

@@ -9,8 +9,6 @@ of R's did, to 1e-10.
 
 from __future__ import annotations
 
-import importlib.resources
-
 import moderndid  # the Python port of R's did: mpdta and a second reference
 import numpy as np
 import pandas as pd
@@ -51,12 +49,6 @@ R_PRETEST_P = 0.16812
 HALF_UNIT_4DP = 0.5e-4 + 1e-12
 
 COLUMNS = dict(outcome="lemp", unit="countyreal", time="year", cohort="first.treat")
-
-
-@pytest.fixture(scope="module")
-def mpdta() -> pd.DataFrame:
-    path = importlib.resources.files("moderndid.core.datasets") / "mpdta_long.pkl.gz"
-    return pd.read_pickle(path)
 
 
 @pytest.fixture(scope="module")

@@ -4,17 +4,17 @@ import argparse
 import hashlib
 import hmac
 import stat
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from asn_eval.cli.data import add_validate_arguments, run_validate
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import load_dataset
 from asn_eval.data.io import read_raw
 from asn_eval.data.pseudonymise import get_key, key_path, pseudonymise
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 DEFAULT = ROOT / "data" / "kupang-synthetic"
 
 

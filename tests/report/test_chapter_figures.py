@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pytest
-from test_panels import make_dataset
+from support import make_dataset
 
 from asn_eval.report.chapters import base, open_chapter
 from asn_eval.report.figures import MIN_FONT_PT, figure_size, smallest_font_pt

@@ -3,7 +3,6 @@ the agency into a comparison unit that "never adopted"."""
 
 import shutil
 import warnings
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,10 +16,11 @@ from asn_eval.analysis.panels import (
     monthly_service_series,
     treatment_map,
 )
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import load_dataset
 from asn_eval.estimators.did import att_gt
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 DEFAULT = ROOT / "data" / "kupang-synthetic"
 KEY = "test-key"
 POLICY = "performance_appraisal"

@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from test_panels import make_dataset
+from support import make_dataset
 
 from asn_eval.analysis import AnalysisSpec
 from asn_eval.analysis.panels import POLICIES, UNKNOWN_COHORT, adoption_cohorts, agency_year_panel

@@ -2,17 +2,17 @@
 
 import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from asn_eval.cli.data import add_synth_arguments, run_synth
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import generate_city, write_dataset
 from asn_eval.data.synth import DEFAULT_EFFECTS, SCORE_NOISE_SD, resolve_effects
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 DEFAULT = ROOT / "data" / "kupang-synthetic"
 
 

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from test_panels import make_dataset
+from support import make_dataset
 
 from asn_eval.analysis import AnalysisSpec
 from asn_eval.analysis.impact import OUTCOMES, estimate_policy_outcome
 from asn_eval.analysis.panels import agency_year_panel
-from asn_eval.report.chapters import CHAPTERS, base, chapter_class, open_chapter
+from asn_eval.config import CHAPTERS
+from asn_eval.report.chapters import base, chapter_class, open_chapter
 from asn_eval.report.narrative import effect_sentence, templates, text, verdict_label
 from asn_eval.report.tables import read_table_csv
 from asn_eval.results.store import ResultRecord, load_results, save_results
@@ -253,9 +254,9 @@ def test_every_text_the_chapters_ask_for_exists_in_both_languages():
     (missing data, a failed estimate) cannot be missing from one language's templates."""
     package = Path(base.__file__).parent
     literal = re.compile(r'self\.t\(\s*"([^"]+)"')
-    for name, (module, _) in CHAPTERS.items():
+    for _, name in CHAPTERS:
         cls = chapter_class(name)
-        source = Path(import_module(module).__file__).read_text(encoding="utf-8")
+        source = Path(import_module(cls.__module__).__file__).read_text(encoding="utf-8")
         asked = set(literal.findall(source))
         asked |= {"title", "intro"} | {f"sections.{s}.title" for s in cls.sections}
         for lang in ("id", "en"):

@@ -11,7 +11,6 @@ simulated anticipation dip (R's ``test-att_gt.R`` "anticipation").
 
 from __future__ import annotations
 
-import importlib.resources
 import re
 import warnings
 
@@ -24,12 +23,6 @@ from asn_eval.estimators.did import att_gt, event_study, pretrend_test
 
 COLUMNS = dict(outcome="lemp", unit="countyreal", time="year", cohort="first.treat")
 KINDS = ("simple", "dynamic", "group", "calendar")
-
-
-@pytest.fixture(scope="module")
-def mpdta() -> pd.DataFrame:
-    path = importlib.resources.files("moderndid.core.datasets") / "mpdta_long.pkl.gz"
-    return pd.read_pickle(path)
 
 
 def _ours(data, **kwargs):

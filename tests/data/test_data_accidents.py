@@ -13,11 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import DataError, load_dataset
 from asn_eval.data.contract import RULES
 from asn_eval.data.io import read_raw
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 DEFAULT = ROOT / "data" / "kupang-synthetic"
 KEY = "test-key"
 BOM = "\ufeff"

@@ -11,11 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import cache, load_dataset
 from asn_eval.data.pseudonymise import KEY_ENV_VAR
 from asn_eval.data.validate import Dataset
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 KUPANG = ROOT / "data" / "kupang-synthetic"
 KEY = "cache-test-key"
 ACCOUNT = ("quality", "rejects", "policy_gaps")

@@ -1,0 +1,188 @@
+"""Helpers shared by test modules (importable as ``support``: pytest puts tests/ on the path)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from asn_eval.data.contract import POLICIES
+from asn_eval.domain.regulations import SKP_PREDICATES
+
+YEARS = [2019, 2020, 2021, 2022, 2023, 2024]
+
+
+def make_dataset(
+    *,
+    n_agencies: int = 12,
+    per_agency: int = 20,
+    years: list[int] = YEARS,
+    effect: float = 0.0,
+    seed: int = 1,
+) -> SimpleNamespace:
+    """A small dataset that follows the data contract of ``asn_eval.data``.
+
+    Agencies adopt the four policies in staggered years (a third never). The share of SKP
+    "Baik or better" rises by ``effect`` (a probability) once performance appraisal is in force.
+    """
+    rng = np.random.default_rng(seed)
+    types = ["dinas", "badan", "kecamatan", "puskesmas"]
+    codes = [f"A{i:02d}" for i in range(n_agencies)]
+    agencies = pd.DataFrame(
+        {
+            "agency_code": codes,
+            "agency_name": [f"Agency {i}" for i in range(n_agencies)],
+            "agency_type": pd.Categorical([types[i % 4] for i in range(n_agencies)]),
+        }
+    )
+    adoption_years = [2021, 2022, 2023, 0]
+    policies = {"agency_code": codes}
+    for k, policy in enumerate(POLICIES):
+        starts = []
+        for i in range(n_agencies):
+            y = adoption_years[(i + k) % 4]
+            starts.append(pd.Timestamp(year=y, month=3 + k, day=1) if y else pd.NaT)
+        policies[policy] = pd.to_datetime(pd.Series(starts))
+    policies = pd.DataFrame(policies)
+
+    n = n_agencies * per_agency
+    employee_id = [f"{i:016x}" for i in range(n)]
+    agency_of = np.repeat(codes, per_agency)
+    birth_year = rng.integers(1965, 2000, n)
+    employees = pd.DataFrame(
+        {
+            "employee_id": employee_id,
+            "agency_code": agency_of,
+            "birth_date": pd.to_datetime([f"{y}-06-15" for y in birth_year]),
+            "sex": rng.choice(["L", "P"], n),
+            "education": pd.Categorical(
+                rng.choice(["SMA", "D3", "S1", "S2"], n),
+                categories=["SD", "SMP", "SMA", "D1", "D2", "D3", "D4", "S1", "S2", "S3"],
+                ordered=True,
+            ),
+            "rank": rng.choice(["II/a", "III/a", "III/b", "IV/a"], n),
+            "position_type": rng.choice(["struktural", "fungsional", "pelaksana"], n),
+            "employment_type": rng.choice(["PNS", "PPPK"], n, p=[0.8, 0.2]),
+            "service_start": pd.to_datetime([f"{y + 22}-01-01" for y in birth_year]),
+            "service_end": pd.NaT,
+            "nip_flag": "",
+        }
+    )
+    pa_year = policies.set_index("agency_code")["performance_appraisal"].dt.year
+    rows = []
+    for year in years:
+        for i in range(n):
+            code = agency_of[i]
+            treated = pa_year[code] <= year if not np.isnan(pa_year[code]) else False
+            p_good = 0.5 + (effect if treated else 0.0)
+            good = rng.random() < p_good
+            predicate = SKP_PREDICATES[int(rng.integers(0, 2))] if good else SKP_PREDICATES[2]
+            absence = int(rng.poisson(2))
+            rows.append(
+                (
+                    employee_id[i],
+                    year,
+                    code,
+                    predicate,
+                    absence,
+                    "ringan" if absence >= 3 else "none",
+                )
+            )
+    performance = pd.DataFrame(
+        rows,
+        columns=[
+            "employee_id",
+            "year",
+            "agency_code",
+            "skp_predicate",
+            "absence_days",
+            "sanction_level",
+        ],
+    )
+    performance["skp_predicate"] = pd.Categorical(
+        performance["skp_predicate"], categories=list(SKP_PREDICATES)[::-1], ordered=True
+    )
+    m = 3 * n * len(years)
+    training = pd.DataFrame(
+        {
+            "employee_id": rng.choice(employee_id, m),
+            "date": pd.to_datetime(
+                [
+                    f"{y}-{mo:02d}-10"
+                    for y, mo in zip(rng.choice(years, m), rng.integers(1, 13, m), strict=True)
+                ]
+            ),
+            "jp": rng.choice([2.0, 4.0, 8.0, 16.0], m),
+            "type": rng.choice(["teknis", "fungsional", "seminar", "workshop"], m),
+            "route": rng.choice(["klasikal", "e-learning", "nonklasikal lain"], m),
+        }
+    )
+    budget = pd.DataFrame(
+        [
+            (c, y, 1e6 * (10 + i), 5 * (i + 1), per_agency)
+            for i, c in enumerate(codes)
+            for y in years
+        ],
+        columns=["agency_code", "year", "training_budget", "training_places", "headcount"],
+    )
+    months = pd.date_range(f"{years[0]}-01-01", f"{years[-1]}-12-01", freq="MS")
+    services = pd.DataFrame(
+        [(codes[0], mth, "ktp_el", 100, 95, 5.0, "days", 0.8, 2) for mth in months],
+        columns=[
+            "agency_code",
+            "month",
+            "service",
+            "requests",
+            "completed",
+            "median_time",
+            "time_unit",
+            "share_within_standard",
+            "complaints",
+        ],
+    )
+    sat = pd.DataFrame(
+        {
+            "respondent_id": range(8),
+            "agency_code": [codes[0]] * 4 + [codes[1]] * 4,
+            "period": ["2024-S1", "2024-S1", "2024-S2", "2024-S2"] * 2,
+            **{f"u{i}": [3, 3, 3, 3, 4, 4, 4, 4] for i in range(1, 10)},
+        }
+    )
+    digital = pd.DataFrame(
+        {
+            "employee_id": employee_id,
+            "first_use": pd.to_datetime(
+                [
+                    pd.Timestamp(f"{years[-2]}-{1 + i % 12:02d}-01") if i % 5 else pd.NaT
+                    for i in range(n)
+                ]
+            ),
+        }
+    )
+    return SimpleNamespace(
+        tables={
+            "agencies": agencies,
+            "employees": employees,
+            "performance": performance,
+            "training": training,
+            "policies": policies,
+            "budget": budget,
+            "services": services,
+            "satisfaction": sat,
+            "digital_adoption": digital,
+        },
+        years=list(years),
+        synthetic=True,
+        metadata={
+            "synthetic": True,
+            "region": "Kota Kupang",
+            "years": [years[0], years[-1]],
+            "data_date": "2025-01-31",
+            "description": "test data",
+        },
+        quality=pd.DataFrame(
+            {"table": ["employees"], "read": [n + 2], "accepted": [n], "rejected": [2]}
+        ),
+        rejects=pd.DataFrame(columns=["file", "line", "column", "value", "rule"]),
+    )
