@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
+import nbformat
 import numpy as np
 import pandas as pd
+from nbformat.v4 import new_code_cell, new_notebook
 
+from asn_eval.config import CHAPTERS
 from asn_eval.data.contract import POLICIES
 from asn_eval.domain.regulations import SKP_PREDICATES
 
@@ -186,3 +190,28 @@ def make_dataset(
         ),
         rejects=pd.DataFrame(columns=["file", "line", "column", "value", "rule"]),
     )
+
+
+PARAMETERS_SOURCE = 'data_dir = "."\nyear = 2000\nlang = "id"\nseed = 0\noutput_dir = "."'
+
+
+def write_chapters(folder: Path, *, broken: int | None = None) -> Path:
+    """Five tiny stand-in chapter notebooks (a heading and a one-row table each), so that a
+    report build can be tested in seconds; chapter ``broken`` raises ZeroDivisionError."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for number, (stem, key) in enumerate(CHAPTERS, start=1):
+        nb = new_notebook()
+        params = new_code_cell(PARAMETERS_SOURCE)
+        params.metadata["tags"] = ["parameters"]
+        body = new_code_cell(
+            "import pandas as pd\n"
+            "from IPython.display import Markdown, display\n"
+            f'display(Markdown("# Chapter {number}: {key}\\n\\n## Part {number}.1"))\n'
+            'pd.DataFrame({"year": [year], "lang": [lang], "seed": [seed]})'
+        )
+        cells = [params, body]
+        if number == broken:
+            cells.append(new_code_cell("ratio = 1 / 0"))
+        nb.cells = cells
+        nbformat.write(nb, str(folder / f"{stem}.ipynb"))
+    return folder

@@ -31,8 +31,10 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
 def run_validate(args: argparse.Namespace) -> int:
     """Validate a dataset folder; print the per-table summary; write the rejects.
 
-    Returns 0 on success and 2 (message on stderr, no traceback) on a :class:`DataError`
-    or an output folder that cannot be written (checked before the data are read).
+    Returns 0 on success and 2 (message on stderr, no traceback) on a :class:`DataError`,
+    an output folder that cannot be written (checked before the data are read), or data
+    on which ``asn-eval report`` would stop (:meth:`Dataset.check_reject_share`, after the
+    summary and the rejects are written).
     """
     from asn_eval.data.io import write_csv_safely
     from asn_eval.data.validate import load_dataset
@@ -66,9 +68,16 @@ def run_validate(args: argparse.Namespace) -> int:
     write_csv_safely(dataset.quality, out / "quality.csv", index=False)
     print(dataset.summary())
     flagged = int((dataset.tables["employees"]["nip_flag"] != "").sum())
-    print(f"{len(dataset.rejects)} rejected cells in {int(dataset.quality['rejected'].sum())} "
-          f"rows; {flagged} employees flagged (NIP disagrees with birth date or sex).")  # fmt: skip
+    rows, cells = dataset.set_aside_counts()
+    print(f"{rows:,} rows rejected and {cells:,} values set aside (their rows kept); "
+          f"{flagged} employees flagged (NIP disagrees with birth date or sex).")  # fmt: skip
     print(f"rejects written to {out / 'rejects.csv'}")
+    try:
+        # The rule asn-eval report applies before any analysis: validate stops where it does.
+        dataset.check_reject_share()
+    except DataError as error:
+        print(f"asn-eval validate: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

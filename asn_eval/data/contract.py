@@ -95,6 +95,8 @@ RULES: dict[str, str] = {
     "nip_sex_digit": "the NIP's 15th digit is neither 1 (male) nor 2 (female)",
     "unknown_employee": "the NIP is not in the employees table",
     "unknown_agency": "the agency code is not in the agencies table",
+    "rejected_employee": "the NIP's own row in the employees table was rejected ('cause' names it)",
+    "rejected_agency": "the agency's own row in the agencies table was rejected ('cause' names it)",
 }
 
 
@@ -107,6 +109,16 @@ class Column:
     may be absent from the file; ``nullable`` says whether an empty cell is accepted (the
     :data:`NULL_SPELLINGS` then count as empty). ``in_years`` values must fall in the
     dataset's years; ``until_data_date`` dates must not lie after its data date.
+
+    ``field_reject`` says what a bad or empty cell sets aside: with ``True`` only the value
+    (the cell becomes missing, the row stays, rejects.csv lists the cell), so that a typo in
+    an employee's education does not remove the employee, and with them every row that
+    refers to them in other tables. The rule for choosing it: only a descriptive column
+    whose missing value every analysis reads as "unknown". A key or reference column, a
+    column that places a row (in time or among the agencies), a measure an analysis
+    sums or estimates on, and a column whose empty cell means something (no sanction, a
+    policy never adopted) keep ``False``: their bad value sets the whole row aside.
+    :class:`Table` refuses ``field_reject`` on its key and reference columns.
     """
 
     name: str
@@ -119,6 +131,7 @@ class Column:
     maximum: float | None = None
     in_years: bool = False
     until_data_date: bool = False
+    field_reject: bool = False
 
 
 @dataclass(frozen=True)
@@ -129,6 +142,17 @@ class Table:
     columns: tuple[Column, ...]
     key: tuple[str, ...] = ()
     references: dict[str, str] = field(default_factory=dict)  # column -> table
+
+    def __post_init__(self) -> None:
+        structural = set(self.key) | set(self.references)
+        wrong = [c.name for c in self.columns if c.field_reject and c.name in structural]
+        if wrong:
+            raise ValueError(f"{self.name}: key or reference columns {wrong} must reject rows")
+
+    @property
+    def field_rejects(self) -> frozenset[str]:
+        """Columns whose bad value sets aside only the value (see :class:`Column`)."""
+        return frozenset(c.name for c in self.columns if c.field_reject)
 
     @property
     def required(self) -> list[str]:
@@ -160,7 +184,10 @@ CONTRACT: dict[str, Table] = {
             Column("agency_code", "str"),
             Column("birth_date", "date", until_data_date=True),
             _cat("sex", SEXES),
-            _cat("education", EDUCATION_LEVELS, ordered=True),
+            # Points of the IP ASN index and chapter 1's counts skip a missing level. Sex,
+            # rank, position and employment type are not field-level: chapter 1 reads a
+            # missing one as "not female", a "nan" golongan or a "nan" position.
+            _cat("education", EDUCATION_LEVELS, ordered=True, field_reject=True),
             _cat("rank", PNS_RANKS + PPPK_GRADES),
             _cat("position_type", POSITION_TYPES),
             _cat("employment_type", EMPLOYMENT_TYPES),
@@ -178,7 +205,16 @@ CONTRACT: dict[str, Table] = {
             Column("agency_code", "str"),
             # worst first, so that "<" and max() follow the predicate order (PermenPANRB 6/2022)
             _cat("skp_predicate", tuple(reversed(SKP_PREDICATES)), ordered=True, nullable=True),
-            Column("skp_score", "float", required=False, nullable=True, minimum=0, maximum=100),
+            # The predicate decides "SKP Baik or better" when present, the score otherwise.
+            Column(
+                "skp_score",
+                "float",
+                required=False,
+                nullable=True,
+                minimum=0,
+                maximum=100,
+                field_reject=True,
+            ),
             Column("absence_days", "int", minimum=0, maximum=366),
             _cat("sanction_level", SANCTION_LEVELS),
         ),

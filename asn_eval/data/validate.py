@@ -49,7 +49,10 @@ MAX_UNKNOWN_SHARE = 0.02
 # validation would describe the export's accidents, not the office (``--allow-rejects``).
 MAX_REJECT_SHARE = 0.10
 MIN_APPOINTMENT_AGE = 18  # PNS candidates are at least 18 (PP 11/2017 art. 23)
-REJECT_COLUMNS = ("table", "file", "line", "column", "value", "rule")
+REJECT_COLUMNS = ("table", "file", "line", "column", "value", "rule", "set_aside", "cause")
+# What a reject set aside (rejects.csv, column set_aside): the whole row, or only the cell's
+# value (a column with ``field_reject`` in the contract).
+ROW, FIELD = "row", "field"
 QUALITY_COLUMNS = ("table", "read", "accepted", "rejected")
 POLICY_GAP_COLUMNS = ("agency_code", "file", "line", "rule", "reason")
 HIDDEN = "(hidden)"
@@ -79,7 +82,10 @@ class Dataset:
         One row per table: ``table``, ``read``, ``accepted``, ``rejected``.
     rejects
         One row per broken rule: ``table``, ``file``, ``line``, ``column``, ``value``,
-        ``rule`` (NIP and name values are hidden).
+        ``rule`` (NIP and name values are hidden), ``set_aside`` (:data:`ROW` when the row
+        was rejected, :data:`FIELD` when only the cell's value was, the row being kept with
+        the value missing) and ``cause`` (for a row rejected because the employee or agency
+        it refers to was rejected: that row's file, line and rule; empty otherwise).
     metadata
         Content of ``metadata.yaml`` (``synthetic``, ``region``, ``years``, ...).
         ``synthetic`` is always a bool, and ``True`` whenever the folder holds the
@@ -161,41 +167,67 @@ class Dataset:
         quality = self.quality.set_index("table")
         return quality["rejected"] / quality["read"].clip(lower=1)
 
+    def set_aside_counts(self) -> tuple[int, int]:
+        """``(rows, cells)``: rows rejected, and cells whose value alone was set aside."""
+        scope = self.rejects.get("set_aside", pd.Series(ROW, index=self.rejects.index))
+        return int(self.quality["rejected"].sum()), int((scope == FIELD).sum())
+
     def check_reject_share(self, max_share: float = MAX_REJECT_SHARE) -> None:
         """Refuse to go on when a table lost more than ``max_share`` of its rows.
 
         A report built on what is left of a badly broken table would describe the
-        export's accidents rather than the office. ``asn-eval report`` calls this before
-        any analysis; ``--allow-rejects`` skips it.
+        export's accidents rather than the office. The same holds for a column that lost
+        more than ``max_share`` of its values (a field-level column, whose bad values are
+        set aside without their rows): its analyses would rest on the few values left.
+        ``asn-eval report`` calls this before any analysis (``--allow-rejects`` skips it),
+        and ``asn-eval validate`` calls it too, so that both stop on the same data.
 
         Raises
         ------
         DataError
-            Naming each table over the limit, its share and its most frequent rules; the
-            error carries :attr:`rejects`.
+            Naming each table (or column) over the limit, its share and its most frequent
+            rules; the error carries :attr:`rejects`.
         """
-        shares = self.reject_shares()
-        over = shares[shares > max_share]
-        if over.empty:
-            return
+        rejects = self.rejects
+        scope = rejects.get("set_aside", pd.Series(ROW, index=rejects.index))
         quality = self.quality.set_index("table")
+        read = quality["read"].clip(lower=1)
+        shares = self.reject_shares()
         parts = []
-        for table, share in over.items():
-            rules = self.rejects.loc[self.rejects["table"] == table, "rule"].value_counts()
+        for table, share in shares[shares > max_share].items():
+            mine = rejects[(rejects["table"] == table) & (scope == ROW)]
+            rules = mine["rule"].value_counts()
             top = ", ".join(f"{rule} {count:,}" for rule, count in rules.head(3).items())
-            files = self.rejects.loc[self.rejects["table"] == table, "file"]
-            name = files.iloc[0] if len(files) else table
+            name = mine["file"].iloc[0] if len(mine) else table
             parts.append(
                 f"{table} ({name}): {int(quality.at[table, 'rejected']):,} of "
                 f"{int(quality.at[table, 'read']):,} rows rejected ({share:.1%}; most often "
                 f"{top})"
             )
+        rows_over = len(parts)
+        cells = rejects[scope == FIELD]
+        for (table, column), group in cells.groupby(["table", "column"], sort=True):
+            share = len(group) / read[table]
+            if share <= max_share:
+                continue
+            rules = group["rule"].value_counts()
+            top = ", ".join(f"{rule} {count:,}" for rule, count in rules.head(3).items())
+            parts.append(
+                f"{table} ({group['file'].iloc[0]}), column '{column}': {len(group):,} of "
+                f"{int(quality.at[table, 'read']):,} values set aside ({share:.1%}; most "
+                f"often {top})"
+            )
+        if not parts:
+            return
+        limit = f"At most {max_share:.0%} of a table's rows may be rejected"
+        if len(parts) > rows_over:
+            limit += ", and at most as many of one column's values set aside"
         raise DataError(
             f"Too many rows were rejected to build a report on the rest: {'; '.join(parts)}. "
-            f"At most {max_share:.0%} of a table's rows may be rejected. Expected an export "
-            "that mostly passes validation. Run asn-eval validate to see every rejected line "
-            "and rule in rejects.csv, fix the export and run again, or pass --allow-rejects "
-            "to build the report on the accepted rows anyway.",
+            f"{limit}. Expected an export that mostly passes validation. Run asn-eval "
+            "validate to see every rejected line and rule in rejects.csv, fix the export and "
+            "run again, or pass --allow-rejects to build the report on the accepted rows "
+            "anyway.",
             rejects=self.rejects,
         )
 
@@ -560,13 +592,32 @@ class _Parsed:
     cell_counts: dict[int, int] = field(default_factory=dict)  # lines that did not parse
     malformed: dict[int, list[str]] = field(default_factory=dict)  # their cells
     header_cells: int = 0
+    field_columns: frozenset[str] = frozenset()  # the contract's field-level columns
+    causes: dict[tuple[int, str], str] = field(default_factory=dict)  # (line, column) -> why
 
     def reject(self, lines, column: str, rule: str) -> None:
         self.problems += [(int(line), column, rule) for line in lines]
 
     @property
     def rejected_lines(self) -> set[int]:
-        return {line for line, _, _ in self.problems}
+        """Lines whose row is rejected: a problem in a column that rejects rows."""
+        return {line for line, column, _ in self.problems if column not in self.field_columns}
+
+    def set_aside_cells(self) -> dict[str, list[int]]:
+        """Lines of each field-level column whose value alone is set aside (row kept)."""
+        rejected = self.rejected_lines
+        cells: dict[str, set[int]] = {}
+        for line, column, _ in self.problems:
+            if column in self.field_columns and line not in rejected:
+                cells.setdefault(column, set()).add(line)
+        return {column: sorted(lines) for column, lines in cells.items()}
+
+    def accepted(self) -> pd.DataFrame:
+        """The accepted rows, with the set-aside values missing."""
+        frame = self.frame.drop(index=list(self.rejected_lines), errors="ignore")
+        for column, lines in self.set_aside_cells().items():
+            frame[column] = frame[column].mask(frame.index.isin(lines))
+        return frame
 
 
 def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
@@ -593,7 +644,11 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
         )
     malformed = raw.attrs.get("malformed", {})
     parsed = _Parsed(
-        pd.DataFrame(index=mapped.index), path.name, len(mapped) + len(malformed), raw=mapped
+        pd.DataFrame(index=mapped.index),
+        path.name,
+        len(mapped) + len(malformed),
+        raw=mapped,
+        field_columns=spec.field_rejects,
     )
     parsed.cell_counts = dict(malformed)
     parsed.malformed = raw.attrs.get("malformed_records", {})
@@ -700,9 +755,12 @@ def _typed(frame: pd.DataFrame, spec: Table) -> pd.DataFrame:
 
 
 def _hide(value: Any, column: str) -> str:
-    if column in ("nip", "name") and value is not None and value == value:
+    # pd.isna, not value != value: an empty cell of a text column is pd.NA, whose != has
+    # no truth value (an empty required cell crashed here).
+    missing = value is None or bool(pd.isna(value))
+    if column in ("nip", "name") and not missing:
         return HIDDEN
-    return "" if value is None or value != value else str(value)
+    return "" if missing else str(value)
 
 
 # --- the dataset --------------------------------------------------------------------------
@@ -830,14 +888,14 @@ def _check_references(
         unknown = pending & ~values.isin(known[target])
         if not unknown.any():
             continue
-        rule = "unknown_employee" if target == "employees" else "unknown_agency"
+        root = everything[target]
+        key = root.frame[CONTRACT[target].key[0]]
+        rejected_keys = key[key.index.isin(list(root.rejected_lines))].dropna()
+        # Present in the target's file but rejected there: the problem lies in that row.
+        lost = unknown & values.isin(set(rejected_keys))
         share = unknown.sum() / max(parsed.read, 1)
         if share > MAX_UNKNOWN_SHARE:
             what = "NIPs" if target == "employees" else "agency codes"
-            root = everything[target]
-            key = root.frame[CONTRACT[target].key[0]]
-            rejected_keys = key[key.index.isin(list(root.rejected_lines))]
-            lost = unknown & values.isin(set(rejected_keys.dropna()))
             if lost.sum() * 2 >= unknown.sum():
                 lost_rows = len(root.rejected_lines)
                 raise DataError(
@@ -860,7 +918,42 @@ def _check_references(
                 f"every {column} to appear in {target}. Check that both files come from the "
                 "same export and the same codes."
             )
-        parsed.reject(values.index[unknown.to_numpy()], column, rule)
+        absent = unknown & ~lost
+        rule = "unknown_employee" if target == "employees" else "unknown_agency"
+        parsed.reject(values.index[absent.to_numpy()], column, rule)
+        if lost.any():
+            cascade = "rejected_employee" if target == "employees" else "rejected_agency"
+            referring = values[lost.to_numpy()]
+            parsed.reject(referring.index, column, cascade)
+            # Each key's first rejected line (a later copy of it is rejected as a repeat).
+            first = rejected_keys[rejected_keys.isin(set(referring))]
+            first = first[~first.duplicated()]
+            why = _causes(root, {value: int(line) for line, value in first.items()})
+            parsed.causes.update(
+                {(int(line), column): why[value] for line, value in referring.items()}
+            )
+
+
+def _causes(root: _Parsed, lines: dict[Any, int]) -> dict[Any, str]:
+    """Why each rejected row of ``root`` was rejected, for the rows that refer to it.
+
+    ``lines`` maps a key to its rejected line; the answer maps it to e.g. "employees.csv
+    line 807 (nip: nip_sex_digit)". A row itself rejected for the row it refers to names
+    that one too, so that the chain ends at the row to fix.
+    """
+    wanted = set(lines.values())
+    broken: dict[int, set] = {}
+    for line, column, rule in root.problems:
+        if line in wanted and column not in root.field_columns:
+            broken.setdefault(line, set()).add((column, rule))
+    out = {}
+    for value, line in lines.items():
+        row = sorted(broken.get(line, ()))
+        rules = ", ".join(r if c == "(row)" else f"{c}: {r}" for c, r in row)
+        text = f"{root.file} line {line} ({rules})"
+        further = [root.causes[(line, c)] for c, _ in row if (line, c) in root.causes]
+        out[value] = f"{text}, because of {further[0]}" if further else text
+    return out
 
 
 def _check_policy_dates(parsed: _Parsed, years: list[int]) -> None:
@@ -897,6 +990,7 @@ def _rejects_frame(parsed: dict[str, _Parsed]) -> pd.DataFrame:
     """One row per broken rule of every table read so far (NIP and name values hidden)."""
     rejects = []
     for name, p in parsed.items():
+        rejected = p.rejected_lines
         for line, column, rule in sorted(set(p.problems)):
             if rule == "duplicate_row":
                 value = f"same as line {p.duplicate_of[line]}"
@@ -904,7 +998,9 @@ def _rejects_frame(parsed: dict[str, _Parsed]) -> pd.DataFrame:
                 value = f"{p.cell_counts[line]} cells, header has {p.header_cells}"
             else:
                 value = _hide(p.raw.at[line, column], column) if column in p.raw else ""
-            rejects.append((name, p.file, line, column, value, rule))
+            scope = ROW if line in rejected else FIELD
+            cause = p.causes.get((line, column), "")
+            rejects.append((name, p.file, line, column, value, rule, scope, cause))
     return pd.DataFrame(rejects, columns=list(REJECT_COLUMNS))
 
 
@@ -1036,7 +1132,7 @@ def load_dataset(
     for name in TABLES:
         p = parsed[name]
         bad = p.rejected_lines
-        frame = _typed(p.frame.drop(index=list(bad), errors="ignore"), CONTRACT[name])
+        frame = _typed(p.accepted(), CONTRACT[name])
         quality.append((name, p.read, len(frame), len(bad)))
         if name == "employees":
             frame["nip_flag"] = _nip_flags(frame)

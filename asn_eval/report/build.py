@@ -29,6 +29,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+from asn_eval.common.formatting import fmt_number
 from asn_eval.common.memory import release_memory
 from asn_eval.config import (
     CHAPTERS,
@@ -343,6 +344,21 @@ def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_reject
     return dataset
 
 
+REJECTS_FILE = "rejects.csv"
+
+
+def _write_rejects(build_dir: Path, dataset) -> None:
+    """Every rejected row and set-aside value, without the values themselves.
+
+    A report folder is handed on, and a rejected value may be personal data (a birth date),
+    so the report lists file, line, column and rule; ``asn-eval validate`` shows values.
+    """
+    from asn_eval.data.io import write_csv_safely
+
+    rejects = dataset.rejects.drop(columns=["value"], errors="ignore")
+    write_csv_safely(rejects, build_dir / REJECTS_FILE, index=False)
+
+
 def resolve_year(dataset, year: int | None) -> int:
     """The requested year, which the data must cover, or the latest year of the dataset."""
     if year is None:
@@ -450,6 +466,7 @@ def build_report(
             values={"folder": out_dir, "detail": error.strerror or error},
         ) from None
     run_id = _start_run(build_dir)
+    _write_rejects(build_dir, dataset)
     params = ReportParams(
         data_dir=str(data_dir),
         year=year,
@@ -503,6 +520,8 @@ def build_report(
     from asn_eval.report.output_folder import remove_failed_folders
 
     remove_failed_folders(out_dir)
+    rows, cells = (fmt_number(n, report.lang, 0) for n in dataset.set_aside_counts())
+    report.say("rejects", rows=rows, cells=cells, path=out_dir / REJECTS_FILE)
     report.say("ready", seconds=elapsed(started), path=out_dir / "report.html")
     return out_dir
 

@@ -16,31 +16,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
+from nbformat.v4 import new_code_cell
+from support import write_chapters
 
 from asn_eval.report.build import CHAPTERS, DEFAULT_DATA_DIR
-
-PARAMETERS_SOURCE = 'data_dir = "."\nyear = 2000\nlang = "id"\nseed = 0\noutput_dir = "."'
-
-
-def _write_chapters(folder: Path, *, broken: int | None = None) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for number, (stem, key) in enumerate(CHAPTERS, start=1):
-        nb = new_notebook()
-        params = new_code_cell(PARAMETERS_SOURCE)
-        params.metadata["tags"] = ["parameters"]
-        body = new_code_cell(
-            "import pandas as pd\n"
-            "from IPython.display import Markdown, display\n"
-            f'display(Markdown("# Chapter {number}: {key}\\n\\n## Part {number}.1"))\n'
-            'pd.DataFrame({"year": [year], "lang": [lang], "seed": [seed]})'
-        )
-        cells = [params, body]
-        if number == broken:
-            cells.append(new_code_cell("ratio = 1 / 0"))
-        nb.cells = cells
-        nbformat.write(nb, str(folder / f"{stem}.ipynb"))
-    return folder
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -52,7 +31,7 @@ def _run_cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     root = tmp_path_factory.mktemp("pipeline")
-    notebooks = _write_chapters(root / "notebooks")
+    notebooks = write_chapters(root / "notebooks")
     out = root / "out" / "2024-en"
     result = _run_cli(
         "report",
@@ -146,7 +125,7 @@ def test_rebuild_replaces_an_earlier_report_with_the_umasks_permissions(built, t
     out = tmp_path / "reports" / "2024-en"
     shutil.copytree(earlier, out)  # an earlier asn-eval report, marker included
     first = json.loads((out / ".asn-eval-report").read_text())["run_id"]
-    notebooks = _write_chapters(tmp_path / "chapters")
+    notebooks = write_chapters(tmp_path / "chapters")
     previous = os.umask(0o022)
     try:
         build_report(year=2024, lang="en", out_dir=out, notebooks_dir=notebooks,
@@ -167,7 +146,7 @@ def test_failing_chapter_names_chapter_cell_and_error_and_keeps_previous_report(
     ok = _run_cli(
         "report",
         "--notebooks",
-        str(_write_chapters(tmp_path / "good")),
+        str(write_chapters(tmp_path / "good")),
         "--year",
         "2024",
         "--lang",
@@ -178,7 +157,7 @@ def test_failing_chapter_names_chapter_cell_and_error_and_keeps_previous_report(
     assert ok.returncode == 0, ok.stderr
     before = (out / "report.html").read_bytes()
 
-    broken = _write_chapters(tmp_path / "broken", broken=3)
+    broken = write_chapters(tmp_path / "broken", broken=3)
     result = _run_cli(
         "report", "--notebooks", str(broken), "--year", "2024", "--lang", "en", "--out", str(out)
     )
@@ -227,7 +206,7 @@ def test_chapters_run_side_by_side_give_the_same_report(built, tmp_path):
     """--jobs 2 runs chapters 1-4 two at a time and the conclusion last: the same documents
     and notebook outputs as one at a time, and each end line names its chapter."""
     serial, _ = built
-    notebooks = _write_chapters(tmp_path / "notebooks")
+    notebooks = write_chapters(tmp_path / "notebooks")
     out = tmp_path / "out" / "2024-en"
     args = ["--notebooks", str(notebooks), "--year", "2024", "--lang", "en", "--seed", "7"]
     one = _run_cli("report", *args, "--out", str(tmp_path / "one"), "--jobs", "1")
@@ -290,7 +269,7 @@ print("performance rows:", len(load_data(data_dir).tables["performance"]))
 def test_chapter_kernels_read_the_data_the_run_checked_from_the_columnar_cache(tmp_path):
     """The run parses and checks the raw files once, in the parent, into the cache; a
     chapter kernel that would parse them again fails here."""
-    notebooks = _write_chapters(tmp_path / "notebooks")
+    notebooks = write_chapters(tmp_path / "notebooks")
     for stem in ("02_policies", "04_challenges"):
         path = notebooks / f"{stem}.ipynb"
         nb = nbformat.read(str(path), as_version=4)

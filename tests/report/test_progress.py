@@ -16,7 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell
-from test_pipeline import _write_chapters
+from support import write_chapters
 
 from asn_eval.report.build import CHAPTERS, ReportInputError, check_inputs
 from asn_eval.report.progress import Progress, message_language
@@ -31,7 +31,7 @@ DRAWS = (
 
 
 def _chapters(folder: Path) -> Path:
-    _write_chapters(folder)
+    write_chapters(folder)
     path = folder / "03_impact.ipynb"
     nb = nbformat.read(str(path), as_version=4)
     nb.cells.append(new_code_cell(DRAWS))

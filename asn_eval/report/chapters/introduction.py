@@ -22,6 +22,14 @@ from asn_eval.report.plots import format_axis_numbers
 DEGREE_LEVELS: tuple[str, ...] = ("D4", "S1", "S2", "S3")
 
 
+def _set_aside_cells(rejects: pd.DataFrame | None, tables: pd.Series) -> pd.Series:
+    """Per table, the values set aside without their rows (``set_aside == "field"``)."""
+    if rejects is None or "set_aside" not in rejects:
+        return pd.Series(0, index=tables.index)
+    counts = rejects.loc[rejects["set_aside"] == "field", "table"].value_counts()
+    return tables.map(counts).fillna(0).astype(int)
+
+
 def rank_group(rank: pd.Series, employment_type: pd.Series) -> pd.Series:
     """PNS golongan (I-IV, the part of the rank before the slash) or "PPPK"."""
     golongan = rank.astype(str).str.split("/").str[0]
@@ -333,17 +341,23 @@ class Introduction(Chapter):
             self.paragraph(self.t("sections.quality.none"))
             return
         q = quality[["table", "read", "accepted", "rejected"]].copy()
-        q["table"] = [narrative.label("table", t, self.lang) for t in q["table"]]
         totals = q[["read", "accepted", "rejected"]].sum()
         q["share"] = q["rejected"] / q["read"].where(q["read"] > 0)
-        self.paragraph(
-            self.t(
-                "sections.quality.lead",
-                read=self.num(totals["read"], 0),
-                accepted=self.num(totals["accepted"], 0),
-                rejected=self.num(totals["rejected"], 0),
-            )
+        rejects = getattr(self.dataset, "rejects", None)
+        # Values set aside without their rows (field-level columns); shown only when there
+        # are some, so that a report on data without them reads as before.
+        cells = _set_aside_cells(rejects, q["table"])
+        lead = self.t(
+            "sections.quality.lead",
+            read=self.num(totals["read"], 0),
+            accepted=self.num(totals["accepted"], 0),
+            rejected=self.num(totals["rejected"], 0),
         )
+        if cells.sum():
+            q["set_aside"] = cells.to_numpy()
+            lead += " " + self.t("sections.quality.set_aside", cells=self.num(cells.sum(), 0))
+        q["table"] = [narrative.label("table", t, self.lang) for t in q["table"]]
+        self.paragraph(lead)
         self.table(
             q,
             "data_quality",
@@ -352,7 +366,8 @@ class Introduction(Chapter):
             digits=2,
             percent=["share"],
         )
-        rejects = getattr(self.dataset, "rejects", None)
+        if rejects is not None and "set_aside" in rejects:
+            rejects = rejects[rejects["set_aside"] == "row"]
         if rejects is not None and len(rejects):
             # Counts by file and rule only: a rejected value may itself be personal data.
             counts = (
