@@ -215,3 +215,14 @@ def write_chapters(folder: Path, *, broken: int | None = None) -> Path:
         nb.cells = cells
         nbformat.write(nb, str(folder / f"{stem}.ipynb"))
     return folder
+
+
+def stand_in_dataset(years: list[int] | None = None) -> SimpleNamespace:
+    """What ``check_inputs`` returns, for build tests that replace the data check: the
+    account of a clean dataset (no rejects) without any tables."""
+    return SimpleNamespace(
+        years=years or [2024, 2025],
+        metadata={},
+        rejects=pd.DataFrame(columns=["table", "file", "line", "column", "rule"]),
+        set_aside_counts=lambda: (0, 0),
+    )

@@ -51,6 +51,7 @@ def test_saved_figure_bytes_are_identical_across_runs(tmp_path):
 
 
 def test_figure_name_resolution_and_caption(tmp_path):
+    already_open = plt.get_fignums()  # figures other tests left open in this process
     saved = save_figure(
         _figure(), tmp_path, 3, 2, "event_study", caption="Studi peristiwa SKP", lang="id"
     )
@@ -63,7 +64,7 @@ def test_figure_name_resolution_and_caption(tmp_path):
     assert repr(saved) == "Gambar 3.2. Studi peristiwa SKP (figures/3-2_event_study.png)"
     assert "<figcaption>Gambar 3.2. Studi peristiwa SKP</figcaption>" in saved._repr_html_()
     # saving closed the figure, so the inline backend does not show it a second time
-    assert plt.get_fignums() == []
+    assert plt.get_fignums() == already_open
 
 
 def test_registry_numbers_figures_in_order_and_captions_in_english(tmp_path):

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from support import stand_in_dataset
 
 from asn_eval.cli import commands as cli
 from asn_eval.data import write_dataset
@@ -425,7 +426,6 @@ def test_a_refusal_from_the_installed_command_has_no_traceback(tmp_path):
 @pytest.fixture
 def quick_build(tmp_path, monkeypatch):
     """build_report with the data, chapters and documents replaced by stand-ins."""
-    from types import SimpleNamespace
 
     import asn_eval.report.document
 
@@ -436,7 +436,7 @@ def quick_build(tmp_path, monkeypatch):
     notebooks.mkdir()
     for stem, _ in pipeline.CHAPTERS:
         (notebooks / f"{stem}.ipynb").write_text("{}")
-    dataset = SimpleNamespace(years=[2024, 2025], metadata={})
+    dataset = stand_in_dataset()
     monkeypatch.setattr(pipeline, "check_inputs", lambda *args, **kwargs: dataset)
     monkeypatch.setattr(pipeline, "clean_notebook_metadata", lambda path: None)
     monkeypatch.setattr(asn_eval.report.document, "write_documents", lambda *a, **k: None)

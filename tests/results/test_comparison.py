@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import make_dataset
+from support import make_dataset, stand_in_dataset
 
 from asn_eval.report.chapters import base, open_chapter
 from asn_eval.report.tables import read_table_csv
@@ -196,7 +196,6 @@ def test_the_executive_summary_gives_the_comparison_one_line(shown, tmp_path):
 def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_path, monkeypatch):
     """reports/2024-id beside reports/2025-id reaches the notebooks as previous_dir; a
     named folder wins; --no-previous passes none."""
-    from types import SimpleNamespace
 
     import asn_eval.report.document
     from asn_eval.report import build as pipeline
@@ -208,7 +207,7 @@ def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_pat
     notebooks.mkdir()
     for stem, _ in pipeline.CHAPTERS:
         (notebooks / f"{stem}.ipynb").write_text("{}")
-    dataset = SimpleNamespace(years=[2024, 2025], metadata={})
+    dataset = stand_in_dataset()
     monkeypatch.setattr(pipeline, "check_inputs", lambda *args, **kwargs: dataset)
     monkeypatch.setattr(pipeline, "clean_notebook_metadata", lambda path: None)
     monkeypatch.setattr(asn_eval.report.document, "write_documents", lambda *a, **k: None)
