@@ -452,20 +452,56 @@ def parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 _DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})$")
 _YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00:00)?$")
 _LONG = re.compile(r"^(\d{1,2})\s+([A-Za-z]+)\.?\s+(\d{4})$")
+# The order of day and month in numeric dates such as 7/8/2021: day first (Indonesian and
+# most locales) or month first (a US-locale Excel). ISO and month-name dates have no order.
+DATE_ORDERS: tuple[str, ...] = ("dmy", "mdy")
+LAST_MONTH = 12
 
 
-def parse_date(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def date_order_evidence(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Cells whose numbers fix the order of day and month: ``(day_first, month_first)``.
+
+    ``31/12/2024`` can only be day first (its first number is above 12), ``12/31/2024``
+    only month first; ``7/8/2021`` could be either and counts for neither, as do ISO dates,
+    month names and cells that are not dates.
+    """
+    none = pd.Series(False, index=values.index)
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return none, none.copy()
+    # Each distinct cell once: a date column repeats its dates many times.
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    parts = pd.Series(uniques, dtype="string").str.strip().str.extract(_DMY)
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    proofs = []
+    for day, month in ((first, second), (second, first)):
+        proof = ((day > LAST_MONTH) & (month <= LAST_MONTH)).to_numpy(dtype=bool, na_value=False)
+        proof = np.append(proof, False)  # code -1: empty cell
+        proofs.append(pd.Series(proof[codes], index=values.index))
+    return proofs[0], proofs[1]
+
+
+def parse_date(values: pd.Series, *, order: str = "dmy") -> tuple[pd.Series, pd.Series]:
     """Parse ``31/12/2024``, ``31-12-2024``, ``2024-12-31`` and ``31 Desember 2024``.
 
-    Impossible dates (``31/02/2023``) are bad, not shifted. Returns ``(datetimes, bad)``.
+    ``order="mdy"`` reads the numeric forms month first (``12/31/2024``), as a US-locale
+    Excel writes them; ISO dates and month names read the same either way. Impossible
+    dates (``31/02/2023``) are bad, not shifted. Returns ``(datetimes, bad)``.
     """
+    if order not in DATE_ORDERS:
+        raise ValueError(f"unknown date order {order!r}")
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.astype("datetime64[ns]"), pd.Series(False, index=values.index)
     text = _as_text(values)
     empty = text.isna() | (text == "")
     dates = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     todo = ~empty
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y"):
+    day_month = "%d{0}%m" if order == "dmy" else "%m{0}%d"
+    formats = (
+        day_month.format("/") + "/%Y", "%Y-%m-%d", day_month.format("-") + "-%Y",
+        "%Y-%m-%d %H:%M:%S", day_month.format(".") + ".%Y",
+    )  # fmt: skip
+    for fmt in formats:
         if not todo.any():
             break
         hit = pd.to_datetime(text[todo], format=fmt, errors="coerce")
@@ -477,10 +513,10 @@ def parse_date(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         day = pd.Series(np.nan, index=sub.index)
         month = day.copy()
         year = day.copy()
-        for pattern, order in ((_DMY, "dmy"), (_YMD, "ymd")):
+        for pattern, parts_order in ((_DMY, order), (_YMD, "ymd")):
             parts = sub.str.extract(pattern)
             hit = parts[0].notna()
-            d, m, y = (parts[order.index(k)] for k in "dmy")
+            d, m, y = (parts[parts_order.index(k)] for k in "dmy")
             day = day.where(~hit, pd.to_numeric(d, errors="coerce"))
             month = month.where(~hit, pd.to_numeric(m, errors="coerce"))
             year = year.where(~hit, pd.to_numeric(y, errors="coerce"))
@@ -497,14 +533,15 @@ def parse_date(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return dates, bad
 
 
-def parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_month(values: pd.Series, *, order: str = "dmy") -> tuple[pd.Series, pd.Series]:
     """Parse a month: any date form above, or ``2024-03`` / ``03/2024``; first of month."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.to_period("M").dt.to_timestamp(), pd.Series(False, index=values.index)
     text = _as_text(values)
     text = text.str.replace(r"^(\d{4})-(\d{1,2})$", r"\1-\2-01", regex=True)
-    text = text.str.replace(r"^(\d{1,2})/(\d{4})$", r"01/\1/\2", regex=True)
-    dates, bad = parse_date(text)
+    first_of = r"01/\1/\2" if order == "dmy" else r"\1/01/\2"
+    text = text.str.replace(r"^(\d{1,2})/(\d{4})$", first_of, regex=True)
+    dates, bad = parse_date(text, order=order)
     return dates.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]"), bad
 
 
