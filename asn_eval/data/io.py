@@ -239,7 +239,9 @@ def read_raw(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
         frame = _read_excel(path, sheet)
     else:
         text = _decode(path, path.read_bytes())
-        if "\x00" in text[:4096]:
+        head = text[:4096]
+        # UTF-16 text has a NUL beside almost every letter; a few NULs are damaged cells.
+        if head.count("\x00") * 4 >= len(head):
             raise DataError(
                 f"File {path.name} has an encoding that could not be read (it contains NUL "
                 "bytes, as UTF-16 files do). Expected a CSV file saved as UTF-8 (with or "
@@ -258,7 +260,47 @@ def read_raw(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     frame.columns = _strip_header(frame.columns)
     if suffix != ".csv":  # CSV rows already carry the line they start on
         frame.index = pd.RangeIndex(FIRST_DATA_LINE, FIRST_DATA_LINE + len(frame), name="line")
+    if suffix != ".csv" or "\x00" in text:
+        _check_nul(frame, path.name)
     return frame
+
+
+# Excel writes a NUL inside a cell as the escape _x0000_, which openpyxl leaves as text.
+_NUL_SPELLINGS = ("\x00", "_x0000_")
+
+
+def _check_nul(frame: pd.DataFrame, name: str) -> None:
+    """Refuse a cell holding a NUL byte, naming its line (the physical one) and column.
+
+    A NUL is invisible in a spreadsheet and would travel inside the value (a name or an
+    agency name that no longer matches itself); it marks a damaged file or text pasted
+    from another program, so the user must see where it is.
+    """
+    for column in frame.columns:
+        values = frame[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        text = values.astype("string")
+        hit = np.zeros(len(text), dtype=bool)
+        for spelling in _NUL_SPELLINGS:
+            hit |= text.str.contains(spelling, regex=False).to_numpy(dtype=bool, na_value=False)
+        if not hit.any():
+            continue
+        row = int(np.flatnonzero(hit)[0])
+        start, cell = int(frame.index[row]), str(text.iloc[row])
+        # A quoted cell may hold line breaks: name the line the NUL itself is on.
+        before = "".join(
+            str(v) for v in frame.iloc[row, : frame.columns.get_loc(column)] if isinstance(v, str)
+        )
+        nul = min(i for i in (cell.find(s) for s in _NUL_SPELLINGS) if i >= 0)
+        line = start + len(_LINE_BREAK.findall(before + cell[:nul]))
+        raise DataError(
+            f"File {name}, line {line}, column '{column}': the cell holds a NUL byte (an "
+            "invisible character with code 0), as when a file is damaged in a copy or text is "
+            "pasted from another program; it would stay hidden inside the value. Expected "
+            f"plain text in every cell. Retype the cell '{column}' on line {line} and export "
+            "the table again."
+        )
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -287,21 +329,24 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
     that shifted its cells. Blank lines are skipped without shifting the line numbers of
     later records.
 
-    The physical lines of the text are counted apart from the parser; when a quote makes
-    the parser read several lines as one record, the two counts disagree and a
-    :class:`DataError` names the line of the quote.
+    A quoted cell may hold line breaks (an address typed with Alt+Enter); each record keeps
+    the physical line it starts on, so later line numbers stay those of the file. The
+    physical lines of the text are counted apart from the parser; a record that spans
+    several lines but is not a well-formed one (see :func:`_well_formed_break`) comes from
+    a stray quote that made the parser join lines, and a :class:`DataError` names the line
+    of the quote.
     """
     reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL)
     records, lines = [], []
     seen = 0  # records the parser returned, blank ones included
     start = 1
-    joined: tuple[int, int] | None = None  # first record that spans several lines
+    spans: list[tuple[int, int, list[str]]] = []  # records that span several lines
     try:
         for record in reader:
             line, start = start, reader.line_num + 1
             seen += 1
-            if joined is None and reader.line_num > line:
-                joined = (line, reader.line_num)
+            if reader.line_num > line:
+                spans.append((line, reader.line_num, record))
             if not record or all(not cell.strip() for cell in record):
                 continue
             records.append(record)
@@ -315,7 +360,13 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
             "and export the table again."
         ) from None
     physical = _physical_lines(text)
-    if seen != physical and joined is not None:
+    width = len(records[0]) if records else 0
+    joined = next(
+        ((first, last) for first, last, record in spans
+         if not _well_formed_break(record, width if first > 1 else len(record), sep)),
+        None,
+    )  # fmt: skip
+    if joined is not None:
         first, last = joined
         closed = (
             f"is never closed, so lines {first}-{last} (the end of the file)"
@@ -332,7 +383,6 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
     if not records:
         return pd.DataFrame()
     header, body, body_lines = records[0], records[1:], lines[1:]
-    width = len(header)
     lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
     typical = int(np.bincount(lengths).argmax()) if len(body) else width
     rows, row_lines, malformed, too_long, records_of = [], [], {}, [], {}
@@ -354,6 +404,23 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
     frame.attrs["malformed_records"] = records_of
     frame.attrs["header_cells"] = width
     return frame
+
+
+def _well_formed_break(record: list[str], width: int, sep: str) -> bool:
+    """Whether a record spanning several lines holds line breaks inside its cells on purpose.
+
+    A stray quote joins whole lines into one cell: the record then has fewer cells than
+    the header, or a line inside a cell holds a full row's separators. A cell typed with
+    Alt+Enter (``"Jl. A\nNo. 3"``) has neither.
+    """
+    if len(record) != width:
+        return False
+    row_separators = max(width - 1, 1)
+    return all(
+        piece.count(sep) < row_separators
+        for cell in record
+        for piece in _LINE_BREAK.split(cell)[1:]
+    )
 
 
 def _cells(n: int) -> str:
