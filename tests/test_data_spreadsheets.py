@@ -8,6 +8,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
@@ -44,6 +45,84 @@ def _error(directory: Path, **kw) -> DataError:
     with pytest.raises(DataError) as info:
         load_dataset(directory, key=KEY, **kw)
     return info.value
+
+
+# --- a NIP stored as a number in a column of text NIPs -------------------------------------
+def _employees_workbook(data: Path, numbers: list[int]) -> list[str]:
+    """employees.xlsx with text NIPs but for the rows ``numbers`` (0-based), stored as
+    numbers the way Excel stores them (a double); returns the NIPs of those rows."""
+    frame = read_raw(data / "employees.csv").reset_index(drop=True)
+    frame["nip"] = frame["nip"].astype(object)
+    nips = [frame.at[i, "nip"] for i in numbers]
+    for i in numbers:
+        frame.at[i, "nip"] = float(frame.at[i, "nip"])
+    (data / "employees.csv").unlink()
+    frame.to_excel(data / "employees.xlsx", index=False)
+    return nips
+
+
+def test_one_nip_number_cell_in_a_text_column_is_rejected_not_renamed(data, committed):
+    (nip,) = _employees_workbook(data, [0])
+    assert nip == "197610042004112001"
+    read_back = read_raw(data / "employees.xlsx")["nip"]
+    assert read_back.iloc[0] == "197610042004112000"  # what the loader used to accept
+    dataset = load_dataset(data, key=KEY)
+    rejects = dataset.rejects.query("table == 'employees' and rule == 'nip_as_number'")
+    assert rejects[["file", "line", "column", "value"]].values.tolist() == [
+        ["employees.xlsx", 2, "nip", "(hidden)"]
+    ]
+    assert (
+        "employees.xlsx: 1 NIP (line 2) was stored as a number, not as text: Excel keeps 15 of "
+        "a number's digits, so the last digits of the 18-digit NIP are lost and it could be "
+        "another employee's. That row is rejected (nip_as_number), not matched to anyone. "
+        "Format the NIP column as Text, type the NIP again and export again."
+    ) in dataset.notes
+    # No employee was accepted under the rounded NIP: one fewer employee, all others equal.
+    quality = dataset.quality.set_index("table")
+    assert (
+        quality.at["employees", "accepted"]
+        == committed.quality.set_index("table").at["employees", "accepted"] - 1
+    )
+    kept = committed.tables["employees"].iloc[1:].reset_index(drop=True)
+    assert_frame_equal(dataset.tables["employees"], kept)
+    assert quality["read"].tolist() == (quality["accepted"] + quality["rejected"]).tolist()
+
+
+def test_many_nip_number_cells_stop_naming_the_file(data):
+    _employees_workbook(data, list(range(0, 3000, 10)))
+    assert str(_error(data)) == (
+        "File employees.xlsx, column 'nip': 300 of 3,008 NIPs are written as number cells "
+        "instead of text (first at line 2), the mark of a number format that keeps only 15 digits. "
+        "Excel stored NIP as a number and lost its last digits; format the column as Text and "
+        "export again. Expected NIPs as 18-digit text; the lost digits tell one employee from "
+        "another, so they cannot be repaired here."
+    )
+
+
+# --- a note sheet in front of the table ------------------------------------------------------
+def test_note_sheet_in_front_of_the_table_names_the_data_sheet(data, committed):
+    frame = read_raw(data / "agencies.csv").reset_index(drop=True)
+    (data / "agencies.csv").unlink()
+    with pd.ExcelWriter(data / "agencies.xlsx") as writer:
+        note = pd.DataFrame(columns=["Keterangan: daftar perangkat daerah Kota Kupang 2025"])
+        note.to_excel(writer, sheet_name="Keterangan", index=False)
+        frame.to_excel(writer, sheet_name="Data", index=False)
+    assert str(_error(data)) == (
+        "File agencies.xlsx: its first sheet 'Keterangan' holds only a note ('Keterangan: "
+        "daftar perangkat daerah K...'), no table, and the data seem to be on sheet 'Data'. "
+        "Expected the table on the first sheet, with the header in row 1. Move sheet 'Data' to "
+        "the front in Excel, or set 'sheet: Data' for this table in the mapping YAML."
+    )
+    dataset = load_dataset(data, key=KEY, mapping={"tables": {"agencies": {"sheet": "Data"}}})
+    assert_frame_equal(dataset.tables["agencies"], committed.tables["agencies"])
+
+
+def test_header_without_data_on_the_only_sheet_is_still_empty(data):
+    (data / "agencies.csv").unlink()
+    pd.DataFrame(columns=["agency_code", "agency_name", "agency_type"]).to_excel(
+        data / "agencies.xlsx", index=False
+    )
+    assert str(_error(data)).startswith("File agencies.xlsx is empty: it has no data rows.")
 
 
 # --- NUL bytes ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import numbers
 import re
 from pathlib import Path
 
@@ -157,9 +158,11 @@ def _open_workbook(path: Path) -> pd.ExcelFile:
         ) from None
 
 
-def _parse_sheet(book: pd.ExcelFile, name: str, path: Path, **kw) -> pd.DataFrame:
+def _parse_sheet(
+    book: pd.ExcelFile, name: str, path: Path, *, dtype: type = str, **kw
+) -> pd.DataFrame:
     try:
-        return book.parse(name, header=None, dtype=str, **kw).dropna(how="all", axis=1)
+        return book.parse(name, header=None, dtype=dtype, **kw).dropna(how="all", axis=1)
     except Exception as error:  # openpyxl raises many types for a broken sheet
         raise DataError(
             f"File {path.name}: sheet '{name}' could not be read ({error}). Save the workbook "
@@ -192,22 +195,71 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
             f"File {path.name} has no sheet {sheet!r} (named under 'sheet:' in the mapping "
             f"YAML). Its sheets are: {', '.join(names)}. Correct the sheet name in the mapping."
         )
-    cells = _parse_sheet(book, chosen, path)
-    if sheet is None and cells.dropna(how="all").empty:
+    cells, long_numbers = _text_cells(_parse_sheet(book, chosen, path, dtype=object))
+    filled = cells.dropna(how="all")
+    # A first sheet with no data rows (empty, or one note such as "Keterangan" in a single
+    # cell; a row of several cells is a header) in front of a sheet with a header and data:
+    # name that sheet rather than say "empty".
+    note_only = len(filled) == 1 and filled.iloc[0].notna().sum() == 1
+    if sheet is None and (filled.empty or note_only):
         for name in names[1:]:
-            if not _parse_sheet(book, name, path, nrows=2).dropna(how="all").empty:
-                raise DataError(
-                    f"File {path.name}: its first sheet '{chosen}' is empty, and the data seem "
-                    f"to be on sheet '{name}'. Expected the table on the first sheet, with the "
-                    f"header in row 1. Move sheet '{name}' to the front in Excel, or set "
-                    f"'sheet: {name}' for this table in the mapping YAML."
-                )
+            if len(_parse_sheet(book, name, path, nrows=2).dropna(how="all")) < 2:
+                continue
+            if filled.empty:
+                what = "is empty"
+            else:
+                note = " ".join(str(v) for v in filled.iloc[0].dropna())
+                note = note if len(note) <= 40 else note[:37] + "..."
+                what = f"holds only a note ('{note}'), no table"
+            raise DataError(
+                f"File {path.name}: its first sheet '{chosen}' {what}, and the data seem "
+                f"to be on sheet '{name}'. Expected the table on the first sheet, with the "
+                f"header in row 1. Move sheet '{name}' to the front in Excel, or set "
+                f"'sheet: {name}' for this table in the mapping YAML."
+            )
     if cells.empty:
         return pd.DataFrame()
     frame = cells.iloc[1:].copy()
     frame.columns = ["" if pd.isna(c) else str(c) for c in cells.iloc[0]]
     frame.attrs["sheet"] = chosen
+    frame.attrs["number_cells"] = long_numbers
     return frame
+
+
+# Excel keeps 15 significant digits of a number; a number cell with more digits lost some.
+EXACT_DIGITS = 15
+
+
+def _text_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, list[int]]]:
+    """Sheet cells as text (as ``dtype=str`` reads them) and where a text column holds numbers.
+
+    Returns the cells and ``{column position: [file lines]}`` of the number cells with more
+    than 15 digits in columns that also hold text: one NIP that a clerk typed or pasted as
+    a number into a column of text NIPs (Excel keeps 15 of its 18 digits, so it reads back
+    as another, often existing, NIP). Columns of numbers only are left to the checks of
+    the values themselves.
+    """
+    long_numbers = {}
+    for position in range(cells.shape[1]):
+        values = cells.iloc[:, position].to_numpy(dtype=object)
+        is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+        if not is_text[1:].any():
+            continue
+        big = np.fromiter(
+            (
+                isinstance(v, numbers.Real)
+                and not isinstance(v, bool)
+                and abs(v) >= 10**EXACT_DIGITS
+                for v in values
+            ),
+            bool,
+            len(values),
+        )
+        big[0] = False  # the header
+        if big.any():
+            long_numbers[position] = [int(row) + 1 for row in np.flatnonzero(big)]
+    text = cells.astype(str).where(cells.notna()) if len(cells) else cells
+    return text, long_numbers
 
 
 def _strip_header(header: pd.Index | list) -> list[str]:

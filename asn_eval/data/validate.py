@@ -428,6 +428,8 @@ def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict, file: str) -
     keep.sort()
     frame = raw.iloc[:, keep].copy()
     frame.columns = [targets[i] for i in keep]
+    numbers = raw.attrs.get("number_cells") or {}
+    frame.attrs["number_cells"] = {targets[i]: numbers[i] for i in keep if i in numbers}
     # Columns an export lacks but that are constant for it (e.g. an all-PNS SIASN export).
     for name, value in (table_map.get("defaults") or {}).items():
         if name not in frame.columns and name in known:
@@ -521,14 +523,21 @@ def _parse_nip(raw: pd.Series, *, full: bool) -> tuple[pd.Series, list[tuple]]:
 
 
 def _check_nip_storage(
-    values: pd.Series, text: pd.Series, as_number: list[int], file: str, column: str
+    values: pd.Series,
+    text: pd.Series,
+    as_number: list[int],
+    file: str,
+    column: str,
+    *,
+    cells: set[int] = frozenset(),
 ) -> None:
     """Refuse a file whose NIP column a spreadsheet stored as numbers.
 
     Digits lost to a number format cannot be restored, and a truncated NIP may be another
     employee's: the whole file must be exported again, so this names it. ``values`` are the
     cells as read, ``text`` the NIPs as :func:`_parse_nip` cleaned them and ``as_number``
-    the lines it found in scientific notation.
+    the lines it found in scientific notation or, in ``cells``, stored as number cells in a
+    workbook column of text.
     """
     fix = (
         "Excel stored NIP as a number and lost its last digits; format the column as Text "
@@ -556,6 +565,8 @@ def _check_nip_storage(
         form = "in scientific notation (like 1.97610E+17)" if many_as_number else (
             f"as numbers rounded to {EXCEL_DIGITS} significant digits"
         )  # fmt: skip
+        if many_as_number and len(cells) * 2 > len(as_number):
+            form = "as number cells instead of text"
         raise DataError(
             f"File {file}, column '{column}': {int(broken.sum()):,} of {present:,} NIPs are "
             f"written {form} (first at line {line}), the mark of a number format that keeps "
@@ -718,8 +729,13 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
             values = values.mask(null_spelling(values))
         if column.kind == "nip":
             nips, problems = _parse_nip(values, full=spec.name == "employees")
+            # Number cells in a column of text NIPs (Excel): digits lost, whatever they read.
+            cells = set(mapped.attrs.get("number_cells", {}).get(column.name, ()))
+            if cells:
+                problems = [(line, rule) for line, rule in problems if line not in cells]
+                problems += [(line, "nip_as_number") for line in sorted(cells)]
             as_number = [line for line, rule in problems if rule == "nip_as_number"]
-            _check_nip_storage(values, nips, as_number, path.name, column.name)
+            _check_nip_storage(values, nips, as_number, path.name, column.name, cells=cells)
             parsed.frame[column.name] = nips
             for line, rule in problems:
                 parsed.reject([line], column.name, rule)
@@ -1044,6 +1060,20 @@ def _policy_gaps(policies: _Parsed, agencies: set) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(POLICY_GAP_COLUMNS))
 
 
+def _nip_as_number_note(file: str, lines: list[int]) -> str:
+    """What a clerk must know about NIPs that a spreadsheet stored as numbers."""
+    one = len(lines) == 1
+    shown = ", ".join(map(str, lines[:3])) + (", ..." if len(lines) > 3 else "")
+    return (
+        f"{file}: {len(lines):,} {'NIP' if one else 'NIPs'} (line{'' if one else 's'} {shown}) "
+        f"{'was' if one else 'were'} stored as a number, not as text: Excel keeps 15 of a "
+        "number's digits, so the last digits of the 18-digit NIP are lost and it could be "
+        f"another employee's. {'That row is' if one else 'Those rows are'} rejected "
+        "(nip_as_number), not matched to anyone. Format the NIP column as Text, type the "
+        f"{'NIP' if one else 'NIPs'} again and export again."
+    )
+
+
 def load_dataset(
     data_dir: str | Path,
     *,
@@ -1134,6 +1164,11 @@ def load_dataset(
             f"{len(gaps) - rejected} without a row there); they are not counted as agencies "
             "that never adopted. Correct those rows to bring them back."
         )
+
+    for name in TABLES:
+        lines = sorted({line for line, _, rule in parsed[name].problems if rule == "nip_as_number"})
+        if lines:
+            notes.append(_nip_as_number_note(parsed[name].file, lines))
 
     secret = get_key(key)
     pseudonyms: dict[str, str] = {}  # each NIP hashed once across the tables
