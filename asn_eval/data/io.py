@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import numbers
 import re
 from pathlib import Path
 
@@ -157,9 +158,11 @@ def _open_workbook(path: Path) -> pd.ExcelFile:
         ) from None
 
 
-def _parse_sheet(book: pd.ExcelFile, name: str, path: Path, **kw) -> pd.DataFrame:
+def _parse_sheet(
+    book: pd.ExcelFile, name: str, path: Path, *, dtype: type = str, **kw
+) -> pd.DataFrame:
     try:
-        return book.parse(name, header=None, dtype=str, **kw).dropna(how="all", axis=1)
+        return book.parse(name, header=None, dtype=dtype, **kw).dropna(how="all", axis=1)
     except Exception as error:  # openpyxl raises many types for a broken sheet
         raise DataError(
             f"File {path.name}: sheet '{name}' could not be read ({error}). Save the workbook "
@@ -192,22 +195,71 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
             f"File {path.name} has no sheet {sheet!r} (named under 'sheet:' in the mapping "
             f"YAML). Its sheets are: {', '.join(names)}. Correct the sheet name in the mapping."
         )
-    cells = _parse_sheet(book, chosen, path)
-    if sheet is None and cells.dropna(how="all").empty:
+    cells, long_numbers = _text_cells(_parse_sheet(book, chosen, path, dtype=object))
+    filled = cells.dropna(how="all")
+    # A first sheet with no data rows (empty, or one note such as "Keterangan" in a single
+    # cell; a row of several cells is a header) in front of a sheet with a header and data:
+    # name that sheet rather than say "empty".
+    note_only = len(filled) == 1 and filled.iloc[0].notna().sum() == 1
+    if sheet is None and (filled.empty or note_only):
         for name in names[1:]:
-            if not _parse_sheet(book, name, path, nrows=2).dropna(how="all").empty:
-                raise DataError(
-                    f"File {path.name}: its first sheet '{chosen}' is empty, and the data seem "
-                    f"to be on sheet '{name}'. Expected the table on the first sheet, with the "
-                    f"header in row 1. Move sheet '{name}' to the front in Excel, or set "
-                    f"'sheet: {name}' for this table in the mapping YAML."
-                )
+            if len(_parse_sheet(book, name, path, nrows=2).dropna(how="all")) < 2:
+                continue
+            if filled.empty:
+                what = "is empty"
+            else:
+                note = " ".join(str(v) for v in filled.iloc[0].dropna())
+                note = note if len(note) <= 40 else note[:37] + "..."
+                what = f"holds only a note ('{note}'), no table"
+            raise DataError(
+                f"File {path.name}: its first sheet '{chosen}' {what}, and the data seem "
+                f"to be on sheet '{name}'. Expected the table on the first sheet, with the "
+                f"header in row 1. Move sheet '{name}' to the front in Excel, or set "
+                f"'sheet: {name}' for this table in the mapping YAML."
+            )
     if cells.empty:
         return pd.DataFrame()
     frame = cells.iloc[1:].copy()
     frame.columns = ["" if pd.isna(c) else str(c) for c in cells.iloc[0]]
     frame.attrs["sheet"] = chosen
+    frame.attrs["number_cells"] = long_numbers
     return frame
+
+
+# Excel keeps 15 significant digits of a number; a number cell with more digits lost some.
+EXACT_DIGITS = 15
+
+
+def _text_cells(cells: pd.DataFrame) -> tuple[pd.DataFrame, dict[int, list[int]]]:
+    """Sheet cells as text (as ``dtype=str`` reads them) and where a text column holds numbers.
+
+    Returns the cells and ``{column position: [file lines]}`` of the number cells with more
+    than 15 digits in columns that also hold text: one NIP that a clerk typed or pasted as
+    a number into a column of text NIPs (Excel keeps 15 of its 18 digits, so it reads back
+    as another, often existing, NIP). Columns of numbers only are left to the checks of
+    the values themselves.
+    """
+    long_numbers = {}
+    for position in range(cells.shape[1]):
+        values = cells.iloc[:, position].to_numpy(dtype=object)
+        is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+        if not is_text[1:].any():
+            continue
+        big = np.fromiter(
+            (
+                isinstance(v, numbers.Real)
+                and not isinstance(v, bool)
+                and abs(v) >= 10**EXACT_DIGITS
+                for v in values
+            ),
+            bool,
+            len(values),
+        )
+        big[0] = False  # the header
+        if big.any():
+            long_numbers[position] = [int(row) + 1 for row in np.flatnonzero(big)]
+    text = cells.astype(str).where(cells.notna()) if len(cells) else cells
+    return text, long_numbers
 
 
 def _strip_header(header: pd.Index | list) -> list[str]:
@@ -239,7 +291,9 @@ def read_raw(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
         frame = _read_excel(path, sheet)
     else:
         text = _decode(path, path.read_bytes())
-        if "\x00" in text[:4096]:
+        head = text[:4096]
+        # UTF-16 text has a NUL beside almost every letter; a few NULs are damaged cells.
+        if head.count("\x00") * 4 >= len(head):
             raise DataError(
                 f"File {path.name} has an encoding that could not be read (it contains NUL "
                 "bytes, as UTF-16 files do). Expected a CSV file saved as UTF-8 (with or "
@@ -258,7 +312,47 @@ def read_raw(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     frame.columns = _strip_header(frame.columns)
     if suffix != ".csv":  # CSV rows already carry the line they start on
         frame.index = pd.RangeIndex(FIRST_DATA_LINE, FIRST_DATA_LINE + len(frame), name="line")
+    if suffix != ".csv" or "\x00" in text:
+        _check_nul(frame, path.name)
     return frame
+
+
+# Excel writes a NUL inside a cell as the escape _x0000_, which openpyxl leaves as text.
+_NUL_SPELLINGS = ("\x00", "_x0000_")
+
+
+def _check_nul(frame: pd.DataFrame, name: str) -> None:
+    """Refuse a cell holding a NUL byte, naming its line (the physical one) and column.
+
+    A NUL is invisible in a spreadsheet and would travel inside the value (a name or an
+    agency name that no longer matches itself); it marks a damaged file or text pasted
+    from another program, so the user must see where it is.
+    """
+    for column in frame.columns:
+        values = frame[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        text = values.astype("string")
+        hit = np.zeros(len(text), dtype=bool)
+        for spelling in _NUL_SPELLINGS:
+            hit |= text.str.contains(spelling, regex=False).to_numpy(dtype=bool, na_value=False)
+        if not hit.any():
+            continue
+        row = int(np.flatnonzero(hit)[0])
+        start, cell = int(frame.index[row]), str(text.iloc[row])
+        # A quoted cell may hold line breaks: name the line the NUL itself is on.
+        before = "".join(
+            str(v) for v in frame.iloc[row, : frame.columns.get_loc(column)] if isinstance(v, str)
+        )
+        nul = min(i for i in (cell.find(s) for s in _NUL_SPELLINGS) if i >= 0)
+        line = start + len(_LINE_BREAK.findall(before + cell[:nul]))
+        raise DataError(
+            f"File {name}, line {line}, column '{column}': the cell holds a NUL byte (an "
+            "invisible character with code 0), as when a file is damaged in a copy or text is "
+            "pasted from another program; it would stay hidden inside the value. Expected "
+            f"plain text in every cell. Retype the cell '{column}' on line {line} and export "
+            "the table again."
+        )
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -287,21 +381,24 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
     that shifted its cells. Blank lines are skipped without shifting the line numbers of
     later records.
 
-    The physical lines of the text are counted apart from the parser; when a quote makes
-    the parser read several lines as one record, the two counts disagree and a
-    :class:`DataError` names the line of the quote.
+    A quoted cell may hold line breaks (an address typed with Alt+Enter); each record keeps
+    the physical line it starts on, so later line numbers stay those of the file. The
+    physical lines of the text are counted apart from the parser; a record that spans
+    several lines but is not a well-formed one (see :func:`_well_formed_break`) comes from
+    a stray quote that made the parser join lines, and a :class:`DataError` names the line
+    of the quote.
     """
     reader = csv.reader(io.StringIO(text), delimiter=sep, quoting=csv.QUOTE_MINIMAL)
     records, lines = [], []
     seen = 0  # records the parser returned, blank ones included
     start = 1
-    joined: tuple[int, int] | None = None  # first record that spans several lines
+    spans: list[tuple[int, int, list[str]]] = []  # records that span several lines
     try:
         for record in reader:
             line, start = start, reader.line_num + 1
             seen += 1
-            if joined is None and reader.line_num > line:
-                joined = (line, reader.line_num)
+            if reader.line_num > line:
+                spans.append((line, reader.line_num, record))
             if not record or all(not cell.strip() for cell in record):
                 continue
             records.append(record)
@@ -315,7 +412,13 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
             "and export the table again."
         ) from None
     physical = _physical_lines(text)
-    if seen != physical and joined is not None:
+    width = len(records[0]) if records else 0
+    joined = next(
+        ((first, last) for first, last, record in spans
+         if not _well_formed_break(record, width if first > 1 else len(record), sep)),
+        None,
+    )  # fmt: skip
+    if joined is not None:
         first, last = joined
         closed = (
             f"is never closed, so lines {first}-{last} (the end of the file)"
@@ -332,7 +435,6 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
     if not records:
         return pd.DataFrame()
     header, body, body_lines = records[0], records[1:], lines[1:]
-    width = len(header)
     lengths = np.fromiter((len(r) for r in body), dtype=np.int64, count=len(body))
     typical = int(np.bincount(lengths).argmax()) if len(body) else width
     rows, row_lines, malformed, too_long, records_of = [], [], {}, [], {}
@@ -354,6 +456,23 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
     frame.attrs["malformed_records"] = records_of
     frame.attrs["header_cells"] = width
     return frame
+
+
+def _well_formed_break(record: list[str], width: int, sep: str) -> bool:
+    """Whether a record spanning several lines holds line breaks inside its cells on purpose.
+
+    A stray quote joins whole lines into one cell: the record then has fewer cells than
+    the header, or a line inside a cell holds a full row's separators. A cell typed with
+    Alt+Enter (``"Jl. A\nNo. 3"``) has neither.
+    """
+    if len(record) != width:
+        return False
+    row_separators = max(width - 1, 1)
+    return all(
+        piece.count(sep) < row_separators
+        for cell in record
+        for piece in _LINE_BREAK.split(cell)[1:]
+    )
 
 
 def _cells(n: int) -> str:
@@ -452,20 +571,56 @@ def parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 _DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})$")
 _YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00:00)?$")
 _LONG = re.compile(r"^(\d{1,2})\s+([A-Za-z]+)\.?\s+(\d{4})$")
+# The order of day and month in numeric dates such as 7/8/2021: day first (Indonesian and
+# most locales) or month first (a US-locale Excel). ISO and month-name dates have no order.
+DATE_ORDERS: tuple[str, ...] = ("dmy", "mdy")
+LAST_MONTH = 12
 
 
-def parse_date(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def date_order_evidence(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Cells whose numbers fix the order of day and month: ``(day_first, month_first)``.
+
+    ``31/12/2024`` can only be day first (its first number is above 12), ``12/31/2024``
+    only month first; ``7/8/2021`` could be either and counts for neither, as do ISO dates,
+    month names and cells that are not dates.
+    """
+    none = pd.Series(False, index=values.index)
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return none, none.copy()
+    # Each distinct cell once: a date column repeats its dates many times.
+    codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+    parts = pd.Series(uniques, dtype="string").str.strip().str.extract(_DMY)
+    first = pd.to_numeric(parts[0], errors="coerce")
+    second = pd.to_numeric(parts[1], errors="coerce")
+    proofs = []
+    for day, month in ((first, second), (second, first)):
+        proof = ((day > LAST_MONTH) & (month <= LAST_MONTH)).to_numpy(dtype=bool, na_value=False)
+        proof = np.append(proof, False)  # code -1: empty cell
+        proofs.append(pd.Series(proof[codes], index=values.index))
+    return proofs[0], proofs[1]
+
+
+def parse_date(values: pd.Series, *, order: str = "dmy") -> tuple[pd.Series, pd.Series]:
     """Parse ``31/12/2024``, ``31-12-2024``, ``2024-12-31`` and ``31 Desember 2024``.
 
-    Impossible dates (``31/02/2023``) are bad, not shifted. Returns ``(datetimes, bad)``.
+    ``order="mdy"`` reads the numeric forms month first (``12/31/2024``), as a US-locale
+    Excel writes them; ISO dates and month names read the same either way. Impossible
+    dates (``31/02/2023``) are bad, not shifted. Returns ``(datetimes, bad)``.
     """
+    if order not in DATE_ORDERS:
+        raise ValueError(f"unknown date order {order!r}")
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.astype("datetime64[ns]"), pd.Series(False, index=values.index)
     text = _as_text(values)
     empty = text.isna() | (text == "")
     dates = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     todo = ~empty
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y"):
+    day_month = "%d{0}%m" if order == "dmy" else "%m{0}%d"
+    formats = (
+        day_month.format("/") + "/%Y", "%Y-%m-%d", day_month.format("-") + "-%Y",
+        "%Y-%m-%d %H:%M:%S", day_month.format(".") + ".%Y",
+    )  # fmt: skip
+    for fmt in formats:
         if not todo.any():
             break
         hit = pd.to_datetime(text[todo], format=fmt, errors="coerce")
@@ -477,10 +632,10 @@ def parse_date(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         day = pd.Series(np.nan, index=sub.index)
         month = day.copy()
         year = day.copy()
-        for pattern, order in ((_DMY, "dmy"), (_YMD, "ymd")):
+        for pattern, parts_order in ((_DMY, order), (_YMD, "ymd")):
             parts = sub.str.extract(pattern)
             hit = parts[0].notna()
-            d, m, y = (parts[order.index(k)] for k in "dmy")
+            d, m, y = (parts[parts_order.index(k)] for k in "dmy")
             day = day.where(~hit, pd.to_numeric(d, errors="coerce"))
             month = month.where(~hit, pd.to_numeric(m, errors="coerce"))
             year = year.where(~hit, pd.to_numeric(y, errors="coerce"))
@@ -497,14 +652,15 @@ def parse_date(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return dates, bad
 
 
-def parse_month(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def parse_month(values: pd.Series, *, order: str = "dmy") -> tuple[pd.Series, pd.Series]:
     """Parse a month: any date form above, or ``2024-03`` / ``03/2024``; first of month."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.to_period("M").dt.to_timestamp(), pd.Series(False, index=values.index)
     text = _as_text(values)
     text = text.str.replace(r"^(\d{4})-(\d{1,2})$", r"\1-\2-01", regex=True)
-    text = text.str.replace(r"^(\d{1,2})/(\d{4})$", r"01/\1/\2", regex=True)
-    dates, bad = parse_date(text)
+    first_of = r"01/\1/\2" if order == "dmy" else r"\1/01/\2"
+    text = text.str.replace(r"^(\d{1,2})/(\d{4})$", first_of, regex=True)
+    dates, bad = parse_date(text, order=order)
     return dates.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]"), bad
 
 

@@ -30,6 +30,8 @@ from .contract import CONTRACT, IKM_PERIOD_PATTERN, SERVICE_UNITS, TABLES, Table
 from .errors import DataError
 from .export import SYNTHETIC_NOTICE
 from .io import (
+    DATE_ORDERS,
+    date_order_evidence,
     excel_headers,
     find_table_file,
     null_spelling,
@@ -240,7 +242,7 @@ def _norm_header(name: str) -> str:
     return "_".join(str(name).strip().lower().replace("-", " ").split())
 
 
-MAPPING_KEYS: tuple[str, ...] = ("file", "sheet", "columns", "values", "defaults")
+MAPPING_KEYS: tuple[str, ...] = ("file", "sheet", "columns", "values", "defaults", "date_order")
 
 
 def _kind_of(value: Any) -> str:
@@ -335,8 +337,102 @@ def load_mapping(mapping: str | Path | Mapping | None) -> dict:
                 f"{place}: 'sheet' holds {_kind_of(sheet)}. Expected one sheet name (or its "
                 "number, 0 for the first), e.g. 'sheet: Data'."
             )
+        _check_date_order_entry(spec.get("date_order"), CONTRACT[table], place)
         out[table] = dict(spec)
     return out
+
+
+def _check_date_order_entry(entry: Any, spec: Table, place: str) -> None:
+    """A mapping's ``date_order``: ``dmy`` or ``mdy`` for the table, or per date column."""
+    if entry is None:
+        return
+    dates = [c.name for c in spec.columns if c.kind in ("date", "month")]
+    expected = (
+        "Expected 'date_order: dmy' (day first, 31/12/2024) or 'date_order: mdy' (month "
+        "first, 12/31/2024) for the whole table, or one entry per date column "
+        f"({', '.join(dates)}), e.g. 'date_order: {{{dates[0] if dates else 'date'}: mdy}}'."
+    )
+    orders = entry if isinstance(entry, Mapping) else {None: entry}
+    for column, order in orders.items():
+        if column is not None and column not in dates:
+            raise DataError(
+                f"{place}: 'date_order' names {column!r}, which is not a date column of the "
+                f"'{spec.name}' table. {expected}"
+            )
+        if order not in DATE_ORDERS:
+            raise DataError(f"{place}: 'date_order' holds {_kind_of(order)}. {expected}")
+
+
+def _declared_order(table_map: dict, column: str) -> str | None:
+    entry = table_map.get("date_order")
+    return entry.get(column) if isinstance(entry, Mapping) else entry
+
+
+def _examples(values: pd.Series, mask: pd.Series, n: int = 3) -> str:
+    hits = values[mask.to_numpy()].head(n)
+    return ", ".join(f"line {line}: {str(value).strip()}" for line, value in hits.items())
+
+
+_DATE_FIX = (
+    "Expected dates day first (31/12/2024) or as ISO dates (2024-12-31). In Excel, select "
+    "the column, set its format to Custom 'dd/mm/yyyy' (or 'yyyy-mm-dd') and save the file "
+    "again, or convert the column to one of those forms"
+)
+
+
+def _date_order(values: pd.Series, column: str, file: str, table_map: dict) -> str:
+    """The order of day and month in one date column, from its unambiguous values.
+
+    A numeric date such as ``7/8/2021`` is 7 August day first and 8 July month first;
+    only cells like ``31/12/2024`` (day first) or ``12/31/2024`` (month first) tell. A
+    column whose evidence contradicts the declared order (``date_order`` in the mapping,
+    default day first), or points both ways, is a :class:`DataError`: reading its
+    ambiguous dates either way would swap day and month in some of them, silently.
+    """
+    declared = _declared_order(table_map, column)
+    order = declared or "dmy"
+    day_first, month_first = date_order_evidence(values)
+    against = month_first if order == "dmy" else day_first
+    n_against = int(against.sum())
+    if not n_against:
+        return order
+    support = day_first if order == "dmy" else month_first
+    n_support = int(support.sum())
+    present = int(values.notna().sum())
+    where = f"File {file}, column '{column}'"
+    if order == "mdy":
+        both = ""
+        if n_support:
+            both = (
+                f", while {n_support:,} can only be month first (e.g. "
+                f"{_examples(values, support, 1)}): the column mixes two orders"
+            )
+        raise DataError(
+            f"{where}: the mapping declares the dates month first ('date_order: mdy'), but "
+            f"{n_against:,} of {present:,} dates can only be read day first (their first number "
+            f"is above 12, e.g. {_examples(values, against)}){both}. A date such as 7/8/2021 "
+            "cannot be read safely, so none of the column is accepted. Remove 'date_order: "
+            "mdy' from the mapping if the column is day first, or correct the day-first lines "
+            "and run again."
+        )
+    if n_support:
+        raise DataError(
+            f"{where} mixes two date orders: {n_support:,} dates can only be day first (their "
+            f"first number is above 12, e.g. {_examples(values, support, 1)}) and {n_against:,} "
+            "only month first (their second number is above 12, e.g. "
+            f"{_examples(values, against)}). A date such as 7/8/2021 could then be 7 August or "
+            f"8 July, so none of the column is accepted. {_DATE_FIX}; or correct the "
+            "month-first lines and run again."
+        )
+    raise DataError(
+        f"{where}: the dates are written month first, as a US-locale Excel writes them: "
+        f"{n_against:,} of {present:,} dates have a second number above 12, which can only be "
+        f"the day (e.g. {_examples(values, against)}), and none has a first number above 12. "
+        "Read day first, the other dates would have day and month swapped (7/8/2021 would "
+        f"become 7 August instead of 8 July), so none of the column is accepted. {_DATE_FIX}; "
+        "or, if the column is month first throughout, add 'date_order: mdy' for this table "
+        "in the mapping YAML."
+    )
 
 
 def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict, file: str) -> pd.DataFrame:
@@ -364,6 +460,8 @@ def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict, file: str) -
     keep.sort()
     frame = raw.iloc[:, keep].copy()
     frame.columns = [targets[i] for i in keep]
+    numbers = raw.attrs.get("number_cells") or {}
+    frame.attrs["number_cells"] = {targets[i]: numbers[i] for i in keep if i in numbers}
     # Columns an export lacks but that are constant for it (e.g. an all-PNS SIASN export).
     for name, value in (table_map.get("defaults") or {}).items():
         if name not in frame.columns and name in known:
@@ -457,14 +555,21 @@ def _parse_nip(raw: pd.Series, *, full: bool) -> tuple[pd.Series, list[tuple]]:
 
 
 def _check_nip_storage(
-    values: pd.Series, text: pd.Series, as_number: list[int], file: str, column: str
+    values: pd.Series,
+    text: pd.Series,
+    as_number: list[int],
+    file: str,
+    column: str,
+    *,
+    cells: set[int] = frozenset(),
 ) -> None:
     """Refuse a file whose NIP column a spreadsheet stored as numbers.
 
     Digits lost to a number format cannot be restored, and a truncated NIP may be another
     employee's: the whole file must be exported again, so this names it. ``values`` are the
     cells as read, ``text`` the NIPs as :func:`_parse_nip` cleaned them and ``as_number``
-    the lines it found in scientific notation.
+    the lines it found in scientific notation or, in ``cells``, stored as number cells in a
+    workbook column of text.
     """
     fix = (
         "Excel stored NIP as a number and lost its last digits; format the column as Text "
@@ -492,6 +597,8 @@ def _check_nip_storage(
         form = "in scientific notation (like 1.97610E+17)" if many_as_number else (
             f"as numbers rounded to {EXCEL_DIGITS} significant digits"
         )  # fmt: skip
+        if many_as_number and len(cells) * 2 > len(as_number):
+            form = "as number cells instead of text"
         raise DataError(
             f"File {file}, column '{column}': {int(broken.sum()):,} of {present:,} NIPs are "
             f"written {form} (first at line {line}), the mark of a number format that keeps "
@@ -511,14 +618,20 @@ def _rounded_by_excel(text: pd.Series) -> pd.Series:
     return pd.Series(hit & digits.notna().to_numpy(), index=text.index)
 
 
-def _parse_column(values: pd.Series, column, table_map: dict) -> tuple[pd.Series, pd.Series, str]:
+def _parse_column(
+    values: pd.Series, column, table_map: dict, *, date_order: str = "dmy"
+) -> tuple[pd.Series, pd.Series, str]:
     """Parse one column by its kind; return ``(parsed, bad_mask, rule)``."""
-    parsed, bad, rule = _on_uniques(values, lambda v: _parse_values(v, column, table_map))
+    parsed, bad, rule = _on_uniques(
+        values, lambda v: _parse_values(v, column, table_map, date_order=date_order)
+    )
     # The rule is the same for every value: one string, not a column of them.
     return parsed, bad, rule
 
 
-def _parse_values(values: pd.Series, column, table_map: dict) -> tuple[pd.Series, pd.Series, str]:
+def _parse_values(
+    values: pd.Series, column, table_map: dict, *, date_order: str = "dmy"
+) -> tuple[pd.Series, pd.Series, str]:
     kind = column.kind
     if kind in ("float", "money"):
         parsed, bad = parse_number(values)
@@ -527,10 +640,10 @@ def _parse_values(values: pd.Series, column, table_map: dict) -> tuple[pd.Series
         parsed, bad = parse_int(values)
         return parsed, bad, "invalid_number"
     if kind == "date":
-        parsed, bad = parse_date(values)
+        parsed, bad = parse_date(values, order=date_order)
         return parsed, bad, "invalid_date"
     if kind == "month":
-        parsed, bad = parse_month(values)
+        parsed, bad = parse_month(values, order=date_order)
         return parsed, bad, "invalid_date"
     if kind == "category":
         aliases = (table_map.get("values") or {}).get(column.name) or {}
@@ -671,14 +784,22 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
             values = values.mask(null_spelling(values))
         if column.kind == "nip":
             nips, problems = _parse_nip(values, full=spec.name == "employees")
+            # Number cells in a column of text NIPs (Excel): digits lost, whatever they read.
+            cells = set(mapped.attrs.get("number_cells", {}).get(column.name, ()))
+            if cells:
+                problems = [(line, rule) for line, rule in problems if line not in cells]
+                problems += [(line, "nip_as_number") for line in sorted(cells)]
             as_number = [line for line, rule in problems if rule == "nip_as_number"]
-            _check_nip_storage(values, nips, as_number, path.name, column.name)
+            _check_nip_storage(values, nips, as_number, path.name, column.name, cells=cells)
             parsed.frame[column.name] = nips
             for line, rule in problems:
                 parsed.reject([line], column.name, rule)
             empty = nips.isna()
         else:
-            value, bad, rule = _parse_column(values, column, table_map)
+            order = "dmy"
+            if column.kind in ("date", "month"):
+                order = _date_order(values, column.name, path.name, table_map)
+            value, bad, rule = _parse_column(values, column, table_map, date_order=order)
             parsed.frame[column.name] = value
             parsed.reject(values.index[bad.to_numpy()], column.name, rule)
             empty = value.isna() & ~bad
@@ -1035,6 +1156,20 @@ def _policy_gaps(policies: _Parsed, agencies: set) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(POLICY_GAP_COLUMNS))
 
 
+def _nip_as_number_note(file: str, lines: list[int]) -> str:
+    """What a clerk must know about NIPs that a spreadsheet stored as numbers."""
+    one = len(lines) == 1
+    shown = ", ".join(map(str, lines[:3])) + (", ..." if len(lines) > 3 else "")
+    return (
+        f"{file}: {len(lines):,} {'NIP' if one else 'NIPs'} (line{'' if one else 's'} {shown}) "
+        f"{'was' if one else 'were'} stored as a number, not as text: Excel keeps 15 of a "
+        "number's digits, so the last digits of the 18-digit NIP are lost and it could be "
+        f"another employee's. {'That row is' if one else 'Those rows are'} rejected "
+        "(nip_as_number), not matched to anyone. Format the NIP column as Text, type the "
+        f"{'NIP' if one else 'NIPs'} again and export again."
+    )
+
+
 def load_dataset(
     data_dir: str | Path,
     *,
@@ -1125,6 +1260,11 @@ def load_dataset(
             f"{len(gaps) - rejected} without a row there); they are not counted as agencies "
             "that never adopted. Correct those rows to bring them back."
         )
+
+    for name in TABLES:
+        lines = sorted({line for line, _, rule in parsed[name].problems if rule == "nip_as_number"})
+        if lines:
+            notes.append(_nip_as_number_note(parsed[name].file, lines))
 
     secret = get_key(key)
     pseudonyms: dict[str, str] = {}  # each NIP hashed once across the tables
