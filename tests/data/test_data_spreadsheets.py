@@ -12,10 +12,11 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import DataError, load_dataset
 from asn_eval.data.io import read_raw
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 DEFAULT = ROOT / "data" / "kupang-synthetic"
 KEY = "test-key"
 BOM = "\ufeff"

@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
+from asn_eval.cli.data import main as data_main
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import DataError, load_dataset
-from asn_eval.data.cli import main as data_main
 from asn_eval.data.io import MONTHS_ID, date_order_evidence, parse_date, parse_month
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = PROJECT_ROOT
 DEFAULT = ROOT / "data" / "kupang-synthetic"
 KEY = "test-key"
 FIX = (
