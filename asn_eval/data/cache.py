@@ -32,6 +32,7 @@ import os
 import re
 import shutil
 import stat
+import sys
 import tempfile
 import time
 import warnings
@@ -48,7 +49,7 @@ from .errors import DataError
 from .pseudonymise import get_key
 from .validate import Dataset, load_dataset
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: dataset.json records each file's size and hash
 PREFIX = "dataset-"
 META_FILE = "dataset.json"
 TABLES_DIR = "tables"
@@ -63,6 +64,16 @@ STALE_SECONDS = 24 * 3600
 UNUSED_SECONDS = 7 * 24 * 3600
 _PACKAGE = Path(__file__).resolve().parent.parent
 _UNREAD = object()  # the value of a table not yet read from its Parquet file
+
+
+class DamagedCache(Exception):
+    """A cache folder whose files no longer match what was written (a full disk, a crash
+    during a copy, a file changed by hand)."""
+
+    def __init__(self, folder: Path, problem: str):
+        super().__init__(f"{folder}: {problem}")
+        self.folder = folder
+        self.problem = problem
 
 
 class CacheError(Exception):
@@ -122,6 +133,7 @@ def validated_dataset(
     *,
     cache_dir: str | Path,
     key: str | bytes | None = None,
+    verify: str = "hash",
 ) -> Dataset:
     """The validated, pseudonymised dataset of ``data_dir``, loaded once per data version.
 
@@ -142,6 +154,9 @@ def validated_dataset(
         report folder: it holds pseudonymised records of individuals.
     key
         Pseudonymisation key; default ``$ASN_EVAL_KEY`` or the per-installation key file.
+    verify
+        How a cached folder is checked before it is used (see :func:`open_cached`): a
+        damaged one is rebuilt from ``data_dir`` with one line on stderr saying so.
 
     Returns
     -------
@@ -165,7 +180,17 @@ def validated_dataset(
         return load_dataset(data_dir, key=key)  # raises the loader's message
     cache_dir = Path(cache_dir)
     folder = cache_dir / f"{PREFIX}{dataset_key(data_dir, key=key)}"
-    dataset = open_cached(folder)
+    try:
+        dataset = open_cached(folder, verify=verify)
+    except DamagedCache as damaged:
+        # The cache is ours to replace: rebuild it from the raw data, with one line saying so.
+        print(
+            f"asn-eval: the cached copy of the checked data is damaged ({damaged.problem}); "
+            f"checking {data_dir} again.",
+            file=sys.stderr,
+        )
+        _discard(folder)
+        dataset = None
     if dataset is None:
         loaded = load_dataset(data_dir, key=key)
         try:
@@ -180,7 +205,7 @@ def validated_dataset(
             dataset = loaded
         else:
             del loaded
-            dataset = open_cached(folder)
+            dataset = open_cached(folder, verify="none")
             if dataset is None:
                 raise CacheError(f"The cache folder {folder} was written but cannot be read.")
     dataset.source = data_dir.resolve()
@@ -204,7 +229,7 @@ def write_cached(dataset: Dataset, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.parent.mkdir(mode=PRIVATE, parents=True, exist_ok=True)
     _remove_stale(folder.parent)
-    meta = _meta_json(dataset)
+    _meta_json(dataset)  # refuse what JSON would not keep before writing anything
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
         (tmp / TABLES_DIR).mkdir(mode=PRIVATE)
@@ -212,11 +237,15 @@ def write_cached(dataset: Dataset, folder: str | Path) -> Path:
             _write_frame(dataset.tables[name], tmp / TABLES_DIR / f"{name}.parquet")
         for attribute, file in ACCOUNT.items():
             _write_frame(getattr(dataset, attribute), tmp / file)
-        _write_private(tmp / META_FILE, meta)  # last: a folder without it is incomplete
+        # Last: a folder without it is incomplete. It records each file's size and hash,
+        # which opening checks, so that a file damaged later is noticed, not read.
+        _write_private(tmp / META_FILE, _meta_json(dataset, files=_fingerprints(tmp)))
+        _fsync_folder(tmp)
         try:
             os.rename(tmp, folder)
         except OSError:
-            if _readable_folder(folder):
+            written = _readable_folder(folder)
+            if written and damage(folder, written, full=False) is None:
                 return folder  # another process wrote the same key first
             if folder.lstat().st_uid != os.getuid():
                 raise CacheError(f"{folder} belongs to another user") from None
@@ -225,7 +254,37 @@ def write_cached(dataset: Dataset, folder: str | Path) -> Path:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+    _fsync_folder(folder.parent)
     return folder
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems cannot sync a directory; the files themselves are synced
+    finally:
+        os.close(fd)
+
+
+def _fingerprints(folder: Path) -> dict[str, dict[str, Any]]:
+    """``{relative path: {"size": bytes, "blake2b": hex}}`` of every Parquet file."""
+    return {
+        path.relative_to(folder).as_posix(): {"size": path.stat().st_size, "blake2b": _digest(path)}
+        for path in sorted(folder.rglob("*.parquet"))
+    }
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _write_frame(frame: pd.DataFrame, path: Path) -> None:
@@ -244,15 +303,19 @@ def _write_frame(frame: pd.DataFrame, path: Path) -> None:
             coerce_timestamps="us",
             allow_truncated_timestamps=False,
         )
+        handle.flush()
+        os.fsync(handle.fileno())  # on disk before the folder is renamed into place
 
 
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
-def _meta_json(dataset: Dataset) -> str:
+def _meta_json(dataset: Dataset, *, files: dict | None = None) -> str:
     """The JSON file's text; refuses what would not read back equal."""
     categories: dict[str, dict[str, Any]] = {}
     frames = {**{n: dataset.tables[n] for n in dataset.tables},
@@ -273,6 +336,7 @@ def _meta_json(dataset: Dataset) -> str:
         "notes": list(dataset.notes),
         "years": dataset.years,
         "categories": categories,
+        "files": files or {},
     }
     text = json.dumps(meta, default=_encode, ensure_ascii=False, indent=1)
     back = json.loads(text, object_hook=_decode)
@@ -374,21 +438,47 @@ def _readable_folder(folder: Path) -> dict | None:
         return None
     if meta.get("format") != FORMAT_VERSION:
         return None
+    if meta.get("files"):
+        return meta  # complete when written; open_cached checks each file against it
     files = [folder / TABLES_DIR / f"{name}.parquet" for name in meta["tables"]]
     files += [folder / file for file in ACCOUNT.values()]
     return meta if all(path.is_file() for path in files) else None
 
 
-def open_cached(folder: str | Path) -> Dataset | None:
+def damage(folder: str | Path, meta: dict, *, full: bool = True) -> str | None:
+    """What is wrong with the files of a cache folder, or None when each has the size (and,
+    with ``full``, the content hash) that :func:`write_cached` recorded."""
+    folder = Path(folder)
+    for name, expected in meta.get("files", {}).items():
+        path = folder / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return f"{name} is missing"
+        if size != expected["size"]:
+            return f"{name} has {size:,} bytes, {expected['size']:,} when written"
+        if full and _digest(path) != expected["blake2b"]:
+            return f"{name} no longer has the content it was written with"
+    return None
+
+
+def open_cached(folder: str | Path, *, verify: str = "size") -> Dataset | None:
     """The dataset cached in ``folder``, its tables unread; None when there is none.
 
     A folder that is incomplete, of another format version, or not private to this user
-    is not used.
+    is not used. ``verify`` checks each file against what was recorded when it was
+    written: ``"size"`` (cheap, for chapter kernels), ``"hash"`` (also the content, as the
+    report's data check does once before the chapters start) or ``"none"``. A damaged
+    folder raises :class:`DamagedCache`.
     """
     folder = Path(folder)
     meta = _readable_folder(folder)
     if meta is None:
         return None
+    if verify != "none":
+        problem = damage(folder, meta, full=verify == "hash")
+        if problem:
+            raise DamagedCache(folder, problem)
     try:
         os.utime(folder / META_FILE)  # the last use, for _remove_stale
     except OSError:

@@ -2,6 +2,7 @@
 
 import copy
 import dataclasses
+import json
 import os
 import pickle
 import shutil
@@ -289,3 +290,86 @@ def test_metadata_json_cannot_hold_is_refused_and_the_data_stay_in_memory(tmp_pa
         got = cache.validated_dataset(KUPANG, cache_dir=tmp_path, key=KEY)
     assert got.metadata[2024] == "a number as key" and got.parquet_path("employees") is None
     assert list(tmp_path.iterdir()) == []
+
+
+def _damaged_copy(clean: Path, tmp_path: Path, damage) -> tuple[Path, Path]:
+    """A copy of the clean cache with one kind of damage done to it; returns (cache, folder)."""
+    target = tmp_path / "cache"
+    shutil.copytree(clean, target, symlinks=True)
+    (folder,) = target.glob(f"{cache.PREFIX}*")
+    damage(folder / cache.TABLES_DIR)
+    return target, folder
+
+
+def _truncate(tables: Path) -> None:
+    path = tables / "performance.parquet"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _zero(tables: Path) -> None:
+    (tables / "employees.parquet").write_bytes(b"")
+
+
+def _delete(tables: Path) -> None:
+    (tables / "training.parquet").unlink()
+
+
+def _swap(tables: Path) -> None:
+    a, b = tables / "agencies.parquet", tables / "policies.parquet"
+    a_bytes, b_bytes = a.read_bytes(), b.read_bytes()
+    a.write_bytes(b_bytes)
+    b.write_bytes(a_bytes)
+
+
+def _same_bytes_other_content(tables: Path) -> None:
+    """The hardest case for a size check: same length, one byte changed in the middle."""
+    path = tables / "performance.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        (_truncate, "tables/performance.parquet has {size} bytes, {written} when written"),
+        (_zero, "tables/employees.parquet has 0 bytes, {written} when written"),
+        (_delete, "tables/training.parquet is missing"),
+        (_swap, "tables/agencies.parquet has {size} bytes, {written} when written"),
+        (_same_bytes_other_content, "tables/performance.parquet no longer has the content it "
+         "was written with"),
+    ],
+    ids=["truncated", "zero-byte", "deleted", "swapped", "one-byte-changed"],
+)  # fmt: skip
+def test_a_damaged_cache_is_rebuilt_with_one_line_and_gives_the_clean_tables(
+    damage, problem, cache_dir, loaded, tmp_path, capsys
+):
+    target, folder = _damaged_copy(cache_dir, tmp_path, damage)
+    meta = json.loads((folder / cache.META_FILE).read_text(encoding="utf-8"))
+    name = problem.split(" ")[0]
+    written = meta["files"][name]["size"]
+    size = (folder / name).stat().st_size if (folder / name).exists() else 0
+    expected = problem.format(size=f"{size:,}", written=f"{written:,}")
+    capsys.readouterr()
+    got = cache.validated_dataset(KUPANG, cache_dir=target, key=KEY)
+    err = capsys.readouterr().err
+    assert err == (
+        f"asn-eval: the cached copy of the checked data is damaged ({expected}); "
+        f"checking {KUPANG} again.\n"
+    )
+    for table in loaded.tables:
+        pd.testing.assert_frame_equal(got.table(table), loaded.tables[table])
+    for attribute in ACCOUNT:
+        pd.testing.assert_frame_equal(getattr(got, attribute), getattr(loaded, attribute))
+    # rebuilt in place: the next open is clean and silent
+    cache.validated_dataset(KUPANG, cache_dir=target, key=KEY)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_kernel_checks_sizes_only_and_the_parent_the_content(cache_dir, tmp_path):
+    target, folder = _damaged_copy(cache_dir, tmp_path, _same_bytes_other_content)
+    meta = json.loads((folder / cache.META_FILE).read_text(encoding="utf-8"))
+    assert cache.damage(folder, meta, full=False) is None  # same size: a kernel opens it
+    assert "no longer has the content" in cache.damage(folder, meta, full=True)
+    with pytest.raises(cache.DamagedCache):
+        cache.open_cached(folder, verify="hash")
