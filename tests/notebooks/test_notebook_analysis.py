@@ -32,7 +32,9 @@ def _overall(data, control_group):
     return float(gt.aggregate("simple").overall_att)
 
 
-def test_changing_the_control_group_in_the_parameters_changes_the_estimate(tmp_path):
+def _run_impact_notebook(tmp_path, **options) -> object:
+    """Execute 03_impact.ipynb with ``options`` in its parameters (few draws); returns the
+    output folder. The executed notebook is ``tmp_path / "03_impact.ipynb"``."""
     import papermill
 
     out = tmp_path / "out"
@@ -45,14 +47,19 @@ def test_changing_the_control_group_in_the_parameters_changes_the_estimate(tmp_p
                 "year": 2025,
                 "lang": "en",
                 "output_dir": str(out),
-                "control_group": "notyet",
                 "n_boot": 49,
                 "n_perm": 9,
+                **options,
             },
             kernel_name=kernel,
             cwd=str(NOTEBOOKS_DIR),
             progress_bar=False,
         )
+    return out
+
+
+def test_changing_the_control_group_in_the_parameters_changes_the_estimate(tmp_path):
+    out = _run_impact_notebook(tmp_path, control_group="notyet")
     records = json.loads((out / "results.json").read_text(encoding="utf-8"))["records"]
     got = next(
         r["estimate"]
@@ -105,26 +112,7 @@ def test_the_worked_example_makes_the_chapters_calls_for_any_anticipation(tmp_pa
     """Notebook 03's step-by-step event study and overall effect equal what ``impact()``
     computed (its cell asserts so) also when ``anticipation`` is not 0: the worked example
     passes every option the chapter passes (anticipation, the bootstrap weights)."""
-    import papermill
-
-    out = tmp_path / "out"
-    with running_kernel_spec() as kernel:
-        papermill.execute_notebook(
-            str(NOTEBOOKS_DIR / "03_impact.ipynb"),
-            str(tmp_path / "03_impact.ipynb"),
-            parameters={
-                "data_dir": str(DEFAULT_DATA_DIR),
-                "year": 2025,
-                "lang": "en",
-                "output_dir": str(out),
-                "anticipation": 1,
-                "n_boot": 49,
-                "n_perm": 9,
-            },
-            kernel_name=kernel,
-            cwd=str(NOTEBOOKS_DIR),
-            progress_bar=False,
-        )
+    _run_impact_notebook(tmp_path, anticipation=1)
     nb = nbformat.read(str(tmp_path / "03_impact.ipynb"), as_version=4)
     checks = [c for c in nb.cells if c.cell_type == "code" and "chapter_estimate" in c.source]
     assert len(checks) == 1 and checks[0].execution_count is not None
