@@ -12,11 +12,18 @@ import sys
 from pathlib import Path
 
 from asn_eval import __version__
-from asn_eval.cli.guard import EXIT_OK, EXIT_STATUS, EXIT_USER, HelpFormatter, run_guarded
+from asn_eval.cli.guard import (
+    EXIT_OK,
+    EXIT_STATUS,
+    EXIT_USER,
+    HelpFormatter,
+    language,
+    run_guarded,
+)
 
 
 def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
-    from asn_eval.report.build import DEFAULT_DATA_DIR, DEFAULT_SEED, LANGUAGES
+    from asn_eval.report.build import DEFAULT_DATA_DIR, DEFAULT_LANGUAGE, DEFAULT_SEED, LANGUAGES
 
     parser.add_argument(
         "--data",
@@ -34,11 +41,12 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--lang",
+        type=language,
         choices=LANGUAGES,
-        default=None,
+        default=DEFAULT_LANGUAGE,
         help=(
-            "report language: id = Bahasa Indonesia (default), en = English; the command's "
-            "messages follow it (without --lang: Indonesian when the locale is Indonesian)"
+            "report language: id = Bahasa Indonesia (default), en = English, in any case "
+            "(ID, En); the command's messages follow it"
         ),
     )
     parser.add_argument(
@@ -144,10 +152,12 @@ def _share(text: str) -> float:
 
 def _run_report(args: argparse.Namespace) -> int:
     from asn_eval.analysis import parse_params
-    from asn_eval.report.build import DEFAULT_LANGUAGE, NOTEBOOKS_DIR, ReportError, build_report
-    from asn_eval.report.progress import Progress, message_language
+    from asn_eval.report.build import NOTEBOOKS_DIR, ReportError, build_report
+    from asn_eval.report.progress import Progress
 
-    messages = message_language(args.lang)
+    # The report has a language (Indonesian unless --lang says otherwise): its messages
+    # follow it, whatever the locale, so that an Indonesian report never narrates in English.
+    messages = args.lang
     try:
         options = parse_params(args.param)
     except ValueError as error:
@@ -169,7 +179,7 @@ def _run_report(args: argparse.Namespace) -> int:
             analysis=options,
             data_dir=args.data,
             year=args.year,
-            lang=args.lang or DEFAULT_LANGUAGE,
+            lang=args.lang,
             seed=args.seed,
             out_dir=args.out,
             notebooks_dir=args.notebooks or NOTEBOOKS_DIR,

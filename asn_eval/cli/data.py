@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from asn_eval.cli.guard import language
+from asn_eval.config import LANGUAGES
 from asn_eval.data.errors import DataError
 
 DEFAULT_VALIDATION_OUT = Path("reports") / "validation"
@@ -25,6 +27,11 @@ def add_validate_arguments(parser: argparse.ArgumentParser) -> argparse.Argument
         "--out", type=Path, default=DEFAULT_VALIDATION_OUT,
         help=f"folder for rejects.csv and quality.csv (default {DEFAULT_VALIDATION_OUT})",
     )  # fmt: skip
+    parser.add_argument(
+        "--lang", type=language, choices=LANGUAGES, default=None,
+        help="language of the messages: id or en, in any case (default: Indonesian when the "
+             "locale is Indonesian, else English)",
+    )  # fmt: skip
     return parser
 
 
@@ -36,16 +43,24 @@ def run_validate(args: argparse.Namespace) -> int:
     on which ``asn-eval report`` would stop (:meth:`Dataset.check_reject_share`, after the
     summary and the rejects are written).
     """
+    from asn_eval.common.formatting import fmt_number
     from asn_eval.data.io import write_csv_safely
     from asn_eval.data.validate import load_dataset
+    from asn_eval.report.build import output_refusal
     from asn_eval.report.output_folder import OutputFolderError, check_writable_target
+    from asn_eval.report.progress import message, message_language
 
+    lang = message_language(getattr(args, "lang", None))
     out = Path(args.out)
+
+    def refused(error: OutputFolderError) -> int:
+        print(f"asn-eval validate: {output_refusal(error, out).localized(lang)}", file=sys.stderr)
+        return 2
+
     try:
         check_writable_target(out)
     except OutputFolderError as error:
-        print(f"asn-eval validate: {error}", file=sys.stderr)
-        return 2
+        return refused(error)
     try:
         dataset = load_dataset(args.data_dir, mapping=args.mapping)
     except DataError as error:
@@ -55,28 +70,32 @@ def run_validate(args: argparse.Namespace) -> int:
             try:
                 _make_folder(out)
                 write_csv_safely(error.rejects, out / "rejects.csv", index=False)
-                print(f"rejects so far written to {out / 'rejects.csv'}", file=sys.stderr)
+                written = message("validate.written_so_far", lang, path=out / "rejects.csv")
+                print(written, file=sys.stderr)
             except OutputFolderError:
                 pass
         return 2
     try:
         _make_folder(out)
     except OutputFolderError as error:
-        print(f"asn-eval validate: {error}", file=sys.stderr)
-        return 2
+        return refused(error)
     write_csv_safely(dataset.rejects, out / "rejects.csv", index=False)
     write_csv_safely(dataset.quality, out / "quality.csv", index=False)
     print(dataset.summary())
     flagged = int((dataset.tables["employees"]["nip_flag"] != "").sum())
     rows, cells = dataset.set_aside_counts()
-    print(f"{rows:,} rows rejected and {cells:,} values set aside (their rows kept); "
-          f"{flagged} employees flagged (NIP disagrees with birth date or sex).")  # fmt: skip
-    print(f"rejects written to {out / 'rejects.csv'}")
+    print(message("validate.summary", lang, **{
+        name: fmt_number(count, lang, 0)
+        for name, count in (("rows", rows), ("cells", cells), ("flagged", flagged))
+    }))  # fmt: skip
+    print(message("validate.written", lang, path=out / "rejects.csv"))
     try:
-        # The rule asn-eval report applies before any analysis: validate stops where it does.
+        # The rule asn-eval report applies before any analysis: validate stops where it does,
+        # with the same words.
         dataset.check_reject_share()
     except DataError as error:
-        print(f"asn-eval validate: {error}", file=sys.stderr)
+        said = str(error) if lang == "en" else message("errors.reject_share", lang, detail=error)
+        print(f"asn-eval validate: {said}", file=sys.stderr)
         return 2
     return 0
 

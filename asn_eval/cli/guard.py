@@ -43,6 +43,15 @@ class HelpFormatter(argparse.HelpFormatter):
         return super()._fill_text(text, width, indent)
 
 
+def language(text: str) -> str:
+    """The ``--lang`` value as the templates name it: ``ID`` and ``Id`` are ``id``.
+
+    argparse checks the result against the command's choices, so an unknown language is
+    still refused with the choices listed.
+    """
+    return text.strip().lower()
+
+
 def run_guarded(run, args: argparse.Namespace, *, command: str) -> int:
     """Run one command; turn anything unexpected into one paragraph and an exit status.
 

@@ -532,8 +532,9 @@ def build_report(
 # one at a time: memory, not cores, is then the limit.
 PARALLEL_MAX_EMPLOYEE_YEARS = 2_000_000
 # The order in which chapters are started when they run side by side: the longest first,
-# so that the short ones fill the other core.
-_START_ORDER = ("impact", "policies", "challenges", "introduction")
+# so that the short ones fill the other core, and those in report order, so that their end
+# lines, printed in report order, come out as they finish rather than all at the end.
+_START_ORDER = ("impact", "introduction", "policies", "challenges")
 
 
 def chapter_jobs(dataset: Any, requested: int | None = None) -> int:
@@ -566,18 +567,24 @@ def run_chapters(
 
     With ``jobs`` above one, chapters 1-4 run in that many kernels at once (threads, each
     driving its own kernel process) and the conclusion after them; the progress then shows
-    a line as each chapter starts and ends, without the per-cell bar. The first failure is
+    one line naming them and, without the per-cell bar, one end line per chapter in report
+    order (a chapter that ends early waits for those before it). Chapters are named as the
+    report names them (``3. Dampak``), in the report's language. The first failure is
     raised once the chapters already running have stopped; chapters not started are not.
     """
+    from asn_eval.report.narrative import text
+
     total = len(CHAPTERS)
     runs = [
         (number, key, source)
         for number, ((_stem, key), source) in enumerate(zip(CHAPTERS, sources, strict=True), 1)
     ]
+    titles = {number: text(f"chapters.{key}.title", params.lang) for number, key, _ in runs}
 
-    def run(number: int, key: str, source: Path, *, alone: bool) -> None:
+    def run(number: int, key: str, source: Path, *, alone: bool) -> float:
         target = build_dir / "notebooks" / source.name
-        report.chapter(number, total, chapter=key, notebook=source.name, bar=alone)
+        if alone:
+            report.chapter(number, total, chapter=titles[number], notebook=source.name)
         tic = time.monotonic()
         try:
             execute_notebook(
@@ -592,21 +599,40 @@ def run_chapters(
             if alone:
                 report.close_bar()
         clean_notebook_metadata(target)
-        report.chapter_done(time.monotonic() - tic, number=None if alone else number, chapter=key)
+        seconds = time.monotonic() - tic
+        if alone:
+            report.chapter_done(seconds)
+        return seconds
 
     *first, last = runs
     if jobs <= 1:
         for number, key, source in runs:
             run(number, key, source, alone=True)
         return
+    import threading
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    report.chapters_together(
+        [(number, titles[number]) for number, _, _ in first], total=total, jobs=jobs
+    )
+    ended: dict[int, float] = {}
+    pending = [number for number, _, _ in first]
+    lock = threading.Lock()
+
+    def run_beside(number: int, key: str, source: Path) -> None:
+        seconds = run(number, key, source, alone=False)
+        with lock:
+            ended[number] = seconds
+            while pending and pending[0] in ended:
+                shown = pending.pop(0)
+                report.chapter_done(ended[shown], number=shown, chapter=titles[shown])
 
     order = sorted(
         first, key=lambda r: _START_ORDER.index(r[1]) if r[1] in _START_ORDER else len(runs)
     )
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="asn-eval-chapter")
     try:
-        futures = [pool.submit(run, n, k, s, alone=False) for n, k, s in order]
+        futures = [pool.submit(run_beside, n, k, s) for n, k, s in order]
         done, _pending = wait(futures, return_when=FIRST_EXCEPTION)
         failed = [f for f in futures if f.done() and f.exception() is not None]
         if failed:
@@ -675,12 +701,18 @@ def _checked_output(out_dir: Path, data_dir: Path, notebooks_dir: Path) -> Path:
     try:
         check_report_folder(out_dir, data_dir=data_dir, notebooks_dir=notebooks_dir)
     except OutputFolderError as error:
-        raise ReportInputError(
-            str(error),
-            key=_refusal_key(str(error)),
-            values={"option": "--out", "out": out_dir, "detail": str(error)},
-        ) from None
+        raise output_refusal(error, out_dir) from None
     return out_dir
+
+
+def output_refusal(error: Exception, out: Path, *, option: str = "--out") -> ReportInputError:
+    """An output-folder refusal as a :class:`ReportInputError` that any command can print in
+    the user's language (:meth:`ReportError.localized`)."""
+    return ReportInputError(
+        str(error),
+        key=_refusal_key(str(error)),
+        values={"option": option, "out": out, "detail": str(error)},
+    )
 
 
 def _refusal_key(text: str) -> str:

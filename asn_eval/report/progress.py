@@ -37,7 +37,6 @@ from asn_eval.common.draws import PROGRESS_ENV, report_draws, track  # noqa: F40
 POLL_SECONDS = 0.25
 
 
-
 def locale_language(environ: Mapping[str, str] | None = None) -> str | None:
     """``"id"`` when the locale is Indonesian (LC_ALL, LC_MESSAGES or LANG, the first one
     set, starts with ``id``), ``"en"`` when it is set to something else, None when unset.
@@ -197,11 +196,23 @@ class Progress:
         self.emit(f"      {self._cell}: {text}" if self._cell else f"      {text}", detail=True)
         self._update(f"{self._cell}, {text}" if self._cell else text)
 
+    def chapters_together(self, chapters: list[tuple[int, str]], *, total: int, jobs: int) -> None:
+        """Chapters ``(number, title)`` start side by side, ``jobs`` at a time: one line
+        naming them all, in report order."""
+        self.say(
+            "chapters_together",
+            first=chapters[0][0],
+            last=chapters[-1][0],
+            total=total,
+            chapters=", ".join(f"{number}. {title}" for number, title in chapters),
+            jobs=jobs,
+        )
+
     def chapter_done(
         self, seconds: float, *, number: int | None = None, chapter: str | None = None
     ) -> None:
         """A chapter ended; with ``number`` (chapters running side by side) the line names
-        it."""
+        it by its number and title, as the report does."""
         if number is not None:
             text = message(
                 "chapter_done_named",

@@ -89,7 +89,9 @@ def test_ctrl_c_exits_130_with_one_line(command, monkeypatch, capsys):
 
     _patch_command(monkeypatch, command, interrupted)
     assert cli.main(_arguments(command)) == 130
-    assert capsys.readouterr().err == f"asn-eval {command}: interrupted.\n"
+    # A bare report speaks its report's language, Indonesian by default.
+    words = "dihentikan." if command == "report" else "interrupted."
+    assert capsys.readouterr().err == f"asn-eval {command}: {words}\n"
 
 
 @pytest.mark.parametrize("command", ["validate", "synth"])

@@ -42,7 +42,9 @@ def test_report_stops_before_any_chapter_when_a_table_lost_too_many_rows(
 
 
 def test_the_cli_says_so_with_exit_2_and_the_override_is_named(broken_training, tmp_path, capsys):
-    status = main(["report", "--data", str(broken_training), "--out", str(tmp_path / "r")])
+    status = main(
+        ["report", "--lang", "en", "--data", str(broken_training), "--out", str(tmp_path / "r")]
+    )
     err = capsys.readouterr().err
     assert status == 2
     assert err.startswith("asn-eval report: Too many rows were rejected")

@@ -93,7 +93,7 @@ def workspace(tmp_path, monkeypatch):
 
 
 def _report(capsys, *args: str) -> tuple[int, str]:
-    code = cli.main(["report", *args])
+    code = cli.main(["report", "--lang", "en", *args])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     return code, captured.err.strip()
@@ -175,7 +175,7 @@ def test_every_command_refuses_an_out_folder_under_a_file(workspace, no_work, ca
     out = root / "summary.pdf" / "out"
     before = listing(root)
     for command in (
-        ["report", "--data", str(data)],
+        ["report", "--lang", "en", "--data", str(data)],
         ["validate", str(data)],
         ["synth", "--employees", "100"],
     ):
@@ -204,7 +204,7 @@ def test_every_command_refuses_a_read_only_parent(workspace, no_work, capsys, mo
     out = shared / "2025" / "out"
     before = listing(root)
     for command in (
-        ["report", "--data", str(data)],
+        ["report", "--lang", "en", "--data", str(data)],
         ["validate", str(data)],
         ["synth", "--employees", "100"],
     ):
@@ -408,7 +408,7 @@ def test_a_refusal_from_the_installed_command_has_no_traceback(tmp_path):
     target = tmp_path / "summary.pdf"
     target.write_bytes(b"%PDF")
     result = subprocess.run(
-        [sys.executable, "-m", "asn_eval", "report", "--out", str(target)],
+        [sys.executable, "-m", "asn_eval", "report", "--lang", "en", "--out", str(target)],
         capture_output=True,
         text=True,
         timeout=120,

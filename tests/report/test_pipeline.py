@@ -20,6 +20,7 @@ from nbformat.v4 import new_code_cell
 from support import write_chapters
 
 from asn_eval.report.build import CHAPTERS, DEFAULT_DATA_DIR
+from asn_eval.report.narrative import text
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -52,9 +53,9 @@ def built(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 
 def test_progress_names_each_chapter_and_where_the_report_is(built):
     out, result = built
-    for number, (stem, _) in enumerate(CHAPTERS, start=1):
-        assert f"[{number}/5] chapter {number}" in result.stdout
-        assert f"{stem}.ipynb" in result.stdout
+    for number, (_, key) in enumerate(CHAPTERS, start=1):
+        assert f"{number}. {text(f'chapters.{key}.title', 'en')}" in result.stdout
+    assert "[5/5] 5. Conclusion: running 05_conclusion.ipynb" in result.stdout
     assert "Report ready in" in result.stdout
     assert str(out / "report.html") in result.stdout
 
@@ -176,7 +177,9 @@ def test_failing_chapter_names_chapter_cell_and_error_and_keeps_previous_report(
 
 
 def test_unknown_data_folder_is_one_clear_message(tmp_path):
-    result = _run_cli("report", "--data", str(tmp_path / "missing"), "--year", "2024")
+    result = _run_cli(
+        "report", "--data", str(tmp_path / "missing"), "--year", "2024", "--lang", "en"
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"asn-eval report: The data folder {tmp_path / 'missing'} does not exist. Point --data "
@@ -185,7 +188,7 @@ def test_unknown_data_folder_is_one_clear_message(tmp_path):
 
 
 def test_year_outside_the_data_is_one_clear_message(tmp_path):
-    result = _run_cli("report", "--year", "2031", "--out", str(tmp_path / "out"))
+    result = _run_cli("report", "--year", "2031", "--lang", "en", "--out", str(tmp_path / "out"))
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "asn-eval report: The data cover 2019-2025 (metadata.yaml, 'years'), not 2031. Pass a "
@@ -212,11 +215,16 @@ def test_chapters_run_side_by_side_give_the_same_report(built, tmp_path):
     one = _run_cli("report", *args, "--out", str(tmp_path / "one"), "--jobs", "1")
     two = _run_cli("report", *args, "--out", str(out), "--jobs", "2")
     assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
-    for number, (_, key) in enumerate(CHAPTERS[:4], start=1):
-        assert f"chapter {number} ({key}) done in" in two.stdout
-    assert two.stdout.index("[5/5] chapter 5") > max(
-        two.stdout.index(f"chapter {n} ({k}) done in") for n, (_, k) in enumerate(CHAPTERS[:4], 1)
+    assert (
+        "[1-4/5] 1. Introduction, 2. Policies, 3. Impact, 4. Challenges: running 2 at a time\n"
+        in two.stdout
     )
+    ends = [
+        two.stdout.index(f"\n      {number}. {title} done in ")
+        for number, title in enumerate(["Introduction", "Policies", "Impact", "Challenges"], 1)
+    ]
+    assert ends == sorted(ends)  # in report order, and before the conclusion starts
+    assert two.stdout.index("[5/5] 5. Conclusion: running 05_conclusion.ipynb") > ends[-1]
     for stem, _ in CHAPTERS:
         a = nbformat.read(str(tmp_path / "one" / "notebooks" / f"{stem}.ipynb"), as_version=4)
         b = nbformat.read(str(out / "notebooks" / f"{stem}.ipynb"), as_version=4)

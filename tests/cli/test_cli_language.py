@@ -1,0 +1,210 @@
+"""The office's command line in its language: ``--lang`` in any case on every command,
+``validate``'s own messages in Indonesian, a report's messages in the report's language
+whatever the locale, and chapters named and ordered as the report names and orders them.
+
+The data layer's own messages (``DataError`` text, the per-table summary) are English and
+are not translated here; the tests take them from the data layer as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell
+from support import write_chapters
+
+from asn_eval.cli import commands as cli
+from asn_eval.config import DEFAULT_DATA_DIR
+from asn_eval.data import DataError
+from asn_eval.data.validate import Dataset
+
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+
+
+def _locale(monkeypatch, value: str) -> None:
+    for name in LOCALE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", value)
+
+
+def _grouped(count: int, lang: str) -> str:
+    """A count as the user reads it: 20,060 (en), 20.060 (id)."""
+    return f"{count:,}".replace(",", "." if lang == "id" else ",")
+
+
+def _validate_lines(dataset, out: Path, lang: str) -> list[str]:
+    rows, cells = dataset.set_aside_counts()
+    flagged = int((dataset.tables["employees"]["nip_flag"] != "").sum())
+    rows, cells, flagged = (_grouped(n, lang) for n in (rows, cells, flagged))
+    if lang == "id":
+        return [
+            f"{rows} baris ditolak dan {cells} isian dikosongkan (barisnya tetap dipakai); "
+            f"{flagged} pegawai ditandai (NIP tidak sesuai dengan tanggal lahir atau jenis "
+            "kelamin).",
+            f"Daftar penolakan ditulis ke {out / 'rejects.csv'}",
+        ]
+    return [
+        f"{rows} rows rejected and {cells} values set aside (their rows kept); {flagged} "
+        "employees flagged (NIP disagrees with birth date or sex).",
+        f"rejects written to {out / 'rejects.csv'}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lang_args", "locale", "expected"),
+    [
+        (["--lang", "id"], "C.UTF-8", "id"),
+        (["--lang", "ID"], "en_US.UTF-8", "id"),
+        ([], "id_ID.UTF-8", "id"),
+        (["--lang", "En"], "id_ID.UTF-8", "en"),
+        ([], "C.UTF-8", "en"),
+    ],
+    ids=["lang-id", "lang-ID", "locale-id", "lang-En-over-locale", "locale-C"],
+)
+def test_validate_speaks_the_chosen_language(
+    lang_args, locale, expected, kupang_dataset, monkeypatch, capsys, tmp_path
+):
+    _locale(monkeypatch, locale)
+    out = tmp_path / "validation"
+    status = cli.main(["validate", str(DEFAULT_DATA_DIR), "--out", str(out), *lang_args])
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert lines[-2:] == _validate_lines(kupang_dataset, out, expected)
+    # The data layer's table is printed as it is, above the command's own lines.
+    assert captured.out.startswith(kupang_dataset.summary())
+    assert len(pd.read_csv(out / "rejects.csv")) == len(kupang_dataset.rejects)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_validate_stops_where_report_stops_in_the_same_words(
+    lang, kupang_dataset, monkeypatch, capsys, tmp_path
+):
+    """The reject-share stop (the committed data's 34 rejects over a share of 0), with
+    report's Indonesian lead before the data layer's detail."""
+    strict = Dataset.check_reject_share
+    monkeypatch.setattr(Dataset, "check_reject_share", lambda self, *_: strict(self, 0.0))
+    with pytest.raises(DataError) as stop:
+        strict(kupang_dataset, 0.0)
+    out = tmp_path / "validation"
+    _locale(monkeypatch, "C.UTF-8")
+    status = cli.main(["validate", str(DEFAULT_DATA_DIR), "--out", str(out), "--lang", lang])
+    captured = capsys.readouterr()
+    assert status == 2
+    lead = "Terlalu banyak baris ditolak: " if lang == "id" else ""
+    assert captured.err == f"asn-eval validate: {lead}{stop.value}\n"
+    assert captured.out.splitlines()[-2:] == _validate_lines(kupang_dataset, out, lang)
+
+
+def test_validate_names_the_rejects_written_before_a_stop_in_indonesian(
+    monkeypatch, capsys, tmp_path
+):
+    rejects = pd.DataFrame({"table": ["employees"], "line": [7], "rule": ["bad_nip"]})
+
+    def stop(*_args, **_kwargs):
+        raise DataError("employees.csv: the column nip is missing.", rejects=rejects)
+
+    monkeypatch.setattr("asn_eval.data.validate.load_dataset", stop)
+    out = tmp_path / "validation"
+    assert cli.main(["validate", str(tmp_path), "--out", str(out), "--lang", "id"]) == 2
+    assert capsys.readouterr().err == (
+        "asn-eval validate: employees.csv: the column nip is missing.\n"
+        f"Penolakan sejauh ini ditulis ke {out / 'rejects.csv'}\n"
+    )
+    assert pd.read_csv(out / "rejects.csv").equals(rejects)
+
+
+def test_validate_refuses_an_output_file_in_indonesian(monkeypatch, capsys, tmp_path):
+    target = tmp_path / "rejects.xlsx"
+    target.write_bytes(b"PK")
+    _locale(monkeypatch, "id_ID.UTF-8")
+    assert cli.main(["validate", str(DEFAULT_DATA_DIR), "--out", str(target)]) == 2
+    assert capsys.readouterr().err == (
+        f"asn-eval validate: --out {target} adalah berkas, bukan folder; asn-eval tidak akan "
+        "menggantinya. Tidak ada yang diubah. Sebutkan folder baru atau kosong dengan --out.\n"
+    )
+    assert target.read_bytes() == b"PK"
+
+
+@pytest.mark.parametrize(
+    ("lang_args", "words"),
+    [
+        ([], "Folder data {folder} tidak ada. Arahkan --data ke folder yang berisi tabel hasil "
+             "ekspor (lihat data/README.md)."),
+        (["--lang", "ID"], "Folder data {folder} tidak ada. Arahkan --data ke folder yang "
+                           "berisi tabel hasil ekspor (lihat data/README.md)."),
+        (["--lang", "EN"], "The data folder {folder} does not exist. Point --data at the "
+                           "folder that holds the exported tables (see data/README.md)."),
+    ],
+    ids=["default-id-under-english-locale", "lang-ID", "lang-EN"],
+)  # fmt: skip
+def test_report_speaks_its_report_language_not_the_locale(
+    lang_args, words, monkeypatch, capsys, tmp_path
+):
+    """A bare ``report`` builds an Indonesian report, so it speaks Indonesian even under an
+    English locale; ``--lang`` in any case chooses both."""
+    _locale(monkeypatch, "en_US.UTF-8")
+    missing = tmp_path / "missing"
+    assert cli.main(["report", "--data", str(missing), *lang_args]) == 2
+    assert capsys.readouterr().err == f"asn-eval report: {words.format(folder=missing)}\n"
+
+
+@pytest.mark.parametrize("command", ["report", "validate"])
+def test_an_unknown_language_is_refused_with_the_choices(command, capsys):
+    args = [command, str(DEFAULT_DATA_DIR)] if command == "validate" else [command]
+    with pytest.raises(SystemExit) as refused:
+        cli.main([*args, "--lang", "fr"])
+    assert refused.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"asn-eval {command}: error: argument --lang: invalid choice: 'fr' (choose from 'id', 'en')"
+    )
+
+
+def test_report_progress_names_chapters_as_the_report_does_in_report_order(
+    kupang_dataset, tmp_path
+):
+    """Chapter 1 is made the slowest of those run side by side, so it ends after 2, 3 and 4:
+    the end lines still come in report order, each named by its number and title. No
+    --lang and an English locale: the messages are the report's Indonesian."""
+    notebooks = write_chapters(tmp_path / "notebooks")
+    slow = notebooks / "01_introduction.ipynb"
+    nb = nbformat.read(str(slow), as_version=4)
+    nb.cells.append(new_code_cell("import time\ntime.sleep(8)"))
+    nbformat.write(nb, str(slow))
+    out = tmp_path / "out"
+    environ = {k: v for k, v in os.environ.items() if k not in LOCALE_VARIABLES}
+    environ["LANG"] = "en_US.UTF-8"
+    result = subprocess.run(
+        [sys.executable, "-m", "asn_eval", "report", "--notebooks", str(notebooks),
+         "--year", "2024", "--out", str(out), "--jobs", "2"],
+        capture_output=True, text=True, timeout=900, env=environ,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows, cells = kupang_dataset.set_aside_counts()
+    shown = re.sub(r"dalam \d+ detik", "dalam N detik", result.stdout)
+    assert shown.splitlines() == [
+        f"Memeriksa data di {DEFAULT_DATA_DIR.resolve()} ...",
+        "[1-4/5] 1. Pendahuluan, 2. Kebijakan, 3. Dampak, 4. Tantangan: dijalankan 2 sekaligus",
+        "      1. Pendahuluan selesai dalam N detik",
+        "      2. Kebijakan selesai dalam N detik",
+        "      3. Dampak selesai dalam N detik",
+        "      4. Tantangan selesai dalam N detik",
+        "[5/5] 5. Kesimpulan: menjalankan 05_conclusion.ipynb",
+        "      selesai dalam N detik",
+        "Menyusun report.html dan report.pdf ...",
+        f"{_grouped(rows, 'id')} baris ditolak dan {_grouped(cells, 'id')} isian dikosongkan "
+        f"(barisnya tetap dipakai), masing-masing tercantum di {out / 'rejects.csv'}",
+        f"Laporan selesai dalam N detik: {out / 'report.html'}",
+    ]
+    # Chapters 3 and 1 start together (the longest first, then report order); 3 ended
+    # first, so lines printed as chapters end would have named 3 before 1.
+    seconds = [int(s) for s in re.findall(r"selesai dalam (\d+) detik", result.stdout)[:4]]
+    assert seconds[0] >= 8 > seconds[2]
