@@ -2,7 +2,8 @@
 
 ``validate`` and ``synth`` are in :mod:`asn_eval.cli.data`; every command runs inside
 :func:`asn_eval.cli.guard.run_guarded`, which gives the exit statuses of
-:data:`~asn_eval.cli.guard.EXIT_STATUS`.
+:func:`~asn_eval.cli.guard.exit_status`. Help texts are in the ``cli.help`` templates, in
+the language of ``--lang`` or else the locale (:func:`asn_eval.cli.guard.requested_language`).
 """
 
 from __future__ import annotations
@@ -14,130 +15,46 @@ from pathlib import Path
 from asn_eval import __version__
 from asn_eval.cli.guard import (
     EXIT_OK,
-    EXIT_STATUS,
     EXIT_USER,
-    HelpFormatter,
+    command_parser,
+    help_words,
     language,
+    option_groups,
+    requested_language,
     run_guarded,
 )
 
 
-def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
-    from asn_eval.report.build import DEFAULT_DATA_DIR, DEFAULT_LANGUAGE, DEFAULT_SEED, LANGUAGES
+def _add_report_arguments(parser: argparse.ArgumentParser, lang: str) -> None:
+    from asn_eval.report.build import DEFAULT_DATA_DIR, DEFAULT_SEED, LANGUAGES
 
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=DEFAULT_DATA_DIR,
-        metavar="DIR",
-        help="folder with the data tables (default: the committed synthetic dataset)",
-    )
-    parser.add_argument(
-        "--year",
-        type=int,
-        default=None,
-        metavar="YYYY",
-        help="report year (default: the latest year in the data)",
-    )
-    parser.add_argument(
-        "--lang",
-        type=language,
-        choices=LANGUAGES,
-        default=DEFAULT_LANGUAGE,
-        help=(
-            "report language: id = Bahasa Indonesia (default), en = English, in any case "
-            "(ID, En); the command's messages follow it"
-        ),
-    )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="output folder (default: reports/<year>-<lang>/)",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=DEFAULT_SEED,
-        help=f"seed for bootstrap and permutation draws (default: {DEFAULT_SEED})",
-    )
-    parser.add_argument(
-        "--notebooks",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="folder with the five chapter notebooks (default: the project's notebooks/)",
-    )
-    parser.add_argument(
-        "--max-reject-share",
-        type=_share,
-        default=0.10,
-        metavar="SHARE",
-        help="stop when more than this share of a table's rows is rejected (default: 0.10)",
-    )
-    parser.add_argument(
-        "--allow-rejects",
-        action="store_true",
-        help="build the report even when more rows are rejected than --max-reject-share",
-    )
-    parser.add_argument(
-        "--previous",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help=(
-            "an earlier report to compare with in the conclusion (default: the report for "
-            "the year before beside the output folder, e.g. reports/2024-id for "
-            "reports/2025-id, when it exists)"
-        ),
-    )
-    parser.add_argument(
-        "--no-previous",
-        action="store_true",
-        help="compare with no earlier report",
-    )
-    parser.add_argument(
-        "-q",
-        "--quiet",
-        action="store_true",
-        help="print nothing but errors",
-    )
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="also print each cell of a chapter and the progress of long steps",
-    )
-    parser.add_argument(
-        "--log-file",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="append every progress line, with its time, to FILE",
-    )
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        metavar="N",
-        help=(
-            "run N of chapters 1-4 at once (default: 2 on a machine with two or more cores "
-            "when the data are small enough to hold twice in memory, else 1; with --verbose "
-            "1, so that each cell's line belongs to one chapter)"
-        ),
-    )
-    parser.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help=(
-            "set an analysis option for the whole run, e.g. --param control_group=notyet "
-            "(repeatable; the options and their defaults are in the parameters cell of "
-            "notebooks/03_impact.ipynb)"
-        ),
-    )
+    words = help_words(lang, "report")
+    office, researcher = option_groups(parser, lang)
+    office.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR, metavar="DIR",
+                        help=words("data"))  # fmt: skip
+    office.add_argument("--year", type=int, default=None, metavar="YYYY", help=words("year"))
+    office.add_argument("--out", type=Path, default=None, metavar="DIR", help=words("out"))
+    # No default here: a --lang before the command counts too, and without either main
+    # takes the report's default language (the sub-command's default_lang).
+    office.add_argument("--lang", type=language, choices=LANGUAGES, default=None,
+                        help=words("lang"))  # fmt: skip
+    researcher.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                            help=words("seed", seed=DEFAULT_SEED))  # fmt: skip
+    researcher.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                            help=words("notebooks"))  # fmt: skip
+    researcher.add_argument("--max-reject-share", type=_share, default=0.10, metavar="SHARE",
+                            help=words("max_reject_share"))  # fmt: skip
+    researcher.add_argument("--allow-rejects", action="store_true", help=words("allow_rejects"))
+    researcher.add_argument("--previous", type=Path, default=None, metavar="DIR",
+                            help=words("previous"))  # fmt: skip
+    researcher.add_argument("--no-previous", action="store_true", help=words("no_previous"))
+    researcher.add_argument("-q", "--quiet", action="store_true", help=words("quiet"))
+    researcher.add_argument("-v", "--verbose", action="store_true", help=words("verbose"))
+    researcher.add_argument("--log-file", type=Path, default=None, metavar="FILE",
+                            help=words("log_file"))  # fmt: skip
+    researcher.add_argument("--jobs", type=int, default=None, metavar="N", help=words("jobs"))
+    researcher.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                            help=words("param"))  # fmt: skip
 
 
 def _share(text: str) -> float:
@@ -152,12 +69,12 @@ def _share(text: str) -> float:
 
 def _run_report(args: argparse.Namespace) -> int:
     from asn_eval.analysis import parse_params
-    from asn_eval.report.build import NOTEBOOKS_DIR, ReportError, build_report
+    from asn_eval.report.build import DEFAULT_LANGUAGE, NOTEBOOKS_DIR, ReportError, build_report
     from asn_eval.report.progress import Progress
 
     # The report has a language (Indonesian unless --lang says otherwise): its messages
     # follow it, whatever the locale, so that an Indonesian report never narrates in English.
-    messages = args.lang
+    messages = args.lang = args.lang or DEFAULT_LANGUAGE
     try:
         options = parse_params(args.param)
     except ValueError as error:
@@ -213,72 +130,51 @@ def _run_notebooks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="asn-eval",
-        description=(
-            "Evaluate the effect of personnel policy on ASN performance and build the annual "
-            "report (Indonesian by default, English with --lang en)."
-        ),
-        epilog=EXIT_STATUS,
-        formatter_class=HelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"asn-eval {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    report = commands.add_parser(
-        "report",
-        help="build the annual report (HTML, PDF, figures, tables) from a data folder",
-        description=(
-            "Run the five chapter notebooks on a data folder and write the report. The output "
-            "folder must be new, empty, or an earlier asn-eval report: a report replaces its "
-            "whole folder, so a folder with other files is refused and left untouched."
-        ),
-        epilog=EXIT_STATUS,
-        formatter_class=HelpFormatter,
-    )
-    _add_report_arguments(report)
-    report.set_defaults(run=_run_report)
-
-    validate = commands.add_parser(
-        "validate",
-        help="check a data folder against the data contract and list rejected rows",
-        description="Check a data folder against the data contract (see data/README.md).",
-        epilog=EXIT_STATUS,
-        formatter_class=HelpFormatter,
-    )
-    synth = commands.add_parser(
-        "synth",
-        help="generate a synthetic Kupang-like dataset with known true effects",
-        description=(
-            "Generate a synthetic dataset with known true effects. An existing dataset is "
-            "replaced only with --force."
-        ),
-        epilog=EXIT_STATUS,
-        formatter_class=HelpFormatter,
-    )
+def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
+    """The ``asn-eval`` parser, its help in ``lang`` (default: the locale's language)."""
     from asn_eval.cli import data as data_layer
+    from asn_eval.config import DEFAULT_LANGUAGE, LANGUAGES
+    from asn_eval.report.progress import message_language
 
-    data_layer.add_validate_arguments(validate)
-    validate.set_defaults(run=data_layer.run_validate)
-    data_layer.add_synth_arguments(synth)
-    synth.set_defaults(run=data_layer.run_synth)
-
-    notebooks = commands.add_parser(
-        "notebooks",
-        help="re-execute the committed notebooks in place on the default data",
-        description="Re-execute notebooks/ in place with their default parameters.",
-        epilog=EXIT_STATUS,
-        formatter_class=HelpFormatter,
+    lang = message_language(lang)
+    words = help_words(lang, "main")
+    parser = command_parser(argparse.ArgumentParser, lang, "main", prog="asn-eval")
+    parser.add_argument("--lang", dest="top_lang", type=language, choices=LANGUAGES,
+                        default=None, help=help_words(lang)("lang_top"))  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"asn-eval {__version__}",
+                        help=help_words(lang)("version"))  # fmt: skip
+    commands = parser.add_subparsers(
+        title=words("commands"), dest="command", metavar="COMMAND", required=True
     )
-    notebooks.add_argument("--notebooks", type=Path, default=None, metavar="DIR")
-    notebooks.set_defaults(run=_run_notebooks)
+
+    def add(name: str, run) -> argparse.ArgumentParser:
+        sub = command_parser(commands.add_parser, lang, name, name=name,
+                             help=help_words(lang, name)("summary"))  # fmt: skip
+        sub.set_defaults(run=run)
+        return sub
+
+    report = add("report", _run_report)
+    _add_report_arguments(report, lang)
+    report.set_defaults(default_lang=DEFAULT_LANGUAGE)
+    validate = add("validate", data_layer.run_validate)
+    data_layer.add_validate_arguments(validate, lang)
+    validate.set_defaults(default_lang=None)
+    data_layer.add_synth_arguments(add("synth", data_layer.run_synth), lang)
+    notebooks = add("notebooks", _run_notebooks)
+    _, researcher = option_groups(notebooks, lang)
+    researcher.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
+                            help=help_words(lang, "notebooks")("notebooks"))  # fmt: skip
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(requested_language(argv))
     args = parser.parse_args(argv)
+    if hasattr(args, "lang"):
+        # --lang after the command wins; one before it counts for the command too; without
+        # either, report speaks its report's language and validate the locale's.
+        args.lang = args.lang or args.top_lang or args.default_lang
     return run_guarded(args.run, args, command=f"asn-eval {args.command}")
 
 

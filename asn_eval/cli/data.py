@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from asn_eval.cli.guard import language
+from asn_eval.cli.guard import help_words, language, option_groups
 from asn_eval.config import LANGUAGES
 from asn_eval.data.errors import DataError
 
@@ -18,20 +18,19 @@ DEFAULT_VALIDATION_OUT = Path("reports") / "validation"
 DEFAULT_SYNTH_OUT = Path("data") / "kupang-synthetic"
 
 
-def add_validate_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Arguments of ``asn-eval validate DIR``."""
-    parser.add_argument("data_dir", type=Path, help="folder with one file per table")
-    parser.add_argument("--mapping", type=Path, default=None,
-                        help="column-mapping YAML (see data/siasn-mapping.yaml)")  # fmt: skip
-    parser.add_argument(
-        "--out", type=Path, default=DEFAULT_VALIDATION_OUT,
-        help=f"folder for rejects.csv and quality.csv (default {DEFAULT_VALIDATION_OUT})",
-    )  # fmt: skip
-    parser.add_argument(
-        "--lang", type=language, choices=LANGUAGES, default=None,
-        help="language of the messages: id or en, in any case (default: Indonesian when the "
-             "locale is Indonesian, else English)",
-    )  # fmt: skip
+def add_validate_arguments(
+    parser: argparse.ArgumentParser, lang: str = "en"
+) -> argparse.ArgumentParser:
+    """Arguments of ``asn-eval validate DIR``, their help in ``lang``."""
+    words = help_words(lang, "validate")
+    parser.add_argument("data_dir", type=Path, metavar="DIR", help=words("data_dir"))
+    office, researcher = option_groups(parser, lang)
+    office.add_argument("--out", type=Path, default=DEFAULT_VALIDATION_OUT, metavar="DIR",
+                        help=words("out", default=DEFAULT_VALIDATION_OUT))  # fmt: skip
+    office.add_argument("--lang", type=language, choices=LANGUAGES, default=None,
+                        help=words("lang"))  # fmt: skip
+    researcher.add_argument("--mapping", type=Path, default=None, metavar="YAML",
+                            help=words("mapping"))  # fmt: skip
     return parser
 
 
@@ -113,34 +112,30 @@ def _make_folder(out: Path) -> None:
         ) from None
 
 
-def add_synth_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Arguments of ``asn-eval synth``."""
+def add_synth_arguments(
+    parser: argparse.ArgumentParser, lang: str = "en"
+) -> argparse.ArgumentParser:
+    """Arguments of ``asn-eval synth``, their help in ``lang`` (all for researchers)."""
     from asn_eval.data.synth import DEFAULT_EMPLOYEES, DEFAULT_SEED, DEFAULT_YEARS
 
-    parser.add_argument("--out", type=Path, default=DEFAULT_SYNTH_OUT,
-                        help=f"folder to write (default {DEFAULT_SYNTH_OUT})")  # fmt: skip
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--employees", type=int, default=DEFAULT_EMPLOYEES)
-    parser.add_argument("--years", default=f"{DEFAULT_YEARS[0]}-{DEFAULT_YEARS[1]}",
-                        help="first-last year, e.g. 2019-2025")  # fmt: skip
-    parser.add_argument(
-        "--effects", type=Path, default=None,
-        help="YAML file of true effects (names as in truth.json 'effects')",
-    )  # fmt: skip
-    parser.add_argument(
-        "--effect", action="append", default=[], metavar="NAME=VALUE",
-        help="set one true effect, e.g. --effect performance_appraisal.level=0",
-    )  # fmt: skip
-    parser.add_argument("--no-effects", action="store_true",
-                        help="set every true effect to zero (a placebo dataset)")  # fmt: skip
-    parser.add_argument("--format", choices=["csv", "parquet"], default=None,
-                        help="default: csv up to 20,000 employees, parquet above")  # fmt: skip
-    parser.add_argument("--no-dirty", action="store_true", help="write no dirty rows")
-    parser.add_argument(
-        "--force", action="store_true",
-        help="replace the dataset files in an --out folder that already holds files "
-             "(only the files synth writes; other files are left alone)",
-    )  # fmt: skip
+    words = help_words(lang, "synth")
+    _, researcher = option_groups(parser, lang)
+    researcher.add_argument("--out", type=Path, default=DEFAULT_SYNTH_OUT, metavar="DIR",
+                            help=words("out", default=DEFAULT_SYNTH_OUT))  # fmt: skip
+    researcher.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                            help=words("seed", default=DEFAULT_SEED))  # fmt: skip
+    researcher.add_argument("--employees", type=int, default=DEFAULT_EMPLOYEES,
+                            help=words("employees", default=DEFAULT_EMPLOYEES))  # fmt: skip
+    researcher.add_argument("--years", default=f"{DEFAULT_YEARS[0]}-{DEFAULT_YEARS[1]}",
+                            help=words("years"))  # fmt: skip
+    researcher.add_argument("--effects", type=Path, default=None, help=words("effects"))
+    researcher.add_argument("--effect", action="append", default=[], metavar="NAME=VALUE",
+                            help=words("effect"))  # fmt: skip
+    researcher.add_argument("--no-effects", action="store_true", help=words("no_effects"))
+    researcher.add_argument("--format", choices=["csv", "parquet"], default=None,
+                            help=words("format"))  # fmt: skip
+    researcher.add_argument("--no-dirty", action="store_true", help=words("no_dirty"))
+    researcher.add_argument("--force", action="store_true", help=words("force"))
     return parser
 
 
@@ -201,14 +196,16 @@ def _committed_hint(out: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Stand-alone entry (``python -m asn_eval.cli.data validate|synth ...``)."""
-    from asn_eval.cli.guard import EXIT_STATUS, HelpFormatter, run_guarded
+    from asn_eval.cli.guard import HelpFormatter, exit_status, run_guarded
 
     parser = argparse.ArgumentParser(
-        prog="asn-eval-data", epilog=EXIT_STATUS, formatter_class=HelpFormatter
+        prog="asn-eval-data", epilog=exit_status(), formatter_class=HelpFormatter
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    add_validate_arguments(sub.add_parser("validate", help="validate a dataset folder"))
-    add_synth_arguments(sub.add_parser("synth", help="write a synthetic dataset"))
+    # option_groups adds each command's -h/--help to its office options.
+    add_validate_arguments(sub.add_parser("validate", help="validate a dataset folder",
+                                          add_help=False))  # fmt: skip
+    add_synth_arguments(sub.add_parser("synth", help="write a synthetic dataset", add_help=False))
     args = parser.parse_args(argv)
     run = run_validate if args.command == "validate" else run_synth
     return run_guarded(run, args, command=f"asn-eval {args.command}")

@@ -1,6 +1,6 @@
 """The exit statuses every command shares, and the guard that keeps tracebacks from users.
 
-Every command follows one convention for its exit status (:data:`EXIT_STATUS`): 0 success,
+Every command follows one convention for its exit status (:func:`exit_status`): 0 success,
 2 the user's input or arguments are wrong (the message on stderr says what and how to
 fix it), 1 an internal error, 130 interrupted. No input a user can make ends in a Python
 traceback: an unexpected exception prints one paragraph naming the log file that holds
@@ -24,23 +24,112 @@ EXIT_INTERNAL = 1
 EXIT_USER = 2
 EXIT_INTERRUPTED = 130
 
-EXIT_STATUS = """\
-exit status:
-  0    success
-  2    the input or the arguments are wrong: the message says what and how to fix
-       it, and nothing was changed
-  1    an internal error (a chapter that fails, a bug in asn-eval): the message
-       names the file with the details
-  130  interrupted (Ctrl-C)"""
+
+def exit_status(lang: str = "en") -> str:
+    """The exit-status table that ends every command's help, in ``lang`` (worded once, in
+    the ``cli.help.exit_status`` templates)."""
+    from asn_eval.report.progress import message
+
+    return message("help.exit_status", lang)
 
 
 class HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter, keeping the exit-status table as it is laid out."""
+    """argparse's formatter, keeping laid-out text (the examples, the exit-status table) as
+    it is and wording the usage line in the help's language (:attr:`usage_prefix`)."""
+
+    usage_prefix: str | None = None
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if text == EXIT_STATUS:
+        if "\n" in text:
             return text
         return super()._fill_text(text, width, indent)
+
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        # argparse passes prefix "" when it builds a sub-command's name: that stays empty.
+        super().add_usage(usage, actions, groups, self.usage_prefix if prefix is None else prefix)
+
+
+def requested_language(argv: list[str]) -> str | None:
+    """The ``--lang`` value anywhere on the command line (the last one), in any case, or None.
+
+    The help is worded before argparse reads the arguments, so ``asn-eval report --lang id
+    --help`` and ``asn-eval --help --lang ID`` both ask for Indonesian help.
+    """
+    from asn_eval.config import LANGUAGES
+
+    found = None
+    for index, item in enumerate(argv):
+        if item == "--lang" and index + 1 < len(argv):
+            found = argv[index + 1]
+        elif item.startswith("--lang="):
+            found = item.partition("=")[2]
+    found = found and language(found)
+    return found if found in LANGUAGES else None
+
+
+def help_words(lang: str, command: str | None = None):
+    """A function giving the help text ``cli.help[.<command>].<key>`` in ``lang``."""
+    from asn_eval.report.progress import message
+
+    prefix = f"help.{command}." if command else "help."
+
+    def words(key: str, **values) -> str:
+        return " ".join(message(prefix + key, lang, **values).split())
+
+    return words
+
+
+def command_parser(make, lang: str, command: str, **options) -> argparse.ArgumentParser:
+    """A parser (``make``: :class:`argparse.ArgumentParser` or a sub-parsers' ``add_parser``)
+    whose description, examples, help rule and exit-status table are in ``lang``."""
+    from asn_eval.report.progress import message
+
+    words = help_words(lang, command)
+    prog = "asn-eval" if command == "main" else f"asn-eval {command}"
+    examples = _indented(message(f"help.{command}.examples", lang))
+    epilog = "\n\n".join(
+        [
+            f"{message('help.examples', lang)}\n{examples}",
+            _wrapped(message("help.rule", lang, command=prog)),
+            exit_status(lang),
+        ]
+    )
+    formatter = type("LocalizedHelpFormatter", (HelpFormatter,),
+                     {"usage_prefix": message("help.usage", lang).strip() + " "})  # fmt: skip
+    parser = make(description=words("description"), epilog=epilog, formatter_class=formatter,
+                  add_help=False, **options)  # fmt: skip
+    parser._positionals.title = _heading(lang, "positionals")
+    parser._optionals.title = _heading(lang, "options")
+    if command == "main":
+        parser.add_argument("-h", "--help", action="help", help=_heading(lang, "help"))
+    return parser
+
+
+def option_groups(parser: argparse.ArgumentParser, lang: str):
+    """The office options (--help and the few an office needs), then the researcher options,
+    each in its own group of the help."""
+    office = parser.add_argument_group(_heading(lang, "office"))
+    if not parser.add_help:  # a plain ArgumentParser (a library caller's) has its own -h
+        office.add_argument("-h", "--help", action="help", help=_heading(lang, "help"))
+    return office, parser.add_argument_group(_heading(lang, "researcher"))
+
+
+def _heading(lang: str, key: str) -> str:
+    """A help word shared by every command (a group title, the -h line)."""
+    return help_words(lang)(key)
+
+
+def _indented(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+def _wrapped(text: str) -> str:
+    import shutil
+    import textwrap
+
+    # The width argparse gives its own paragraphs.
+    width = max(shutil.get_terminal_size().columns - 2, 40)
+    return textwrap.fill(" ".join(text.split()), width=width)
 
 
 def language(text: str) -> str:

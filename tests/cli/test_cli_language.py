@@ -208,3 +208,115 @@ def test_report_progress_names_chapters_as_the_report_does_in_report_order(
     # first, so lines printed as chapters end would have named 3 before 1.
     seconds = [int(s) for s in re.findall(r"selesai dalam (\d+) detik", result.stdout)[:4]]
     assert seconds[0] >= 8 > seconds[2]
+
+
+# --- help: both languages, office options first, two examples each -------------------------
+HELP_COMMANDS = [None, "report", "validate", "synth", "notebooks"]
+OFFICE_OPTIONS = {
+    "report": ["-h, --help", "--data DIR", "--year YYYY", "--out DIR", "--lang {id,en}"],
+    "validate": ["-h, --help", "--out DIR", "--lang {id,en}"],
+    "synth": ["-h, --help"],
+    "notebooks": ["-h, --help"],
+}
+HEADINGS = {
+    "en": {"usage": "usage: ", "office": "office options:", "researcher": "researcher options:",
+           "examples": "examples:", "exit": "exit status:"},
+    "id": {"usage": "penggunaan: ", "office": "opsi untuk kantor:",
+           "researcher": "opsi untuk peneliti:", "examples": "contoh:", "exit": "status keluar:"},
+}  # fmt: skip
+
+
+def _help(argv: list[str], monkeypatch, capsys, locale: str = "C.UTF-8") -> str:
+    _locale(monkeypatch, locale)
+    monkeypatch.setenv("COLUMNS", "100")
+    with pytest.raises(SystemExit) as shown:
+        cli.main(argv)
+    assert shown.value.code == 0
+    return capsys.readouterr().out
+
+
+def _section(text: str, heading: str) -> list[str]:
+    """The lines of one help section, up to the next blank line."""
+    lines = text.splitlines()
+    start = lines.index(heading) + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]
+
+
+def _options(section: list[str]) -> list[str]:
+    return [re.split(r"\s{2,}", line.strip())[0] for line in section if line.startswith("  -")]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS)
+@pytest.mark.parametrize(
+    ("how", "lang"),
+    [
+        (("C.UTF-8", []), "en"),
+        (("id_ID.UTF-8", []), "id"),
+        (("C.UTF-8", ["--lang", "ID"]), "id"),
+        (("id_ID.UTF-8", ["--lang=en"]), "en"),
+    ],
+    ids=["locale-C", "locale-id", "lang-ID", "lang=en-over-locale"],
+)
+def test_help_is_in_the_chosen_language_with_two_working_examples(
+    command, how, lang, monkeypatch, capsys
+):
+    locale, lang_args = how
+    words = HEADINGS[lang]
+    text = _help([*([command] if command else []), "--help", *lang_args], monkeypatch, capsys,
+                 locale)  # fmt: skip
+    prog = f"asn-eval {command}" if command else "asn-eval"
+    assert text.startswith(words["usage"] + prog + " ")
+    examples = [line.strip() for line in _section(text, words["examples"])]
+    assert len(examples) == 2
+    for example in examples:
+        argv = example.split()
+        assert argv[0] == "asn-eval" and (command is None or argv[1] == command)
+        cli.build_parser("en").parse_args(argv[1:])  # each example is a valid command line
+    assert words["exit"] in text.splitlines()
+    other = "en" if lang == "id" else "id"
+    assert f"{prog} --lang {other} --help" in " ".join(text.split())  # how to get the other
+
+
+@pytest.mark.parametrize("command", ["report", "validate", "synth", "notebooks"])
+@pytest.mark.parametrize("lang", ["en", "id"])
+def test_office_options_come_first_and_researcher_options_apart(command, lang, monkeypatch, capsys):
+    text = _help([command, "--help", "--lang", lang], monkeypatch, capsys)
+    words = HEADINGS[lang]
+    lines = text.splitlines()
+    assert lines.index(words["office"]) < lines.index(words["researcher"])
+    assert _options(_section(text, words["office"])) == OFFICE_OPTIONS[command]
+    researcher = _options(_section(text, words["researcher"]))
+    parser = cli.build_parser(lang)
+    sub = parser._subparsers._group_actions[0].choices[command]
+    every = {opt for action in sub._actions for opt in action.option_strings}
+    shown = {part.split()[0] for item in OFFICE_OPTIONS[command] + researcher
+             for part in item.split(", ")}  # fmt: skip
+    assert shown == every  # every option is in one of the two groups
+    assert researcher  # each command has options the office does not need
+
+
+def test_report_help_in_indonesian_reads_as_the_office_would(monkeypatch, capsys):
+    text = _help(["report", "--help", "--lang", "id"], monkeypatch, capsys)
+    office = " ".join(" ".join(_section(text, "opsi untuk kantor:")).split())
+    assert office == (
+        "-h, --help tampilkan bantuan ini lalu keluar "
+        "--data DIR folder berisi tabel data (bawaan: dataset sintetis proyek) "
+        "--year YYYY tahun laporan (bawaan: tahun terakhir dalam data) "
+        "--out DIR folder keluaran (bawaan: reports/<tahun>-<bahasa>/) "
+        "--lang {id,en} bahasa laporan: id = Bahasa Indonesia (bawaan), en = bahasa Inggris, "
+        "huruf besar atau kecil (ID, En); pesan perintah mengikutinya"
+    )
+    assert _section(text, "contoh:") == [
+        "  asn-eval report --data /data/bkpsdm-2025 --year 2025 --out reports/2025-id",
+        "  asn-eval report --data /data/bkpsdm-2025 --lang en --out reports/2025-en",
+    ]
+
+
+def test_a_lang_before_the_command_counts_for_the_command(monkeypatch, capsys, tmp_path):
+    _locale(monkeypatch, "C.UTF-8")
+    missing = tmp_path / "missing"
+    assert cli.main(["--lang", "EN", "report", "--data", str(missing)]) == 2
+    assert capsys.readouterr().err.startswith(f"asn-eval report: The data folder {missing} ")
+    assert cli.main(["--lang", "en", "report", "--lang", "id", "--data", str(missing)]) == 2
+    assert capsys.readouterr().err.startswith(f"asn-eval report: Folder data {missing} ")
