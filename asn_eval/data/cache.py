@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import ItemsView, Iterator, Mapping, Sequence, ValuesView
+from collections.abc import Callable, ItemsView, Iterator, Mapping, Sequence, ValuesView
 from pathlib import Path
 from typing import Any
 
@@ -68,11 +68,26 @@ _UNREAD = object()  # the value of a table not yet read from its Parquet file
 
 class DamagedCache(Exception):
     """A cache folder whose files no longer match what was written (a full disk, a crash
-    during a copy, a file changed by hand)."""
+    during a copy, a file changed by hand).
 
-    def __init__(self, folder: Path, problem: str):
+    Attributes
+    ----------
+    folder
+        The cache folder.
+    file
+        The damaged file, relative to ``folder`` (``tables/performance.parquet``).
+    reason
+        ``"missing"``, ``"size"`` or ``"content"``: the key of the line that says so in
+        each language (``cli.cache_damage.*`` of the report's templates).
+    problem
+        The same in English words, with the sizes.
+    """
+
+    def __init__(self, folder: Path, file: str, reason: str, problem: str):
         super().__init__(f"{folder}: {problem}")
         self.folder = folder
+        self.file = file
+        self.reason = reason
         self.problem = problem
 
 
@@ -134,6 +149,7 @@ def validated_dataset(
     cache_dir: str | Path,
     key: str | bytes | None = None,
     verify: str = "hash",
+    on_damage: Callable[[DamagedCache], None] | None = None,
 ) -> Dataset:
     """The validated, pseudonymised dataset of ``data_dir``, loaded once per data version.
 
@@ -157,6 +173,9 @@ def validated_dataset(
     verify
         How a cached folder is checked before it is used (see :func:`open_cached`): a
         damaged one is rebuilt from ``data_dir`` with one line on stderr saying so.
+    on_damage
+        Called with the :class:`DamagedCache` instead of that English line (the report
+        says it on its progress, in the report's language).
 
     Returns
     -------
@@ -183,12 +202,16 @@ def validated_dataset(
     try:
         dataset = open_cached(folder, verify=verify)
     except DamagedCache as damaged:
-        # The cache is ours to replace: rebuild it from the raw data, with one line saying so.
-        print(
-            f"asn-eval: the cached copy of the checked data is damaged ({damaged.problem}); "
-            f"checking {data_dir} again.",
-            file=sys.stderr,
-        )
+        # Rebuilt from the raw data, with one line saying so. A folder holding files the
+        # cache never writes is not ours to remove: the data are then kept in memory.
+        if on_damage is None:
+            print(
+                f"asn-eval: the cached copy of the checked data is damaged ({damaged.problem}); "
+                f"checking {data_dir} again.",
+                file=sys.stderr,
+            )
+        else:
+            on_damage(damaged)
         _discard(folder)
         dataset = None
     if dataset is None:
@@ -245,10 +268,17 @@ def write_cached(dataset: Dataset, folder: str | Path) -> Path:
             os.rename(tmp, folder)
         except OSError:
             written = _readable_folder(folder)
-            if written and damage(folder, written, full=False) is None:
+            # Its content checked too: a damaged folder left in place is not "written".
+            if written and damage(folder, written, full=True) is None:
                 return folder  # another process wrote the same key first
             if folder.lstat().st_uid != os.getuid():
                 raise CacheError(f"{folder} belongs to another user") from None
+            foreign = _foreign_files(folder)
+            if foreign:
+                raise CacheError(
+                    f"{folder} is damaged and holds files the cache did not write "
+                    f"({', '.join(foreign)}); it is left as it is"
+                ) from None
             _discard(folder)  # a broken or older folder of ours: replace it
             os.rename(tmp, folder)
     finally:
@@ -413,7 +443,26 @@ def _written_here(folder: Path) -> bool:
     return isinstance(meta, dict) and "format" in meta and "tables" in meta
 
 
+def _foreign_files(folder: Path) -> list[str]:
+    """What ``folder`` holds that a cache folder of this module never does, by name."""
+    known = {META_FILE, TABLES_DIR, *ACCOUNT.values()}
+    try:
+        foreign = [p.name for p in folder.iterdir() if p.name not in known]
+        tables = folder / TABLES_DIR
+        if tables.is_dir() and not tables.is_symlink():
+            foreign += [f"{TABLES_DIR}/{p.name}" for p in tables.iterdir()
+                        if p.suffix != ".parquet" or not p.is_file() or p.is_symlink()]  # fmt: skip
+        elif tables.exists() or tables.is_symlink():
+            foreign.append(TABLES_DIR)
+    except OSError as error:
+        return [f"({error.strerror or error})"]
+    return sorted(foreign)
+
+
 def _discard(folder: Path) -> None:
+    """Remove a cache folder of ours; one holding anything else is left as it is."""
+    if _foreign_files(folder):
+        return
     trash = folder.with_name(f".{folder.name}.{os.getpid()}.discarded.tmp")
     try:
         os.rename(folder, trash)
@@ -448,17 +497,23 @@ def _readable_folder(folder: Path) -> dict | None:
 def damage(folder: str | Path, meta: dict, *, full: bool = True) -> str | None:
     """What is wrong with the files of a cache folder, or None when each has the size (and,
     with ``full``, the content hash) that :func:`write_cached` recorded."""
-    folder = Path(folder)
+    found = _damage(Path(folder), meta, full=full)
+    return None if found is None else found.problem
+
+
+def _damage(folder: Path, meta: dict, *, full: bool) -> DamagedCache | None:
     for name, expected in meta.get("files", {}).items():
         path = folder / name
         try:
             size = path.stat().st_size
         except OSError:
-            return f"{name} is missing"
+            return DamagedCache(folder, name, "missing", f"{name} is missing")
         if size != expected["size"]:
-            return f"{name} has {size:,} bytes, {expected['size']:,} when written"
+            problem = f"{name} has {size:,} bytes, {expected['size']:,} when written"
+            return DamagedCache(folder, name, "size", problem)
         if full and _digest(path) != expected["blake2b"]:
-            return f"{name} no longer has the content it was written with"
+            problem = f"{name} no longer has the content it was written with"
+            return DamagedCache(folder, name, "content", problem)
     return None
 
 
@@ -476,9 +531,9 @@ def open_cached(folder: str | Path, *, verify: str = "size") -> Dataset | None:
     if meta is None:
         return None
     if verify != "none":
-        problem = damage(folder, meta, full=verify == "hash")
-        if problem:
-            raise DamagedCache(folder, problem)
+        damaged = _damage(folder, meta, full=verify == "hash")
+        if damaged is not None:
+            raise damaged
     try:
         os.utime(folder / META_FILE)  # the last use, for _remove_stale
     except OSError:

@@ -41,7 +41,14 @@ from asn_eval.config import (
     PROJECT_ROOT,
     REPORTS_DIR,
 )
-from asn_eval.report.progress import Progress, as_progress, cell_hooks, elapsed, kernel_progress
+from asn_eval.report.progress import (
+    Progress,
+    as_progress,
+    cell_hooks,
+    elapsed,
+    kernel_progress,
+    message,
+)
 
 # Packages whose versions go into the manifest: they decide the numbers and the look.
 KEY_PACKAGES = (
@@ -305,14 +312,22 @@ def declared_parameters(notebook: Path, values: dict) -> dict:
     return {name: value for name, value in values.items() if name in declared}
 
 
-def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_rejects: bool = False):
+def check_inputs(
+    data_dir: Path,
+    *,
+    max_reject_share: float = 0.10,
+    allow_rejects: bool = False,
+    progress: Progress | None = None,
+):
     """Load and validate the data before any chapter runs, so a bad file stops the run early.
 
     Returns the loaded :class:`asn_eval.data.Dataset`, backed by the columnar cache of
     :func:`asn_eval.data.cache.validated_dataset` (its tables are read only when used; its
     years and metadata decide the report year and the cover page). ``max_reject_share`` and
     ``allow_rejects`` are the rejected-rows threshold: the share of a table's rows that may
-    be rejected before the run stops, and whether to build anyway.
+    be rejected before the run stops, and whether to build anyway. A damaged data cache is
+    rebuilt, and ``progress`` says so in one line in its language (default: English on
+    stderr).
     """
     from asn_eval.data import DataError
     from asn_eval.data.cache import validated_dataset
@@ -325,11 +340,18 @@ def check_inputs(data_dir: Path, *, max_reject_share: float = 0.10, allow_reject
             key="data_missing",
             values={"folder": data_dir},
         )
+    on_damage = None
+    if progress is not None:
+
+        def on_damage(damaged) -> None:
+            reason = message(f"cache_damage.{damaged.reason}", progress.lang)
+            progress.say("cache_damaged", file=damaged.file, reason=reason, folder=data_dir)
+
     try:
         # Parsed and validated once per data version: the validated, pseudonymised tables go
         # to a private columnar cache (Parquet, keyed by the files' content and the loader's
         # code), which the chapter kernels read; this process keeps only the account.
-        dataset = validated_dataset(data_dir, cache_dir=CACHE_DIR)
+        dataset = validated_dataset(data_dir, cache_dir=CACHE_DIR, on_damage=on_damage)
     except DataError as error:
         raise ReportInputError(str(error)) from None
     release_memory()  # the parsed raw tables: this process keeps only the account
@@ -439,7 +461,9 @@ def build_report(
     if previous_dir is not None and compare_previous:
         previous_dir = checked_previous(Path(previous_dir), year=year)
     report.say("checking", folder=data_dir)
-    dataset = check_inputs(data_dir, max_reject_share=max_reject_share, allow_rejects=allow_rejects)
+    dataset = check_inputs(
+        data_dir, max_reject_share=max_reject_share, allow_rejects=allow_rejects, progress=report
+    )
     year = resolve_year(dataset, year)
     if out_dir is None:
         out_dir = _checked_output(default_output_dir(year, lang), data_dir, notebooks_dir)

@@ -373,3 +373,34 @@ def test_a_kernel_checks_sizes_only_and_the_parent_the_content(cache_dir, tmp_pa
     assert "no longer has the content" in cache.damage(folder, meta, full=True)
     with pytest.raises(cache.DamagedCache):
         cache.open_cached(folder, verify="hash")
+
+
+def test_the_report_is_told_what_is_damaged_by_a_reason_it_can_say_in_its_language(
+    cache_dir, loaded, tmp_path, capsys
+):
+    target, folder = _damaged_copy(cache_dir, tmp_path, _delete)
+    told: list[cache.DamagedCache] = []
+    got = cache.validated_dataset(KUPANG, cache_dir=target, key=KEY, on_damage=told.append)
+    assert capsys.readouterr().err == ""  # the callback says it, not the English line
+    assert [(d.folder, d.file, d.reason) for d in told] == [
+        (folder, "tables/training.parquet", "missing")
+    ]
+    pd.testing.assert_frame_equal(got.table("training"), loaded.tables["training"])
+
+
+def test_a_damaged_folder_holding_a_users_file_is_left_as_it_is(cache_dir, loaded, tmp_path):
+    """ASN_EVAL_CACHE_DIR may point at a user's folder: a file the cache never writes, put
+    into a cache folder, is never deleted with it; the data then come from memory."""
+    target, folder = _damaged_copy(cache_dir, tmp_path, _truncate)
+    mine = folder / "catatan saya.txt"
+    mine.write_text("jangan dihapus", encoding="utf-8")
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    with pytest.warns(RuntimeWarning, match="holds files the cache did not write"):
+        got = cache.validated_dataset(
+            KUPANG, cache_dir=target, key=KEY, on_damage=lambda damaged: None
+        )
+    assert mine.read_text(encoding="utf-8") == "jangan dihapus"
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+    assert got.parquet_path("performance") is None  # in memory, not the damaged file
+    for table in loaded.tables:
+        pd.testing.assert_frame_equal(got.table(table), loaded.tables[table])

@@ -7,6 +7,7 @@ here too (``--previous``), and the English one once (a few minutes in all).
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -27,12 +28,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _build(out: Path, lang: str, *extra: str) -> subprocess.CompletedProcess:
+def _build(
+    out: Path, lang: str, *extra: str, env: dict | None = None
+) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "asn_eval", "report", "--lang", lang, "--out", str(out), *extra],
         capture_output=True,
         text=True,
         timeout=1800,
+        env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
@@ -55,8 +59,19 @@ def report_id(tmp_path_factory, report_2024) -> Path:
 
 @pytest.fixture(scope="module")
 def report_id_again(tmp_path_factory, report_2024) -> Path:
+    """The same report again, on a data cache of its own whose performance table was cut
+    short (a full disk, a crash during a copy): it used to make every later report fail in
+    chapter 3 ("No magic bytes found") until the cache was deleted by hand. The build's
+    output is kept in ``build.log`` beside the report."""
+    from asn_eval.data import cache
+
+    caches = tmp_path_factory.mktemp("damaged-cache")
+    path = cache.validated_dataset(DEFAULT_DATA_DIR, cache_dir=caches).parquet_path("performance")
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     out = tmp_path_factory.mktemp("second") / "report-id"
-    _build(out, "id", "--previous", str(report_2024))
+    env = {**os.environ, "ASN_EVAL_CACHE_DIR": str(caches)}
+    result = _build(out, "id", "--previous", str(report_2024), env=env)
+    (out.parent / "build.log").write_text(result.stdout + result.stderr, encoding="utf-8")
     return out
 
 
@@ -82,6 +97,21 @@ def test_same_inputs_and_parameters_give_the_same_numbers(report_id, report_id_a
     for table in tables:
         assert (first / table).read_bytes() == (second / table).read_bytes(), table
     assert (first / "report.html").read_bytes() == (second / "report.html").read_bytes()
+
+
+def test_a_damaged_data_cache_is_rebuilt_with_one_indonesian_line(report_id_again):
+    """The same numbers as a clean run are checked by the test above; here, what is said."""
+    from asn_eval.data import cache
+
+    log = (report_id_again.parent / "build.log").read_text(encoding="utf-8")
+    told = [line for line in log.splitlines() if "rusak" in line or "damaged" in line]
+    assert told == [
+        "Salinan data yang sudah diperiksa rusak (tables/performance.parquet ukurannya tidak "
+        f"sesuai); data di {DEFAULT_DATA_DIR} diperiksa ulang."
+    ]
+    caches = next(report_id_again.parent.parent.glob("damaged-cache*"))
+    (healed,) = caches.glob(f"{cache.PREFIX}*")
+    assert cache.open_cached(healed, verify="hash") is not None
 
 
 def test_report_has_five_chapters_cover_contents_and_page_numbers(report_id):
