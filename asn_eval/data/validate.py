@@ -26,6 +26,7 @@ import pandera.pandas as pa
 import yaml
 
 from asn_eval.common.formatting import fmt_number
+from asn_eval.config import MAX_REJECT_SHARE
 from asn_eval.domain.regulations import NIP_LENGTH, NIP_SEX_DIGITS
 
 from .contract import CONTRACT, IKM_PERIOD_PATTERN, SERVICE_UNITS, TABLES, Table
@@ -50,9 +51,6 @@ from .pseudonymise import get_key, pseudonymise
 # Project choice: more unknown references than this share of a table's rows means the
 # tables do not belong together (a wrong export), not a few typos.
 MAX_UNKNOWN_SHARE = 0.02
-# Project choice: a report built on a table that lost more than this share of its rows to
-# validation would describe the export's accidents, not the office (``--allow-rejects``).
-MAX_REJECT_SHARE = 0.10
 MIN_APPOINTMENT_AGE = 18  # PNS candidates are at least 18 (PP 11/2017 art. 23)
 REJECT_COLUMNS = ("table", "file", "line", "column", "value", "rule", "set_aside", "cause")
 # What a reject set aside (rejects.csv, column set_aside): the whole row, or only the cell's
