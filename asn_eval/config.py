@@ -21,6 +21,12 @@ DEFAULT_LANGUAGE = "id"
 # otherwise, so that the same inputs and parameters give the same numbers.
 DEFAULT_SEED = 2025
 
+# Project choice: a report built on a table that lost more than this share of its rows to
+# validation would describe the export's accidents, not the office. ``asn-eval report`` and
+# ``asn-eval validate`` stop above it unless told otherwise (--max-reject-share,
+# --allow-rejects); :meth:`asn_eval.data.Dataset.check_reject_share` applies it.
+MAX_REJECT_SHARE = 0.10
+
 # The five chapters, in report order: (notebook file stem, chapter key). Chapter ``key`` is
 # rendered by class ``key.capitalize()`` of module ``asn_eval.report.chapters.<key>`` and
 # computed by ``asn_eval.analysis.<key>`` where it has an analysis of its own.

@@ -22,11 +22,12 @@ from asn_eval.cli.guard import (
     option_groups,
     requested_language,
     run_guarded,
+    share,
 )
 
 
 def _add_report_arguments(parser: argparse.ArgumentParser, lang: str) -> None:
-    from asn_eval.report.build import DEFAULT_DATA_DIR, DEFAULT_SEED, LANGUAGES
+    from asn_eval.report.build import DEFAULT_DATA_DIR, DEFAULT_SEED, LANGUAGES, MAX_REJECT_SHARE
 
     words = help_words(lang, "report")
     office, researcher = option_groups(parser, lang)
@@ -42,8 +43,9 @@ def _add_report_arguments(parser: argparse.ArgumentParser, lang: str) -> None:
                             help=words("seed", seed=DEFAULT_SEED))  # fmt: skip
     researcher.add_argument("--notebooks", type=Path, default=None, metavar="DIR",
                             help=words("notebooks"))  # fmt: skip
-    researcher.add_argument("--max-reject-share", type=_share, default=0.10, metavar="SHARE",
-                            help=words("max_reject_share"))  # fmt: skip
+    limit = words("max_reject_share", default=f"{MAX_REJECT_SHARE:.2f}")
+    researcher.add_argument("--max-reject-share", type=share, default=MAX_REJECT_SHARE,
+                            metavar="SHARE", help=limit)  # fmt: skip
     researcher.add_argument("--allow-rejects", action="store_true", help=words("allow_rejects"))
     researcher.add_argument("--previous", type=Path, default=None, metavar="DIR",
                             help=words("previous"))  # fmt: skip
@@ -55,16 +57,6 @@ def _add_report_arguments(parser: argparse.ArgumentParser, lang: str) -> None:
     researcher.add_argument("--jobs", type=int, default=None, metavar="N", help=words("jobs"))
     researcher.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                             help=words("param"))  # fmt: skip
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}")
-    return value
 
 
 def _run_report(args: argparse.Namespace) -> int:

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from asn_eval.cli.guard import help_words, language, option_groups
-from asn_eval.config import LANGUAGES
+from asn_eval.cli.guard import help_words, language, option_groups, share
+from asn_eval.config import LANGUAGES, MAX_REJECT_SHARE
 from asn_eval.data.errors import DataError
 
 DEFAULT_VALIDATION_OUT = Path("reports") / "validation"
@@ -31,6 +31,11 @@ def add_validate_arguments(
                         help=words("lang"))  # fmt: skip
     researcher.add_argument("--mapping", type=Path, default=None, metavar="YAML",
                             help=words("mapping"))  # fmt: skip
+    # The rule asn-eval report applies before any analysis, with the same options.
+    limit = words("max_reject_share", default=f"{MAX_REJECT_SHARE:.2f}")
+    researcher.add_argument("--max-reject-share", type=share, default=MAX_REJECT_SHARE,
+                            metavar="SHARE", help=limit)  # fmt: skip
+    researcher.add_argument("--allow-rejects", action="store_true", help=words("allow_rejects"))
     return parser
 
 
@@ -39,12 +44,14 @@ def run_validate(args: argparse.Namespace) -> int:
 
     Returns 0 on success and 2 (message on stderr, no traceback) on a :class:`DataError`,
     an output folder that cannot be written (checked before the data are read), or data
-    on which ``asn-eval report`` would stop (:meth:`Dataset.check_reject_share`, after the
-    summary and the rejects are written).
+    on which ``asn-eval report`` would stop (:meth:`Dataset.check_reject_share` with
+    ``--max-reject-share``, after the summary and the rejects are written; not with
+    ``--allow-rejects``). Messages, the summary, ``rejects.csv`` and ``quality.csv`` are in
+    the language of ``--lang``.
     """
     from asn_eval.common.formatting import fmt_number
     from asn_eval.data.io import write_csv_safely
-    from asn_eval.data.validate import load_dataset
+    from asn_eval.data.validate import load_dataset, quality_table, rejects_table
     from asn_eval.report.build import output_refusal
     from asn_eval.report.output_folder import OutputFolderError, check_writable_target
     from asn_eval.report.progress import message, message_language
@@ -63,12 +70,13 @@ def run_validate(args: argparse.Namespace) -> int:
     try:
         dataset = load_dataset(args.data_dir, mapping=args.mapping)
     except DataError as error:
-        print(f"asn-eval validate: {error}", file=sys.stderr)
+        print(f"asn-eval validate: {error.text(lang)}", file=sys.stderr)
         # The rows rejected before the stop still tell the user what to fix.
         if getattr(error, "rejects", None) is not None and len(error.rejects):
             try:
                 _make_folder(out)
-                write_csv_safely(error.rejects, out / "rejects.csv", index=False)
+                rejects = rejects_table(error.rejects, lang)
+                write_csv_safely(rejects, out / "rejects.csv", index=False)
                 written = message("validate.written_so_far", lang, path=out / "rejects.csv")
                 print(written, file=sys.stderr)
             except OutputFolderError:
@@ -78,9 +86,9 @@ def run_validate(args: argparse.Namespace) -> int:
         _make_folder(out)
     except OutputFolderError as error:
         return refused(error)
-    write_csv_safely(dataset.rejects, out / "rejects.csv", index=False)
-    write_csv_safely(dataset.quality, out / "quality.csv", index=False)
-    print(dataset.summary())
+    write_csv_safely(rejects_table(dataset.rejects, lang), out / "rejects.csv", index=False)
+    write_csv_safely(quality_table(dataset.quality, lang), out / "quality.csv", index=False)
+    print(dataset.summary(lang))
     flagged = int((dataset.tables["employees"]["nip_flag"] != "").sum())
     rows, cells = dataset.set_aside_counts()
     print(message("validate.summary", lang, **{
@@ -88,13 +96,14 @@ def run_validate(args: argparse.Namespace) -> int:
         for name, count in (("rows", rows), ("cells", cells), ("flagged", flagged))
     }))  # fmt: skip
     print(message("validate.written", lang, path=out / "rejects.csv"))
+    if getattr(args, "allow_rejects", False):
+        return 0
     try:
         # The rule asn-eval report applies before any analysis: validate stops where it does,
         # with the same words.
-        dataset.check_reject_share()
+        dataset.check_reject_share(getattr(args, "max_reject_share", MAX_REJECT_SHARE))
     except DataError as error:
-        said = str(error) if lang == "en" else message("errors.reject_share", lang, detail=error)
-        print(f"asn-eval validate: {said}", file=sys.stderr)
+        print(f"asn-eval validate: {error.text(lang)}", file=sys.stderr)
         return 2
     return 0
 

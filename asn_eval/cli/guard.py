@@ -141,6 +141,17 @@ def language(text: str) -> str:
     return text.strip().lower()
 
 
+def share(text: str) -> float:
+    """A ``--max-reject-share`` value: a share between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}")
+    return value
+
+
 def run_guarded(run, args: argparse.Namespace, *, command: str) -> int:
     """Run one command; turn anything unexpected into one paragraph and an exit status.
 
@@ -159,7 +170,11 @@ def run_guarded(run, args: argparse.Namespace, *, command: str) -> int:
         words = message("errors.interrupted", message_language(getattr(args, "lang", None)))
         print(f"{command}: {words}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (DataError, OutputFolderError) as error:
+    except DataError as error:
+        lang = message_language(getattr(args, "lang", None))
+        print(f"{command}: {error.text(lang)}", file=sys.stderr)
+        return EXIT_USER
+    except OutputFolderError as error:
         print(f"{command}: {error}", file=sys.stderr)
         return EXIT_USER
     except Exception as error:  # the last line of defence: never a traceback

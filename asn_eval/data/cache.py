@@ -46,6 +46,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import DataError
+from .messages import Message
 from .pseudonymise import get_key
 from .validate import Dataset, load_dataset
 
@@ -559,10 +560,7 @@ def _read_parquet(
     try:
         table = pq.read_table(path, columns=None if columns is None else list(columns))
     except FileNotFoundError:
-        raise DataError(
-            f"The cached table {path} was removed while the report was running (a cleaner "
-            "of temporary files?). Run again: the data will be loaded and cached anew."
-        ) from None
+        raise DataError(Message("cache.table_removed", path=path)) from None
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     # Arrow's pool keeps the buffers decoding used; a report's processes, side by side,

@@ -22,6 +22,7 @@ from asn_eval.common.csv_safety import write_csv_safely as write_csv_safely
 
 from .contract import NULL_SPELLINGS
 from .errors import DataError
+from .messages import Message
 
 READ_EXTENSIONS: tuple[str, ...] = (".csv", ".xlsx", ".parquet")
 FIRST_DATA_LINE = 2  # line 1 of a CSV/Excel sheet is the header
@@ -53,12 +54,9 @@ def find_table_file(data_dir: Path, table: str, file_name: str | None = None) ->
     wanted = {f"{table}{ext}" for ext in READ_EXTENSIONS}
     found = sorted(p for p in data_dir.iterdir() if p.name.lower() in wanted and p.is_file())
     if len(found) > 1:
-        names = " and ".join(p.name for p in found)
+        names = [p.name for p in found]
         raise DataError(
-            f"The '{table}' table has {len(found)} files in {data_dir}: {names}. Expected one "
-            "file per table, so that it is clear which export is the current one. Move the "
-            "older file out of the data folder (or name the right one under 'file:' for this "
-            "table in the mapping YAML)."
+            Message("io.two_files", table=table, count=len(found), folder=data_dir, names=names)
         )
     return found[0] if found else None
 
@@ -89,20 +87,12 @@ def _decode(path: Path, raw: bytes) -> str:
             line = body[: error.start].count(b"\n") + 1
             char = bytes([byte]).decode("cp1252", errors="replace")
             raise DataError(
-                f"File {path.name} is saved as UTF-8, but line {line} holds a byte that is not "
-                f"UTF-8 (0x{byte:02X}, which is '{char}' in Windows-1252), as happens when text "
-                "from another program is pasted into the file. Expected one encoding for the "
-                f"whole file. Retype the character on line {line}, or open the file in a "
-                "spreadsheet program and save it again as 'CSV UTF-8'."
+                Message("io.not_utf8", file=path.name, line=line, byte=byte, char=char)
             ) from None
     try:
         return raw.decode("cp1252")
     except UnicodeDecodeError:
-        raise DataError(
-            f"File {path.name} could not be read as UTF-8 or Windows-1252 text. Expected a CSV "
-            "file saved as UTF-8 (with or without BOM) or Windows-1252. Open it in a "
-            "spreadsheet program and save it again as 'CSV UTF-8'."
-        ) from None
+        raise DataError(Message("io.not_text", file=path.name)) from None
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -115,25 +105,20 @@ def _check_signature(path: Path, suffix: str) -> None:
         head = handle.read(512)
         handle.seek(max(path.stat().st_size - 4, 0))
         tail = handle.read(4)
-    kind = {".parquet": "Parquet file", ".xlsx": "Excel workbook"}[suffix]
+    kind = Message({".parquet": "io.kind_parquet", ".xlsx": "io.kind_xlsx"}[suffix])
     signature = b"PAR1" if suffix == ".parquet" else b"PK\x03\x04"
     if not head.startswith(signature):
         if _looks_like_text(head):
-            what = "it holds plain text, like a CSV file that was renamed"
+            what = Message("io.holds_text")
         elif suffix == ".xlsx" and head.startswith(b"\xd0\xcf\x11\xe0"):
-            what = "it is an old .xls workbook or a password-protected one"
+            what = Message("io.old_xls")
         else:
-            what = f"it does not start the way a {kind} does"
+            what = Message("io.bad_start", kind=kind)
         raise DataError(
-            f"File {path.name} is not a real {kind}: {what}. Expected the file type its name "
-            f"says. Rename it to .csv if it is a CSV export, or export the table again as "
-            f"{suffix}."
+            Message("io.not_its_type", file=path.name, kind=kind, what=what, suffix=suffix)
         )
     if suffix == ".parquet" and tail != b"PAR1":
-        raise DataError(
-            f"File {path.name} is an incomplete Parquet file: its end is missing, as when a copy "
-            "or download stops early. Expected a complete file. Copy or export it again."
-        )
+        raise DataError(Message("io.parquet_incomplete", file=path.name))
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -141,21 +126,14 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except Exception as error:  # pyarrow raises many types for a damaged file
-        raise DataError(
-            f"File {path.name} could not be read as Parquet ({error}). Expected a Parquet file "
-            "written by pandas, pyarrow or a database export. Export the table again."
-        ) from None
+        raise DataError(Message("io.parquet_unreadable", file=path.name, detail=error)) from None
 
 
 def _open_workbook(path: Path) -> pd.ExcelFile:
     try:
         return pd.ExcelFile(path, engine="openpyxl")
     except Exception as error:  # openpyxl raises many types for a broken workbook
-        raise DataError(
-            f"File {path.name} could not be opened as an Excel workbook ({error}). Expected "
-            "an .xlsx file with the header in the first row of the first sheet. Save it "
-            "again from Excel as .xlsx, or export it as CSV."
-        ) from None
+        raise DataError(Message("io.workbook_unreadable", file=path.name, detail=error)) from None
 
 
 def _parse_sheet(
@@ -165,8 +143,7 @@ def _parse_sheet(
         return book.parse(name, header=None, dtype=dtype, **kw).dropna(how="all", axis=1)
     except Exception as error:  # openpyxl raises many types for a broken sheet
         raise DataError(
-            f"File {path.name}: sheet '{name}' could not be read ({error}). Save the workbook "
-            "again from Excel as .xlsx, or export the table as CSV."
+            Message("io.sheet_unreadable", file=path.name, sheet=name, detail=error)
         ) from None
 
 
@@ -192,8 +169,7 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
         chosen = str(sheet)
     else:
         raise DataError(
-            f"File {path.name} has no sheet {sheet!r} (named under 'sheet:' in the mapping "
-            f"YAML). Its sheets are: {', '.join(names)}. Correct the sheet name in the mapping."
+            Message("io.no_sheet", file=path.name, sheet=sheet, sheets=", ".join(names))
         )
     cells, long_numbers = _text_cells(_parse_sheet(book, chosen, path, dtype=object))
     filled = cells.dropna(how="all")
@@ -206,16 +182,13 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
             if len(_parse_sheet(book, name, path, nrows=2).dropna(how="all")) < 2:
                 continue
             if filled.empty:
-                what = "is empty"
+                what = Message("io.sheet_is_empty")
             else:
                 note = " ".join(str(v) for v in filled.iloc[0].dropna())
                 note = note if len(note) <= 40 else note[:37] + "..."
-                what = f"holds only a note ('{note}'), no table"
+                what = Message("io.sheet_holds_note", note=note)
             raise DataError(
-                f"File {path.name}: its first sheet '{chosen}' {what}, and the data seem "
-                f"to be on sheet '{name}'. Expected the table on the first sheet, with the "
-                f"header in row 1. Move sheet '{name}' to the front in Excel, or set "
-                f"'sheet: {name}' for this table in the mapping YAML."
+                Message("io.first_sheet_empty", file=path.name, first=chosen, what=what, sheet=name)
             )
     if cells.empty:
         return pd.DataFrame()
@@ -277,14 +250,9 @@ def read_raw(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     """
     suffix = path.suffix.lower()
     if suffix not in READ_EXTENSIONS:
-        raise DataError(
-            f"File {path.name} has an unsupported type. Expected .csv, .xlsx or .parquet."
-        )
+        raise DataError(Message("io.unsupported_type", file=path.name))
     if path.stat().st_size == 0:
-        raise DataError(
-            f"File {path.name} is empty (0 bytes), as when an export or a copy did not finish. "
-            "Expected a header row and at least one data row. Export the table again."
-        )
+        raise DataError(Message("io.zero_bytes", file=path.name))
     if suffix == ".parquet":
         frame = _read_parquet(path)
     elif suffix == ".xlsx":
@@ -294,21 +262,12 @@ def read_raw(path: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
         head = text[:4096]
         # UTF-16 text has a NUL beside almost every letter; a few NULs are damaged cells.
         if head.count("\x00") * 4 >= len(head):
-            raise DataError(
-                f"File {path.name} has an encoding that could not be read (it contains NUL "
-                "bytes, as UTF-16 files do). Expected a CSV file saved as UTF-8 (with or "
-                "without BOM) or Windows-1252. Open it in a spreadsheet program and save it "
-                "again as 'CSV UTF-8'."
-            )
+            raise DataError(Message("io.utf16", file=path.name))
         first = text.split("\n", 1)[0]
         sep = ";" if first.count(";") > first.count(",") else ","
         frame = _read_csv_text(text, sep, name=path.name)
     if frame.shape[1] == 0 or len(frame) == 0:
-        raise DataError(
-            f"File {path.name} is empty: it has no data rows. Expected a header row and at "
-            "least one data row. Export the table again, or remove the file's table from the "
-            "mapping if it is not available."
-        )
+        raise DataError(Message("io.no_rows", file=path.name))
     frame.columns = _strip_header(frame.columns)
     if suffix != ".csv":  # CSV rows already carry the line they start on
         frame.index = pd.RangeIndex(FIRST_DATA_LINE, FIRST_DATA_LINE + len(frame), name="line")
@@ -346,13 +305,7 @@ def _check_nul(frame: pd.DataFrame, name: str) -> None:
         )
         nul = min(i for i in (cell.find(s) for s in _NUL_SPELLINGS) if i >= 0)
         line = start + len(_LINE_BREAK.findall(before + cell[:nul]))
-        raise DataError(
-            f"File {name}, line {line}, column '{column}': the cell holds a NUL byte (an "
-            "invisible character with code 0), as when a file is damaged in a copy or text is "
-            "pasted from another program; it would stay hidden inside the value. Expected "
-            f"plain text in every cell. Retype the cell '{column}' on line {line} and export "
-            "the table again."
-        )
+        raise DataError(Message("io.nul_cell", file=name, line=line, column=column))
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -404,13 +357,7 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
             records.append(record)
             lines.append(line)
     except csv.Error as error:
-        raise DataError(
-            f"File {name}: the row starting on line {start} could not be read ({error}): a "
-            f"double quote on line {start} opens a quoted cell that is never closed, so the "
-            "rest of the file runs into one cell. Expected quotes only around a whole cell, "
-            f"closed on the same line. Remove the stray quote on line {start} (or close it) "
-            "and export the table again."
-        ) from None
+        raise DataError(Message("io.unclosed_quote", file=name, line=start, detail=error)) from None
     physical = _physical_lines(text)
     width = len(records[0]) if records else 0
     joined = next(
@@ -420,17 +367,18 @@ def _read_csv_text(text: str, sep: str, *, name: str = "the CSV file") -> pd.Dat
     )  # fmt: skip
     if joined is not None:
         first, last = joined
-        closed = (
-            f"is never closed, so lines {first}-{last} (the end of the file)"
-            if last >= physical
-            else f"is closed only on line {last}, so lines {first}-{last}"
+        closed = Message(
+            "io.closed_never" if last >= physical else "io.closed_later", first=first, last=last
         )
         raise DataError(
-            f"File {name}: a double quote on line {first} opens a quoted cell that {closed} "
-            f"were read as one row (the file has {physical} lines, the CSV reader found "
-            f"{seen} rows). Expected quotes only around a whole cell, closed on the same line. "
-            f"Remove the stray quote on line {first} (or close it; a line break inside a cell "
-            "must go too) and export the table again."
+            Message(
+                "io.joined_lines",
+                file=name,
+                first=first,
+                closed=closed,
+                physical=physical,
+                seen=seen,
+            )
         )
     if not records:
         return pd.DataFrame()
@@ -475,8 +423,8 @@ def _well_formed_break(record: list[str], width: int, sep: str) -> bool:
     )
 
 
-def _cells(n: int) -> str:
-    return f"{n} cell" if n == 1 else f"{n} cells"
+def _cells(n: int) -> Message:
+    return Message("io.one_cell" if n == 1 else "io.cells", count=n)
 
 
 def _check_separator(
@@ -494,21 +442,29 @@ def _check_separator(
     ):
         line = decimal[0]
         raise DataError(
-            f"File {name} is separated by commas but also writes decimal numbers with a comma "
-            f"and without quotes, so a number such as 5,3 is split into two cells: {len(decimal)} "
-            f"of {n_rows} lines have more cells than the header (first at line {line}: "
-            f"{malformed[line]} cells, the header has {width}). Expected ';' as the separator "
-            "(the Indonesian Excel default) or decimal numbers in quotes. Export the table again "
-            "as CSV separated by ';', or save it as .xlsx."
+            Message(
+                "io.decimal_commas",
+                file=name,
+                count=len(decimal),
+                rows=n_rows,
+                line=line,
+                cells=malformed[line],
+                width=width,
+            )
         )
     if len(malformed) * 2 > n_rows:
         shown = "';'" if sep == ";" else "','"
         raise DataError(
-            f"File {name}: {len(malformed)} of {n_rows} lines do not have the header's {width} "
-            f"cells (first at line {first_line}: {_cells(malformed[first_line])}) when read "
-            f"with {shown} as the separator, the one the header uses. Expected the same "
-            "separator in the header and in every line. Export the table again as one CSV "
-            "with one separator (';' or ',')."
+            Message(
+                "io.wrong_separator",
+                file=name,
+                count=len(malformed),
+                rows=n_rows,
+                width=width,
+                line=first_line,
+                cells=_cells(malformed[first_line]),
+                separator=shown,
+            )
         )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import DataError
+from .messages import Message
 
 KEY_ENV_VAR = "ASN_EVAL_KEY"
 EMPLOYEE_ID_LENGTH = 16  # hex characters kept from the digest (64 bits)
@@ -91,12 +92,7 @@ def _read_key_file(path: Path, *, wait: float = 2.0) -> bytes:
             break
         time.sleep(0.02)
     if not text:
-        raise DataError(
-            f"The pseudonymisation key file {path} is empty. If no data were pseudonymised "
-            "with it yet, delete it and run again (a new key is made); otherwise restore it "
-            "from a backup, or set the key in the environment variable ASN_EVAL_KEY, so that "
-            "employee ids stay the same as before."
-        )
+        raise DataError(Message("key.empty_file", path=path))
     return text.encode()
 
 

@@ -13,6 +13,7 @@ paragraph. Right after validation NIPs become keyed pseudonyms and names are dro
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ import pandas as pd
 import pandera.pandas as pa
 import yaml
 
+from asn_eval.common.formatting import fmt_number
+from asn_eval.config import MAX_REJECT_SHARE
 from asn_eval.domain.regulations import NIP_LENGTH, NIP_SEX_DIGITS
 
 from .contract import CONTRACT, IKM_PERIOD_PATTERN, SERVICE_UNITS, TABLES, Table
@@ -42,14 +45,12 @@ from .io import (
     parse_number,
     read_raw,
 )
+from .messages import Message, rule_label, words
 from .pseudonymise import get_key, pseudonymise
 
 # Project choice: more unknown references than this share of a table's rows means the
 # tables do not belong together (a wrong export), not a few typos.
 MAX_UNKNOWN_SHARE = 0.02
-# Project choice: a report built on a table that lost more than this share of its rows to
-# validation would describe the export's accidents, not the office (``--allow-rejects``).
-MAX_REJECT_SHARE = 0.10
 MIN_APPOINTMENT_AGE = 18  # PNS candidates are at least 18 (PP 11/2017 art. 23)
 REJECT_COLUMNS = ("table", "file", "line", "column", "value", "rule", "set_aside", "cause")
 # What a reject set aside (rejects.csv, column set_aside): the whole row, or only the cell's
@@ -57,7 +58,7 @@ REJECT_COLUMNS = ("table", "file", "line", "column", "value", "rule", "set_aside
 ROW, FIELD = "row", "field"
 QUALITY_COLUMNS = ("table", "read", "accepted", "rejected")
 POLICY_GAP_COLUMNS = ("agency_code", "file", "line", "rule", "reason")
-HIDDEN = "(hidden)"
+HIDDEN = "(hidden)"  # rejects.hidden in the catalog
 # A NIP that a spreadsheet stored as a number: scientific notation ("1.97610E+17",
 # "1,97610E+17") or a whole number with a decimal part ("197610042004112000.0").
 _NIP_AS_NUMBER = r"\d+(?:[.,]\d+)?[eE]\+?\d+|\d{15,18}[.,]0+"
@@ -146,22 +147,23 @@ class Dataset:
         path_of = getattr(self.tables, "parquet_path", None)
         return None if path_of is None else path_of(name)
 
-    def summary(self) -> str:
-        """Plain-text per-table summary (read = accepted + rejected)."""
-        width = max(len(t) for t in self.quality["table"])
-        lines = [f"{'table':<{width}}  {'read':>9}  {'accepted':>9}  {'rejected':>9}"]
-        for row in self.quality.itertuples():
+    def summary(self, lang: str = "en") -> str:
+        """Plain-text per-table summary (read = accepted + rejected), in ``lang``."""
+        said = words(lang, "summary")
+        counts = ("read", "accepted", "rejected")
+        names = [*self.quality["table"], said["total"], said["table"]]
+        width = max(len(t) for t in names)
+        lines = [f"{said['table']:<{width}}" + "".join(f"  {said[c]:>9}" for c in counts)]
+        total = self.quality[list(counts)].sum()
+        rows = [(row["table"], row) for _, row in self.quality.iterrows()]
+        for name, row in [*rows, (said["total"], total)]:
             lines.append(
-                f"{row.table:<{width}}  {row.read:>9,}  {row.accepted:>9,}  {row.rejected:>9,}"
+                f"{name:<{width}}" + "".join(f"  {fmt_number(row[c], lang, 0):>9}" for c in counts)
             )
-        total = self.quality[["read", "accepted", "rejected"]].sum()
-        lines.append(
-            f"{'total':<{width}}  {total['read']:>9,}  {total['accepted']:>9,}  "
-            f"{total['rejected']:>9,}"
-        )
         if self.synthetic:
-            lines.append(self.metadata.get("notice") or SYNTHETIC_NOTICE)
-        lines += [f"note: {note}" for note in self.notes]
+            notice = self.metadata.get("notice") or SYNTHETIC_NOTICE
+            lines.append(said["synthetic_notice"] if notice == SYNTHETIC_NOTICE else notice)
+        lines += [Message("summary.note", note=note).text(lang) for note in self.notes]
         return "\n".join(lines)
 
     def reject_shares(self) -> pd.Series:
@@ -198,13 +200,18 @@ class Dataset:
         parts = []
         for table, share in shares[shares > max_share].items():
             mine = rejects[(rejects["table"] == table) & (scope == ROW)]
-            rules = mine["rule"].value_counts()
-            top = ", ".join(f"{rule} {count:,}" for rule, count in rules.head(3).items())
+            top = _rule_counts(mine["rule"].value_counts())
             name = mine["file"].iloc[0] if len(mine) else table
             parts.append(
-                f"{table} ({name}): {int(quality.at[table, 'rejected']):,} of "
-                f"{int(quality.at[table, 'read']):,} rows rejected ({share:.1%}; most often "
-                f"{top})"
+                Message(
+                    "table.rows_over",
+                    table=table,
+                    file=name,
+                    share=share,
+                    top=top,
+                    rejected=int(quality.at[table, "rejected"]),
+                    read=int(quality.at[table, "read"]),
+                )
             )
         rows_over = len(parts)
         cells = rejects[scope == FIELD]
@@ -212,26 +219,94 @@ class Dataset:
             share = len(group) / read[table]
             if share <= max_share:
                 continue
-            rules = group["rule"].value_counts()
-            top = ", ".join(f"{rule} {count:,}" for rule, count in rules.head(3).items())
+            top = _rule_counts(group["rule"].value_counts())
             parts.append(
-                f"{table} ({group['file'].iloc[0]}), column '{column}': {len(group):,} of "
-                f"{int(quality.at[table, 'read']):,} values set aside ({share:.1%}; most "
-                f"often {top})"
+                Message(
+                    "table.column_over",
+                    table=table,
+                    file=group["file"].iloc[0],
+                    column=column,
+                    count=len(group),
+                    read=int(quality.at[table, "read"]),
+                    share=share,
+                    top=top,
+                )
             )
         if not parts:
             return
-        limit = f"At most {max_share:.0%} of a table's rows may be rejected"
-        if len(parts) > rows_over:
-            limit += ", and at most as many of one column's values set aside"
+        limit = "table.limit_rows_and_values" if len(parts) > rows_over else "table.limit_rows"
         raise DataError(
-            f"Too many rows were rejected to build a report on the rest: {'; '.join(parts)}. "
-            f"{limit}. Expected an export that mostly passes validation. Run asn-eval "
-            "validate to see every rejected line and rule in rejects.csv, fix the export and "
-            "run again, or pass --allow-rejects to build the report on the accepted rows "
-            "anyway.",
+            Message("table.too_many_rejects", parts=parts, limit=Message(limit, limit=max_share)),
             rejects=self.rejects,
         )
+
+
+def rejects_table(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``rejects`` as ``rejects.csv`` shows them to a reader of ``lang``.
+
+    English keeps the columns as they are (:data:`REJECT_COLUMNS`). Indonesian gives the
+    headers in Indonesian, keeps each rule's code in ``kode_aturan`` and adds its name in
+    ``aturan``, and writes the words this module put in the cells (what set a row aside, a
+    repeated line, a cell count, a cause) in Indonesian; file and column names and the
+    values read stay as they are. Works on the report's copy without ``value`` too.
+    """
+    if lang == "en":
+        return rejects
+    names = words(lang, "rejects.columns")
+    said = words(lang, "rejects")
+    out = rejects.copy()
+    if "value" in out:
+        for rule, pattern, key in (
+            ("duplicate_row", _SAME_AS, "rejects.same_as"),
+            ("wrong_cell_count", _CELL_COUNT, "rejects.cell_count"),
+        ):
+            mine = out["rule"] == rule
+            out.loc[mine, "value"] = out.loc[mine, "value"].map(
+                lambda value, pattern=pattern, key=key: _reworded(value, pattern, key, lang)
+            )
+        out["value"] = out["value"].replace({HIDDEN: said["hidden"]})
+    if "column" in out:
+        out["column"] = out["column"].replace({"(row)": said["whole_row"]})
+    if "set_aside" in out:
+        out["set_aside"] = out["set_aside"].map({ROW: said["row"], FIELD: said["field"]})
+    if "cause" in out:
+        out["cause"] = out["cause"].fillna("").astype(str).map(lambda c: _cause_text(c, lang))
+    position = list(out.columns).index("rule") + 1
+    out.insert(position, "rule_name", [rule_label(r, lang) for r in out["rule"]])
+    return out.rename(columns=names)
+
+
+def quality_table(quality: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``quality`` as ``quality.csv`` shows it to a reader of ``lang`` (its headers)."""
+    if lang == "en":
+        return quality
+    return quality.rename(columns=words(lang, "rejects.quality_columns"))
+
+
+# What _rejects_frame writes in English, read back to be written in another language.
+_SAME_AS = r"^same as line (?P<line>\d+)$"
+_CELL_COUNT = r"^(?P<cells>\d+) cells, header has (?P<width>\d+)$"
+_CAUSE = re.compile(r"^(?P<file>.+) line (?P<line>\d+) \((?P<rules>.*)\)$")
+_BECAUSE = ", because of "
+
+
+def _reworded(value: Any, pattern: str, key: str, lang: str) -> Any:
+    found = re.match(pattern, str(value))
+    return Message(key, **found.groupdict()).text(lang) if found else value
+
+
+def _cause_text(cause: str, lang: str) -> str:
+    """A cause ("employees.csv line 807 (nip: nip_sex_digit), because of ...") in ``lang``."""
+    links = []
+    for part in cause.split(_BECAUSE) if cause else []:
+        found = _CAUSE.match(part)
+        links.append(Message("rejects.cause", **found.groupdict()) if found else part)
+    if not links:
+        return cause
+    text = links[-1]
+    for link in reversed(links[:-1]):
+        text = Message("rejects.because", cause=link, further=text)
+    return str(text) if isinstance(text, str) else text.text(lang)
 
 
 # --- mapping ------------------------------------------------------------------------
@@ -245,15 +320,15 @@ def _norm_header(name: str) -> str:
 MAPPING_KEYS: tuple[str, ...] = ("file", "sheet", "columns", "values", "defaults", "date_order")
 
 
-def _kind_of(value: Any) -> str:
+def _kind_of(value: Any) -> Message:
     if isinstance(value, Mapping):
-        return "a set of 'key: value' entries"
+        return Message("kind.entries")
     if isinstance(value, list | tuple):
         shown = repr(list(value))
-        return f"the list {shown}" if len(shown) <= 40 else "a list"
+        return Message("kind.list_shown", shown=shown) if len(shown) <= 40 else Message("kind.list")
     if isinstance(value, str):
-        return f"the text {value!r}"
-    return f"the value {value!r}"
+        return Message("kind.text", value=value)
+    return Message("kind.value", value=value)
 
 
 def load_mapping(mapping: str | Path | Mapping | None) -> dict:
@@ -265,102 +340,95 @@ def load_mapping(mapping: str | Path | Mapping | None) -> dict:
     """
     if mapping is None:
         return {}
-    where = "The mapping"
+    where = Message("mapping.where")
     if isinstance(mapping, str | Path):
         path = Path(mapping)
-        where = f"Mapping file {path.name}"
+        where = Message("mapping.where_file", file=path.name)
         if not path.exists():
-            raise DataError(
-                f"Mapping file {path} does not exist. Expected a YAML file mapping export "
-                "headers to contract columns (see data/siasn-mapping.yaml). Check the path."
-            )
+            raise DataError(Message("mapping.missing", path=path))
         try:
             mapping = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as error:
-            raise DataError(
-                f"Mapping file {path.name} is not valid YAML ({error}). Expected a 'tables:' "
-                "section as in data/siasn-mapping.yaml. Fix the indentation or quoting."
-            ) from None
-    example = "Write it as in data/siasn-mapping.yaml"
+            raise DataError(Message("mapping.not_yaml", file=path.name, detail=error)) from None
     if not isinstance(mapping, Mapping):
-        raise DataError(
-            f"{where} holds {_kind_of(mapping)}, not 'key: value' entries. Expected a "
-            f"'tables:' section with one entry per table. {example}."
-        )
+        raise DataError(Message("mapping.not_entries", where=where, kind=_kind_of(mapping)))
     tables = mapping.get("tables", {}) or {}
     if not isinstance(tables, Mapping):
-        raise DataError(
-            f"{where}: 'tables' holds {_kind_of(tables)}. Expected one entry per table "
-            f"('employees:', 'performance:', ...), each with its own settings. {example}."
-        )
+        raise DataError(Message("mapping.tables_not_entries", where=where, kind=_kind_of(tables)))
     unknown = set(tables) - set(TABLES)
     if unknown:
         raise DataError(
-            f"The mapping names unknown tables {sorted(unknown)}. Expected some of "
-            f"{', '.join(TABLES)}. Rename them in the mapping file."
+            Message("mapping.unknown_tables", tables=str(sorted(unknown)), known=", ".join(TABLES))
         )
+    keys = ", ".join(MAPPING_KEYS)
     out = {}
     for table, spec in tables.items():
         spec = spec or {}
-        place = f"{where}, table '{table}'"
+        place = Message("mapping.where_table", where=where, table=table)
         if not isinstance(spec, Mapping):
             raise DataError(
-                f"{place} holds {_kind_of(spec)}. Expected entries among "
-                f"{', '.join(MAPPING_KEYS)}. {example}."
+                Message("mapping.table_not_entries", place=place, kind=_kind_of(spec), keys=keys)
             )
         extra = sorted(set(spec) - set(MAPPING_KEYS))
         if extra:
             raise DataError(
-                f"{place} has unknown entries {extra}. Expected some of "
-                f"{', '.join(MAPPING_KEYS)}. Correct the spelling."
+                Message("mapping.unknown_entries", place=place, extra=str(extra), keys=keys)
             )
         for key in ("columns", "values", "defaults"):
             if not isinstance(spec.get(key) or {}, Mapping):
                 raise DataError(
-                    f"{place}: '{key}' holds {_kind_of(spec[key])}. Expected 'export name: "
-                    f"contract name' entries, one per line. {example}."
+                    Message(
+                        "mapping.names_not_entries", place=place, key=key, kind=_kind_of(spec[key])
+                    )
                 )
         for column, labels in (spec.get("values") or {}).items():
             if not isinstance(labels or {}, Mapping):
                 raise DataError(
-                    f"{place}: 'values: {column}' holds {_kind_of(labels)}. Expected "
-                    f"'export label: contract label' entries. {example}."
+                    Message(
+                        "mapping.labels_not_entries",
+                        place=place,
+                        column=column,
+                        kind=_kind_of(labels),
+                    )
                 )
         if "file" in spec and not isinstance(spec["file"], str):
             raise DataError(
-                f"{place}: 'file' holds {_kind_of(spec['file'])}. Expected one file name, "
-                "e.g. 'file: siasn_pegawai.xlsx'."
+                Message("mapping.file_not_name", place=place, kind=_kind_of(spec["file"]))
             )
         sheet = spec.get("sheet")
         if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, str | int)):
-            raise DataError(
-                f"{place}: 'sheet' holds {_kind_of(sheet)}. Expected one sheet name (or its "
-                "number, 0 for the first), e.g. 'sheet: Data'."
-            )
+            raise DataError(Message("mapping.sheet_not_name", place=place, kind=_kind_of(sheet)))
         _check_date_order_entry(spec.get("date_order"), CONTRACT[table], place)
         out[table] = dict(spec)
     return out
 
 
-def _check_date_order_entry(entry: Any, spec: Table, place: str) -> None:
+def _check_date_order_entry(entry: Any, spec: Table, place: Message) -> None:
     """A mapping's ``date_order``: ``dmy`` or ``mdy`` for the table, or per date column."""
     if entry is None:
         return
     dates = [c.name for c in spec.columns if c.kind in ("date", "month")]
-    expected = (
-        "Expected 'date_order: dmy' (day first, 31/12/2024) or 'date_order: mdy' (month "
-        "first, 12/31/2024) for the whole table, or one entry per date column "
-        f"({', '.join(dates)}), e.g. 'date_order: {{{dates[0] if dates else 'date'}: mdy}}'."
+    expected = Message(
+        "mapping.date_order_expected", dates=", ".join(dates), first=dates[0] if dates else "date"
     )
     orders = entry if isinstance(entry, Mapping) else {None: entry}
     for column, order in orders.items():
         if column is not None and column not in dates:
             raise DataError(
-                f"{place}: 'date_order' names {column!r}, which is not a date column of the "
-                f"'{spec.name}' table. {expected}"
+                Message(
+                    "mapping.date_order_not_date",
+                    place=place,
+                    column=column,
+                    table=spec.name,
+                    expected=expected,
+                )
             )
         if order not in DATE_ORDERS:
-            raise DataError(f"{place}: 'date_order' holds {_kind_of(order)}. {expected}")
+            raise DataError(
+                Message(
+                    "mapping.date_order_value", place=place, kind=_kind_of(order), expected=expected
+                )
+            )
 
 
 def _declared_order(table_map: dict, column: str) -> str | None:
@@ -368,16 +436,12 @@ def _declared_order(table_map: dict, column: str) -> str | None:
     return entry.get(column) if isinstance(entry, Mapping) else entry
 
 
-def _examples(values: pd.Series, mask: pd.Series, n: int = 3) -> str:
+def _examples(values: pd.Series, mask: pd.Series, n: int = 3) -> list[Message]:
     hits = values[mask.to_numpy()].head(n)
-    return ", ".join(f"line {line}: {str(value).strip()}" for line, value in hits.items())
+    return [Message("dates.example", line=k, value=str(v).strip()) for k, v in hits.items()]
 
 
-_DATE_FIX = (
-    "Expected dates day first (31/12/2024) or as ISO dates (2024-12-31). In Excel, select "
-    "the column, set its format to Custom 'dd/mm/yyyy' (or 'yyyy-mm-dd') and save the file "
-    "again, or convert the column to one of those forms"
-)
+_DATE_FIX = Message("dates.fix")
 
 
 def _date_order(values: pd.Series, column: str, file: str, table_map: dict) -> str:
@@ -399,39 +463,45 @@ def _date_order(values: pd.Series, column: str, file: str, table_map: dict) -> s
     support = day_first if order == "dmy" else month_first
     n_support = int(support.sum())
     present = int(values.notna().sum())
-    where = f"File {file}, column '{column}'"
+    where = Message("dates.where", file=file, column=column)
+    examples = _examples(values, against)
     if order == "mdy":
-        both = ""
+        both: Message | str = ""
         if n_support:
-            both = (
-                f", while {n_support:,} can only be month first (e.g. "
-                f"{_examples(values, support, 1)}): the column mixes two orders"
+            both = Message(
+                "dates.also_month_first", count=n_support, example=_examples(values, support, 1)
             )
         raise DataError(
-            f"{where}: the mapping declares the dates month first ('date_order: mdy'), but "
-            f"{n_against:,} of {present:,} dates can only be read day first (their first number "
-            f"is above 12, e.g. {_examples(values, against)}){both}. A date such as 7/8/2021 "
-            "cannot be read safely, so none of the column is accepted. Remove 'date_order: "
-            "mdy' from the mapping if the column is day first, or correct the day-first lines "
-            "and run again."
+            Message(
+                "dates.declared_mdy",
+                where=where,
+                against=n_against,
+                present=present,
+                examples=examples,
+                both=both,
+            )
         )
     if n_support:
         raise DataError(
-            f"{where} mixes two date orders: {n_support:,} dates can only be day first (their "
-            f"first number is above 12, e.g. {_examples(values, support, 1)}) and {n_against:,} "
-            "only month first (their second number is above 12, e.g. "
-            f"{_examples(values, against)}). A date such as 7/8/2021 could then be 7 August or "
-            f"8 July, so none of the column is accepted. {_DATE_FIX}; or correct the "
-            "month-first lines and run again."
+            Message(
+                "dates.mixed",
+                where=where,
+                support=n_support,
+                against=n_against,
+                example=_examples(values, support, 1),
+                examples=examples,
+                fix=_DATE_FIX,
+            )
         )
     raise DataError(
-        f"{where}: the dates are written month first, as a US-locale Excel writes them: "
-        f"{n_against:,} of {present:,} dates have a second number above 12, which can only be "
-        f"the day (e.g. {_examples(values, against)}), and none has a first number above 12. "
-        "Read day first, the other dates would have day and month swapped (7/8/2021 would "
-        f"become 7 August instead of 8 July), so none of the column is accepted. {_DATE_FIX}; "
-        "or, if the column is month first throughout, add 'date_order: mdy' for this table "
-        "in the mapping YAML."
+        Message(
+            "dates.month_first",
+            where=where,
+            against=n_against,
+            present=present,
+            examples=examples,
+            fix=_DATE_FIX,
+        )
     )
 
 
@@ -450,11 +520,17 @@ def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict, file: str) -
         if len(found) > 1 and any(explicit[i] for i in found):
             found = [i for i in found if explicit[i]]  # the mapping names the one to use
         if len(found) > 1:
-            shown = ", ".join(f"'{headers[i]}' (column {i + 1})" for i in found)
+            shown = [
+                Message("mapping.header_position", header=headers[i], position=i + 1) for i in found
+            ]
             raise DataError(
-                f"File {file} has {len(found)} columns for '{target}': {shown}. Expected each "
-                "column once, so that it is clear which one holds the data. Delete or rename "
-                "the extra column, or map only one of them in the mapping YAML."
+                Message(
+                    "mapping.duplicate_columns",
+                    file=file,
+                    count=len(found),
+                    target=target,
+                    shown=shown,
+                )
             )
         keep.append(found[0])
     keep.sort()
@@ -571,17 +647,9 @@ def _check_nip_storage(
     the lines it found in scientific notation or, in ``cells``, stored as number cells in a
     workbook column of text.
     """
-    fix = (
-        "Excel stored NIP as a number and lost its last digits; format the column as Text "
-        "and export again."
-    )
+    fix = Message("nip.fix")
     if pd.api.types.is_float_dtype(values):
-        raise DataError(
-            f"File {file}, column '{column}': the NIPs are stored as floating-point numbers, "
-            "which keep only 15 to 16 significant digits, so the last digits of an 18-digit "
-            f"NIP are lost and may point to another employee. {fix} Expected NIPs as 18-digit "
-            "text (a Parquet string or integer column)."
-        )
+        raise DataError(Message("nip.floats", file=file, column=column, fix=fix))
     present = int(text.notna().sum())
     many_as_number = len(as_number) > max(MAX_UNKNOWN_SHARE * present, 1)
     # Whether most NIPs were rounded is decided on an evenly spread sample first, so that a
@@ -594,16 +662,22 @@ def _check_nip_storage(
     if many_as_number or truncated.sum() * 2 > present:
         broken = truncated | text.index.isin(as_number)
         line = int(text.index[broken.to_numpy()][0])
-        form = "in scientific notation (like 1.97610E+17)" if many_as_number else (
-            f"as numbers rounded to {EXCEL_DIGITS} significant digits"
+        form = Message("nip.form_scientific") if many_as_number else (
+            Message("nip.form_rounded", digits=EXCEL_DIGITS)
         )  # fmt: skip
         if many_as_number and len(cells) * 2 > len(as_number):
-            form = "as number cells instead of text"
+            form = Message("nip.form_cells")
         raise DataError(
-            f"File {file}, column '{column}': {int(broken.sum()):,} of {present:,} NIPs are "
-            f"written {form} (first at line {line}), the mark of a number format that keeps "
-            f"only 15 digits. {fix} Expected NIPs as 18-digit text; the lost digits tell one "
-            "employee from another, so they cannot be repaired here."
+            Message(
+                "nip.rounded",
+                file=file,
+                column=column,
+                broken=int(broken.sum()),
+                present=present,
+                form=form,
+                line=line,
+                fix=fix,
+            )
         )
 
 
@@ -736,11 +810,15 @@ class _Parsed:
 def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
     path = find_table_file(data_dir, spec.name, table_map.get("file"))
     if path is None:
-        wanted = table_map.get("file") or f"{spec.name}.csv (or .xlsx, .parquet)"
+        wanted = table_map.get("file") or Message("table.default_file", table=spec.name)
         raise DataError(
-            f"File {wanted} for the '{spec.name}' table is missing in {data_dir}. Expected "
-            f"one file per table: {', '.join(TABLES)}. Export the table, or name its file "
-            "under 'file:' for this table in the mapping YAML."
+            Message(
+                "table.file_missing",
+                wanted=wanted,
+                table=spec.name,
+                folder=data_dir,
+                tables=", ".join(TABLES),
+            )
         )
     raw = read_raw(path, sheet=table_map.get("sheet"))
     mapped = _apply_mapping(raw, spec, table_map, path.name)
@@ -749,11 +827,14 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
         _check_other_sheets(path, spec, table_map, raw.attrs.get("sheet", ""))
     if missing:
         raise DataError(
-            f"File {path.name} has no column {', '.join(repr(m) for m in missing)} "
-            f"required for the '{spec.name}' table. Found columns: "
-            f"{', '.join(map(str, raw.columns))}. Expected: {', '.join(spec.required)}. "
-            "Rename the header in the file, or map it under "
-            f"'tables: {spec.name}: columns:' in the mapping YAML."
+            Message(
+                "table.missing_column",
+                file=path.name,
+                missing=", ".join(repr(m) for m in missing),
+                table=spec.name,
+                found=", ".join(map(str, raw.columns)),
+                expected=", ".join(spec.required),
+            )
         )
     malformed = raw.attrs.get("malformed", {})
     parsed = _Parsed(
@@ -818,10 +899,9 @@ def _check_other_sheets(path: Path, spec: Table, table_map: dict, first: str) ->
         targets = {renames.get(_norm_header(h), _norm_header(h)) for h in header}
         if set(spec.required) <= targets:
             raise DataError(
-                f"File {path.name}: its first sheet '{first}' does not hold the "
-                f"'{spec.name}' table, which seems to be on sheet '{name}'. Expected the "
-                f"table on the first sheet, with the header in row 1. Move sheet '{name}' to "
-                f"the front in Excel, or set 'sheet: {name}' for this table in the mapping YAML."
+                Message(
+                    "table.other_sheet", file=path.name, first=first, table=spec.name, sheet=name
+                )
             )
 
 
@@ -887,10 +967,6 @@ def _hide(value: Any, column: str) -> str:
 # --- the dataset --------------------------------------------------------------------------
 METADATA_FILE = "metadata.yaml"
 TRUTH_FILE = "truth.json"  # written only by the synthetic generator
-_METADATA_EXAMPLE = (
-    "e.g. 'synthetic: false', 'region: Kota Kupang', 'years: [2019, 2025]', "
-    "\"data_date: '2025-12-31'\""
-)
 
 
 def _metadata(data_dir: Path) -> tuple[dict, list[str]]:
@@ -910,24 +986,16 @@ def _metadata(data_dir: Path) -> tuple[dict, list[str]]:
             meta = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             raise DataError(
-                f"File {METADATA_FILE} in {data_dir} is not valid YAML ({error}). Expected "
-                "keys synthetic, region, years, data_date, description. Fix the file."
+                Message("metadata.not_yaml", metadata=METADATA_FILE, folder=data_dir, detail=error)
             ) from None
-    where = f"File {METADATA_FILE} in {data_dir}"
+    where = Message("metadata.where", metadata=METADATA_FILE, folder=data_dir)
     if not isinstance(meta, Mapping):
-        raise DataError(
-            f"{where} holds {_kind_of(meta)}, not 'key: value' entries. Expected keys "
-            f"synthetic, region, years, data_date, description, {_METADATA_EXAMPLE}. "
-            "Rewrite the file in that form."
-        )
+        raise DataError(Message("metadata.not_entries", where=where, kind=_kind_of(meta)))
     meta = dict(meta)
     synthetic = meta.get("synthetic", False)
     if not isinstance(synthetic, bool):
         raise DataError(
-            f"{where}: 'synthetic' holds {_kind_of(synthetic)}, not true or false. Expected "
-            "'synthetic: true' or 'synthetic: false' without quotes (YAML reads a quoted "
-            "'false' as text, which must not decide whether a report says its data are "
-            "synthetic). Remove the quotes."
+            Message("metadata.synthetic_not_bool", where=where, kind=_kind_of(synthetic))
         )
     if "years" in meta:
         years = meta["years"]
@@ -935,21 +1003,15 @@ def _metadata(data_dir: Path) -> tuple[dict, list[str]]:
             isinstance(y, int) and not isinstance(y, bool) for y in years
         )  # fmt: skip
         if not whole:
-            raise DataError(
-                f"{where}: 'years' holds {_kind_of(years)}. Expected the first and last year "
-                "covered as two whole numbers without quotes, 'years: [2019, 2025]'. "
-                "Correct the line."
-            )
+            raise DataError(Message("metadata.years_not_pair", where=where, kind=_kind_of(years)))
         if years[0] > years[1]:
             raise DataError(
-                f"{where}: 'years' runs backwards ({years[0]} to {years[1]}). Expected the "
-                f"first year first, 'years: [{years[1]}, {years[0]}]'. Swap the two years."
+                Message("metadata.years_backwards", where=where, first=years[0], last=years[1])
             )
         meta["years"] = [int(years[0]), int(years[1])]
     if "data_date" in meta and _as_date(meta["data_date"]) is None:
         raise DataError(
-            f"{where}: 'data_date' holds {_kind_of(meta['data_date'])}, not a date. Expected "
-            "the date the data were exported, written 'data_date: 2025-12-31'. Correct it."
+            Message("metadata.data_date_not_date", where=where, kind=_kind_of(meta["data_date"]))
         )
     evidence = []
     if (data_dir / TRUTH_FILE).exists():
@@ -989,15 +1051,20 @@ def _check_keys(name: str, parsed: _Parsed, spec: Table) -> None:
         shown = ", ".join(map(str, lines))
         key = " + ".join(spec.key)
         raise DataError(
-            f"File {parsed.file} has duplicate keys: {int(dup.sum())} rows share their {key} "
-            f"with another row but differ in other columns (lines {shown}). Expected one row per "
-            f"{key}. Decide which row is right and remove the other from the export."
+            Message(
+                "table.duplicate_keys", file=parsed.file, count=int(dup.sum()), key=key, lines=shown
+            )
         )
 
 
-def _top_rules(parsed: _Parsed, n: int = 3) -> str:
+def _rule_counts(counts: pd.Series, n: int = 3) -> list[Message]:
+    """The ``n`` most frequent rules with their counts ("invalid_date 1,234"), for a message."""
+    return [Message("table.rule_count", rule=r, count=c) for r, c in counts.head(n).items()]
+
+
+def _top_rules(parsed: _Parsed, n: int = 3) -> list[Message]:
     counts = Counter(rule for _, _, rule in set(parsed.problems))
-    return ", ".join(f"{rule} {count:,}" for rule, count in counts.most_common(n))
+    return _rule_counts(pd.Series(dict(counts.most_common(n)), dtype=object), n)
 
 
 def _check_references(
@@ -1016,28 +1083,39 @@ def _check_references(
         lost = unknown & values.isin(set(rejected_keys))
         share = unknown.sum() / max(parsed.read, 1)
         if share > MAX_UNKNOWN_SHARE:
-            what = "NIPs" if target == "employees" else "agency codes"
+            what = Message("table.what_nips" if target == "employees" else "table.what_agencies")
             if lost.sum() * 2 >= unknown.sum():
-                lost_rows = len(root.rejected_lines)
                 raise DataError(
-                    f"File {root.file} lost {lost_rows:,} of {root.read:,} rows to validation "
-                    f"(most often {_top_rules(root)}), so {int(lost.sum()):,} of "
-                    f"{parsed.read:,} rows of {parsed.file} ({lost.sum() / parsed.read:.1%}) "
-                    f"refer to {what} whose rows in {root.file} were rejected. Expected "
-                    f"{root.file} to pass validation first: the problem is there, not in "
-                    f"{parsed.file}. Fix {root.file} (rejects.csv lists each rejected line "
-                    "and its rule) and run again."
+                    Message(
+                        "table.lost_to_validation",
+                        root=root.file,
+                        lost_rows=len(root.rejected_lines),
+                        root_read=root.read,
+                        top=_top_rules(root),
+                        lost=int(lost.sum()),
+                        read=parsed.read,
+                        file=parsed.file,
+                        share=lost.sum() / parsed.read,
+                        what=what,
+                    )
                 )
-            examples = ", ".join(
-                "(NIP hidden)" if column == "nip" else str(v)
+            examples = [
+                Message("nip.hidden") if column == "nip" else str(v)
                 for v in values[unknown].drop_duplicates().head(3)
-            )
+            ]
             raise DataError(
-                f"File {parsed.file}, column '{column}': {int(unknown.sum())} of {parsed.read} "
-                f"rows ({share:.1%}) refer to {what} that are not in the {target} table (e.g. "
-                f"{examples}); at most {MAX_UNKNOWN_SHARE:.0%} are tolerated as typos. Expected "
-                f"every {column} to appear in {target}. Check that both files come from the "
-                "same export and the same codes."
+                Message(
+                    "table.unknown_references",
+                    file=parsed.file,
+                    column=column,
+                    unknown=int(unknown.sum()),
+                    read=parsed.read,
+                    share=share,
+                    what=what,
+                    target=target,
+                    examples=examples,
+                    limit=MAX_UNKNOWN_SHARE,
+                )
             )
         absent = unknown & ~lost
         rule = "unknown_employee" if target == "employees" else "unknown_agency"
@@ -1071,9 +1149,11 @@ def _causes(root: _Parsed, lines: dict[Any, int]) -> dict[Any, str]:
     for value, line in lines.items():
         row = sorted(broken.get(line, ()))
         rules = ", ".join(r if c == "(row)" else f"{c}: {r}" for c, r in row)
-        text = f"{root.file} line {line} ({rules})"
+        text = Message("rejects.cause", file=root.file, line=line, rules=rules).text("en")
         further = [root.causes[(line, c)] for c, _ in row if (line, c) in root.causes]
-        out[value] = f"{text}, because of {further[0]}" if further else text
+        if further:
+            text = Message("rejects.because", cause=text, further=further[0]).text("en")
+        out[value] = text
     return out
 
 
@@ -1085,12 +1165,16 @@ def _check_policy_dates(parsed: _Parsed, years: list[int]) -> None:
         if outside.any():
             line = int(dates.index[outside.to_numpy()][0])
             raise DataError(
-                f"File {parsed.file}, column '{policy}': {int(outside.sum())} start dates lie "
-                f"outside the data's years {years[0]}-{years[-1]} (first at line {line}: "
-                f"{dates[outside].iloc[0]:%d/%m/%Y}). Expected adoption dates inside the "
-                "window, so that each agency is observed before and after. Correct the date, "
-                "leave it empty if the policy was never adopted, or widen 'years' in "
-                "metadata.yaml."
+                Message(
+                    "dates.policy_outside_years",
+                    file=parsed.file,
+                    column=policy,
+                    count=int(outside.sum()),
+                    first=years[0],
+                    last=years[-1],
+                    line=line,
+                    date=f"{dates[outside].iloc[0]:%d/%m/%Y}",
+                )
             )
 
 
@@ -1114,9 +1198,11 @@ def _rejects_frame(parsed: dict[str, _Parsed]) -> pd.DataFrame:
         rejected = p.rejected_lines
         for line, column, rule in sorted(set(p.problems)):
             if rule == "duplicate_row":
-                value = f"same as line {p.duplicate_of[line]}"
+                value = Message("rejects.same_as", line=p.duplicate_of[line]).text("en")
             elif rule == "wrong_cell_count":
-                value = f"{p.cell_counts[line]} cells, header has {p.header_cells}"
+                value = Message(
+                    "rejects.cell_count", cells=p.cell_counts[line], width=p.header_cells
+                ).text("en")
             else:
                 value = _hide(p.raw.at[line, column], column) if column in p.raw else ""
             scope = ROW if line in rejected else FIELD
@@ -1210,10 +1296,7 @@ def load_dataset(
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise DataError(
-            f"Data folder {data_dir} does not exist. Expected a folder with one file per "
-            f"table ({', '.join(TABLES)}) and metadata.yaml. Check the path."
-        )
+        raise DataError(Message("table.folder_missing", folder=data_dir, tables=", ".join(TABLES)))
     if mapping is None and (data_dir / MAPPING_FILE).is_file():
         mapping = data_dir / MAPPING_FILE
     table_maps = load_mapping(mapping)

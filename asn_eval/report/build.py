@@ -37,6 +37,7 @@ from asn_eval.config import (
     DEFAULT_LANGUAGE,
     DEFAULT_SEED,
     LANGUAGES,
+    MAX_REJECT_SHARE,
     NOTEBOOKS_DIR,
     PROJECT_ROOT,
     REPORTS_DIR,
@@ -78,19 +79,33 @@ class ReportError(RuntimeError):
     ``exit_code`` is what the command line returns: 1 here (asn-eval failed, e.g. a chapter
     notebook raised), 2 for :class:`ReportInputError`. ``key`` and ``values`` name the same
     message in the templates (``cli.errors.<key>``), so the command can print it in the
-    user's language (:meth:`localized`); ``str()`` stays English.
+    user's language (:meth:`localized`); ``str()`` stays English. A message of the data layer
+    (a :class:`~asn_eval.data.DataError`) comes as ``text``, the function that writes it in a
+    language.
     """
 
     exit_code = 1
 
-    def __init__(self, message: str = "", *, key: str | None = None, values: dict | None = None):
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        key: str | None = None,
+        values: dict | None = None,
+        text: Callable[[str], str] | None = None,
+    ):
         super().__init__(message)
         self.key = key
         self.values = dict(values or {})
+        self.text = text
 
     def localized(self, lang: str) -> str:
         """The message in ``lang``: from the templates when it has a key, else ``str()``."""
-        if self.key is None or lang == "en":
+        if lang == "en":
+            return str(self)
+        if self.text is not None:
+            return self.text(lang)
+        if self.key is None:
             return str(self)
         from asn_eval.report.progress import message
 
@@ -315,7 +330,7 @@ def declared_parameters(notebook: Path, values: dict) -> dict:
 def check_inputs(
     data_dir: Path,
     *,
-    max_reject_share: float = 0.10,
+    max_reject_share: float = MAX_REJECT_SHARE,
     allow_rejects: bool = False,
     progress: Progress | None = None,
 ):
@@ -353,7 +368,7 @@ def check_inputs(
         # code), which the chapter kernels read; this process keeps only the account.
         dataset = validated_dataset(data_dir, cache_dir=CACHE_DIR, on_damage=on_damage)
     except DataError as error:
-        raise ReportInputError(str(error)) from None
+        raise ReportInputError(str(error), text=error.text) from None
     release_memory()  # the parsed raw tables: this process keeps only the account
     # The one place where the loaded dataset is judged before any chapter runs: a table with
     # more rejected rows than max_reject_share stops the run, unless allow_rejects.
@@ -361,24 +376,28 @@ def check_inputs(
         try:
             dataset.check_reject_share(max_reject_share)
         except DataError as error:
-            detail = f"{error}\n\n{dataset.summary()}"
-            raise ReportInputError(detail, key="reject_share", values={"detail": detail}) from None
+
+            def said(lang: str, error: DataError = error) -> str:
+                return f"{error.text(lang)}\n\n{dataset.summary(lang)}"
+
+            raise ReportInputError(said("en"), text=said) from None
     return dataset
 
 
 REJECTS_FILE = "rejects.csv"
 
 
-def _write_rejects(build_dir: Path, dataset) -> None:
-    """Every rejected row and set-aside value, without the values themselves.
+def _write_rejects(build_dir: Path, dataset, lang: str) -> None:
+    """Every rejected row and set-aside value, without the values themselves, in ``lang``.
 
     A report folder is handed on, and a rejected value may be personal data (a birth date),
     so the report lists file, line, column and rule; ``asn-eval validate`` shows values.
     """
     from asn_eval.data.io import write_csv_safely
+    from asn_eval.data.validate import rejects_table
 
     rejects = dataset.rejects.drop(columns=["value"], errors="ignore")
-    write_csv_safely(rejects, build_dir / REJECTS_FILE, index=False)
+    write_csv_safely(rejects_table(rejects, lang), build_dir / REJECTS_FILE, index=False)
 
 
 def resolve_year(dataset, year: int | None) -> int:
@@ -404,7 +423,7 @@ def build_report(
     seed: int = DEFAULT_SEED,
     out_dir: Path | str | None = None,
     notebooks_dir: Path | str = NOTEBOOKS_DIR,
-    max_reject_share: float = 0.10,
+    max_reject_share: float = MAX_REJECT_SHARE,
     allow_rejects: bool = False,
     analysis: dict[str, Any] | None = None,
     previous_dir: Path | str | None = None,
@@ -490,7 +509,7 @@ def build_report(
             values={"folder": out_dir, "detail": error.strerror or error},
         ) from None
     run_id = _start_run(build_dir)
-    _write_rejects(build_dir, dataset)
+    _write_rejects(build_dir, dataset, lang)
     params = ReportParams(
         data_dir=str(data_dir),
         year=year,

@@ -56,6 +56,7 @@ from babel.lists import format_list
 
 from asn_eval.common import formatting as fmt
 from asn_eval.data.contract import POLICIES
+from asn_eval.data.messages import rule_label
 
 # ALPHA, BETTER, VERDICTS and verdict are re-exported: the report's words and its decisions
 # share them.
@@ -230,7 +231,12 @@ def label(kind: str, key: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool 
     for a table cell or heading ("Training programme").
     """
     name = f"{kind}.{key}"
-    words = text(name, lang) if name in templates(lang) else str(key).replace("_", " ")
+    if kind == "rule":  # the data layer names its validation rules (rejects.csv uses them too)
+        words = rule_label(key, lang)
+    elif name in templates(lang):
+        words = text(name, lang)
+    else:
+        words = str(key).replace("_", " ")
     if title:
         if lang == "en" and words.lower().startswith("the "):
             words = words[4:]

@@ -2,8 +2,9 @@
 ``validate``'s own messages in Indonesian, a report's messages in the report's language
 whatever the locale, and chapters named and ordered as the report names and orders them.
 
-The data layer's own messages (``DataError`` text, the per-table summary) are English and
-are not translated here; the tests take them from the data layer as they are.
+The data layer's own messages (``DataError`` text, the per-table summary, rejects.csv) come
+in the command's language from the data layer's catalog; tests/data/test_data_messages.py
+checks their words, these tests that the command prints them whole in its language.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from support import write_chapters
 from asn_eval.cli import commands as cli
 from asn_eval.config import DEFAULT_DATA_DIR
 from asn_eval.data import DataError
-from asn_eval.data.validate import Dataset
+from asn_eval.data.validate import Dataset, rejects_table
 
 LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 
@@ -79,17 +80,20 @@ def test_validate_speaks_the_chosen_language(
     assert captured.err == ""
     lines = captured.out.splitlines()
     assert lines[-2:] == _validate_lines(kupang_dataset, out, expected)
-    # The data layer's table is printed as it is, above the command's own lines.
-    assert captured.out.startswith(kupang_dataset.summary())
-    assert len(pd.read_csv(out / "rejects.csv")) == len(kupang_dataset.rejects)
+    # The data layer's table is printed in the command's language, above its own lines.
+    assert captured.out.startswith(kupang_dataset.summary(expected))
+    rejects = pd.read_csv(out / "rejects.csv")
+    assert len(rejects) == len(kupang_dataset.rejects)
+    rule = "kode_aturan" if expected == "id" else "rule"
+    assert rejects[rule].tolist() == kupang_dataset.rejects["rule"].tolist()
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_validate_stops_where_report_stops_in_the_same_words(
     lang, kupang_dataset, monkeypatch, capsys, tmp_path
 ):
-    """The reject-share stop (the committed data's 34 rejects over a share of 0), with
-    report's Indonesian lead before the data layer's detail."""
+    """The reject-share stop (the committed data's 34 rejects over a share of 0), whole in
+    the command's language."""
     strict = Dataset.check_reject_share
     monkeypatch.setattr(Dataset, "check_reject_share", lambda self, *_: strict(self, 0.0))
     with pytest.raises(DataError) as stop:
@@ -99,8 +103,12 @@ def test_validate_stops_where_report_stops_in_the_same_words(
     status = cli.main(["validate", str(DEFAULT_DATA_DIR), "--out", str(out), "--lang", lang])
     captured = capsys.readouterr()
     assert status == 2
-    lead = "Terlalu banyak baris ditolak: " if lang == "id" else ""
-    assert captured.err == f"asn-eval validate: {lead}{stop.value}\n"
+    assert captured.err == f"asn-eval validate: {stop.value.text(lang)}\n"
+    assert captured.err.startswith(
+        "asn-eval validate: Terlalu banyak baris ditolak untuk menyusun laporan dari sisanya: "
+        if lang == "id"
+        else "asn-eval validate: Too many rows were rejected to build a report on the rest: "
+    )
     assert captured.out.splitlines()[-2:] == _validate_lines(kupang_dataset, out, lang)
 
 
@@ -119,7 +127,7 @@ def test_validate_names_the_rejects_written_before_a_stop_in_indonesian(
         "asn-eval validate: employees.csv: the column nip is missing.\n"
         f"Penolakan sejauh ini ditulis ke {out / 'rejects.csv'}\n"
     )
-    assert pd.read_csv(out / "rejects.csv").equals(rejects)
+    assert pd.read_csv(out / "rejects.csv").equals(rejects_table(rejects, "id"))
 
 
 def test_validate_refuses_an_output_file_in_indonesian(monkeypatch, capsys, tmp_path):

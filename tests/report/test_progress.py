@@ -170,8 +170,13 @@ def test_the_rejected_rows_stop_reads_in_indonesian(tmp_path):
         check_inputs(DEFAULT_DATA_DIR, max_reject_share=0.0)
     except ReportInputError as error:
         said = error.localized("id")
-        assert said.startswith("Terlalu banyak baris ditolak: ")
-        assert said.endswith(str(error))  # the data layer's detail stays as it is
+        assert said.startswith("Terlalu banyak baris ditolak untuk menyusun laporan dari sisanya:")
+        *_, total, notice = said.splitlines()
+        assert total.split() == ["jumlah", "65.855", "65.821", "34"]
+        assert notice == "data sintetis: hanya ilustrasi"
+        assert "Too many" not in said and "rows" not in said
+        assert error.localized("en") == str(error)
+        assert str(error).startswith("Too many rows were rejected to build a report on the rest")
     else:
         pytest.skip("the committed data have no rejected rows")
 
