@@ -77,6 +77,7 @@ NULL_SPELLINGS: tuple[str, ...] = ("null", "-", "n/a", "na", "#n/a")
 RULES: dict[str, str] = {
     "wrong_cell_count": "the line has more or fewer cells than the header (a stray separator)",
     "duplicate_row": "the line repeats an earlier line exactly; the first is kept",
+    "duplicate_key_flawed": "another line has the same key and no value set aside; it is kept",
     "missing_value": "a required cell is empty",
     "invalid_number": "the cell is not a number",
     "invalid_date": "the cell is not a date, or a date that does not exist",
@@ -182,7 +183,8 @@ CONTRACT: dict[str, Table] = {
             Column("nip", "nip"),
             Column("name", "str", required=False, nullable=True),
             Column("agency_code", "str"),
-            Column("birth_date", "date", until_data_date=True),
+            # Age and age band are missing for a missing birth date (panels, adoption).
+            Column("birth_date", "date", until_data_date=True, field_reject=True),
             _cat("sex", SEXES),
             # Points of the IP ASN index and chapter 1's counts skip a missing level. Sex,
             # rank, position and employment type are not field-level: chapter 1 reads a

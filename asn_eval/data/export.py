@@ -166,11 +166,13 @@ def inject_dirty_rows(text: dict[str, pd.DataFrame], rng: np.random.Generator) -
         nip = _fake_nip(rng, used)
         bad = {**template, "nip": nip[:-1], "name": f"Ghost {k}"}
         insert("employees", bad, "nip", "nip_format")
+    # A date that does not exist in a column that rejects its row (a bad birth date would
+    # set aside the value alone, and keep these made-up employees).
     for k in range(2):
         nip = _fake_nip(rng, used)
         bad = {**template, "nip": nip, "name": f"Ghost {k + 2}",
-               "birth_date": f"31/02/{nip[:4]}"}  # fmt: skip
-        insert("employees", bad, "birth_date", "invalid_date")
+               "service_start": f"31/02/{int(nip[:4]) + 25}"}  # fmt: skip
+        insert("employees", bad, "service_start", "invalid_date")
     nip = _fake_nip(rng, used)
     bad = {**template, "nip": nip[:14] + "3" + nip[15:], "name": "Ghost 4"}
     insert("employees", bad, "nip", "nip_sex_digit")

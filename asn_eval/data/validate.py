@@ -1047,6 +1047,18 @@ def _check_keys(name: str, parsed: _Parsed, spec: Table) -> None:
     good = parsed.frame.drop(index=list(parsed.rejected_lines), errors="ignore")
     dup = good.duplicated(subset=list(spec.key), keep=False)
     if dup.any():
+        # Two lines of one key, one of them with a value set aside (a typo in a birth date)
+        # and one whole: the whole one is kept, as before the value was set aside alone.
+        flawed = {line for line, column, _ in parsed.problems if column in parsed.field_columns}
+        copies = good[dup]
+        is_flawed = pd.Series(copies.index.isin(list(flawed)), index=copies.index)
+        whole = (~is_flawed).groupby([copies[k] for k in spec.key], dropna=False).transform("any")
+        drop = copies.index[is_flawed & whole]
+        if len(drop):
+            parsed.reject(drop, "(row)", "duplicate_key_flawed")
+            good = good.drop(index=drop)
+            dup = good.duplicated(subset=list(spec.key), keep=False)
+    if dup.any():
         lines = sorted(good.index[dup])[:6]
         shown = ", ".join(map(str, lines))
         key = " + ".join(spec.key)

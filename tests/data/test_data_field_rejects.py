@@ -129,6 +129,55 @@ def test_a_note_in_education_sets_aside_the_value_and_keeps_every_row_of_the_per
     _identity(dataset, data)
 
 
+def test_a_note_in_a_birth_date_keeps_the_person_and_their_rows_in_other_tables(data):
+    """The issue's case: 'belum diisi' in one birth date rejected the employee, then 16 of
+    their rows elsewhere as unknown_employee ("NIP tidak ada di tabel pegawai")."""
+    from asn_eval.analysis.panels import employee_year_panel
+
+    clean = load_dataset(data, key=KEY)
+    line, nip = _clean_person(data)
+    _set(data, "employees", line, "birth_date", "belum diisi")
+    dataset = load_dataset(data, key=KEY)
+    new = dataset.rejects.merge(clean.rejects, how="left", indicator=True)
+    assert new.loc[new["_merge"] == "left_only"].drop(columns="_merge").values.tolist() == [
+        ["employees", "employees.csv", line, "birth_date", "belum diisi", "invalid_date",
+         "field", ""],
+    ]  # fmt: skip
+    pd.testing.assert_frame_equal(dataset.quality, clean.quality)
+    employees = dataset.tables["employees"]
+    (person,) = employees.loc[employees["birth_date"].isna(), "employee_id"]
+    assert employees.set_index("employee_id").at[person, "nip_flag"] == ""  # not a mismatch
+    for name in ("performance", "training", "digital_adoption"):
+        kept = int((dataset.tables[name]["employee_id"] == person).sum())
+        assert kept == int((_table(data, name)["nip"] == nip).sum()), name
+    # Age is unknown for this person, and only for them; everything else as read.
+    panel = employee_year_panel(dataset)
+    assert set(panel.loc[panel["age"].isna(), "employee_id"]) == {person}
+    assert panel.loc[panel["employee_id"] == person, "age_band"].isna().all()
+    _identity(dataset, data)
+
+
+def test_a_copy_of_an_employee_with_a_bad_birth_date_gives_way_to_the_whole_copy(data):
+    """Two lines of one NIP, one with a typo in its birth date: the whole one is kept and
+    the other rejected, as when a bad birth date rejected its row."""
+    line, nip = _clean_person(data)
+    path = data / "employees.csv"
+    lines = path.read_text(encoding="utf-8-sig").split("\n")
+    cells = lines[line - 1].split(";")
+    cells[lines[0].split(";").index("birth_date")] = "31/02/1980"
+    lines.insert(line, ";".join(cells))  # the flawed copy right after the whole one
+    path.write_text("\n".join(lines), encoding="utf-8")
+    dataset = load_dataset(data, key=KEY)
+    listed = dataset.rejects[dataset.rejects["line"] == line + 1]
+    assert listed[["table", "column", "rule", "set_aside"]].values.tolist() == [
+        ["employees", "(row)", "duplicate_key_flawed", "row"],
+        ["employees", "birth_date", "invalid_date", "row"],
+    ]
+    employees = dataset.tables["employees"]
+    assert employees["birth_date"].notna().all()  # the kept copy is the whole one
+    _identity(dataset, data)
+
+
 def test_an_empty_field_level_cell_is_listed_as_set_aside(data):
     clean = load_dataset(data, key=KEY)
     line, _ = _clean_person(data)
