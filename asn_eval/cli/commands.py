@@ -16,6 +16,7 @@ from asn_eval import __version__
 from asn_eval.cli.guard import (
     EXIT_OK,
     EXIT_USER,
+    argparse_language,
     command_parser,
     help_words,
     language,
@@ -161,8 +162,12 @@ def build_parser(lang: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(requested_language(argv))
-    args = parser.parse_args(argv)
+    from asn_eval.report.progress import message_language
+
+    lang = message_language(requested_language(argv))
+    parser = build_parser(lang)
+    with argparse_language(lang):  # its errors in the language of the help
+        args = parser.parse_args(argv)
     if hasattr(args, "lang"):
         # --lang after the command wins; one before it counts for the command too; without
         # either, report speaks its report's language and validate the locale's.

@@ -14,6 +14,8 @@ import os
 import sys
 import tempfile
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -148,8 +150,40 @@ def share(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}")
+        # Through argparse's translation, so that it reads in the command line's language.
+        raise argparse.ArgumentTypeError(
+            argparse._("expected a share between 0 and 1, got %r") % text
+        )
     return value
+
+
+@contextmanager
+def argparse_language(lang: str) -> Iterator[None]:
+    """argparse's own messages (``argument --year: invalid int value: 'abc'``) in ``lang``
+    while the command line is read.
+
+    argparse words its errors through gettext; its message ids are the English entries of
+    the ``cli.argparse`` templates, and the entries of ``lang`` under the same keys replace
+    them. A message without an entry stays as argparse words it.
+    """
+    if lang == "en":
+        yield
+        return
+    from asn_eval.report.narrative import text_group
+
+    english, local = text_group("cli.argparse", "en"), text_group("cli.argparse", lang)
+    table = {english[key]: local[key] for key in english}
+
+    def translate(msgid: str) -> str:
+        text = msgid.rstrip("\n")
+        return table.get(text, text) + msgid[len(text):]
+
+    saved = argparse._
+    argparse._ = translate
+    try:
+        yield
+    finally:
+        argparse._ = saved
 
 
 def run_guarded(run, args: argparse.Namespace, *, command: str) -> int:

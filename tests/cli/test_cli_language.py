@@ -328,3 +328,56 @@ def test_a_lang_before_the_command_counts_for_the_command(monkeypatch, capsys, t
     assert capsys.readouterr().err.startswith(f"asn-eval report: The data folder {missing} ")
     assert cli.main(["--lang", "en", "report", "--lang", "id", "--data", str(missing)]) == 2
     assert capsys.readouterr().err.startswith(f"asn-eval report: Folder data {missing} ")
+
+
+# --- argparse's own errors ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["report", "--lang", "id", "--year", "abc"],
+         "asn-eval report: kesalahan: argumen --year: nilai tidak sah: 'abc'"),
+        (["laporan", "--lang", "ID"],
+         "asn-eval: kesalahan: argumen COMMAND: pilihan tidak dikenal: 'laporan' (pilih salah "
+         "satu: 'report', 'validate', 'synth', 'notebooks')"),
+        (["validate", "--lang", "id"],
+         "asn-eval validate: kesalahan: argumen berikut wajib diisi: DIR"),
+        (["report", "--lang", "id", "--max-reject-share", "2"],
+         "asn-eval report: kesalahan: argumen --max-reject-share: perlu bagian antara 0 dan 1, "
+         "tertulis '2'"),
+        (["report", "--year", "abc", "--lang", "en"],
+         "asn-eval report: error: argument --year: invalid int value: 'abc'"),
+    ],
+)  # fmt: skip
+def test_argparse_errors_read_in_the_language_of_the_command_line(argv, said, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == said
+    assert err.startswith("penggunaan: " if "id" in [a.lower() for a in argv] else "usage: ")
+    import argparse
+
+    assert argparse._("usage: ") == "usage: "  # argparse is left as it was
+
+
+def test_argparse_entries_are_argparses_own_message_ids():
+    """The English entries are argparse's gettext ids word for word: a Python whose argparse
+    words a message otherwise shows here, not as an English line in an Indonesian run."""
+    import argparse
+    import inspect
+
+    from asn_eval.report.narrative import text_group
+
+    source = inspect.getsource(argparse)
+    english, indonesian = text_group("cli.argparse", "en"), text_group("cli.argparse", "id")
+    assert english.keys() == indonesian.keys()
+    ours = {"share"}  # our own type check, worded through argparse's translation
+    for key, msgid in english.items():
+        quoted = (f"'{msgid}'", f'"{msgid}"', f"'{msgid}\\n'")
+        assert key in ours or any(text in source for text in quoted), key
+        # Positional placeholders all kept in order; a named one may be left out.
+        pattern = r"%(\(\w+\))?[rsd]"
+        found = [m.group(0) for m in re.finditer(pattern, indonesian[key])]
+        wanted = [m.group(0) for m in re.finditer(pattern, msgid)]
+        assert [p for p in found if "(" not in p] == [p for p in wanted if "(" not in p], key
+        assert set(found) <= set(wanted), key
