@@ -30,7 +30,7 @@ FAST = {"spec": AnalysisSpec(year=2024, seed=1, n_boot=99, n_perm=19)}
 def shown(monkeypatch):
     """Collect the HTML each chapter displays instead of sending it to IPython."""
     captured: list[str] = []
-    monkeypatch.setattr(base, "_display", captured.append)
+    monkeypatch.setattr(base, "_display", lambda html, *kind, **label: captured.append(html))
     return captured
 
 

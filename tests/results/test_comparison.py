@@ -121,7 +121,7 @@ def test_a_previous_folder_without_results_is_refused_with_its_reason(tmp_path):
 @pytest.fixture
 def shown(monkeypatch):
     captured: list[str] = []
-    monkeypatch.setattr(base, "_display", captured.append)
+    monkeypatch.setattr(base, "_display", lambda html, *kind, **label: captured.append(html))
     return captured
 
 
