@@ -245,9 +245,9 @@ class Recorder:
 
 def install_hooks(recorder: Recorder) -> None:
     """Keep papermill's cell timings: the pipeline strips them from the executed notebooks."""
-    from asn_eval.report import build as pipeline
+    from asn_eval.report import kernels
 
-    original = pipeline.clean_notebook_metadata
+    original = kernels.clean_notebook_metadata
 
     def keep_then_clean(path):
         path = Path(path)
@@ -255,7 +255,7 @@ def install_hooks(recorder: Recorder) -> None:
         recorder.build_dirs.add(path.parent.parent)
         original(path)
 
-    pipeline.clean_notebook_metadata = keep_then_clean
+    kernels.clean_notebook_metadata = keep_then_clean
 
 
 def kernel_startup_dir(tmp: Path) -> Path:
@@ -399,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from asn_eval.report import build as pipeline
+    from asn_eval.report.manifest import git_commit
 
     out = args.out or HERE / "results" / f"report-{args.employees}.json"
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -430,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
         "lang": args.lang,
         "dataset": str(data_dir),
         "synth_seconds": synth_seconds,
-        "git_commit": pipeline.git_commit(),
+        "git_commit": git_commit(),
         "python": platform.python_version(),
         "machine_before": before,
         "note": args.note,

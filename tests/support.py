@@ -196,8 +196,10 @@ PARAMETERS_SOURCE = 'data_dir = "."\nyear = 2000\nlang = "id"\nseed = 0\noutput_
 
 
 def write_chapters(folder: Path, *, broken: int | None = None) -> Path:
-    """Five tiny stand-in chapter notebooks (a heading and a one-row table each), so that a
-    report build can be tested in seconds; chapter ``broken`` raises ZeroDivisionError."""
+    """Five tiny stand-in chapter notebooks (two labelled headings and a one-row table each),
+    so that a report build can be tested in seconds; chapter ``broken`` raises
+    ZeroDivisionError. The headings carry labels as a chapter's do
+    (asn_eval.report.labels), so the report's contents link to them."""
     folder.mkdir(parents=True, exist_ok=True)
     for number, (stem, key) in enumerate(CHAPTERS, start=1):
         nb = new_notebook()
@@ -205,8 +207,11 @@ def write_chapters(folder: Path, *, broken: int | None = None) -> Path:
         params.metadata["tags"] = ["parameters"]
         body = new_code_cell(
             "import pandas as pd\n"
-            "from IPython.display import Markdown, display\n"
-            f'display(Markdown("# Chapter {number}: {key}\\n\\n## Part {number}.1"))\n'
+            "from asn_eval.report.labels import heading_html, show\n"
+            f'for n, (level, title) in enumerate([(1, "Chapter {number}: {key}"), '
+            f'(2, "Part {number}.1")], start=1):\n'
+            "    show(heading_html(level, title), 'heading', level=level, text=title, "
+            f"anchor=f'ch{number}-h{{n}}')\n"
             'pd.DataFrame({"year": [year], "lang": [lang], "seed": [seed]})'
         )
         cells = [params, body]

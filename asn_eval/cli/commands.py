@@ -28,7 +28,7 @@ from asn_eval.cli.guard import (
 
 
 def _add_report_arguments(parser: argparse.ArgumentParser, lang: str) -> None:
-    from asn_eval.report.build import DEFAULT_DATA_DIR, DEFAULT_SEED, LANGUAGES, MAX_REJECT_SHARE
+    from asn_eval.config import DEFAULT_DATA_DIR, DEFAULT_SEED, LANGUAGES, MAX_REJECT_SHARE
 
     words = help_words(lang, "report")
     office, researcher = option_groups(parser, lang)
@@ -62,7 +62,9 @@ def _add_report_arguments(parser: argparse.ArgumentParser, lang: str) -> None:
 
 def _run_report(args: argparse.Namespace) -> int:
     from asn_eval.analysis import parse_params
-    from asn_eval.report.build import DEFAULT_LANGUAGE, NOTEBOOKS_DIR, ReportError, build_report
+    from asn_eval.config import DEFAULT_LANGUAGE, NOTEBOOKS_DIR
+    from asn_eval.report.build import build_report
+    from asn_eval.report.errors import ReportError
     from asn_eval.report.progress import Progress
 
     # The report has a language (Indonesian unless --lang says otherwise): its messages
@@ -112,7 +114,9 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_notebooks(args: argparse.Namespace) -> int:
-    from asn_eval.report.build import NOTEBOOKS_DIR, ReportError, refresh_committed_notebooks
+    from asn_eval.config import NOTEBOOKS_DIR
+    from asn_eval.report.errors import ReportError
+    from asn_eval.report.kernels import refresh_committed_notebooks
 
     try:
         refresh_committed_notebooks(args.notebooks or NOTEBOOKS_DIR)

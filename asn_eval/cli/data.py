@@ -52,7 +52,7 @@ def run_validate(args: argparse.Namespace) -> int:
     from asn_eval.common.formatting import fmt_number
     from asn_eval.data.io import write_csv_safely
     from asn_eval.data.validate import load_dataset, quality_table, rejects_table
-    from asn_eval.report.build import output_refusal
+    from asn_eval.report.errors import output_refusal
     from asn_eval.report.output_folder import OutputFolderError, check_writable_target
     from asn_eval.report.progress import message, message_language
 
@@ -196,7 +196,7 @@ def run_synth(args: argparse.Namespace) -> int:
 
 
 def _committed_hint(out: Path) -> str:
-    from asn_eval.report.build import DEFAULT_DATA_DIR
+    from asn_eval.config import DEFAULT_DATA_DIR
 
     if out.resolve() == DEFAULT_DATA_DIR.resolve():
         return " The committed dataset is regenerated with 'make data'."

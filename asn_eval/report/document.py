@@ -10,7 +10,6 @@ with page numbers and a running synthetic-data notice when it applies.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,9 +24,6 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-output", "hide-output", "research"}
 # Output types in order of preference: the richest representation wins.
 MIME_ORDER = ("text/html", "text/markdown", "image/png", "image/svg+xml", "text/plain")
-_HEADING = re.compile(r"<h([1-3])(\s[^>]*)?>(.*?)</h\1>", re.IGNORECASE | re.DOTALL)
-_ID_ATTR = re.compile(r"""\bid\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
-_TAGS = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
@@ -101,62 +97,6 @@ def output_to_html(output: dict) -> str:
     return ""
 
 
-_PRINT_IMG = re.compile(
-    r'src="data:image/png;base64,[^"]*"(\s+alt="[^"]*")?\s+data-print-src="([^"]+)"'
-)
-
-
-def print_images(body: str, folder: Path) -> str:
-    """Put each figure's print file (``folder/figures/...``, 300 dpi) in place of the screen
-    copy the notebook shows."""
-    import base64
-
-    def replace(match: re.Match) -> str:
-        path = folder / html.unescape(match.group(2))
-        if not path.is_file():
-            return match.group(0)
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
-        return f'src="data:image/png;base64,{data}"{match.group(1) or ""}'
-
-    return _PRINT_IMG.sub(replace, body)
-
-
-def notebook_body(path: Path) -> str:
-    """The visible outputs of one executed notebook, in cell order."""
-    nb = nbformat.read(str(path), as_version=4)
-    parts = []
-    for cell in nb.cells:
-        if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
-            continue
-        if cell.cell_type == "markdown":
-            parts.append(render_markdown(cell.source))
-        elif cell.cell_type == "code":
-            for output in cell.get("outputs", []):
-                fragment = output_to_html(output)
-                if fragment:
-                    parts.append(f'<div class="output-block">{fragment}</div>')
-    return "\n".join(parts)
-
-
-_SUMMARY = re.compile(
-    r'<div class="output-block">\s*(<section class="executive-summary">.*?</section>)\s*</div>',
-    re.DOTALL,
-)
-
-
-def take_summary(body: str) -> tuple[str, list[str]]:
-    """Lift the executive summary (chapter 5 draws it from the findings) out of the chapter
-    body, so the document can print it right after the cover."""
-    found = _SUMMARY.findall(body)
-    return _SUMMARY.sub("", body), found
-
-
-_CAPTION = re.compile(
-    r"<(figcaption|caption)([^>]*)>\s*((?:Gambar|Figure|Tabel|Table) (\d+)\.(\d+)\.)(.*?)</\1>",
-    re.DOTALL,
-)
-
-
 @dataclass(frozen=True)
 class Caption:
     kind: str  # "figure" or "table"
@@ -164,42 +104,79 @@ class Caption:
     text: str
 
 
-def anchor_captions(body: str) -> tuple[str, list[Caption]]:
-    """Give every numbered figure and table caption an anchor, for the lists of figures and
-    tables after the contents (page numbers come from the anchors in print)."""
-    found: list[Caption] = []
+@dataclass(frozen=True)
+class ChapterPieces:
+    """One chapter as the document prints it: its body, and what the cover pages list."""
 
-    def replace(match: re.Match) -> str:
-        tag, attrs, number, chapter, index, rest = match.groups()
-        kind = "figure" if tag == "figcaption" else "table"
-        anchor = f"{kind[:3]}-{chapter}-{index}"
-        text = html.unescape(_TAGS.sub("", number + rest)).strip()
-        found.append(Caption(kind=kind, anchor=anchor, text=" ".join(text.split())))
-        return f'<{tag}{attrs} id="{anchor}">{number}{rest}</{tag}>'
-
-    return _CAPTION.sub(replace, body), found
+    body: str
+    headings: list[Heading]
+    captions: list[Caption]
+    summaries: list[str]
 
 
-def number_headings(body: str, prefix: str) -> tuple[str, list[Heading]]:
-    """Give every h1-h3 a stable anchor and collect them for the table of contents."""
+def printed_figure(label: dict, folder: Path) -> str | None:
+    """The figure of a ``figure`` label with its print file (``folder/figures/...``, 300 dpi)
+    in place of the screen copy the notebook shows; None when the print file is missing."""
+    from asn_eval.report.figures import figure_html
+
+    path = folder / label["print_src"]
+    if not path.is_file():
+        return None
+    return figure_html(
+        path.read_bytes(),
+        caption=label["caption"],
+        width_in=label.get("width_in"),
+        anchor=label.get("anchor"),
+    )
+
+
+def chapter_pieces(path: Path) -> ChapterPieces:
+    """The visible outputs of one executed notebook, in cell order, each taken by the label
+    the chapter gave it (:mod:`asn_eval.report.labels`): headings with their anchors, figures
+    printed from their 300 dpi files, tables with an anchor on their caption, and the
+    executive summary lifted out (chapter 5 draws it from the findings) so the document can
+    print it right after the cover. Outputs without a label are shown as they are."""
+    from asn_eval.report.labels import heading_html, label_of
+    from asn_eval.report.tables import anchor_caption
+
+    nb = nbformat.read(str(path), as_version=4)
+    folder = path.parent.parent
+    parts: list[str] = []
     headings: list[Heading] = []
-    counter = 0
-
-    def replace(match: re.Match) -> str:
-        nonlocal counter
-        level, attrs, inner = int(match.group(1)), match.group(2) or "", match.group(3)
-        found = _ID_ATTR.search(attrs)
-        if found:
-            anchor = f"{prefix}-{found.group(1)}"
-            attrs = _ID_ATTR.sub("", attrs)
-        else:
-            counter += 1
-            anchor = f"{prefix}-h{counter}"
-        text = html.unescape(_TAGS.sub("", inner)).strip()
-        headings.append(Heading(level=level, anchor=anchor, text=text))
-        return f'<h{level} id="{anchor}"{attrs}>{inner}</h{level}>'
-
-    return _HEADING.sub(replace, body), headings
+    captions: list[Caption] = []
+    summaries: list[str] = []
+    for cell in nb.cells:
+        if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
+            continue
+        if cell.cell_type == "markdown":
+            parts.append(render_markdown(cell.source))
+            continue
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            label = label_of(output)
+            kind = label.get("kind")
+            fragment = output_to_html(output)
+            if kind == "summary":
+                summaries.append(fragment)
+                parts.append("")  # its place in the chapter stays an empty line
+                continue
+            if kind == "heading":
+                anchor, text = label["anchor"], label["text"]
+                headings.append(Heading(level=label["level"], anchor=anchor, text=text.strip()))
+                fragment = heading_html(label["level"], text, anchor)
+            elif kind == "figure":
+                fragment = printed_figure(label, folder) or fragment
+            elif kind == "table":
+                fragment = anchor_caption(fragment, label["anchor"])
+            if kind in ("figure", "table") and label.get("anchor"):
+                text = " ".join(label["caption"].split())
+                captions.append(Caption(kind=kind, anchor=label["anchor"], text=text))
+            if fragment:
+                parts.append(f'<div class="output-block">{fragment}</div>')
+    return ChapterPieces(
+        body="\n".join(parts), headings=headings, captions=captions, summaries=summaries
+    )
 
 
 def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -> str:
@@ -208,14 +185,12 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
 
     strings = shell_strings(lang, year=year)
     chapters, toc, summaries, captions = [], [], [], []
-    for number, path in enumerate(notebooks, start=1):
-        body, found = take_summary(print_images(notebook_body(path), path.parent.parent))
-        summaries += found
-        body, headings = number_headings(body, prefix=f"ch{number}")
-        body, found = anchor_captions(body)
-        captions += found
-        chapters.append(body)
-        toc.extend(h for h in headings if h.level <= 2)
+    for path in notebooks:
+        pieces = chapter_pieces(path)
+        chapters.append(pieces.body)
+        toc.extend(h for h in pieces.headings if h.level <= 2)
+        captions += pieces.captions
+        summaries += pieces.summaries
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(ASSETS),
         autoescape=jinja2.select_autoescape(["html", "j2"]),

@@ -254,6 +254,29 @@ def figure_stem(chapter: int | str, number: int, slug: str) -> str:
     return f"{chapter}-{int(number)}_{slug}"
 
 
+def figure_html(
+    png: bytes,
+    *,
+    caption: str,
+    width_in: float | None,
+    print_src: str | None = None,
+    anchor: str | None = None,
+) -> str:
+    """A figure's HTML: the PNG embedded as a data URI at ``width_in`` inches, its caption
+    under it. The notebook shows the screen copy with ``print_src``; the report the print
+    file with the caption's ``anchor``."""
+    data = base64.b64encode(png).decode("ascii")
+    width = f"width:{width_in:.2f}in;" if width_in else ""
+    source = f' data-print-src="{escape(print_src)}"' if print_src else ""
+    ident = f' id="{anchor}"' if anchor else ""
+    return (
+        '<figure style="margin:0 0 1em 0">'
+        f'<img src="data:image/png;base64,{data}" alt="{escape(caption)}"{source} '
+        f'style="{width}max-width:100%">'
+        f"<figcaption{ident}>{escape(caption)}</figcaption></figure>"
+    )
+
+
 @dataclass(frozen=True)
 class SavedFigure:
     """A figure written to disk, with its number and caption.
@@ -274,17 +297,21 @@ class SavedFigure:
     def png(self) -> Path:
         return self.paths["png"]
 
+    @property
+    def anchor(self) -> str | None:
+        """The figure's anchor in the report (``fig-3-2``), from its registry number; none
+        for a figure without a caption, which the list of figures leaves out."""
+        return f"fig-{self.chapter}-{self.number}" if self.caption else None
+
     def _repr_html_(self) -> str:
         """The figure at screen resolution (:data:`SCREEN_DPI`), so notebooks stay small;
-        ``data-print-src`` names the print file, which the report document puts in its place
-        (asn_eval.report.document)."""
-        data = base64.b64encode(screen_png(self.png, self.width_in)).decode("ascii")
-        width = f"width:{self.width_in:.2f}in;" if self.width_in else ""
-        return (
-            '<figure style="margin:0 0 1em 0">'
-            f'<img src="data:image/png;base64,{data}" alt="{escape(self.caption)}" '
-            f'data-print-src="{escape(self.relative_png)}" style="{width}max-width:100%">'
-            f"<figcaption>{escape(self.caption)}</figcaption></figure>"
+        ``data-print-src`` names the print file, which the report document prints instead
+        (from the chapter's label, asn_eval.report.labels)."""
+        return figure_html(
+            screen_png(self.png, self.width_in),
+            caption=self.caption,
+            width_in=self.width_in,
+            print_src=self.relative_png,
         )
 
     def __repr__(self) -> str:

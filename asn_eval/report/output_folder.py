@@ -35,11 +35,15 @@ class OutputFolderError(Exception):
     """An output folder cannot be written without risk to the user's files.
 
     ``str(error)`` is one paragraph: what is there, that nothing was changed, and what
-    to do instead. The command line prints it with exit status 2.
+    to do instead. The command line prints it with exit status 2. ``key`` names its
+    template (``cli.errors.<key>``): ``output_file`` (the path is a file), ``output_data``
+    (the data folder is in the way), ``output_foreign`` (the folder holds someone's files),
+    or ``output_refused``, which keeps this English paragraph after a translated lead.
     """
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, key: str = "output_refused"):
         super().__init__(" ".join(message.split()))
+        self.key = key
 
 
 def current_umask() -> int:
@@ -170,7 +174,8 @@ def check_writable_target(out: Path, *, option: str = "--out", replace: bool = F
         raise OutputFolderError(
             f"{option} {out} is a file, not a folder; asn-eval will not replace it. Nothing "
             f"was changed. Name a new or empty folder with {option}, for example "
-            f"{option} {suggestion}."
+            f"{option} {suggestion}.",
+            key="output_file",
         )
     ancestor = out if out.exists() else out.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
@@ -219,19 +224,22 @@ def check_report_folder(
         raise OutputFolderError(
             f"{option} {out} is the data folder; a report replaces its whole output folder "
             f"and would delete the input files. Nothing was changed. Choose a folder outside "
-            f"the data folder with {option}, for example {option} {elsewhere}."
+            f"the data folder with {option}, for example {option} {elsewhere}.",
+            key="output_data",
         )
     if _contains(data_dir, out):
         raise OutputFolderError(
             f"{option} {out} is inside the data folder {data_dir}; a report there would be "
             f"mixed with the input files. Nothing was changed. Choose a folder outside the "
-            f"data folder with {option}, for example {option} {elsewhere}."
+            f"data folder with {option}, for example {option} {elsewhere}.",
+            key="output_data",
         )
     if _contains(out, data_dir):
         raise OutputFolderError(
             f"{option} {out} contains the data folder {data_dir}; a report replaces its whole "
             f"output folder and would delete the input files. Nothing was changed. Choose a "
-            f"folder outside the data folder with {option}, for example {option} {elsewhere}."
+            f"folder outside the data folder with {option}, for example {option} {elsewhere}.",
+            key="output_data",
         )
     if notebooks_dir is not None and _contains(out, Path(notebooks_dir).resolve()):
         raise OutputFolderError(
@@ -259,7 +267,8 @@ def check_report_folder(
             f"{_examples(examples)}. A report replaces its whole output folder, so asn-eval "
             f"writes only into a new or empty folder or into one that holds an earlier "
             f"asn-eval report and nothing else. Nothing was changed. Choose another folder "
-            f"with {option}, for example {option} {out / 'asn-eval-report'}."
+            f"with {option}, for example {option} {out / 'asn-eval-report'}.",
+            key="output_foreign",
         )
 
 
@@ -352,3 +361,62 @@ def prune_marked(dirs: list[str], root: str) -> None:
 def describe(names: Iterable[str], limit: int = 3) -> str:
     names = sorted(names)
     return ", ".join(names[:limit]) + (", ..." if len(names) > limit else "")
+
+
+# --- the run as a transaction: built beside the output folder, moved into place when done
+def new_build_folder(out_dir: Path) -> Path:
+    """A fresh build folder beside ``out_dir`` whose mode follows the umask (not mkdtemp's 0700)."""
+
+    build_dir = make_build_folder(out_dir.parent, out_dir.name, kind="build")
+    (build_dir / "notebooks").mkdir()
+    return build_dir
+
+
+def start_run(build_dir: Path) -> str:
+    """Mark the build folder as asn-eval's from the start; returns the run id."""
+
+    run_id = new_run_id()
+    write_marker(build_dir, run_id=run_id, status="building")
+    return run_id
+
+
+def finish_run(build_dir: Path, *, run_id: str, status: str) -> None:
+    """List every file of the run in its marker and give the tree the umask's modes."""
+
+    write_marker(build_dir, run_id=run_id, status=status)
+    follow_umask(build_dir)
+
+
+def keep_failed_build(build_dir: Path, out_dir: Path, *, run_id: str) -> Path:
+    """Move a failed build to ``<out>.failed`` (or the next free name); returns where."""
+
+    failed_dir = failed_folder(out_dir)
+    if build_dir.exists():
+        finish_run(build_dir, run_id=run_id, status="failed")
+        build_dir.rename(failed_dir)
+    return failed_dir
+
+
+def move_into_place(build_dir: Path, out_dir: Path) -> None:
+    """Swap the finished build in; the old report is removed only after the swap."""
+
+    old = None
+    if out_dir.exists():
+        old = unused_name(out_dir.parent, out_dir.name, kind="old")
+        out_dir.rename(old)
+    build_dir.rename(out_dir)
+    if old is not None:
+        shutil.rmtree(old)
+    _rewrite_build_paths(out_dir, build_dir)
+
+
+def _rewrite_build_paths(out_dir: Path, build_dir: Path) -> None:
+    """Executed notebooks record the temporary output folder; point them at the final one."""
+    for path in (out_dir / "notebooks").glob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        if str(build_dir) in text:
+            path.write_text(text.replace(str(build_dir), str(out_dir)), encoding="utf-8")
+    manifest = out_dir / "manifest.json"
+    if manifest.exists():
+        text = manifest.read_text(encoding="utf-8")
+        manifest.write_text(text.replace(str(build_dir), str(out_dir)), encoding="utf-8")

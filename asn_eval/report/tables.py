@@ -557,11 +557,25 @@ class SavedTable:
     relative_csv: str
     data: pd.DataFrame | None = None
 
+    @property
+    def anchor(self) -> str:
+        """The table's anchor in the report (``tab-3-1``), from its registry number."""
+        return f"tab-{self.chapter}-{self.number}"
+
     def _repr_html_(self) -> str:
         return self.html
 
     def __repr__(self) -> str:
         return f"{self.caption} ({self.relative_csv})"
+
+
+def anchor_caption(table_html: str, anchor: str) -> str:
+    """The table's HTML (:func:`_html`) with ``anchor`` on its caption, as the report prints it.
+
+    A string replacement, not a parse: pandas' Styler has no way to set the caption's
+    attributes, and :func:`_html` writes exactly one bare ``<caption>``, first in the table.
+    """
+    return table_html.replace("<caption>", f'<caption id="{anchor}">', 1)
 
 
 def _spec(

@@ -106,7 +106,7 @@ def test_a_small_agency_and_one_partner_of_its_type_are_withheld(result):
 
 def _render(data, tmp_path, monkeypatch, lang):
     shown: list[str] = []
-    monkeypatch.setattr(base, "_display", shown.append)
+    monkeypatch.setattr(base, "_display", lambda html, *kind, **label: shown.append(html))
     chapter = open_chapter(
         "policies",
         data_dir=None,

@@ -13,6 +13,7 @@ import pytest
 
 import asn_eval.cli.data
 from asn_eval.cli import commands as cli
+from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import DataError
 from asn_eval.report import build as pipeline
 
@@ -164,7 +165,7 @@ def test_report_help_offers_the_rejected_rows_threshold(capsys):
 
 
 def test_readme_states_the_same_exit_codes():
-    readme = " ".join((pipeline.PROJECT_ROOT / "README.md").read_text().split())
+    readme = " ".join((PROJECT_ROOT / "README.md").read_text().split())
     assert (
         "Every command exits with **0** on success, **2** when the input or the arguments are wrong"
     ) in readme

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 
 from asn_eval.cli.commands import main
-from asn_eval.report.build import DEFAULT_DATA_DIR, ReportInputError, build_report
+from asn_eval.config import DEFAULT_DATA_DIR
+from asn_eval.report.build import build_report
+from asn_eval.report.errors import ReportInputError
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from asn_eval.analysis import AnalysisSpec, parse_params
 from asn_eval.analysis.impact import policy_outcome_data
 from asn_eval.analysis.panels import agency_year_panel
 from asn_eval.estimators import att_gt
-from asn_eval.report.build import DEFAULT_DATA_DIR, NOTEBOOKS_DIR, running_kernel_spec
+from asn_eval.config import DEFAULT_DATA_DIR, NOTEBOOKS_DIR
+from asn_eval.report.kernels import running_kernel_spec
 from asn_eval.report.chapters import load_data
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from asn_eval.report.build import CHAPTERS, NOTEBOOKS_DIR
+from asn_eval.config import CHAPTERS, NOTEBOOKS_DIR
 
 PARAMETERS = {"data_dir", "year", "lang", "seed", "output_dir"}
 NOTEBOOKS = [NOTEBOOKS_DIR / f"{stem}.ipynb" for stem, _ in CHAPTERS]
@@ -133,7 +133,7 @@ def test_notebooks_ask_for_the_project_kernel_that_setup_installs(path: Path):
 
     from jupyter_client.kernelspec import KernelSpecManager
 
-    from asn_eval.report.build import PROJECT_KERNEL
+    from asn_eval.report.kernels import PROJECT_KERNEL
 
     nb = nbformat.read(str(path), as_version=4)
     assert nb.metadata["kernelspec"] == PROJECT_KERNEL

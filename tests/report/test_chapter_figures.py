@@ -13,7 +13,7 @@ from asn_eval.report.figures import MIN_FONT_PT, figure_size, smallest_font_pt
 
 @pytest.fixture
 def quiet(monkeypatch):
-    monkeypatch.setattr(base, "_display", lambda html: None)
+    monkeypatch.setattr(base, "_display", lambda html, *kind, **label: None)
 
 
 def _chapter(tmp_path, name="introduction", dataset=None):

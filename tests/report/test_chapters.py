@@ -30,7 +30,7 @@ FAST = {"spec": AnalysisSpec(year=2024, seed=1, n_boot=99, n_perm=19)}
 def shown(monkeypatch):
     """Collect the HTML each chapter displays instead of sending it to IPython."""
     captured: list[str] = []
-    monkeypatch.setattr(base, "_display", captured.append)
+    monkeypatch.setattr(base, "_display", lambda html, *kind, **label: captured.append(html))
     return captured
 
 
@@ -497,7 +497,7 @@ def test_challenges_chapter_renders_the_results_it_is_given(shown, tmp_path):
 def test_a_cached_dataset_names_the_folder_it_was_asked_for(tmp_path, monkeypatch):
     """The cache is keyed by content: a dataset cached from a relative path must not send the
     truth table (truth.json) or the cover looking in the wrong folder later."""
-    from asn_eval.report.build import DEFAULT_DATA_DIR, PROJECT_ROOT
+    from asn_eval.config import DEFAULT_DATA_DIR, PROJECT_ROOT
     from asn_eval.results.truth import load_truth
 
     monkeypatch.setattr(base, "_DATA_CACHE", {})

@@ -25,6 +25,7 @@ from asn_eval.cli import commands as cli
 from asn_eval.data import write_dataset
 from asn_eval.data.pseudonymise import get_key
 from asn_eval.report import build as pipeline
+from asn_eval.report import kernels, manifest
 from asn_eval.report.output_folder import (
     REPORT_MARKER,
     OutputFolderError,
@@ -70,7 +71,7 @@ def no_work(monkeypatch):
         raise AssertionError("a chapter ran before the output folder was checked")
 
     monkeypatch.setattr(pipeline, "check_inputs", load)
-    monkeypatch.setattr(pipeline, "execute_notebook", run)
+    monkeypatch.setattr(kernels, "execute_notebook", run)
     return reached
 
 
@@ -292,7 +293,7 @@ def test_manifest_hashes_skip_asn_eval_folders_inside_the_data(tmp_path):
     build = make_build_folder(data, "report")
     (build / "report.html").write_text("not an input")
     write_marker(build, run_id="abc", status="building")
-    assert sorted(pipeline.input_hashes(data)) == ["employees.csv", "sub/training.csv"]
+    assert sorted(manifest.input_hashes(data)) == ["employees.csv", "sub/training.csv"]
 
 
 def test_build_folders_and_files_follow_the_umask(tmp_path):
@@ -438,7 +439,7 @@ def quick_build(tmp_path, monkeypatch):
         (notebooks / f"{stem}.ipynb").write_text("{}")
     dataset = stand_in_dataset()
     monkeypatch.setattr(pipeline, "check_inputs", lambda *args, **kwargs: dataset)
-    monkeypatch.setattr(pipeline, "clean_notebook_metadata", lambda path: None)
+    monkeypatch.setattr(kernels, "clean_notebook_metadata", lambda path: None)
     monkeypatch.setattr(asn_eval.report.document, "write_documents", lambda *a, **k: None)
     during = []  # what each chapter does besides writing its notebook
 
@@ -447,7 +448,7 @@ def quick_build(tmp_path, monkeypatch):
         for action in during:
             action(source)
 
-    monkeypatch.setattr(pipeline, "execute_notebook", chapter)
+    monkeypatch.setattr(kernels, "execute_notebook", chapter)
 
     def build(out: Path) -> Path:
         return pipeline.build_report(

@@ -19,7 +19,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 from support import write_chapters
 
-from asn_eval.report.build import CHAPTERS, DEFAULT_DATA_DIR
+from asn_eval.config import CHAPTERS, DEFAULT_DATA_DIR
 from asn_eval.report.narrative import text
 
 
@@ -244,7 +244,7 @@ def test_chapters_run_one_at_a_time_above_the_employee_year_limit(monkeypatch):
     """Two chapters at once only when the data are small enough to hold twice in memory."""
     import pandas as pd
 
-    from asn_eval.report.build import PARALLEL_MAX_EMPLOYEE_YEARS, chapter_jobs
+    from asn_eval.report.schedule import PARALLEL_MAX_EMPLOYEE_YEARS, chapter_jobs
 
     class Data:
         def __init__(self, rows: int):

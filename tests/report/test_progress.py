@@ -18,7 +18,9 @@ import pytest
 from nbformat.v4 import new_code_cell
 from support import write_chapters
 
-from asn_eval.report.build import CHAPTERS, ReportInputError, check_inputs
+from asn_eval.config import CHAPTERS
+from asn_eval.report.build import check_inputs
+from asn_eval.report.errors import ReportInputError
 from asn_eval.report.progress import Progress, message_language
 
 DRAWS = (
@@ -164,7 +166,7 @@ def test_previous_must_name_an_earlier_report(tmp_path):
 
 
 def test_the_rejected_rows_stop_reads_in_indonesian(tmp_path):
-    from asn_eval.report.build import DEFAULT_DATA_DIR
+    from asn_eval.config import DEFAULT_DATA_DIR
 
     try:
         check_inputs(DEFAULT_DATA_DIR, max_reject_share=0.0)

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from asn_eval.common.formatting import fmt_date
+from asn_eval.config import CHAPTERS, DEFAULT_DATA_DIR
 from asn_eval.domain.privacy import check_no_identifiers
-from asn_eval.report.build import CHAPTERS, DEFAULT_DATA_DIR
 from asn_eval.report.narrative import verdict
 from asn_eval.report.tables import read_table_csv
 

@@ -1,37 +1,73 @@
-"""The report document: the executive summary is lifted out of chapter 5 to follow the cover."""
+"""The report document takes each piece of a chapter by its label: headings with their anchors,
+figures printed from their 300 dpi files, anchored table captions, and the executive summary
+lifted out of chapter 5 to follow the cover."""
 
-from asn_eval.report.document import take_summary
+import nbformat
+
+from asn_eval.report.labels import KEY
 
 
-def test_executive_summary_is_lifted_out_of_the_chapter_body():
-    body = (
-        '<h1>5. Kesimpulan</h1>\n<div class="output-block"><section class="executive-summary">'
-        "<h1>Ringkasan eksekutif</h1><p>Satu.</p></section></div>\n<p>Sisa bab.</p>"
+def _output(html_text, kind=None, **label):
+    output = nbformat.v4.new_output(
+        "display_data", data={"text/html": html_text, "text/plain": "<HTML>"}
     )
-    rest, found = take_summary(body)
-    assert found == [
-        '<section class="executive-summary"><h1>Ringkasan eksekutif</h1><p>Satu.</p></section>'
+    if kind:
+        output.metadata[KEY] = {"kind": kind, **label}
+    return output
+
+
+def _notebook(path, outputs):
+    nb = nbformat.v4.new_notebook()
+    hidden = nbformat.v4.new_code_cell("spec = ...", metadata={"tags": ["research"]})
+    hidden.outputs = [_output("<p>research only</p>")]
+    shown = nbformat.v4.new_code_cell("ch.show('findings')")
+    shown.outputs = outputs
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# For researchers", metadata={"tags": ["research"]}),
+        hidden,
+        shown,
     ]
-    assert rest == "<h1>5. Kesimpulan</h1>\n\n<p>Sisa bab.</p>"
-    assert take_summary("<p>no summary</p>") == ("<p>no summary</p>", [])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+    return path
 
 
-def test_numbered_captions_get_anchors_for_the_lists_of_figures_and_tables():
-    from asn_eval.report.document import anchor_captions
+def test_pieces_are_taken_by_their_labels(tmp_path):
+    from asn_eval.report.document import chapter_pieces
 
-    body = (
-        "<figure><img src='x'><figcaption>Gambar 3.2. Efek &amp; waktu</figcaption></figure>"
-        "<table><caption>Tabel 1.4. Mutu data</caption></table>"
-        "<table><caption>No number here</caption></table>"
+    path = _notebook(
+        tmp_path / "notebooks" / "05_conclusion.ipynb",
+        [
+            _output('<section class="executive-summary"><h1>Ringkasan</h1></section>', "summary"),
+            _output(
+                "<h1>5. Kesimpulan</h1>", "heading", level=1, text="5. Kesimpulan", anchor="ch5-h1"
+            ),  # fmt: skip
+            _output("<p>Satu &amp; dua.</p>", "text"),
+            _output(
+                "<table><caption>Tabel 5.1. Mutu &amp; data</caption></table>",
+                "table",
+                caption="Tabel 5.1. Mutu & data",
+                anchor="tab-5-1",
+            ),  # fmt: skip
+            _output("<p>unlabelled</p>"),
+        ],
     )
-    out, found = anchor_captions(body)
-    assert [(c.kind, c.anchor, c.text) for c in found] == [
-        ("figure", "fig-3-2", "Gambar 3.2. Efek & waktu"),
-        ("table", "tab-1-4", "Tabel 1.4. Mutu data"),
+    pieces = chapter_pieces(path)
+    assert pieces.summaries == ['<section class="executive-summary"><h1>Ringkasan</h1></section>']
+    assert pieces.body == (
+        '\n<div class="output-block"><h1 id="ch5-h1">5. Kesimpulan</h1></div>\n'
+        '<div class="output-block"><p>Satu &amp; dua.</p></div>\n'
+        '<div class="output-block"><table><caption id="tab-5-1">Tabel 5.1. Mutu &amp; data'
+        "</caption></table></div>\n"
+        '<div class="output-block"><p>unlabelled</p></div>'
+    )
+    assert [(h.level, h.anchor, h.text) for h in pieces.headings] == [
+        (1, "ch5-h1", "5. Kesimpulan")
     ]
-    assert '<figcaption id="fig-3-2">Gambar 3.2. Efek &amp; waktu</figcaption>' in out
-    assert '<caption id="tab-1-4">Tabel 1.4. Mutu data</caption>' in out
-    assert "<caption>No number here</caption>" in out
+    assert [(c.kind, c.anchor, c.text) for c in pieces.captions] == [
+        ("table", "tab-5-1", "Tabel 5.1. Mutu & data")
+    ]
+    assert "research only" not in pieces.body
 
 
 def test_issue_date_follows_source_date_epoch(monkeypatch):
@@ -52,7 +88,7 @@ def test_notebooks_show_screen_copies_and_the_report_prints_the_300_dpi_file(tmp
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from asn_eval.report.document import print_images
+    from asn_eval.report.document import chapter_pieces
     from asn_eval.report.figures import FigureRegistry, figure_size
 
     fig, ax = plt.subplots(figsize=figure_size("full"))
@@ -62,6 +98,15 @@ def test_notebooks_show_screen_copies_and_the_report_prints_the_300_dpi_file(tmp
     screen = base64.b64decode(re.search(r"base64,([^\"]+)", shown).group(1))
     printed = saved.png.read_bytes()
     assert len(screen) < len(printed) / 3  # the notebook keeps a small copy
-    body = print_images(f'<div class="output-block">{shown}</div>', tmp_path)
-    assert base64.b64decode(re.search(r"base64,([^\"]+)", body).group(1)) == printed
-    assert "data-print-src" not in body
+    label = {"caption": saved.caption, "anchor": saved.anchor, "print_src": saved.relative_png,
+             "width_in": saved.width_in}  # fmt: skip
+    path = _notebook(
+        tmp_path / "notebooks" / "03_impact.ipynb", [_output(shown, "figure", **label)]
+    )
+    pieces = chapter_pieces(path)
+    assert base64.b64decode(re.search(r"base64,([^\"]+)", pieces.body).group(1)) == printed
+    assert "data-print-src" not in pieces.body
+    assert '<figcaption id="fig-3-1">Gambar 3.1. Garis</figcaption>' in pieces.body
+    assert [(c.kind, c.anchor, c.text) for c in pieces.captions] == [
+        ("figure", "fig-3-1", "Gambar 3.1. Garis")
+    ]

@@ -121,7 +121,7 @@ def test_a_previous_folder_without_results_is_refused_with_its_reason(tmp_path):
 @pytest.fixture
 def shown(monkeypatch):
     captured: list[str] = []
-    monkeypatch.setattr(base, "_display", captured.append)
+    monkeypatch.setattr(base, "_display", lambda html, *kind, **label: captured.append(html))
     return captured
 
 
@@ -199,6 +199,7 @@ def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_pat
 
     import asn_eval.report.document
     from asn_eval.report import build as pipeline
+    from asn_eval.report import kernels
 
     data = tmp_path / "export"
     data.mkdir()
@@ -209,7 +210,7 @@ def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_pat
         (notebooks / f"{stem}.ipynb").write_text("{}")
     dataset = stand_in_dataset()
     monkeypatch.setattr(pipeline, "check_inputs", lambda *args, **kwargs: dataset)
-    monkeypatch.setattr(pipeline, "clean_notebook_metadata", lambda path: None)
+    monkeypatch.setattr(kernels, "clean_notebook_metadata", lambda path: None)
     monkeypatch.setattr(asn_eval.report.document, "write_documents", lambda *a, **k: None)
     seen = []
 
@@ -217,7 +218,7 @@ def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_pat
         target.write_text("{}")
         seen.append(parameters.get("previous_dir"))
 
-    monkeypatch.setattr(pipeline, "execute_notebook", chapter)
+    monkeypatch.setattr(kernels, "execute_notebook", chapter)
     reports = tmp_path / "reports"
     save_results(reports / "2024-id", THEN, chapter=3)
 
@@ -238,7 +239,8 @@ def test_the_run_passes_last_years_report_beside_the_output_to_chapter_5(tmp_pat
 
 
 def test_notebook_5_declares_previous_dir_so_that_papermill_passes_it():
-    from asn_eval.report.build import NOTEBOOKS_DIR, declared_parameters
+    from asn_eval.config import NOTEBOOKS_DIR
+    from asn_eval.report.kernels import declared_parameters
 
     path = NOTEBOOKS_DIR / "05_conclusion.ipynb"
     assert declared_parameters(path, {"previous_dir": "/r/2024-id"}) == {

@@ -181,7 +181,7 @@ def test_truth_weights_cohorts_by_their_agencies(dataset):
 def _conclusion(dataset, out, monkeypatch, lang):
     from asn_eval.report.chapters import base, open_chapter
 
-    monkeypatch.setattr(base, "_display", lambda html: None)
+    monkeypatch.setattr(base, "_display", lambda html, *kind, **label: None)
     return open_chapter(
         "conclusion",
         data_dir=None,

@@ -26,7 +26,7 @@ from asn_eval.common.memory import release_memory
 from asn_eval.config import DEFAULT_SEED
 from asn_eval.domain import privacy
 from asn_eval.domain.regulations import MIN_CELL_SIZE
-from asn_eval.report import narrative
+from asn_eval.report import labels, narrative
 
 # Loaded datasets are cached outside the report folder: they hold pseudonymised records of
 # individuals, which must not travel with a report that is shared.
@@ -73,10 +73,10 @@ def load_dataset_cached(data_dir: str | Path, *, cache_dir: str | Path | None = 
     return dataset
 
 
-def _display(html_text: str) -> None:
-    from IPython.display import HTML, display
-
-    display(HTML(html_text))
+def _display(html_text: str, kind: str = "text", **label: Any) -> None:
+    """Show one piece in the notebook, labelled for the report document
+    (:mod:`asn_eval.report.labels`)."""
+    labels.show(html_text, kind, **label)
 
 
 class Chapter:
@@ -138,6 +138,7 @@ class Chapter:
         self._figures = FigureRegistry(self.output_dir, chapter=self.number, lang=self.lang)
         self._tables = TableRegistry(self.output_dir, chapter=self.number, lang=self.lang)
         self.emitted: list[tuple[str, str]] = []  # (kind, caption or text), for tests
+        self._headings = 0  # headings shown so far, for their anchors (ch3-h1, ch3-h2, ...)
         use_style()
 
     # --- years ------------------------------------------------------------------------
@@ -200,9 +201,7 @@ class Chapter:
     # --- headings ---------------------------------------------------------------------
     def heading(self) -> None:
         """Show the chapter title (``# 3. Dampak``) and its opening paragraph."""
-        title = f"{self.number}. {self.t('title')}"
-        self.emitted.append(("h1", title))
-        _display(f"<h1>{html.escape(title)}</h1>")
+        self.show_heading(1, f"{self.number}. {self.t('title')}")
         self.paragraph(self.t("intro"))
         self.after_heading()
 
@@ -219,16 +218,22 @@ class Chapter:
                 f"Chapter {self.number} ({self.key}) has no section {section!r}; "
                 f"its sections are {', '.join(self.sections)}."
             )
-        title = f"{self.section_number(section)} {self.t(f'sections.{section}.title')}"
-        self.emitted.append(("h2", title))
-        _display(f"<h2>{html.escape(title)}</h2>")
+        title = self.t(f"sections.{section}.title")
+        self.show_heading(2, f"{self.section_number(section)} {title}")
         getattr(self, f"section_{section}")()
         release_memory()  # a section's figures and frames are done with
 
     def subheading(self, text: str) -> None:
         """An unnumbered heading inside a section (h3: not listed in the contents)."""
-        self.emitted.append(("h3", text))
-        _display(f"<h3>{html.escape(text)}</h3>")
+        self.show_heading(3, text)
+
+    def show_heading(self, level: int, text: str) -> None:
+        """Show a heading (1 chapter, 2 section, 3 unnumbered) with the next anchor of this
+        chapter, which the report's contents link to."""
+        self._headings += 1
+        anchor = f"ch{self.number}-h{self._headings}"
+        self.emitted.append((f"h{level}", text))
+        _display(labels.heading_html(level, text), "heading", level=level, text=text, anchor=anchor)
 
     def synthetic_notice(self) -> None:
         if bool(getattr(self.dataset, "synthetic", False)):
@@ -258,7 +263,14 @@ class Chapter:
                 )
         saved = self._figures.save(fig, slug, caption)
         self.emitted.append(("figure", saved.caption))
-        _display(saved._repr_html_())
+        _display(
+            saved._repr_html_(),
+            "figure",
+            caption=saved.caption,
+            anchor=saved.anchor,
+            print_src=saved.relative_png,
+            width_in=saved.width_in,
+        )
 
     def table(
         self,
@@ -308,7 +320,7 @@ class Chapter:
             self.emitted.append(("table_file", saved.caption))
             return saved
         self.emitted.append(("table", saved.caption))
-        _display(saved._repr_html_())
+        _display(saved._repr_html_(), "table", caption=saved.caption, anchor=saved.anchor)
 
     # --- privacy ----------------------------------------------------------------------
     def suppress(self, frame: pd.DataFrame, *, count: str, columns: Sequence[str]) -> pd.DataFrame:

@@ -350,7 +350,7 @@ class Conclusion(Chapter):
     def _summary_block(self, parts: list[str]) -> None:
         body = "".join(parts)
         self.emitted.append(("summary", html.unescape(_TAG.sub(" ", body))))
-        base._display(f'<section class="executive-summary">{body}</section>')
+        base._display(f'<section class="executive-summary">{body}</section>', "summary")
 
     def _recommendations(self, records: list, *, short: bool = False) -> list:
         person = employee_year_panel(self.dataset, years=[self.year])
@@ -407,8 +407,7 @@ class Conclusion(Chapter):
         if frame is None or frame.empty:
             return
         title = f"{self.number}.{len(self.sections) + 1} {self.t('truth.title')}"
-        self.emitted.append(("h2", title))
-        base._display(f"<h2>{html.escape(title)}</h2>")
+        self.show_heading(2, title)
         self.section_truth()
 
     def effect_cells(self, r) -> dict[str, object]:
