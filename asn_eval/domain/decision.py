@@ -7,7 +7,11 @@ standing wherever it appears (and in ``results.json``).
 Direction (``verdict``)
     ``improved`` when the whole confidence interval lies on the outcome's good side of zero,
     ``worsened`` when it lies wholly on the bad side, ``no_detectable_effect`` otherwise.
-Standing (effects only; ``None`` for no detectable effect)
+    ``not_identified`` ("cannot be read as an effect") whatever the interval, when the
+    estimate's own identification failed: its pre-trend test rejected parallel trends, so
+    the difference it measures may be a trend that was there before the policy, and it is
+    read neither as an effect nor as the absence of one.
+Standing (effects only; ``None`` for no detectable effect and for not identified)
     ``confirmed`` when none of the reasons below applies, else ``tentative``. The rules are
     the same for "improved" and "worsened".
 Reasons (:data:`REASONS`)
@@ -33,6 +37,9 @@ Examples
 Decision(verdict='improved', standing='confirmed', reasons=())
 >>> decide(dict(estimate=-0.5, ci_low=-0.6, ci_high=-0.4, better="lower", n_agencies=1))
 Decision(verdict='improved', standing='tentative', reasons=('single_unit',))
+>>> decide(dict(estimate=-0.08, ci_low=-0.1, ci_high=-0.05, better="lower", n_agencies=43,
+...             p_value_few_cluster=0.01, pretrend_status="failed"))
+Decision(verdict='not_identified', standing=None, reasons=('pretrend_failed',))
 """
 
 from __future__ import annotations
@@ -42,7 +49,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-VERDICTS: tuple[str, ...] = ("improved", "worsened", "no_detectable_effect")
+VERDICTS: tuple[str, ...] = ("improved", "worsened", "no_detectable_effect", "not_identified")
+EFFECTS: tuple[str, ...] = ("improved", "worsened")
 STANDINGS: tuple[str, ...] = ("confirmed", "tentative")
 BETTER: tuple[str, ...] = ("higher", "lower")
 REASONS: tuple[str, ...] = (
@@ -72,7 +80,8 @@ class Decision:
 
     @property
     def is_effect(self) -> bool:
-        return self.verdict != "no_detectable_effect"
+        """Whether the estimate is read as an effect (improved or worsened)."""
+        return self.verdict in EFFECTS
 
     @property
     def confirmed(self) -> bool:
@@ -183,6 +192,8 @@ def decide(record: Any) -> Decision:
         better=_get(record, "better", "higher") or "higher",
     )
     why = reasons(record)
+    if "pretrend_failed" in why:
+        return Decision("not_identified", None, why)
     if direction == "no_detectable_effect":
         return Decision(direction, None, why)
     return Decision(direction, "tentative" if why else "confirmed", why)

@@ -23,6 +23,9 @@ programme uptake such as training hours enters none):
     An outcome worsened but the finding is tentative: check before acting.
 ``confirm``
     An outcome improved but the finding is tentative: promising, not established.
+``not_identified``
+    The estimate's own identification failed (a failed pre-trend test): it is read neither
+    as an effect nor as none; claim nothing and measure again with another comparison.
 ``no_claim``
     No detectable effect: do not claim success; review design and dose.
 ``training_capacity``
@@ -80,7 +83,7 @@ JP_SHORTFALL_TOLERANCE = 0.10
 GLOSSARY_TERMS: tuple[str, ...] = ("ASN", "PNS", "PPPK", "NIP", "OPD", "SKP", "JP", "TPP", "IKM")
 # Report order of the policies (the data contract's order); others follow alphabetically.
 POLICY_ORDER: tuple[str, ...] = POLICIES
-RULES: tuple[str, ...] = ("review", "sustain", "check", "confirm", "no_claim")
+RULES: tuple[str, ...] = ("review", "sustain", "check", "confirm", "not_identified", "no_claim")
 # Names Jinja parses as literals: a placeholder with one of them is never filled.
 _JINJA_CONSTANTS = frozenset({"none", "None", "true", "True", "false", "False"})
 # Units whose estimates are shares (0-1) shown as percentage points.
@@ -385,7 +388,10 @@ def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: in
         level=level,
         interval=fmt.fmt_interval(lo, hi, lang, digits),
     )
-    if decision.is_effect:
+    if decision.verdict == "not_identified":
+        estimate = fmt.fmt_number(est, lang, digits) + (f" {unit_words}" if unit_words else "")
+        first = text("effect.not_identified", lang, estimate=estimate, **common)
+    elif decision.is_effect:
         amount = fmt.fmt_number(abs(est), lang, digits) + (f" {unit_words}" if unit_words else "")
         moved = text("change.up" if est > 0 else "change.down", lang)
         first = text(
@@ -418,7 +424,9 @@ def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: in
         )
     )
     if decision.reasons:
-        key = "effect.tentative" if decision.standing == "tentative" else "effect.none_caveat"
+        key = {"tentative": "effect.tentative", None: "effect.none_caveat"}[decision.standing]
+        if decision.verdict == "not_identified":
+            key = "effect.why_not_identified"
         parts.append(text(key, lang, reasons="; ".join(reason_words(record, lang))))
     return " ".join(parts)
 
@@ -445,6 +453,8 @@ def recommendation_rule(record: Any) -> str | None:
     if kind(_get(record, "outcome")) == "uptake":
         return None
     decision = record_decision(record)
+    if decision.verdict == "not_identified":
+        return "not_identified"
     if not decision.is_effect:
         return "no_claim"
     if decision.standing == "confirmed":

@@ -250,15 +250,24 @@ def test_share_effects_read_in_percentage_points():
 @pytest.mark.parametrize(
     ("lang", "fail"),
     [
-        ("id", "Temuan ini belum pasti: uji tren sebelum penerapan menolak asumsi tren paralel "
-               "(p = 0,012), sehingga estimasi ini tidak boleh dibaca sebagai efek kebijakan."),
-        ("en", "This finding is tentative: the pre-adoption trend test rejects parallel trends "
-               "(p = 0.012), so this estimate must not be read as an effect of the policy."),
+        ("id", "tidak dapat dibaca sebagai efek kebijakan: estimasinya 6,00 poin persentase "
+               "(selang kepercayaan 95%: [2,00; 10,00]). Diestimasi dengan Callaway-Sant'Anna "
+               "pada 80 perangkat daerah dan 3.500 pegawai. Sebabnya: uji tren sebelum "
+               "penerapan menolak asumsi tren paralel (p = 0,012): perbedaan sesudah penerapan "
+               "bisa saja kelanjutan tren yang sudah ada sebelumnya."),
+        ("en", "cannot be read as an effect of the policy: the estimate is 6.00 percentage "
+               "points (95% confidence interval: [2.00, 10.00]). Estimated with "
+               "Callaway-Sant'Anna on 80 agencies and 3,500 employees. The reason: the "
+               "pre-adoption trend test rejects parallel trends (p = 0.012): the difference "
+               "after adoption may continue a trend that was there before."),
     ],
 )  # fmt: skip
 def test_pretrend_failure_is_said_out_loud(lang, fail):
+    """A failed pre-trend test is not "improved, tentative": the sentence says the estimate
+    cannot be read as an effect, and why, and never that the outcome rose or improved."""
     failed = effect_sentence(_record(pretrend_p=0.012), lang)
-    assert failed.endswith(fail)
+    assert failed.endswith(fail), failed
+    assert not any(word in failed for word in (" naik ", "membaik", " rose ", "improv"))
     # A passed test is said once in the chapter's design, not in every sentence.
     passed = effect_sentence(_record(pretrend_p=0.41), lang)
     assert "0,41" not in passed and "0.41" not in passed and "tentative" not in passed
@@ -305,7 +314,10 @@ def test_verdict_label_carries_the_one_decision_symmetrically():
     unconfirmed = _record(n_agencies=30, p_value_few_cluster=0.06)
     assert verdict_label(unconfirmed, "en") == "Improved, tentative (few agencies)"
     pretrend = _record(n_agencies=30, p_value_few_cluster=0.01, pretrend_p=0.01)
-    assert verdict_label(pretrend, "id") == "Membaik, belum pasti (uji tren awal gagal)"
+    assert (pretrend.verdict, pretrend.standing) == ("not_identified", None)
+    assert verdict_label(pretrend, "id") == "Tidak dapat dibaca sebagai efek"
+    worse_pretrend = _record(pretrend_p=0.01, estimate=-0.06, ci_low=-0.10, ci_high=-0.02)
+    assert verdict_label(worse_pretrend, "en") == "Cannot be read as an effect"
     untestable = _record(pretrend_p=None, pretrend_status="untestable")
     assert untestable.reasons == ("pretrend_untestable",)
     assert verdict_label(untestable, "en") == "Improved, tentative (pre-trend untestable)"
@@ -334,7 +346,7 @@ def test_recommendations_follow_the_rules_in_report_order():
         _record(outcome="absence_mean", estimate=0.5, ci_low=-1.0, ci_high=2.0, unit="days",
                 better="lower"),  # fmt: skip
         _record(outcome="jp_mean", estimate=3.0, ci_low=1.0, ci_high=5.0, unit="jp"),  # uptake
-        _record(policy="reward_punishment", pretrend_p=0.01),  # improved but pre-trends differ
+        _record(policy="reward_punishment", pretrend_p=0.01),  # pre-trends differ: no reading
         _record(policy="reward_punishment", outcome="sanction_share", better="lower",
                 n_agencies=30, p_value_few_cluster=0.3),  # worsened, tentative -> check
         _record(policy="performance_appraisal", n_agencies=30, p_value_few_cluster=0.2),
@@ -354,7 +366,7 @@ def test_recommendations_follow_the_rules_in_report_order():
         ("performance_appraisal", "sustain"),
         ("performance_appraisal", "confirm"),
         ("reward_punishment", "check"),
-        ("reward_punishment", "confirm"),
+        ("reward_punishment", "not_identified"),
         ("digitalisation", "review"),
         (None, "training_capacity"),
     ]
@@ -383,10 +395,12 @@ def test_no_action_is_recommended_on_a_tentative_finding():
         _record(n_agencies=1, pretrend_p=None),
         _record(estimate=-0.06, ci_low=-0.10, ci_high=-0.02, n_agencies=1, pretrend_p=None),
         _record(pretrend_p=None, pretrend_status="untestable"),
-        _record(pretrend_p=0.001),
     ]
     rules = {r.rule for r in recommendations(tentative, "id")}
     assert rules <= {"check", "confirm"}
+    # A failed pre-trend test is not even tentative: no claim either way.
+    rules = {r.rule for r in recommendations([_record(pretrend_p=0.001)], "id")}
+    assert rules == {"not_identified"}
 
 
 def test_templates_have_the_same_keys_and_placeholders_in_both_languages():
@@ -417,6 +431,7 @@ def test_values_named_like_jinja_constants_are_refused():
         worsened=0,
         worsened_tentative=0,
         no_effect=2,
+        not_identified=0,
         uptake=0,
         n_tests=40,
         expected_false=2,

@@ -45,9 +45,10 @@ THEN = [
 ]  # fmt: skip
 NOW = [
     record(estimate=0.06, low=0.02, high=0.10),  # improved, confirmed: direction changed
-    # Still improved, but the pre-trend test failed: only the standing changed.
+    # Still improved, but the few-cluster p-value is no longer below 5%: only the standing
+    # changed.
     record("digitalisation", "ikm", estimate=1.5, low=0.5, high=2.5, unit="points",
-           pretrend_status="failed"),
+           p_value_few_cluster=0.2),
     record("performance_appraisal", "skp_good_share", estimate=0.01, low=-0.02, high=0.04),
 ]  # fmt: skip
 MANIFEST = {

@@ -124,9 +124,13 @@ def test_large_true_effects_are_called_improvements(table):
     # Every nonzero effect in the generator is an improvement (more Baik, more JP, fewer
     # absence days and sanctions, shorter service times). Those far from zero relative to
     # their SE must be reported as such, never as "no detectable effect".
+    # An estimate whose pre-trend test failed is read as neither: "cannot be read as an
+    # effect" (sanction_share on the committed data is one such).
     large = table[(table["true_effect"].abs() > 4 * table["std_error"])]
     assert len(large) >= 6
-    assert (large["verdict"] == "improved").all(), large[["true_effect", "estimate", "verdict"]]
+    read = large[large["verdict"] != "not_identified"]
+    assert len(read) >= 6
+    assert (read["verdict"] == "improved").all(), large[["true_effect", "estimate", "verdict"]]
 
 
 def test_dukcapil_its_level_change_covers_the_true_jump_at_the_start_month(table):

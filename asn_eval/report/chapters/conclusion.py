@@ -73,6 +73,7 @@ def finding_counts(records: list, n_tests: int | None = None) -> dict[str, int]:
         "worsened": count("worsened", "confirmed"),
         "worsened_tentative": count("worsened", "tentative"),
         "no_effect": count("no_detectable_effect", None),
+        "not_identified": count("not_identified", None),
         "uptake": len(records) - len(counted),
         "n_tests": n_tests,
         "expected_false": round(narrative.ALPHA * n_tests),
@@ -87,6 +88,7 @@ SUMMARY_PRIORITY: tuple[str, ...] = (
     "training_capacity",
     "check",
     "confirm",
+    "not_identified",
     "no_claim",
 )
 _TAG = re.compile(r"<[^>]+>")
@@ -99,6 +101,8 @@ def summary_phrase(record, lang: str) -> str:
     est, _, _, unit = narrative.scaled(record)
     if record.verdict == "no_detectable_effect":
         return narrative.text("summary_phrase.none", lang, outcome=outcome)
+    if record.verdict == "not_identified":
+        return narrative.text("summary_phrase.not_identified", lang, outcome=outcome)
     unit_words = narrative.label("unit", unit, lang) if unit else ""
     amount = fmt.fmt_number(abs(est), lang, 1) + (f" {unit_words}" if unit_words else "")
     moved = narrative.text("change.up" if est > 0 else "change.down", lang)
