@@ -9,11 +9,13 @@ import shutil
 import stat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import cache, load_dataset
+from asn_eval.data.messages import Message
 from asn_eval.data.pseudonymise import KEY_ENV_VAR
 from asn_eval.data.validate import Dataset
 
@@ -60,7 +62,8 @@ def assert_same(expected: Dataset, got: Dataset) -> None:
     for name in ACCOUNT:
         pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name), obj=name)
     assert got.metadata == expected.metadata
-    assert got.notes == expected.notes
+    assert all(isinstance(note, Message) for note in got.notes)
+    assert said(got.notes) == said(expected.notes)
     assert got.years == expected.years
 
 
@@ -76,6 +79,22 @@ def test_the_cached_dataset_equals_the_loaded_one_in_values_and_dtypes(loaded, c
 GRADES = pd.CategoricalDtype(["C", "B", "A"], ordered=True)
 
 
+# A note of each shape: a Path, numbers (one of numpy's), a list, messages inside a message.
+NOTES = [
+    Message("note.metadata_missing", metadata="metadata.yaml", folder=Path("/data/kota"),
+            truth="truth.json"),
+    Message("note.nip_as_number", file="employees.xlsx", count=np.int64(1234),
+            lines=[2, 5, 9, "..."]),
+    Message("note.synthetic_overruled", metadata="metadata.yaml", said=Message("note.no_synthetic"),
+            evidence=[Message("note.truth_evidence", truth="truth.json")]),
+]  # fmt: skip
+
+
+def said(notes: list) -> list[tuple[str, str, str]]:
+    """What a reader sees of each note: its key, its English and its Indonesian."""
+    return [(note.key, str(note), note.text("id")) for note in notes]
+
+
 def small_dataset() -> Dataset:
     full = pd.DataFrame({
         "grade": pd.Categorical(["A", None, "A"], dtype=GRADES),
@@ -88,7 +107,7 @@ def small_dataset() -> Dataset:
         quality=pd.DataFrame({"table": ["full"], "read": [3], "accepted": [3], "rejected": [0]}),
         rejects=pd.DataFrame(columns=["table", "file", "line", "column", "value", "rule"]),
         metadata={"years": [2020, 2024], "data_date": pd.Timestamp("2024-12-31").date()},
-        notes=["a note"],
+        notes=NOTES,
     )
 
 
