@@ -423,3 +423,48 @@ def test_a_damaged_folder_holding_a_users_file_is_left_as_it_is(cache_dir, loade
     assert got.parquet_path("performance") is None  # in memory, not the damaged file
     for table in loaded.tables:
         pd.testing.assert_frame_equal(got.table(table), loaded.tables[table])
+
+
+# --- notes ----------------------------------------------------------------------------------
+def test_notes_are_kept_as_key_and_values_and_read_the_same_in_both_languages(tmp_path):
+    folder = cache.write_cached(small_dataset(), tmp_path / "dataset-x")
+    kept = json.loads((folder / cache.META_FILE).read_text(encoding="utf-8"))["notes"]
+    assert kept[0] == {
+        "key": "note.metadata_missing",
+        "values": {"metadata": "metadata.yaml", "folder": "/data/kota", "truth": "truth.json"},
+    }
+    assert kept[1]["values"] == {"file": "employees.xlsx", "count": 1234, "lines": [2, 5, 9, "..."]}
+    got = cache.open_cached(folder).notes
+    assert got[1].text("id").startswith("employees.xlsx: 1.234 NIP (baris 2, 5, 9, ...) tersimpan")
+    assert str(got[1]).startswith("employees.xlsx: 1,234 NIPs (lines 2, 5, 9, ...) were stored")
+    assert got[0].text("id").startswith("metadata.yaml tidak ada di /data/kota: tahun data")
+    assert said(got) == said(NOTES)
+
+
+def test_a_folder_of_the_previous_format_is_rebuilt(tmp_path):
+    """Format 3 kept each note as an English sentence: such a folder is not used, and the
+    next write replaces it."""
+    folder = cache.write_cached(small_dataset(), tmp_path / "dataset-x")
+    meta = json.loads((folder / cache.META_FILE).read_text(encoding="utf-8"))
+    meta.update(format=3, notes=[str(note) for note in NOTES])
+    (folder / cache.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    assert cache.open_cached(folder) is None
+    cache.write_cached(small_dataset(), folder)
+    assert said(cache.open_cached(folder).notes) == said(NOTES)
+
+
+def test_a_note_the_catalog_no_longer_knows_makes_the_folder_unused(tmp_path):
+    folder = cache.write_cached(small_dataset(), tmp_path / "dataset-x")
+    meta = json.loads((folder / cache.META_FILE).read_text(encoding="utf-8"))
+    meta["notes"][0]["key"] = "note.renamed_since"
+    (folder / cache.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    assert cache.open_cached(folder) is None
+
+
+def test_a_note_json_would_not_keep_is_refused(tmp_path):
+    dataset = dataclasses.replace(
+        small_dataset(), notes=[Message("note.truth_evidence", truth={"truth.json"})]
+    )
+    with pytest.raises(cache.CacheError, match="notes? hold"):
+        cache.write_cached(dataset, tmp_path / "dataset-x")
+    assert not (tmp_path / "dataset-x").exists()
