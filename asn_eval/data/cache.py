@@ -7,7 +7,8 @@ key stay the same. :func:`validated_dataset` does that work once and writes the 
 ``<cache_dir>/dataset-<key>/``, where ``key`` is :func:`dataset_key`::
 
     dataset-<key>/
-        dataset.json            format version, metadata, notes, years, table list, categories
+        dataset.json            format version, metadata, notes (catalog key and values),
+                                years, table list, categories
         tables/<table>.parquet  one file per contract table (pseudonymised, no NIP or name)
         quality.parquet  rejects.parquet  policy_gaps.parquet
 
@@ -50,7 +51,7 @@ from .messages import Message
 from .pseudonymise import get_key
 from .validate import Dataset, load_dataset
 
-FORMAT_VERSION = 3  # 3: dataset.json records each file's size and hash
+FORMAT_VERSION = 4  # 3: dataset.json records each file's size and hash; 4: notes as messages
 PREFIX = "dataset-"
 META_FILE = "dataset.json"
 TABLES_DIR = "tables"
@@ -364,21 +365,70 @@ def _meta_json(dataset: Dataset, *, files: dict | None = None) -> str:
         "format": FORMAT_VERSION,
         "tables": list(dataset.tables),
         "metadata": dataset.metadata,
-        "notes": list(dataset.notes),
+        "notes": [_note_json(note) for note in dataset.notes],
         "years": dataset.years,
         "categories": categories,
         "files": files or {},
     }
     text = json.dumps(meta, default=_encode, ensure_ascii=False, indent=1)
     back = json.loads(text, object_hook=_decode)
-    if back["metadata"] != dataset.metadata or back["notes"] != list(dataset.notes):
+    if back["metadata"] != dataset.metadata:
         raise CacheError("the metadata hold values that JSON does not keep")
+    # A note comes back as a message of the same key that reads the same in each language
+    # (its Paths come back as text, which a message writes alike).
+    if [_note_said(_note_back(n)) for n in back["notes"]] != list(map(_note_said, dataset.notes)):
+        raise CacheError("the notes hold values that JSON does not keep")
     for name, columns in back["categories"].items():
         for column, spec in columns.items():
             kept = pd.CategoricalDtype(spec["categories"], ordered=spec["ordered"])
             if kept != frames[name][column].dtype:
                 raise CacheError(f"{name}.{column}: categories that JSON does not keep")
     return text
+
+
+def _note_json(note: Message | str) -> Any:
+    """A note as JSON keeps it: ``{"key": ..., "values": {...}}`` (a value that is itself a
+    message likewise, under ``"message"``); Paths as text, numpy numbers as Python ones. An
+    English sentence (a dataset built by hand) stays a sentence."""
+    if isinstance(note, str):
+        return note
+    return {"key": note.key, "values": {k: _value_json(v) for k, v in note.values.items()}}
+
+
+def _value_json(value: Any) -> Any:
+    if isinstance(value, Message):
+        return {"message": _note_json(value)}
+    if isinstance(value, list | tuple):
+        return [_value_json(item) for item in value]
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, str | int | float | dt.date):
+        return value
+    raise CacheError(f"a note holds a {type(value).__name__}, which the cache's JSON does not keep")
+
+
+def _note_back(kept: Any) -> Message | str:
+    """The note that :func:`_note_json` wrote."""
+    if isinstance(kept, str):
+        return kept
+    return Message(kept["key"], **{k: _value_back(v) for k, v in kept["values"].items()})
+
+
+def _value_back(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _note_back(value["message"])
+    if isinstance(value, list):
+        return [_value_back(item) for item in value]
+    return value
+
+
+def _note_said(note: Message | str) -> tuple[str, ...]:
+    """What a reader sees of a note: its key and its text in each language."""
+    if isinstance(note, str):
+        return ("", note)
+    return (note.key, note.text("en"), note.text("id"))
 
 
 def _encode(value: Any) -> Any:
@@ -488,6 +538,12 @@ def _readable_folder(folder: Path) -> dict | None:
         return None
     if meta.get("format") != FORMAT_VERSION:
         return None
+    try:
+        # Each note rebuilt and written in both languages: one the catalog no longer knows
+        # (a key renamed since) makes the folder unused, so that it is rebuilt.
+        [_note_said(_note_back(note)) for note in meta["notes"]]
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError):
+        return None
     if meta.get("files"):
         return meta  # complete when written; open_cached checks each file against it
     files = [folder / TABLES_DIR / f"{name}.parquet" for name in meta["tables"]]
@@ -545,7 +601,7 @@ def open_cached(folder: str | Path, *, verify: str = "size") -> Dataset | None:
     return Dataset(
         tables=LazyTables(paths, categories=kept),
         metadata=meta["metadata"],
-        notes=meta["notes"],
+        notes=[_note_back(note) for note in meta["notes"]],
         **account,
     )
 

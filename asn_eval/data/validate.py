@@ -96,9 +96,12 @@ class Dataset:
         ``metadata.yaml`` says, so that synthetic data never reach a report without
         the notice.
     notes
-        Warnings a reader must see with the results, one sentence each (a missing
-        ``metadata.yaml``, a synthetic flag overruled, agencies left out of the policy
-        analyses); :meth:`summary` prints them.
+        Warnings a reader must see with the results, one
+        :class:`~asn_eval.data.messages.Message` each (a missing ``metadata.yaml``, a
+        synthetic flag overruled, agencies left out of the policy analyses, NIPs stored as
+        numbers), keys ``note.*`` of the catalog: ``str(note)`` is the English sentence,
+        ``note.text(lang)`` the sentence in ``lang``; :meth:`summary` prints them in its
+        language.
     policy_gaps
         Agencies whose policy adoption dates are unknown, one row each: ``agency_code``,
         ``file``, ``line`` (of its rejected ``policies`` row, 0 when it has none),
@@ -112,7 +115,7 @@ class Dataset:
     rejects: pd.DataFrame
     metadata: dict[str, Any]
     source: Path | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
     policy_gaps: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(POLICY_GAP_COLUMNS))
     )
@@ -969,17 +972,16 @@ METADATA_FILE = "metadata.yaml"
 TRUTH_FILE = "truth.json"  # written only by the synthetic generator
 
 
-def _metadata(data_dir: Path) -> tuple[dict, list[str]]:
+def _metadata(data_dir: Path) -> tuple[dict, list[Message]]:
     """``metadata.yaml`` checked for shape, and the notes a reader must see about it."""
     path = data_dir / METADATA_FILE
-    notes: list[str] = []
+    notes: list[Message] = []
     meta: Any = {}
     if not path.exists():
         notes.append(
-            f"{METADATA_FILE} is missing in {data_dir}: the years are taken from the "
-            "performance table, the data date is taken as the end of the last year, region "
-            "and description are unknown, and the data count as real (not synthetic) "
-            f"unless the folder holds {TRUTH_FILE}. Add {METADATA_FILE} (see data/README.md)."
+            Message(
+                "note.metadata_missing", metadata=METADATA_FILE, folder=data_dir, truth=TRUTH_FILE
+            )
         )
     else:
         try:
@@ -1015,15 +1017,20 @@ def _metadata(data_dir: Path) -> tuple[dict, list[str]]:
         )
     evidence = []
     if (data_dir / TRUTH_FILE).exists():
-        evidence.append(f"the folder holds {TRUTH_FILE}, which only the synthetic generator "
-                        "writes")  # fmt: skip
+        evidence.append(Message("note.truth_evidence", truth=TRUTH_FILE))
     if str(meta.get("generator", "")).startswith("asn-eval synth"):
-        evidence.append(f"{METADATA_FILE} names the generator ({meta['generator']})")
+        evidence.append(
+            Message("note.generator_evidence", metadata=METADATA_FILE, generator=meta["generator"])
+        )
     if evidence and not synthetic:
-        said = "says synthetic: false" if "synthetic" in meta else "does not say synthetic"
+        said = "note.says_false" if "synthetic" in meta else "note.no_synthetic"
         notes.append(
-            f"{METADATA_FILE} {said}, but {' and '.join(evidence)}: the data are treated "
-            "as synthetic and every output carries the synthetic notice."
+            Message(
+                "note.synthetic_overruled",
+                metadata=METADATA_FILE,
+                said=Message(said),
+                evidence=evidence,
+            )
         )
         synthetic = True
     meta["synthetic"] = synthetic
@@ -1254,18 +1261,11 @@ def _policy_gaps(policies: _Parsed, agencies: set) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(POLICY_GAP_COLUMNS))
 
 
-def _nip_as_number_note(file: str, lines: list[int]) -> str:
+def _nip_as_number_note(file: str, lines: list[int]) -> Message:
     """What a clerk must know about NIPs that a spreadsheet stored as numbers."""
-    one = len(lines) == 1
-    shown = ", ".join(map(str, lines[:3])) + (", ..." if len(lines) > 3 else "")
-    return (
-        f"{file}: {len(lines):,} {'NIP' if one else 'NIPs'} (line{'' if one else 's'} {shown}) "
-        f"{'was' if one else 'were'} stored as a number, not as text: Excel keeps 15 of a "
-        "number's digits, so the last digits of the 18-digit NIP are lost and it could be "
-        f"another employee's. {'That row is' if one else 'Those rows are'} rejected "
-        "(nip_as_number), not matched to anyone. Format the NIP column as Text, type the "
-        f"{'NIP' if one else 'NIPs'} again and export again."
-    )
+    shown: list[Any] = [int(line) for line in lines[:3]] + (["..."] if len(lines) > 3 else [])
+    key = "note.nip_as_number_one" if len(lines) == 1 else "note.nip_as_number"
+    return Message(key, file=file, count=len(lines), lines=shown)
 
 
 def load_dataset(
@@ -1349,11 +1349,13 @@ def load_dataset(
     if len(gaps):
         rejected = int((gaps["line"] > 0).sum())
         notes.append(
-            f"{len(gaps)} {'agency is' if len(gaps) == 1 else 'agencies are'} left out of "
-            "every policy analysis because the adoption dates are unknown "
-            f"({rejected} with a rejected row in {parsed['policies'].file}, "
-            f"{len(gaps) - rejected} without a row there); they are not counted as agencies "
-            "that never adopted. Correct those rows to bring them back."
+            Message(
+                "note.policy_gaps_one" if len(gaps) == 1 else "note.policy_gaps",
+                count=len(gaps),
+                rejected=rejected,
+                file=parsed["policies"].file,
+                without=len(gaps) - rejected,
+            )
         )
 
     for name in TABLES:

@@ -395,7 +395,7 @@ def test_missing_metadata_is_said_and_truth_json_keeps_the_synthetic_notice(data
     dataset = load_dataset(data, key=KEY)
     assert dataset.synthetic is True and dataset.metadata["synthetic"] is True
     assert dataset.years == list(range(2019, 2026))  # from the performance table
-    assert dataset.notes == [
+    assert [str(note) for note in dataset.notes] == [
         f"metadata.yaml is missing in {data}: the years are taken from the performance table, "
         "the data date is taken as the end of the last year, region and description are "
         "unknown, and the data count as real (not synthetic) unless the folder holds "
@@ -414,7 +414,7 @@ def test_synthetic_false_is_overruled_by_truth_json(data):
     dataset = load_dataset(data, key=KEY)
     assert dataset.metadata["synthetic"] is True
     assert dataset.metadata["notice"] == "synthetic data: illustrative only"
-    assert dataset.notes[0].startswith("metadata.yaml says synthetic: false, but the folder")
+    assert str(dataset.notes[0]).startswith("metadata.yaml says synthetic: false, but the folder")
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,13 @@ import shutil
 import stat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import cache, load_dataset
+from asn_eval.data.messages import Message
 from asn_eval.data.pseudonymise import KEY_ENV_VAR
 from asn_eval.data.validate import Dataset
 
@@ -60,7 +62,8 @@ def assert_same(expected: Dataset, got: Dataset) -> None:
     for name in ACCOUNT:
         pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name), obj=name)
     assert got.metadata == expected.metadata
-    assert got.notes == expected.notes
+    assert all(isinstance(note, Message) for note in got.notes)
+    assert said(got.notes) == said(expected.notes)
     assert got.years == expected.years
 
 
@@ -76,6 +79,22 @@ def test_the_cached_dataset_equals_the_loaded_one_in_values_and_dtypes(loaded, c
 GRADES = pd.CategoricalDtype(["C", "B", "A"], ordered=True)
 
 
+# A note of each shape: a Path, numbers (one of numpy's), a list, messages inside a message.
+NOTES = [
+    Message("note.metadata_missing", metadata="metadata.yaml", folder=Path("/data/kota"),
+            truth="truth.json"),
+    Message("note.nip_as_number", file="employees.xlsx", count=np.int64(1234),
+            lines=[2, 5, 9, "..."]),
+    Message("note.synthetic_overruled", metadata="metadata.yaml", said=Message("note.no_synthetic"),
+            evidence=[Message("note.truth_evidence", truth="truth.json")]),
+]  # fmt: skip
+
+
+def said(notes: list) -> list[tuple[str, str, str]]:
+    """What a reader sees of each note: its key, its English and its Indonesian."""
+    return [(note.key, str(note), note.text("id")) for note in notes]
+
+
 def small_dataset() -> Dataset:
     full = pd.DataFrame({
         "grade": pd.Categorical(["A", None, "A"], dtype=GRADES),
@@ -88,7 +107,7 @@ def small_dataset() -> Dataset:
         quality=pd.DataFrame({"table": ["full"], "read": [3], "accepted": [3], "rejected": [0]}),
         rejects=pd.DataFrame(columns=["table", "file", "line", "column", "value", "rule"]),
         metadata={"years": [2020, 2024], "data_date": pd.Timestamp("2024-12-31").date()},
-        notes=["a note"],
+        notes=NOTES,
     )
 
 
@@ -404,3 +423,48 @@ def test_a_damaged_folder_holding_a_users_file_is_left_as_it_is(cache_dir, loade
     assert got.parquet_path("performance") is None  # in memory, not the damaged file
     for table in loaded.tables:
         pd.testing.assert_frame_equal(got.table(table), loaded.tables[table])
+
+
+# --- notes ----------------------------------------------------------------------------------
+def test_notes_are_kept_as_key_and_values_and_read_the_same_in_both_languages(tmp_path):
+    folder = cache.write_cached(small_dataset(), tmp_path / "dataset-x")
+    kept = json.loads((folder / cache.META_FILE).read_text(encoding="utf-8"))["notes"]
+    assert kept[0] == {
+        "key": "note.metadata_missing",
+        "values": {"metadata": "metadata.yaml", "folder": "/data/kota", "truth": "truth.json"},
+    }
+    assert kept[1]["values"] == {"file": "employees.xlsx", "count": 1234, "lines": [2, 5, 9, "..."]}
+    got = cache.open_cached(folder).notes
+    assert got[1].text("id").startswith("employees.xlsx: 1.234 NIP (baris 2, 5, 9, ...) tersimpan")
+    assert str(got[1]).startswith("employees.xlsx: 1,234 NIPs (lines 2, 5, 9, ...) were stored")
+    assert got[0].text("id").startswith("metadata.yaml tidak ada di /data/kota: tahun data")
+    assert said(got) == said(NOTES)
+
+
+def test_a_folder_of_the_previous_format_is_rebuilt(tmp_path):
+    """Format 3 kept each note as an English sentence: such a folder is not used, and the
+    next write replaces it."""
+    folder = cache.write_cached(small_dataset(), tmp_path / "dataset-x")
+    meta = json.loads((folder / cache.META_FILE).read_text(encoding="utf-8"))
+    meta.update(format=3, notes=[str(note) for note in NOTES])
+    (folder / cache.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    assert cache.open_cached(folder) is None
+    cache.write_cached(small_dataset(), folder)
+    assert said(cache.open_cached(folder).notes) == said(NOTES)
+
+
+def test_a_note_the_catalog_no_longer_knows_makes_the_folder_unused(tmp_path):
+    folder = cache.write_cached(small_dataset(), tmp_path / "dataset-x")
+    meta = json.loads((folder / cache.META_FILE).read_text(encoding="utf-8"))
+    meta["notes"][0]["key"] = "note.renamed_since"
+    (folder / cache.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    assert cache.open_cached(folder) is None
+
+
+def test_a_note_json_would_not_keep_is_refused(tmp_path):
+    dataset = dataclasses.replace(
+        small_dataset(), notes=[Message("note.truth_evidence", truth={"truth.json"})]
+    )
+    with pytest.raises(cache.CacheError, match="notes? hold"):
+        cache.write_cached(dataset, tmp_path / "dataset-x")
+    assert not (tmp_path / "dataset-x").exists()

@@ -51,7 +51,7 @@ def test_dataset_records_which_agencies_are_left_out_and_why(broken):
             "dates are unknown",
         ]
     ]  # fmt: skip
-    assert dataset.notes == [
+    assert [str(note) for note in dataset.notes] == [
         "1 agency is left out of every policy analysis because the adoption dates are unknown "
         "(1 with a rejected row in policies.csv, 0 without a row there); they are not counted "
         "as agencies that never adopted. Correct those rows to bring them back."

@@ -77,7 +77,7 @@ def test_one_nip_number_cell_in_a_text_column_is_rejected_not_renamed(data, comm
         "a number's digits, so the last digits of the 18-digit NIP are lost and it could be "
         "another employee's. That row is rejected (nip_as_number), not matched to anyone. "
         "Format the NIP column as Text, type the NIP again and export again."
-    ) in dataset.notes
+    ) in [str(note) for note in dataset.notes]
     # No employee was accepted under the rounded NIP: one fewer employee, all others equal.
     quality = dataset.quality.set_index("table")
     assert (
