@@ -73,6 +73,8 @@ from asn_eval.domain.decision import (  # noqa: F401
     verdict,
 )
 from asn_eval.domain.outcomes import kind
+from asn_eval.domain.policy_decision import MAIN_OUTCOMES
+from asn_eval.domain.policy_decision import RULES as POLICY_RULES
 from asn_eval.domain.privacy import SUPPRESSED_MARK
 from asn_eval.domain.regulations import JP_MINIMUM_PER_YEAR, MIN_CELL_SIZE
 
@@ -542,3 +544,67 @@ def recommendations(
 def suppression_note(lang: str = fmt.DEFAULT_LANGUAGE, min_size: int = MIN_CELL_SIZE) -> str:
     """The footnote explaining :data:`~asn_eval.domain.privacy.SUPPRESSED_MARK` in ``lang``."""
     return text("privacy.suppressed_note", lang, mark=SUPPRESSED_MARK, n=min_size)
+
+
+# --- one decision per policy ---------------------------------------------------------------
+
+
+def policy_decision_text(
+    decision: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, short: bool = False
+) -> str:
+    """A policy's one decision in words: "Penghargaan dan sanksi: Lanjutkan dan perluas.
+    Hari tidak hadir ..., ukuran utamanya, membaik dan temuannya kuat." (``short``: the
+    name and the decision only, for the executive summary).
+
+    ``decision`` is a :class:`~asn_eval.domain.policy_decision.PolicyDecision` or its
+    ``results.json`` entry.
+    """
+    fmt.check_language(lang)
+    policy = _capfirst(label("policy", _get(decision, "policy"), lang))
+    name = text(f"policy_decision.label.{_get(decision, 'decision')}", lang)
+    if short:
+        return text("policy_decision.short", lang, policy=policy, label=name)
+    main = label("outcome", _get(decision, "main_outcome"), lang)
+    mde = _get(decision, "mde_next_year")
+    unit = _get(decision, "unit", "") or ""
+    if not fmt.is_missing(mde):
+        scale = 100.0 if unit in _SHARE_UNITS else 1.0
+        words = label("unit", unit, lang) if unit else ""
+        mde = f"{fmt.fmt_number(float(mde) * scale, lang, 2)} {words}".strip()
+    else:
+        mde = None
+    outcomes = [label("outcome", o, lang) for o in _get(decision, "supporting", ()) or ()]
+    rule = _get(decision, "rule")
+    parts = [
+        text(
+            f"policy_decision.because.{rule}",
+            lang,
+            main=main,
+            Main=_capfirst(main),
+            mde=mde,
+            supporting=format_list(outcomes, locale=lang) if outcomes else "",
+        )
+    ]
+    if outcomes and rule != "other_confirmed_improved":
+        parts.append(
+            text("policy_decision.supporting", lang, supporting=format_list(outcomes, locale=lang))
+        )
+    produced = [label("outcome", o, lang) for o in _get(decision, "produced_improved", ()) or ()]
+    if produced:
+        parts.append(
+            text("policy_decision.produced", lang, produced=format_list(produced, locale=lang))
+        )
+    return text("policy_decision.line", lang, policy=policy, label=name, because=" ".join(parts))
+
+
+def policy_decision_rules(lang: str = fmt.DEFAULT_LANGUAGE) -> tuple[str, list[str], str]:
+    """The decision rules as the report prints them, from the rules the code applies: the
+    lead naming each policy's main outcome, one line per rule in the order they are tried,
+    and the rule for a confirmed finding."""
+    mains = [
+        f"{label('policy', policy, lang)}: {label('outcome', plan.main_outcome, lang)}"
+        for policy, plan in MAIN_OUTCOMES.items()
+    ]
+    lead = text("policy_decision.rules_lead", lang, mains="; ".join(mains))
+    rules = [text(f"policy_decision.rule.{rule}", lang) for rule in POLICY_RULES]
+    return lead, rules, text("policy_decision.standing_rule", lang)

@@ -22,7 +22,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -270,6 +270,8 @@ def save_results(
         kept = [r for r in load_results(output_dir) if r.chapter != chapter]
         merged = sorted(kept + new, key=lambda r: r.key)
         text = json.dumps(
+            # Without policy_decisions: they follow from the records, and chapter 5
+            # decides them again from these (save_policy_decisions).
             {"format": FORMAT, "records": [_to_json(r) for r in merged]},
             sort_keys=True,
             indent=2,
@@ -281,6 +283,44 @@ def save_results(
             out.write(text + "\n")
         os.replace(tmp, path)
         write_results_csv(folder, merged)
+    return path
+
+
+def _decisions_entry(decisions: list[dict]) -> dict:
+    return {"policy_decisions": decisions} if decisions else {}
+
+
+def load_policy_decisions(output_dir: str | Path) -> list[dict]:
+    """The ``policy_decisions`` of ``output_dir/results.json`` (empty when none yet): one
+    entry per policy (:meth:`asn_eval.domain.policy_decision.PolicyDecision.as_dict`)."""
+    path = Path(output_dir) / RESULTS_FILE
+    if not path.exists():
+        return []
+    load_results(output_dir)  # the same checks of the file
+    return list(json.loads(path.read_text(encoding="utf-8")).get("policy_decisions", []))
+
+
+def save_policy_decisions(output_dir: str | Path, decisions: Iterable[Mapping]) -> Path:
+    """Write the one decision per policy into ``results.json`` beside the records."""
+    folder = Path(output_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / RESULTS_FILE
+    with _folder_lock(folder):
+        records = load_results(output_dir)
+        text = json.dumps(
+            {
+                "format": FORMAT,
+                "records": [_to_json(r) for r in records],
+                **_decisions_entry([dict(d) for d in decisions]),
+            },
+            sort_keys=True,
+            indent=2,
+            ensure_ascii=False,
+        )
+        handle, tmp = tempfile.mkstemp(dir=folder, prefix=".results-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+        os.replace(tmp, path)
     return path
 
 

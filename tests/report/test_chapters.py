@@ -20,7 +20,12 @@ from asn_eval.config import CHAPTERS
 from asn_eval.report.chapters import base, chapter_class, open_chapter
 from asn_eval.report.narrative import effect_sentence, templates, text, verdict_label
 from asn_eval.report.tables import read_table_csv
-from asn_eval.results.store import ResultRecord, load_results, save_results
+from asn_eval.results.store import (
+    ResultRecord,
+    load_policy_decisions,
+    load_results,
+    save_results,
+)
 
 # Few draws keep the impact chapter quick in tests; the report uses 999 and 199.
 FAST = {"spec": AnalysisSpec(year=2024, seed=1, n_boot=99, n_perm=19)}
@@ -195,8 +200,19 @@ def test_conclusion_builds_findings_from_results_json(shown, tmp_path):
         "no detectable effect."
     ) in html
     assert "The report tests 2 effects at once; at the 5% level about 0 of them" in html
-    recommendations = next(t for k, t in chapter.emitted if k == "bullets" and "keep" in t)
-    assert recommendations.startswith("The training programme: keep and extend the policy.")
+    # One decision per policy with findings, from its main outcome, kept in results.json.
+    recommendations = next(t for k, t in chapter.emitted if k == "bullets" and "Keep" in t)
+    assert recommendations.splitlines()[:2] == [
+        "The training programme: Keep and extend. The share of staff rated Baik or better "
+        "(SKP), its main outcome, improved and the finding is confirmed.",
+        "Digitalisation of administration: No evidence yet. No effect was detected on the "
+        "community satisfaction index (IKM), its main outcome.",
+    ]
+    decisions = load_policy_decisions(tmp_path)
+    assert [(d["policy"], d["decision"]) for d in decisions] == [
+        ("training_programme", "extend"),
+        ("digitalisation", "no_evidence_yet"),
+    ]
 
 
 def test_conclusion_without_results_says_so(shown, tmp_path):

@@ -352,3 +352,70 @@ def test_workbook_csvs_and_latex_agree_with_results_json(report_id):
         tex = path.with_suffix(".tex").read_text(encoding="utf-8")
         assert f"\\label{{tab:{meta['slug']}}}" in tex
         assert "\\caption{Tabel" not in tex  # LaTeX numbers the table itself
+
+
+@pytest.mark.parametrize("which", ["report_id", "report_en"])
+def test_each_policy_has_one_decision_named_alike_in_summary_chapter_5_and_results(
+    which, request
+):
+    """Issue 20: several actions for one policy ("pertahankan dan perluas", "tegaskan ...",
+    "tinjau ...") become one decision, the same in results.json, the summary and 5.3."""
+    from asn_eval.data.contract import POLICIES
+    from asn_eval.domain.policy_decision import DECISIONS
+    from asn_eval.report.narrative import label, text
+
+    out = request.getfixturevalue(which)
+    lang = "id" if which == "report_id" else "en"
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    decisions = results["policy_decisions"]
+    assert [d["policy"] for d in decisions] == list(POLICIES)
+    page = " ".join(_visible_text((out / "report.html").read_text(encoding="utf-8")).split())
+    summary = page.split(text("chapters.conclusion.summary.recommendations_title", lang))[1]
+    chapter_5 = page.split(text("chapters.conclusion.sections.recommendations.lead", lang))[1]
+    labels = {d: text(f"policy_decision.label.{d}", lang) for d in DECISIONS}
+    for entry in decisions:
+        name = label("policy", entry["policy"], lang)
+        name = name[0].upper() + name[1:]
+        said = f"{name}: {labels[entry['decision']]}."
+        others = [f"{name}: {v}." for k, v in labels.items() if k != entry["decision"]]
+        for where, words in (("summary", summary[:4000]), ("chapter 5", chapter_5[:4000])):
+            assert words.count(said) == 1, (where, said)
+            assert not any(o in words for o in others), (where, entry["policy"])
+
+
+def test_no_estimate_with_a_failed_pretrend_reads_improved_or_worsened_anywhere(report_id):
+    """On the committed data, discipline sanctions fail the pre-trend test (p = 0.003): they
+    read 'cannot be read as an effect' in results.json, every table CSV that carries a
+    verdict, and the summary, never 'Membaik'/'Memburuk'."""
+    from asn_eval.report.narrative import label, text, text_group
+
+    records = json.loads((report_id / "results.json").read_text(encoding="utf-8"))["records"]
+    failed = [r for r in records if r["pretrend_status"] == "failed"]
+    assert failed and {r["verdict"] for r in failed} == {"not_identified"}
+    shown = text("verdict.not_identified", "id")
+    effects = {text(f"verdict.{v}", "id") for v in ("improved", "worsened")}
+    names = text_group("chapters.impact.outcomes", "id")  # as the tables name outcomes
+    checked = 0
+    for path in sorted((report_id / "tables").glob("*.csv")):
+        frame = read_table_csv(path)
+        if not {"verdict", "policy", "outcome"} <= set(frame):
+            continue
+        for r in failed:
+            if r["subgroup_variable"]:
+                continue
+            rows = frame[
+                (frame["policy"] == label("policy", r["policy"], "id", title=True))
+                & (frame["outcome"] == names[r["outcome"]])
+            ]
+            for cell in rows["verdict"]:
+                assert not any(cell.startswith(e) for e in effects), (path.name, cell)
+                assert cell == shown, (path.name, cell)
+                checked += 1
+    assert checked >= 2  # Tables 3.1 and 5.1 at least
+    page = " ".join(_visible_text((report_id / "report.html").read_text(encoding="utf-8")).split())
+    for r in failed:
+        if r["estimator"] == "Callaway-Sant'Anna" and not r["subgroup_variable"]:
+            phrase = text(
+                "summary_phrase.not_identified", "id", outcome=label("outcome", r["outcome"], "id")
+            )
+            assert phrase in page

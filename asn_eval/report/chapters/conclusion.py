@@ -28,12 +28,13 @@ from asn_eval.analysis.panels import (
 from asn_eval.common import formatting as fmt
 from asn_eval.domain import setting as context
 from asn_eval.domain.outcomes import kind
+from asn_eval.domain.policy_decision import decide_policies
 from asn_eval.report import narrative
 from asn_eval.report.chapters import base
 from asn_eval.report.chapters.base import Chapter
 from asn_eval.results import comparison as compare_reports
 from asn_eval.results import truth
-from asn_eval.results.store import load_results
+from asn_eval.results.store import load_results, save_policy_decisions
 
 # Records shown as findings: the impact chapter's headline estimators (TWFE is shown there
 # only to explain why it is not used; subgroup estimates stay in chapter 4).
@@ -80,17 +81,6 @@ def finding_counts(records: list, n_tests: int | None = None) -> dict[str, int]:
     }
 
 
-# The executive summary lists at most three recommendations, acting on confirmed findings
-# first, then asking for confirmation, then the rest.
-SUMMARY_PRIORITY: tuple[str, ...] = (
-    "review",
-    "sustain",
-    "training_capacity",
-    "check",
-    "confirm",
-    "not_identified",
-    "no_claim",
-)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -298,10 +288,28 @@ class Conclusion(Chapter):
 
     # 5.3 ------------------------------------------------------------------------------
     def section_recommendations(self) -> None:
-        recs = self._recommendations(self.records)
+        """One decision per policy (the rules printed below it are the ones applied), then
+        the training capacity the data call for; the decisions go to ``results.json``."""
+        decisions = self.policy_decisions()
+        save_policy_decisions(self.output_dir, [d.as_dict() for d in decisions])
         self.paragraph(self.t("sections.recommendations.lead"))
-        self.bullets([r.text for r in recs])
-        self.paragraph(self.t("sections.recommendations.rules"))
+        lines = [narrative.policy_decision_text(d, self.lang) for d in decisions]
+        lines += [r.text for r in self._capacity()]
+        self.bullets(lines)
+        lead, rules, standing = narrative.policy_decision_rules(self.lang)
+        self.paragraph(lead)
+        self.bullets(rules)
+        self.paragraph(standing)
+
+    def policy_decisions(self) -> list:
+        """The one decision of each policy that has findings, in report order."""
+        records = self.records
+        present = [p for p in POLICIES if any(r.policy == p for r in records)]
+        return decide_policies(records, present)
+
+    def _capacity(self, *, short: bool = False) -> list:
+        """The training-capacity recommendation, when the data call for one."""
+        return [r for r in self._recommendations([], short=short) if r.rule == "training_capacity"]
 
     # Executive summary ------------------------------------------------------------------
     def executive_summary(self) -> None:
@@ -344,11 +352,12 @@ class Conclusion(Chapter):
         parts.append(f"<h2>{html.escape(self.t('summary.cannot_title'))}</h2>")
         parts.append("<ul>" + "".join(f"<li>{html.escape(c)}</li>" for c in cannot) + "</ul>")
         parts.append(f"<h2>{html.escape(self.t('summary.recommendations_title'))}</h2>")
-        recs = self._recommendations(records, short=True)
         if confirmed == 0:
             parts.append(f"<p>{html.escape(self.t('summary.no_change'))}</p>")
-        top = sorted(recs, key=lambda r: SUMMARY_PRIORITY.index(r.rule))[:3]
-        parts.append("<ol>" + "".join(f"<li>{html.escape(r.text)}</li>" for r in top) + "</ol>")
+        # Every policy's one decision, worded as in chapter 5, then the training capacity.
+        said = [narrative.policy_decision_text(d, self.lang) for d in self.policy_decisions()]
+        said += [r.text for r in self._capacity(short=True)]
+        parts.append("<ol>" + "".join(f"<li>{html.escape(t)}</li>" for t in said) + "</ol>")
         self._summary_block(parts)
 
     def _summary_block(self, parts: list[str]) -> None:

@@ -1,0 +1,97 @@
+"""One decision per policy: each rule of asn_eval.domain.policy_decision, tried on records
+built to meet exactly that rule, and the registry fixed before the data are seen."""
+
+from __future__ import annotations
+
+import pytest
+
+from asn_eval.data.contract import POLICIES
+from asn_eval.domain.policy_decision import (
+    DECISIONS,
+    MAIN_OUTCOMES,
+    RULES,
+    decide_policy,
+)
+from asn_eval.report.narrative import policy_decision_rules, templates
+
+
+def rec(outcome, *, policy="reward_punishment", estimate=-0.4, low=-0.5, high=-0.3, **kw):
+    values = dict(
+        policy=policy, outcome=outcome, estimator="Callaway-Sant'Anna", estimate=estimate,
+        ci_low=low, ci_high=high, better="lower" if outcome in ("absence_mean",
+        "health_minutes", "sanction_share") else "higher", n_agencies=43,
+        p_value_few_cluster=0.005, pretrend_status="passed", p_value_adjusted=0.01,
+    )  # fmt: skip
+    values.update(kw)
+    return values
+
+
+NONE = dict(estimate=0.01, low=-0.1, high=0.1)
+GOOD_SKP = dict(estimate=0.08, low=0.03, high=0.13)
+
+
+@pytest.mark.parametrize(
+    ("records", "decision", "rule"),
+    [
+        ([], "no_evidence_yet", "main_missing"),
+        ([rec("absence_mean", pretrend_status="failed")], "no_evidence_yet",
+         "main_not_identified"),
+        ([rec("absence_mean")], "extend", "main_confirmed_improved"),
+        ([rec("absence_mean", p_value_adjusted=0.2, mde_next_year=0.3)], "confirm_next_year",
+         "main_tentative_improved"),
+        ([rec("absence_mean", estimate=0.4, low=0.3, high=0.5)], "stop",
+         "main_confirmed_worsened"),
+        ([rec("absence_mean", estimate=0.4, low=0.3, high=0.5),
+          rec("skp_good_share", **GOOD_SKP)], "review", "main_confirmed_worsened"),
+        ([rec("absence_mean", estimate=0.4, low=0.3, high=0.5, n_agencies=1)], "review",
+         "main_tentative_worsened"),
+        ([rec("absence_mean", **NONE), rec("skp_good_share", **GOOD_SKP)], "keep",
+         "other_confirmed_improved"),
+        ([rec("absence_mean", **NONE), rec("skp_good_share", **GOOD_SKP,
+          p_value_adjusted=0.3)], "no_evidence_yet", "main_no_effect"),
+    ],
+)  # fmt: skip
+def test_each_rule_gives_its_one_decision(records, decision, rule):
+    made = decide_policy("reward_punishment", records)
+    assert (made.decision, made.rule) == (decision, rule)
+    assert made.decision in DECISIONS and made.rule in RULES
+
+
+def test_an_outcome_the_policy_produces_never_carries_a_decision():
+    """SKP under appraisal: the appraisal assigns the rating, so a confirmed rise in it is
+    said but neither extends the policy nor keeps it."""
+    policy = "performance_appraisal"
+    skp = rec("skp_good_share", policy=policy, **GOOD_SKP)
+    alone = decide_policy(policy, [rec("health_minutes", policy=policy, **NONE), skp])
+    assert (alone.decision, alone.rule) == ("no_evidence_yet", "main_no_effect")
+    assert alone.produced_improved == ("skp_good_share",) and alone.supporting == ()
+    # The same rise under training (which does not assign ratings) keeps the policy.
+    other = decide_policy(
+        "training_programme",
+        [rec("skp_good_share", policy="training_programme", **GOOD_SKP)],
+    )
+    assert other.decision == "extend"
+
+
+def test_programme_uptake_is_never_evidence():
+    hours = rec("jp_mean", policy="training_programme", estimate=23.0, low=18.0, high=29.0,
+                better="higher")  # fmt: skip
+    made = decide_policy("training_programme", [hours])
+    assert (made.decision, made.rule, made.records) == ("no_evidence_yet", "main_missing", ())
+
+
+def test_every_policy_has_its_main_outcome_and_the_printed_rules_are_the_applied_ones():
+    assert set(MAIN_OUTCOMES) == set(POLICIES)
+    for lang in ("id", "en"):
+        words = templates(lang)
+        assert {k.split(".")[-1] for k in words if k.startswith("policy_decision.rule.")} == set(
+            RULES
+        )
+        assert {k.split(".")[-1] for k in words if k.startswith("policy_decision.label.")} == set(
+            DECISIONS
+        )
+        lead, rules, standing = policy_decision_rules(lang)
+        assert len(rules) == len(RULES)
+        assert "Holm" in standing  # the multiple-testing step is printed, as it is applied
+    with pytest.raises(KeyError, match="MAIN_OUTCOMES"):
+        decide_policy("a_new_policy", [])
