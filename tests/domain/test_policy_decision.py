@@ -95,3 +95,11 @@ def test_every_policy_has_its_main_outcome_and_the_printed_rules_are_the_applied
         assert "Holm" in standing  # the multiple-testing step is printed, as it is applied
     with pytest.raises(KeyError, match="MAIN_OUTCOMES"):
         decide_policy("a_new_policy", [])
+
+
+def test_the_results_schema_lists_the_decisions_and_rules_the_code_applies():
+    from asn_eval.results.store import results_schema
+
+    entry = results_schema()["$defs"]["policy_decision"]["properties"]
+    assert entry["decision"]["enum"] == list(DECISIONS)
+    assert entry["rule"]["enum"] == list(RULES)
