@@ -170,6 +170,9 @@ class Conclusion(Chapter):
                     **self.effect_cells(r),
                     "p_value_few_cluster": r.p_value_few_cluster,
                     "pretrend_p": r.pretrend_p,
+                    # Holm, across the headline family: the multiple-testing step of the
+                    # standing rule, shown where it decides.
+                    "p_value_adjusted": r.p_value_adjusted,
                     "n_agencies": r.n_agencies,
                     "verdict": narrative.verdict_label(r, self.lang),
                 }
@@ -181,7 +184,7 @@ class Conclusion(Chapter):
             labels=head,
             digits=2,
             intervals={"interval": ("ci_low", "ci_high")},
-            pvalues=["p_value_few_cluster", "pretrend_p"],
+            pvalues=["p_value_few_cluster", "pretrend_p", "p_value_adjusted"],
             hidden=["estimate_unit"],
             note=self.t("sections.findings.note"),
         )
@@ -580,6 +583,7 @@ _FINDINGS_KEYS = (
     "estimate",
     "p_value_few_cluster",
     "pretrend_p",
+    "p_value_adjusted",
     "n_agencies",
     "verdict",
 )
