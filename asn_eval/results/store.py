@@ -219,9 +219,15 @@ def _from_json(entry: dict[str, Any]) -> ResultRecord:
 
 def load_results(output_dir: str | Path) -> list[ResultRecord]:
     """All records in ``output_dir/results.json`` (empty list if there is no file yet)."""
+    data = _read_results(output_dir)
+    return [] if data is None else [_from_json(entry) for entry in data["records"]]
+
+
+def _read_results(output_dir: str | Path) -> dict | None:
+    """The checked content of ``output_dir/results.json``, or None when there is none."""
     path = Path(output_dir) / RESULTS_FILE
     if not path.exists():
-        return []
+        return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
@@ -234,7 +240,20 @@ def load_results(output_dir: str | Path) -> list[ResultRecord]:
             f"{path} is not an asn-eval results file (expected format {FORMAT!r}); delete it "
             "and run the chapters again to rebuild it."
         )
-    return [_from_json(entry) for entry in data["records"]]
+    return data
+
+
+def _write_results(folder: Path, records: list[ResultRecord], decisions: list[dict]) -> None:
+    """Write results.json (under the caller's folder lock) through a temporary file and a
+    rename, so a reader never sees half a file."""
+    content: dict[str, Any] = {"format": FORMAT, "records": [_to_json(r) for r in records]}
+    if decisions:
+        content["policy_decisions"] = decisions
+    text = json.dumps(content, sort_keys=True, indent=2, ensure_ascii=False)
+    handle, tmp = tempfile.mkstemp(dir=folder, prefix=".results-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        out.write(text + "\n")
+    os.replace(tmp, folder / RESULTS_FILE)
 
 
 def save_results(
@@ -269,59 +288,27 @@ def save_results(
     with _folder_lock(folder):
         kept = [r for r in load_results(output_dir) if r.chapter != chapter]
         merged = sorted(kept + new, key=lambda r: r.key)
-        text = json.dumps(
-            # Without policy_decisions: they follow from the records, and chapter 5
-            # decides them again from these (save_policy_decisions).
-            {"format": FORMAT, "records": [_to_json(r) for r in merged]},
-            sort_keys=True,
-            indent=2,
-            ensure_ascii=False,
-        )
-        # Write to a temporary file and rename, so a reader never sees half a file.
-        handle, tmp = tempfile.mkstemp(dir=folder, prefix=".results-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
-        os.replace(tmp, path)
+        # Without policy_decisions: they follow from the records, and chapter 5 decides
+        # them again from these (save_policy_decisions).
+        _write_results(folder, merged, [])
         write_results_csv(folder, merged)
     return path
-
-
-def _decisions_entry(decisions: list[dict]) -> dict:
-    return {"policy_decisions": decisions} if decisions else {}
 
 
 def load_policy_decisions(output_dir: str | Path) -> list[dict]:
     """The ``policy_decisions`` of ``output_dir/results.json`` (empty when none yet): one
     entry per policy (:meth:`asn_eval.domain.policy_decision.PolicyDecision.as_dict`)."""
-    path = Path(output_dir) / RESULTS_FILE
-    if not path.exists():
-        return []
-    load_results(output_dir)  # the same checks of the file
-    return list(json.loads(path.read_text(encoding="utf-8")).get("policy_decisions", []))
+    data = _read_results(output_dir)
+    return [] if data is None else list(data.get("policy_decisions", []))
 
 
 def save_policy_decisions(output_dir: str | Path, decisions: Iterable[Mapping]) -> Path:
     """Write the one decision per policy into ``results.json`` beside the records."""
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / RESULTS_FILE
     with _folder_lock(folder):
-        records = load_results(output_dir)
-        text = json.dumps(
-            {
-                "format": FORMAT,
-                "records": [_to_json(r) for r in records],
-                **_decisions_entry([dict(d) for d in decisions]),
-            },
-            sort_keys=True,
-            indent=2,
-            ensure_ascii=False,
-        )
-        handle, tmp = tempfile.mkstemp(dir=folder, prefix=".results-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
-        os.replace(tmp, path)
-    return path
+        _write_results(folder, load_results(folder), [dict(d) for d in decisions])
+    return folder / RESULTS_FILE
 
 
 @contextmanager
