@@ -6,7 +6,8 @@ chapter 3's :func:`asn_eval.analysis.impact` with the report's default options. 
 estimate (the findings of chapter 5: Callaway-Sant'Anna and the Dukcapil interrupted time
 series) gets its one decision (:func:`asn_eval.domain.decision.decide`); the script counts the
 estimates named as effects (any standing), those confirmed, per estimator family, and the
-reports whose recommendations ask for action (keep and extend, or review) on a placebo.
+reports whose one decision per policy (:mod:`asn_eval.domain.policy_decision`) asks for action
+(keep and extend, keep, stop or review) on a placebo.
 
 Usage::
 
@@ -30,10 +31,11 @@ from pathlib import Path
 from asn_eval.analysis import AnalysisSpec
 from asn_eval.analysis.impact import impact
 from asn_eval.data import load_dataset, write_dataset
+from asn_eval.domain.policy_decision import decide_policies
 from asn_eval.report.chapters.conclusion import findings
-from asn_eval.report.narrative import recommendation_rule
 
-ACTING = ("sustain", "review")
+# Decisions that ask an office to act on an effect (keep and extend, keep, stop, review).
+ACTING = ("extend", "keep", "stop", "review")
 
 
 def family(record) -> str:
@@ -56,8 +58,9 @@ def run(seeds: list[int], *, employees: int) -> dict:
             results = impact(dataset, AnalysisSpec(year=max(dataset.years), seed=seed))
             records = [r for r in results.records() if r.outcome != "jp_mean"]
             headline = findings([replace(r, chapter="3") for r in records])
-            rules = [recommendation_rule(r) for r in headline]
-            acting = [r for r, rule in zip(headline, rules, strict=True) if rule in ACTING]
+            policies = list(dict.fromkeys(r.policy for r in headline))
+            decided = decide_policies(headline, policies, year=max(dataset.years))
+            acting = [d for d in decided if d.decision in ACTING]
             reports_acting += bool(acting)
             for r in headline:
                 rows.append(
@@ -71,7 +74,7 @@ def run(seeds: list[int], *, employees: int) -> dict:
             print(
                 f"seed {seed}: {sum(x['named'] for x in rows if x['seed'] == seed)} named, "
                 f"{sum(x['confirmed'] for x in rows if x['seed'] == seed)} confirmed, "
-                f"acting on {len(acting)} ({time.perf_counter() - started:.0f} s)",
+                f"acting on {len(acting)} policies ({time.perf_counter() - started:.0f} s)",
                 flush=True,
             )
     total = Counter()

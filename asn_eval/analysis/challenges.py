@@ -22,7 +22,7 @@ shadow the function :func:`challenges` exported from :mod:`asn_eval.analysis`.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ from asn_eval.domain.subgroups import (
 from asn_eval.domain.subgroups import age_band_at as age_band
 from asn_eval.estimators.adoption import AdoptionCurves, adoption_curves
 from asn_eval.estimators.dose import HeterogeneityResult, heterogeneity
+from asn_eval.estimators.multiple import holm
 from asn_eval.results.store import ResultRecord
 
 UNIT = "employee_id"
@@ -136,6 +137,8 @@ class ChallengesResults:
         ``places_per_employee`` (training places / headcount).
     n_employees
         Employees in the heterogeneity panel.
+    n_agencies
+        Agencies in the heterogeneity panel (the clusters).
     """
 
     spec: AnalysisSpec
@@ -145,6 +148,7 @@ class ChallengesResults:
     subgroup_problems: dict[str, str] = field(default_factory=dict)
     capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
     n_employees: int = 0
+    n_agencies: int = 0
     policy: str = RESISTANCE_POLICY
     outcome: str = HETEROGENEITY_OUTCOME
 
@@ -185,7 +189,14 @@ class ChallengesResults:
 
     # --- subgroup effects -------------------------------------------------------------
     def records(self) -> list[ResultRecord]:
-        """One record per subgroup estimate, for ``results.json``."""
+        """One record per subgroup estimate, for ``results.json``, with its standing.
+
+        Subgroup estimates are read like any other finding (:mod:`asn_eval.domain.decision`):
+        no pre-trend test is run per subgroup (untestable, never a pass), no few-cluster
+        p-value is computed for them, and their p-values are Holm-adjusted across all the
+        subgroup estimates of the chapter, so an interval away from zero is at most
+        tentative here.
+        """
         records = []
         for by, res in self.subgroups.items():
             for group in res.params.index:
@@ -197,9 +208,17 @@ class ChallengesResults:
                         outcome=f"{self.outcome}|{by}={group}",
                         better="higher",
                         unit="share",
+                        n_agencies=self.n_agencies or None,
+                        pretrend_status="untestable",
                     )
                 )
-        return records
+        if not records:
+            return records
+        adjusted = holm([r.p_value for r in records])
+        return [
+            replace(r, p_value_adjusted=float(p), verdict=None, standing=None, reasons=())
+            for r, p in zip(records, adjusted, strict=True)
+        ]
 
     def to_frame(self) -> pd.DataFrame:
         """One row per subgroup estimate with the options behind it (estimator, comparison,
@@ -262,4 +281,5 @@ def challenges(dataset: Any, spec: AnalysisSpec) -> ChallengesResults:
         subgroup_problems=problems,
         capacity=capacity,
         n_employees=int(panel[UNIT].nunique()),
+        n_agencies=int(panel[CLUSTER].nunique()) if CLUSTER in panel else 0,
     )

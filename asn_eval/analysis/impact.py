@@ -147,7 +147,20 @@ class PolicyOutcome:
             better=self.outcome.better,
             level=float(self.overall.level),
             unit=self.outcome.unit,
+            **self.event_time_sides(),
         )
+
+    def event_time_sides(self) -> dict[str, tuple[int, ...]]:
+        """Event times from adoption on whose simultaneous band (the event-study figure's)
+        lies wholly below or wholly above zero: what the overall number may hide."""
+        sides: dict[str, tuple[int, ...]] = {"event_times_below": (), "event_times_above": ()}
+        if self.event is None:
+            return sides
+        band = self.event.conf_int()
+        post = band[(band.index >= 0) & self.event.std_errors.reindex(band.index).notna()]
+        sides["event_times_below"] = tuple(int(e) for e in post.index[post["ci_high"] < 0])
+        sides["event_times_above"] = tuple(int(e) for e in post.index[post["ci_low"] > 0])
+        return sides
 
     @property
     def pretrend_status(self) -> str:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -506,7 +507,9 @@ def training_capacity(dataset: Any, *, year: int) -> pd.DataFrame:
 
     A place is taken to be one seat on one course. Courses in ``year`` average
     ``jp_per_course`` JP, so bringing every employee to the minimum needs
-    ``headcount * 20 / jp_per_course`` places (PP 17/2020: 20 JP per ASN per year).
+    ``headcount * 20 / jp_per_course`` places (PP 17/2020: 20 JP per ASN per year), rounded
+    up to whole places: a seat is not bought in parts, and the agencies' shortfalls then add
+    up to the city's.
 
     Returns
     -------
@@ -523,7 +526,10 @@ def training_capacity(dataset: Any, *, year: int) -> pd.DataFrame:
     courses = training[pd.to_datetime(training["date"]).dt.year == int(year)]
     jp_per_course = float(courses["jp"].mean()) if len(courses) else np.nan
     frame = budget[budget["year"] == int(year)].copy()
-    frame["places_needed"] = frame["headcount"] * JP_MINIMUM_PER_YEAR / jp_per_course
+    # A tiny tolerance keeps an exact multiple (40 x 20 / 20.0000000001) from one more seat.
+    frame["places_needed"] = np.ceil(
+        frame["headcount"] * JP_MINIMUM_PER_YEAR / jp_per_course - 1e-9
+    )
     frame["shortfall"] = (frame["places_needed"] - frame["training_places"]).clip(lower=0)
     frame["jp_per_course"] = jp_per_course
     agency = agency_year_panel(dataset, years=[int(year)])
@@ -549,3 +555,34 @@ def training_capacity(dataset: Any, *, year: int) -> pd.DataFrame:
         .sort_values(["shortfall", "agency_code"], ascending=[False, True])
         .reset_index(drop=True)
     )
+
+
+@dataclass(frozen=True)
+class TrainingGap:
+    """The city's training gap in one year and what closing it would cost.
+
+    ``share_below`` is the share of appraised employees below the 20 JP minimum;
+    ``places_short`` the places missing (:func:`training_capacity`'s shortfall, summed);
+    ``budget_per_place`` the year's training budget over its training places (all agencies,
+    from the ``budget`` table); ``cost`` = ``places_short * budget_per_place`` (rupiah), the
+    cost of the missing places at this year's price. NaN where the data do not hold it.
+    """
+
+    year: int
+    share_below: float
+    places_short: float
+    budget_per_place: float
+    cost: float
+
+
+def training_gap(dataset: Any, *, year: int) -> TrainingGap:
+    """:class:`TrainingGap` of ``year`` from the performance, training and budget tables."""
+    person = employee_year_panel(dataset, years=[int(year)])
+    below = float(1 - person["meets_jp_minimum"].mean()) if len(person) else np.nan
+    cap = training_capacity(dataset, year=year)
+    if cap.empty:
+        return TrainingGap(int(year), below, np.nan, np.nan, np.nan)
+    short = float(cap["shortfall"].sum())
+    places = float(cap["training_places"].sum())
+    per_place = float(cap["training_budget"].sum()) / places if places > 0 else np.nan
+    return TrainingGap(int(year), below, short, per_place, short * per_place)

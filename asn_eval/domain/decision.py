@@ -197,3 +197,20 @@ def decide(record: Any) -> Decision:
     if direction == "no_detectable_effect":
         return Decision(direction, None, why)
     return Decision(direction, "tentative" if why else "confirmed", why)
+
+
+def hidden_dynamics(record: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Event-time bands the overall number hides: ``(("below", (4,)),)`` when the
+    simultaneous band of those event times (``event_times_below``) lies wholly below zero
+    while the overall interval does not, and likewise ``"above"``. Empty for an estimate
+    that is not read as an effect (a failed pre-trend test). Said beside the verdict; it
+    does not change it (one or two event times of a few agencies are not an effect)."""
+    if decide(record).verdict == "not_identified":
+        return ()
+    sign = interval_sign(_get(record, "ci_low"), _get(record, "ci_high"))
+    hidden = []
+    for side, overall in (("below", -1), ("above", 1)):
+        times = tuple(int(e) for e in (_get(record, f"event_times_{side}", ()) or ()))
+        if times and sign != overall:
+            hidden.append((side, times))
+    return tuple(hidden)

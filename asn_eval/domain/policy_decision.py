@@ -22,7 +22,7 @@ Rules (:data:`RULES`, in the order they are tried; the first that holds decides)
         the main outcome is one the policy produces.
     ``main_tentative_improved``
         The main outcome improved but the finding is tentative: ``confirm_next_year``,
-        with the effect next year's data could detect (``mde_next_year``).
+        with what would settle it (``settle``, see :data:`SETTLE`).
     ``main_confirmed_worsened``
         The main outcome worsened, confirmed: ``stop`` unless another outcome the policy
         does not produce improved (confirmed), then ``review``.
@@ -33,6 +33,22 @@ Rules (:data:`RULES`, in the order they are tried; the first that holds decides)
         produce improved (confirmed): ``keep``.
     ``main_no_effect``
         Otherwise: ``no_evidence_yet``.
+
+What would settle a tentative main finding (:data:`SETTLE`)
+    ``another_comparison``
+        Its reasons include an untestable pre-trend or a single office: another year of the
+        same data adds no pre-adoption years and no comparison group, so only another
+        comparison (offices elsewhere, a later-adopting group) can confirm it.
+    ``one_more_year``
+        Otherwise, when next year's minimum detectable effect (``mde_next_year``) is no larger
+        than the estimate: one more year of data can confirm an effect of this size.
+    ``more_than_one_year``
+        Otherwise: the estimate is smaller than what one more year could detect, so one year
+        may not settle it.
+
+Every decision names the office that acts on it (``owner``, the ``owners`` table of
+:mod:`asn_eval.domain.setting`) and the report year in which it is checked again
+(``check_year``: the next annual report).
 
 Examples
 --------
@@ -49,8 +65,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from asn_eval.domain.decision import Decision, decide
+from asn_eval.domain.decision import Decision, decide, hidden_dynamics
 from asn_eval.domain.outcomes import kind
+from asn_eval.domain.setting import owner
 
 DECISIONS: tuple[str, ...] = (
     "extend",  # lanjutkan dan perluas
@@ -60,6 +77,9 @@ DECISIONS: tuple[str, ...] = (
     "stop",  # hentikan
     "no_evidence_yet",  # belum ada bukti
 )
+SETTLE: tuple[str, ...] = ("another_comparison", "one_more_year", "more_than_one_year")
+# Reasons that another year of the same data cannot remove (asn_eval.domain.decision.REASONS).
+DESIGN_REASONS = frozenset({"pretrend_untestable", "single_unit"})
 RULES: tuple[str, ...] = (
     "main_missing",
     "main_not_identified",
@@ -92,9 +112,7 @@ MAIN_OUTCOMES: dict[str, PolicyPlan] = {
     "training_programme": PolicyPlan("skp_good_share"),
     # The SKP predicate is assigned by the appraisal itself: it may move because the
     # appraisal is now done, not because staff perform better.
-    "performance_appraisal": PolicyPlan(
-        "health_minutes", produced=("skp_good_share", "skp_good")
-    ),
+    "performance_appraisal": PolicyPlan("health_minutes", produced=("skp_good_share", "skp_good")),
     "reward_punishment": PolicyPlan("absence_mean"),
     "digitalisation": PolicyPlan("ikm"),
 }
@@ -115,6 +133,13 @@ class PolicyDecision:
     produced_improved: tuple[str, ...] = ()
     mde_next_year: float | None = None
     unit: str = ""
+    main_estimate: float | None = None
+    settle: str | None = None  # confirm_next_year only: one of SETTLE
+    main_reasons: tuple[str, ...] = ()  # why the main finding is tentative, if it is
+    # Event times whose band the main outcome's overall number hides (decision.hidden_dynamics)
+    main_hidden: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    owner: str = ""  # the office that acts on it (code of the owners table)
+    check_year: int | None = None  # the report year it is checked again
 
     def as_dict(self) -> dict[str, Any]:
         """The entry of ``results.json``'s ``policy_decisions``."""
@@ -129,6 +154,12 @@ class PolicyDecision:
             "produced_improved": list(self.produced_improved),
             "mde_next_year": self.mde_next_year,
             "unit": self.unit,
+            "main_estimate": self.main_estimate,
+            "settle": self.settle,
+            "main_reasons": list(self.main_reasons),
+            "main_hidden": [[side, list(times)] for side, times in self.main_hidden],
+            "owner": self.owner,
+            "check_year": self.check_year,
         }
 
 
@@ -145,8 +176,21 @@ def _decision(record: Any) -> Decision:
     return decide(record)
 
 
-def decide_policy(policy: str, records: Iterable[Any]) -> PolicyDecision:
-    """The decision for ``policy`` from its headline records (one per outcome).
+def _settle(main: Any, reasons: tuple[str, ...]) -> str:
+    """What would settle ``main``'s tentative finding (one of :data:`SETTLE`)."""
+    if DESIGN_REASONS & set(reasons):
+        return "another_comparison"
+    mde, estimate = _get(main, "mde_next_year"), _get(main, "estimate")
+    if mde is not None and estimate is not None and float(mde) <= abs(float(estimate)):
+        return "one_more_year"
+    return "more_than_one_year"
+
+
+def decide_policy(
+    policy: str, records: Iterable[Any], *, year: int | None = None
+) -> PolicyDecision:
+    """The decision for ``policy`` from its headline records (one per outcome), to be
+    checked again in the report after ``year``.
 
     ``records`` may hold other policies' records: only ``policy``'s are read. Programme
     uptake (training hours) is never evidence that a policy works.
@@ -158,13 +202,12 @@ def decide_policy(policy: str, records: Iterable[Any]) -> PolicyDecision:
             "asn_eval.domain.policy_decision.MAIN_OUTCOMES before reading its results."
         )
     mine = [
-        r
-        for r in records
-        if _get(r, "policy") == policy and kind(_get(r, "outcome")) != "uptake"
+        r for r in records if _get(r, "policy") == policy and kind(_get(r, "outcome")) != "uptake"
     ]
     read = tuple((str(_get(r, "outcome")), str(_get(r, "estimator"))) for r in mine)
     main = next((r for r in mine if _get(r, "outcome") == plan.main_outcome), None)
     others = [r for r in mine if r is not main and _get(r, "outcome") not in plan.produced]
+
     def improved(candidates: list) -> tuple[str, ...]:
         return tuple(
             dict.fromkeys(
@@ -180,8 +223,9 @@ def decide_policy(policy: str, records: Iterable[Any]) -> PolicyDecision:
     )
     produced = plan.main_outcome in plan.produced
 
-    def made(decision: str, rule: str) -> PolicyDecision:
+    def made(decision: str, rule: str, settle: str | None = None) -> PolicyDecision:
         mde = None if main is None else _get(main, "mde_next_year")
+        estimate = None if main is None else _get(main, "estimate")
         return PolicyDecision(
             policy,
             decision,
@@ -193,6 +237,12 @@ def decide_policy(policy: str, records: Iterable[Any]) -> PolicyDecision:
             produced_improved,
             None if mde is None else float(mde),
             "" if main is None else str(_get(main, "unit", "") or ""),
+            None if estimate is None else float(estimate),
+            settle,
+            () if main is None else tuple(_decision(main).reasons),
+            () if main is None else hidden_dynamics(main),
+            owner(policy, "id")["code"],
+            None if year is None else int(year) + 1,
         )
 
     if main is None:
@@ -203,7 +253,7 @@ def decide_policy(policy: str, records: Iterable[Any]) -> PolicyDecision:
     if d.verdict == "improved":
         if d.confirmed:
             return made("keep" if produced else "extend", "main_confirmed_improved")
-        return made("confirm_next_year", "main_tentative_improved")
+        return made("confirm_next_year", "main_tentative_improved", _settle(main, d.reasons))
     if d.verdict == "worsened":
         if d.confirmed:
             return made("review" if supporting else "stop", "main_confirmed_worsened")
@@ -213,7 +263,9 @@ def decide_policy(policy: str, records: Iterable[Any]) -> PolicyDecision:
     return made("no_evidence_yet", "main_no_effect")
 
 
-def decide_policies(records: Iterable[Any], policies: Iterable[str]) -> list[PolicyDecision]:
+def decide_policies(
+    records: Iterable[Any], policies: Iterable[str], *, year: int | None = None
+) -> list[PolicyDecision]:
     """One :class:`PolicyDecision` per policy in ``policies`` (in that order)."""
     records = list(records)
-    return [decide_policy(policy, records) for policy in policies]
+    return [decide_policy(policy, records, year=year) for policy in policies]

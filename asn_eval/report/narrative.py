@@ -10,27 +10,11 @@ filled with computed results by :func:`text` and formatted for the language by
   and is read from the record wherever the report shows it (:func:`verdict_label`).
 * :func:`effect_sentence` says which way the outcome moved in its own words ("turun 8,28
   menit, lebih cepat"), the interval, the sample and, for a tentative finding, why.
-* :func:`recommendations` turns the decisions into advice by the explicit rules below.
-
-Recommendation rules (one recommendation per policy and rule, policies in report order;
-programme uptake such as training hours enters none):
-
-``review``
-    An outcome worsened and the finding is confirmed: review how the policy is carried out.
-``sustain``
-    An outcome improved and the finding is confirmed: keep and extend the policy.
-``check``
-    An outcome worsened but the finding is tentative: check before acting.
-``confirm``
-    An outcome improved but the finding is tentative: promising, not established.
-``not_identified``
-    The estimate's own identification failed (a failed pre-trend test): it is read neither
-    as an effect nor as none; claim nothing and measure again with another comparison.
-``no_claim``
-    No detectable effect: do not claim success; review design and dose.
-``training_capacity``
-    Given training figures: more than :data:`JP_SHORTFALL_TOLERANCE` of employees below the
-    20 JP minimum, or fewer places than the minimum needs: raise places and e-learning.
+* :func:`policy_decision_text` words each policy's one decision
+  (:mod:`asn_eval.domain.policy_decision`), with the office that acts on it and the year it is
+  checked again; :func:`training_capacity_text` the training-capacity action, when more than
+  :data:`JP_SHORTFALL_TOLERANCE` of employees are below the 20 JP minimum or places fall short
+  of what the minimum needs, with its cost where the budget table holds it.
 
 Examples
 --------
@@ -47,7 +31,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -60,6 +43,7 @@ from babel.lists import format_list
 from asn_eval.common import formatting as fmt
 from asn_eval.data.contract import POLICIES
 from asn_eval.data.messages import rule_label
+from asn_eval.domain import setting as context
 
 # ALPHA, BETTER, VERDICTS and verdict are re-exported: the report's words and its decisions
 # share them.
@@ -70,10 +54,13 @@ from asn_eval.domain.decision import (  # noqa: F401
     VERDICTS,
     Decision,
     decide,
+    interval_sign,
     verdict,
 )
+from asn_eval.domain.decision import hidden_dynamics as _hidden_dynamics
 from asn_eval.domain.outcomes import kind
-from asn_eval.domain.policy_decision import MAIN_OUTCOMES
+from asn_eval.domain.outcomes import outcome as outcome_spec
+from asn_eval.domain.policy_decision import DESIGN_REASONS, MAIN_OUTCOMES
 from asn_eval.domain.policy_decision import RULES as POLICY_RULES
 from asn_eval.domain.privacy import SUPPRESSED_MARK
 from asn_eval.domain.regulations import JP_MINIMUM_PER_YEAR, MIN_CELL_SIZE
@@ -83,9 +70,13 @@ TEMPLATE_DIR = Path(__file__).with_name("templates")
 # training capacity: a project choice, not a regulation (the regulation asks for everyone).
 JP_SHORTFALL_TOLERANCE = 0.10
 GLOSSARY_TERMS: tuple[str, ...] = ("ASN", "PNS", "PPPK", "NIP", "OPD", "SKP", "JP", "TPP", "IKM")
+# Method terms: their name differs by language (``glossary_term.<key>``); the Indonesian
+# definition gives the English term once, so a reader can look it up.
+GLOSSARY_METHOD_TERMS: tuple[str, ...] = (
+    "adoption", "parallel_trends", "event_study", "p_value", "confidence_interval",
+)  # fmt: skip
 # Report order of the policies (the data contract's order); others follow alphabetically.
 POLICY_ORDER: tuple[str, ...] = POLICIES
-RULES: tuple[str, ...] = ("review", "sustain", "check", "confirm", "not_identified", "no_claim")
 # Names Jinja parses as literals: a placeholder with one of them is never filled.
 _JINJA_CONSTANTS = frozenset({"none", "None", "true", "True", "false", "False"})
 # Units whose estimates are shares (0-1) shown as percentage points.
@@ -249,6 +240,14 @@ def label(kind: str, key: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool 
     return words
 
 
+def group_label(value: Any, lang: str = fmt.DEFAULT_LANGUAGE) -> str:
+    """A subgroup's name as the report prints it: the codes of
+    :mod:`asn_eval.domain.subgroups` ("SMA-") in words where they need them
+    (``subgroup_group`` templates), other groups ("30-39", "D4/S1") as they are."""
+    key = f"subgroup_group.{value}"
+    return text(key, lang) if key in templates(lang) else str(value)
+
+
 def estimator_label(name: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool = False) -> str:
     """An estimator's name in ``lang``; proper names (Callaway-Sant'Anna, TWFE) stay as they are.
 
@@ -269,11 +268,14 @@ def estimator_label(name: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool 
 
 
 def glossary(lang: str = fmt.DEFAULT_LANGUAGE) -> pd.DataFrame:
-    """The glossary (ASN, PNS, PPPK, NIP, OPD, SKP, JP, TPP, IKM) as a two-column table."""
+    """The glossary as a two-column table: the personnel terms (ASN, PNS, PPPK, NIP, OPD,
+    SKP, JP, TPP, IKM), then the method terms in the report's language."""
+    methods = [text(f"glossary_term.{t}", lang) for t in GLOSSARY_METHOD_TERMS]
     return pd.DataFrame(
         {
-            "term": list(GLOSSARY_TERMS),
-            "definition": [text(f"glossary.{t}", lang) for t in GLOSSARY_TERMS],
+            "term": [*GLOSSARY_TERMS, *methods],
+            "definition": [text(f"glossary.{t}", lang) for t in GLOSSARY_TERMS]
+            + [text(f"glossary.{t}", lang) for t in GLOSSARY_METHOD_TERMS],
         }
     )
 
@@ -335,6 +337,72 @@ def reason_words(
     }
     group = "reason_short" if short else "reason"
     return [text(f"{group}.{r}", lang, **values) for r in record_decision(record).reasons]
+
+
+def hidden_dynamics(record: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """:func:`asn_eval.domain.decision.hidden_dynamics`, none for programme uptake."""
+    if kind(_get(record, "outcome")) == "uptake":
+        return ()
+    return _hidden_dynamics(record)
+
+
+def dynamics_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE) -> str | None:
+    """One sentence on the dynamic effects the overall number hides (see
+    :func:`hidden_dynamics`), or None: "Menurut tahun sejak penerapan, pita kepercayaan
+    simultan pada tahun ke-4 seluruhnya di bawah nol (lebih buruk), walaupun ..."."""
+    hidden = hidden_dynamics(record)
+    if not hidden:
+        return None
+    key = _get(record, "outcome")
+    better = _get(record, "better", "higher") or "higher"
+    sides = []
+    for side, times in hidden:
+        good = (side == "above") == (better == "higher")
+        years = [
+            text("dynamics.adoption_year", lang) if e == 0 else text("dynamics.year", lang, e=e)
+            for e in times
+        ]
+        sides.append(
+            text(
+                f"dynamics.{side}",
+                lang,
+                years=format_list(years, locale=lang),
+                meaning=meaning(key, "improved" if good else "worsened", lang),
+            )
+        )
+    overall = record_decision(record).verdict
+    return text(
+        "dynamics.sentence",
+        lang,
+        sides=format_list(sides, locale=lang),
+        overall=text(f"dynamics.overall.{overall}", lang),
+    )
+
+
+def dynamics_phrase(
+    record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, hidden: Iterable | None = None
+) -> str | None:
+    """:func:`dynamics_sentence` in a few words, for the executive summary: "pada tahun ke-4
+    sesudah penerapan lebih buruk"; None when the overall number hides nothing. ``hidden``
+    replaces :func:`hidden_dynamics` (a policy decision carries its main outcome's)."""
+    key = _get(record, "outcome")
+    better = _get(record, "better", "higher") or "higher"
+    said = []
+    for side, times in hidden_dynamics(record) if hidden is None else hidden:
+        good = (side == "above") == (better == "higher")
+        years = [
+            text("dynamics.adoption_year", lang) if e == 0 else text("dynamics.year", lang, e=e)
+            for e in times
+        ]
+        said.append(
+            text(
+                "dynamics.short",
+                lang,
+                years=format_list(years, locale=lang),
+                meaning=meaning(key, "improved" if good else "worsened", lang),
+            )
+        )
+    return format_list(said, locale=lang) if said else None
 
 
 def verdict_label(record: Any, lang: str = fmt.DEFAULT_LANGUAGE) -> str:
@@ -430,112 +498,50 @@ def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: in
         if decision.verdict == "not_identified":
             key = "effect.why_not_identified"
         parts.append(text(key, lang, reasons="; ".join(reason_words(record, lang))))
+    dynamics = dynamics_sentence(record, lang)
+    if dynamics:
+        parts.append(dynamics)
     return " ".join(parts)
 
 
 # --- recommendations -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Recommendation:
-    """One recommendation: the rule that produced it, its policy and outcomes, and its text."""
+def training_capacity_text(
+    gap: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, short: bool = False
+) -> str | None:
+    """The training-capacity action in words, or None when the data call for none.
 
-    rule: str
-    policy: str | None
-    outcomes: tuple[str, ...]
-    text: str
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def recommendation_rule(record: Any) -> str | None:
-    """The rule one result triggers (see the module docstring); None for programme uptake,
-    which shows that a policy reached staff, not what it changed."""
-    if kind(_get(record, "outcome")) == "uptake":
-        return None
-    decision = record_decision(record)
-    if decision.verdict == "not_identified":
-        return "not_identified"
-    if not decision.is_effect:
-        return "no_claim"
-    if decision.standing == "confirmed":
-        return "sustain" if decision.verdict == "improved" else "review"
-    return "confirm" if decision.verdict == "improved" else "check"
-
-
-def _policy_rank(policy: str) -> tuple[int, str]:
-    return (
-        (POLICY_ORDER.index(policy), "") if policy in POLICY_ORDER else (len(POLICY_ORDER), policy)
-    )
-
-
-def recommendations(
-    records: Iterable[Any],
-    lang: str = fmt.DEFAULT_LANGUAGE,
-    *,
-    share_below_jp_minimum: float | None = None,
-    places_shortfall: float | None = None,
-    short: bool = False,
-) -> list[Recommendation]:
-    """Recommendations that follow from the results by the rules in the module docstring.
-
-    Parameters
-    ----------
-    records
-        Result records (see :func:`effect_sentence`).
-    lang
-        ``"id"`` or ``"en"``.
-    share_below_jp_minimum
-        Share (0-1) of employees below the 20 JP minimum in the report year, if known.
-    places_shortfall
-        Training places missing to bring everyone to the minimum (count), if known.
-    short
-        One line each (``recommendation_short`` templates), for the executive summary.
-
-    Returns
-    -------
-    list of Recommendation
-        Policies in report order; within a policy, rules in the order of :data:`RULES`;
-        the training-capacity recommendation last.
+    ``gap`` is a :class:`~asn_eval.analysis.panels.TrainingGap` (share of employees below
+    the 20 JP minimum, places short, budget per place and their cost). An action is called
+    for when more than :data:`JP_SHORTFALL_TOLERANCE` of employees are below the minimum or
+    places fall short; it names the training policy's office and the year it is checked
+    again (the next report). ``short``: one line, for the executive summary.
     """
     fmt.check_language(lang)
-    group = "recommendation_short" if short else "recommendation"
-    groups: dict[tuple[str, str], list[str]] = {}
-    for record in records:
-        rule = recommendation_rule(record)
-        if rule is None:
-            continue
-        key = (str(_get(record, "policy")), rule)
-        outcome = label("outcome", _get(record, "outcome"), lang)
-        groups.setdefault(key, [])
-        if outcome not in groups[key]:
-            groups[key].append(outcome)
-    ordered = sorted(groups, key=lambda k: (_policy_rank(k[0]), RULES.index(k[1])))
-    out = []
-    for policy, rule in ordered:
-        outcomes = groups[(policy, rule)]
-        sentence = text(
-            f"{group}.{rule}",
-            lang,
-            policy=_capfirst(label("policy", policy, lang)),
-            outcomes=format_list(outcomes, locale=lang),
-        )
-        out.append(Recommendation(rule, policy, tuple(outcomes), sentence))
-    below = not fmt.is_missing(share_below_jp_minimum) and share_below_jp_minimum > (
-        JP_SHORTFALL_TOLERANCE
+    share, places = _get(gap, "share_below"), _get(gap, "places_short")
+    below = not fmt.is_missing(share) and share > JP_SHORTFALL_TOLERANCE
+    short_places = not fmt.is_missing(places) and places > 0
+    if not (below or short_places):
+        return None
+    cost = _get(gap, "cost")
+    priced = short_places and not fmt.is_missing(cost)
+    return text(
+        "training_capacity.short" if short else "training_capacity.full",
+        lang,
+        share=fmt.fmt_percent(share, lang, 0) if below else None,
+        jp_min=JP_MINIMUM_PER_YEAR,
+        shortfall=fmt.fmt_number(places, lang, 0) if short_places else None,
+        cost=fmt.fmt_rupiah(cost, lang, compact=True) if priced else None,
+        per_place=(
+            fmt.fmt_rupiah(_get(gap, "budget_per_place"), lang, compact=True, digits=2)
+            if priced
+            else None
+        ),
+        year=_get(gap, "year"),
+        owner=context.owner("training_programme", lang)["name"],
+        check_year=int(_get(gap, "year")) + 1,
     )
-    short = not fmt.is_missing(places_shortfall) and places_shortfall > 0
-    if below or short:
-        sentence = text(
-            f"{group}.training_capacity",
-            lang,
-            share=fmt.fmt_percent(share_below_jp_minimum, lang, 0) if below else None,
-            jp_min=JP_MINIMUM_PER_YEAR,
-            shortfall=fmt.fmt_number(places_shortfall, lang, 0) if short else None,
-        )
-        out.append(Recommendation("training_capacity", None, (), sentence))
-    return out
 
 
 # --- findings table --------------------------------------------------------------------
@@ -565,14 +571,15 @@ def policy_decision_text(
     if short:
         return text("policy_decision.short", lang, policy=policy, label=name)
     main = label("outcome", _get(decision, "main_outcome"), lang)
-    mde = _get(decision, "mde_next_year")
     unit = _get(decision, "unit", "") or ""
-    if not fmt.is_missing(mde):
+
+    def amount(value: Any) -> str | None:
+        if fmt.is_missing(value):
+            return None
         scale = 100.0 if unit in _SHARE_UNITS else 1.0
         words = label("unit", unit, lang) if unit else ""
-        mde = f"{fmt.fmt_number(float(mde) * scale, lang, 2)} {words}".strip()
-    else:
-        mde = None
+        return f"{fmt.fmt_number(abs(float(value)) * scale, lang, 2)} {words}".strip()
+
     outcomes = [label("outcome", o, lang) for o in _get(decision, "supporting", ()) or ()]
     rule = _get(decision, "rule")
     parts = [
@@ -581,10 +588,32 @@ def policy_decision_text(
             lang,
             main=main,
             Main=_capfirst(main),
-            mde=mde,
             supporting=format_list(outcomes, locale=lang) if outcomes else "",
         )
     ]
+    settle = _get(decision, "settle")
+    if settle:
+        design = [r for r in _get(decision, "main_reasons", ()) or () if r in DESIGN_REASONS]
+        parts.append(
+            text(
+                f"policy_decision.settle.{settle}",
+                lang,
+                mde=amount(_get(decision, "mde_next_year")) or "–",
+                estimate=amount(_get(decision, "main_estimate")) or "–",
+                reasons=format_list([text(f"reason.{r}", lang) for r in design], locale=lang),
+            )
+        )
+    hidden = _get(decision, "main_hidden", ()) or ()
+    if hidden:
+        said = dynamics_phrase(
+            {
+                "outcome": _get(decision, "main_outcome"),
+                "better": outcome_spec(_get(decision, "main_outcome")).better,
+            },
+            lang,
+            hidden=[(side, tuple(times)) for side, times in hidden],
+        )
+        parts.append(text("policy_decision.hidden", lang, main=main, hidden=said))
     if outcomes and rule != "other_confirmed_improved":
         parts.append(
             text("policy_decision.supporting", lang, supporting=format_list(outcomes, locale=lang))
@@ -593,6 +622,15 @@ def policy_decision_text(
     if produced:
         parts.append(
             text("policy_decision.produced", lang, produced=format_list(produced, locale=lang))
+        )
+    if _get(decision, "owner") and _get(decision, "check_year") is not None:
+        parts.append(
+            text(
+                "policy_decision.owner",
+                lang,
+                owner=context.owner(_get(decision, "policy"), lang)["name"],
+                year=_get(decision, "check_year"),
+            )
         )
     return text("policy_decision.line", lang, policy=policy, label=name, because=" ".join(parts))
 

@@ -89,6 +89,10 @@ class ResultRecord:
         For an estimate within one subgroup (chapter 4's heterogeneity): the variable and its
         value, e.g. ``age_band_start`` and ``30-39``; empty otherwise. An outcome given in
         the packed form ``"skp_good|age_band_start=30-39"`` is split into these fields.
+    event_times_below, event_times_above
+        Event times from adoption on (0 = the adoption year) whose simultaneous confidence
+        band in the event study lies wholly below or wholly above zero: dynamic effects the
+        overall number may hide. Empty when the design has no event study.
     """
 
     policy: str
@@ -115,6 +119,8 @@ class ResultRecord:
     reasons: tuple[str, ...] = ()
     subgroup_variable: str = ""
     subgroup_value: str = ""
+    event_times_below: tuple[int, ...] = ()
+    event_times_above: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if "|" in self.outcome:
@@ -213,7 +219,8 @@ def _to_json(record: ResultRecord) -> dict[str, Any]:
 def _from_json(entry: dict[str, Any]) -> ResultRecord:
     known = {f.name for f in fields(ResultRecord)}
     values = {k: v for k, v in entry.items() if k in known}
-    values["reasons"] = tuple(values.get("reasons") or ())
+    for name in ("reasons", "event_times_below", "event_times_above"):
+        values[name] = tuple(values.get(name) or ())
     return ResultRecord(**values)
 
 
@@ -334,7 +341,8 @@ def write_results_csv(output_dir: str | Path, records: Iterable[ResultRecord]) -
     from asn_eval.common.csv_safety import write_csv_safely
 
     frame = results_frame(records)
-    frame["reasons"] = [";".join(r) for r in frame["reasons"]]
+    for col in ("reasons", "event_times_below", "event_times_above"):
+        frame[col] = [";".join(str(v) for v in values) for values in frame[col]]
     for col in frame.columns:
         frame[col] = [_round(v) if isinstance(v, float) else v for v in frame[col]]
     for col in ("n_agencies", "n_employees"):  # counts stay integers beside empty cells

@@ -155,11 +155,23 @@ def test_training_capacity_needs_20_jp_per_head_in_course_units(dataset):
     training = dataset.tables["training"]
     jp_per_course = training.loc[training["date"].dt.year == 2024, "jp"].mean()
     row = cap.set_index("agency_code").loc["A00"]
-    # Agency A00: 20 employees, 5 places; 20 JP each needs 20 * 20 / jp_per_course places.
-    assert row["places_needed"] == pytest.approx(20 * 20 / jp_per_course)
-    assert row["shortfall"] == pytest.approx(max(0.0, 20 * 20 / jp_per_course - 5))
-    assert (cap["shortfall"] >= 0).all()
+    # Agency A00: 20 employees, 5 places; 20 JP each needs 20 * 20 / jp_per_course places,
+    # whole seats, so the agencies' shortfalls add up to the total the report states.
+    assert row["places_needed"] == np.ceil(20 * 20 / jp_per_course)
+    assert row["shortfall"] == max(0.0, np.ceil(20 * 20 / jp_per_course) - 5)
+    assert (cap["shortfall"] >= 0).all() and (cap["shortfall"] % 1 == 0).all()
     assert cap["shortfall"].is_monotonic_decreasing
+
+
+def test_training_gap_prices_the_missing_places_at_the_years_budget_per_place(dataset):
+    """Cost = places short x (the year's training budget / its training places)."""
+    cap = panels.training_capacity(dataset, year=2024)
+    gap = panels.training_gap(dataset, year=2024)
+    per_place = cap["training_budget"].sum() / cap["training_places"].sum()
+    assert gap.places_short == cap["shortfall"].sum() > 0
+    assert gap.budget_per_place == pytest.approx(per_place, rel=1e-12)
+    assert gap.cost == pytest.approx(gap.places_short * per_place, rel=1e-12)
+    assert 0 <= gap.share_below <= 1
 
 
 def test_panels_are_reused_only_for_the_same_tables_and_years():

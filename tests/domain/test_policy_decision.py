@@ -10,6 +10,7 @@ from asn_eval.domain.policy_decision import (
     DECISIONS,
     MAIN_OUTCOMES,
     RULES,
+    SETTLE,
     decide_policy,
 )
 from asn_eval.report.narrative import policy_decision_rules, templates
@@ -103,3 +104,59 @@ def test_the_results_schema_lists_the_decisions_and_rules_the_code_applies():
     entry = results_schema()["$defs"]["policy_decision"]["properties"]
     assert entry["decision"]["enum"] == list(DECISIONS)
     assert entry["rule"]["enum"] == list(RULES)
+    assert entry["settle"]["enum"] == [*SETTLE, None]
+
+
+@pytest.mark.parametrize(
+    ("main", "settle"),
+    [
+        # Holm alone: next year's MDE (0.3) is below the estimate's size (0.4): one year can.
+        (dict(p_value_adjusted=0.2, mde_next_year=0.3), "one_more_year"),
+        # the estimate (0.4) is smaller than what one more year could detect (0.5)
+        (dict(p_value_adjusted=0.2, mde_next_year=0.5), "more_than_one_year"),
+        # no MDE at all: nothing says one year is enough
+        (dict(p_value_adjusted=0.2), "more_than_one_year"),
+        # an untestable pre-trend is not fixed by another year of the same design
+        (dict(pretrend_status="untestable", mde_next_year=0.1), "another_comparison"),
+        (dict(n_agencies=1, mde_next_year=0.1), "another_comparison"),
+    ],
+)
+def test_confirm_next_year_says_what_would_settle_it(main, settle):
+    made = decide_policy("reward_punishment", [rec("absence_mean", **main)], year=2025)
+    assert made.decision == "confirm_next_year"
+    assert made.settle == settle
+    assert made.as_dict()["settle"] == settle
+
+
+def test_every_decision_names_its_office_and_the_year_it_is_checked_again():
+    from asn_eval.domain.setting import load_context
+
+    owners = load_context()["owners"]
+    assert set(owners) == set(POLICIES)  # the one editable table covers every policy
+    for policy in POLICIES:
+        main = MAIN_OUTCOMES[policy].main_outcome
+        made = decide_policy(policy, [rec(main, policy=policy)], year=2025)
+        assert made.owner == owners[policy]["code"]
+        assert made.check_year == 2026
+    assert decide_policy("training_programme", []).check_year is None
+
+
+def test_a_yearly_band_the_main_outcome_hides_travels_with_the_decision():
+    """Digitalisation kept on a confirmed SKP gain while IKM's year-4 band is below zero: the
+    decision carries it and its words say it (issue 20, item 2)."""
+    from asn_eval.report.narrative import policy_decision_text
+
+    records = [
+        rec("ikm", policy="digitalisation", estimate=-0.9, low=-1.87, high=0.08,
+            event_times_below=(4,)),
+        rec("skp_good_share", policy="digitalisation", **GOOD_SKP),
+    ]  # fmt: skip
+    made = decide_policy("digitalisation", records, year=2025)
+    assert (made.decision, made.main_hidden) == ("keep", (("below", (4,)),))
+    assert made.as_dict()["main_hidden"] == [["below", [4]]]
+    said = policy_decision_text(made.as_dict(), "id")
+    assert (
+        "Walaupun begitu, indeks kepuasan masyarakat (IKM) pada tahun ke-4 sesudah penerapan "
+        "lebih buruk menurut pita tahunan"
+    ) in said
+    assert said.endswith("diperiksa lagi dalam laporan 2026.")

@@ -204,9 +204,13 @@ def test_conclusion_builds_findings_from_results_json(shown, tmp_path):
     recommendations = next(t for k, t in chapter.emitted if k == "bullets" and "Keep" in t)
     assert recommendations.splitlines()[:2] == [
         "The training programme: Keep and extend. The share of staff rated Baik or better "
-        "(SKP), its main outcome, improved and the finding is confirmed.",
+        "(SKP), its main outcome, improved and the finding is confirmed. Responsible: BKPSDM "
+        "(the city's civil service and human resources development agency); checked again in "
+        "the 2025 report.",
         "Digitalisation of administration: No evidence yet. No effect was detected on the "
-        "community satisfaction index (IKM), its main outcome.",
+        "community satisfaction index (IKM), its main outcome. Responsible: The Organisation "
+        "Section of the City Secretariat with the communications and informatics agency "
+        "(Diskominfo); checked again in the 2025 report.",
     ]
     decisions = load_policy_decisions(tmp_path)
     assert [(d["policy"], d["decision"]) for d in decisions] == [

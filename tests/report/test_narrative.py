@@ -2,7 +2,6 @@
 # ruff: noqa: E501 -- whole sentences a reader sees are kept on one line, as they read
 
 import json
-import random
 import re
 
 import jinja2
@@ -11,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from asn_eval.analysis.panels import TrainingGap
 from asn_eval.domain.outcomes import OUTCOMES
 from asn_eval.estimators.results import EstimateTable, normal_interval
 from asn_eval.report.narrative import (
@@ -20,10 +20,10 @@ from asn_eval.report.narrative import (
     estimator_label,
     glossary,
     p_relation,
-    recommendations,
     templates,
     text,
     text_group,
+    training_capacity_text,
     verdict,
     verdict_label,
 )
@@ -253,7 +253,7 @@ def test_share_effects_read_in_percentage_points():
         ("id", "tidak dapat dibaca sebagai efek kebijakan: estimasinya 6,00 poin persentase "
                "(selang kepercayaan 95%: [2,00; 10,00]). Diestimasi dengan Callaway-Sant'Anna "
                "pada 80 perangkat daerah dan 3.500 pegawai. Sebabnya: uji tren sebelum "
-               "penerapan menolak asumsi tren paralel (p = 0,012): perbedaan sesudah penerapan "
+               "penerapan menolak asumsi tren sejajar (p = 0,012): perbedaan sesudah penerapan "
                "bisa saja kelanjutan tren yang sudah ada sebelumnya."),
         ("en", "cannot be read as an effect of the policy: the estimate is 6.00 percentage "
                "points (95% confidence interval: [2.00, 10.00]). Estimated with "
@@ -272,7 +272,7 @@ def test_pretrend_failure_is_said_out_loud(lang, fail):
     passed = effect_sentence(_record(pretrend_p=0.41), lang)
     assert "0,41" not in passed and "0.41" not in passed and "tentative" not in passed
     untestable = effect_sentence(_record(pretrend_p=None, pretrend_status="untestable"), lang)
-    words = {"id": "asumsi tren paralel tidak dapat diuji", "en": "cannot be tested"}[lang]
+    words = {"id": "asumsi tren sejajar tidak dapat diuji", "en": "cannot be tested"}[lang]
     assert words in untestable
 
 
@@ -332,75 +332,56 @@ def test_verdict_label_carries_the_one_decision_symmetrically():
     assert (none.standing, verdict_label(none, "en")) == (None, "No detectable effect")
 
 
-def test_recommendations_follow_the_rules_in_report_order():
-    records = [
-        _record(
-            policy="digitalisation",
-            outcome="ikm",
-            estimate=-1.0,
-            ci_low=-2.0,
-            ci_high=-0.1,
-            unit="points",
-        ),  # worsened, confirmed -> review
-        _record(),  # improved, pre-trend ok, 80 agencies -> sustain
-        _record(outcome="absence_mean", estimate=0.5, ci_low=-1.0, ci_high=2.0, unit="days",
-                better="lower"),  # fmt: skip
-        _record(outcome="jp_mean", estimate=3.0, ci_low=1.0, ci_high=5.0, unit="jp"),  # uptake
-        _record(policy="reward_punishment", pretrend_p=0.01),  # pre-trends differ: no reading
-        _record(policy="reward_punishment", outcome="sanction_share", better="lower",
-                n_agencies=30, p_value_few_cluster=0.3),  # worsened, tentative -> check
-        _record(policy="performance_appraisal", n_agencies=30, p_value_few_cluster=0.2),
-        _record(
-            policy="performance_appraisal",
-            outcome="ikm",
-            n_agencies=30,
-            p_value_few_cluster=0.01,
-            unit="points",
-        ),
-    ]  # fmt: skip
-    random.Random(3).shuffle(records)
-    recs = recommendations(records, "en", share_below_jp_minimum=0.35)
-    assert [(r.policy, r.rule) for r in recs] == [
-        ("training_programme", "sustain"),
-        ("training_programme", "no_claim"),
-        ("performance_appraisal", "sustain"),
-        ("performance_appraisal", "confirm"),
-        ("reward_punishment", "check"),
-        ("reward_punishment", "not_identified"),
-        ("digitalisation", "review"),
-        (None, "training_capacity"),
-    ]
-    assert recs[1].text.startswith(
-        "The training programme: do not report success on unexcused absence days per employee"
+def test_training_capacity_action_names_its_cost_owner_and_check_year():
+    """The places short priced at the year's budget per place (issue 20, item 4), the office
+    that acts and the report that checks it again."""
+    gap = TrainingGap(2025, 0.35, 120.0, 2_504_000.0, 120 * 2_504_000.0)
+    assert training_capacity_text(gap, "id") == (
+        "Kapasitas pelatihan: 35% pegawai belum mencapai batas minimal 20 JP per tahun, dan "
+        "kuota pelatihan 2025 kurang 120 dari yang dibutuhkan untuk batas minimal 20 JP. Tambah "
+        "kuota pelatihan dan manfaatkan e-learning serta jalur nonklasikal lain, yang turut "
+        "dihitung untuk batas minimal. Dengan anggaran per kuota 2025 (Rp2,5 juta), kuota yang "
+        "kurang itu bernilai sekitar Rp300,5 juta. Penanggung jawab: BKPSDM (Badan Kepegawaian "
+        "dan Pengembangan Sumber Daya Manusia); diperiksa lagi dalam laporan 2026."
     )
-    assert recs[4].text.startswith(
-        "Reward and punishment: the fall in the share of staff with a disciplinary sanction is "
-        "tentative."
+    assert training_capacity_text(gap, "en", short=True) == (
+        "Training capacity: add places and e-learning; 35% of employees are below 20 JP; 120 "
+        "places short, about Rp300.5 million. Responsible: BKPSDM (the city's civil service and "
+        "human resources development agency); checked again in the 2026 report."
     )
-    assert recs[-1].text.startswith(
-        "Training capacity: 35% of employees did not reach the minimum of 20 JP a year."
-    )
-    id_recs = recommendations(records, "id", places_shortfall=120)
-    assert id_recs[-1].text.startswith(
-        "Kapasitas pelatihan: kuota pelatihan kurang 120 dari yang dibutuhkan"
-    )
-    # below the tolerance and no missing places: no capacity advice
-    assert recommendations(records, "en", share_below_jp_minimum=0.05)[-1].rule != (
-        "training_capacity"
-    )
+    # Without budget data the places are not priced; without a gap there is no action.
+    unpriced = TrainingGap(2025, 0.05, 12.0, float("nan"), float("nan"))
+    assert "Rp" not in training_capacity_text(unpriced, "id")
+    assert "35%" not in training_capacity_text(unpriced, "id")  # 5% is within the tolerance
+    assert training_capacity_text(TrainingGap(2025, 0.05, 0.0, 2e6, 0.0), "id") is None
 
 
-def test_no_action_is_recommended_on_a_tentative_finding():
-    tentative = [
-        _record(n_agencies=1, pretrend_p=None),
-        _record(estimate=-0.06, ci_low=-0.10, ci_high=-0.02, n_agencies=1, pretrend_p=None),
-        _record(pretrend_p=None, pretrend_status="untestable"),
-    ]
-    rules = {r.rule for r in recommendations(tentative, "id")}
-    assert rules <= {"check", "confirm"}
-    # A failed pre-trend test is not even tentative: no claim either way.
-    rules = {r.rule for r in recommendations([_record(pretrend_p=0.001)], "id")}
-    assert rules == {"not_identified"}
+def test_a_yearly_band_the_overall_number_hides_is_said_once():
+    """IKM: no overall effect, but the year-4 band lies wholly below zero (issue 20, item 2)."""
+    hidden = _record(policy="digitalisation", outcome="ikm", estimate=-0.9, ci_low=-1.87,
+                     ci_high=0.08, unit="points", event_times_below=(4,))  # fmt: skip
+    sentence = effect_sentence(hidden, "id")
+    assert sentence.endswith(
+        "Menurut tahun sejak penerapan, pita kepercayaan simultan pada tahun ke-4 seluruhnya di "
+        "bawah nol (lebih buruk), walaupun efek keseluruhannya tidak terdeteksi; satu atau dua "
+        "tahun saja belum cukup untuk menyimpulkan efek kebijakan."
+    )
+    assert "simultaneous confidence band lies wholly below zero in year 4 (worse)" in (
+        effect_sentence(hidden, "en")
+    )
+    assert hidden.verdict == "no_detectable_effect"  # said beside the verdict, not instead
+    # A band on the same side as the overall interval hides nothing; nor does a record that
+    # is not read as an effect, or one without an event study.
+    same = _record(estimate=0.06, ci_low=0.02, ci_high=0.10, event_times_above=(1, 2))
+    failed = _record(pretrend_p=0.001, event_times_below=(3,))
+    for record in (same, failed, _record()):
+        assert "Menurut tahun sejak penerapan" not in effect_sentence(record, "id")
+    both = _record(estimate=0.0, ci_low=-0.1, ci_high=0.1, event_times_below=(0,),
+                   event_times_above=(3, 4))  # fmt: skip
+    assert (
+        "pita kepercayaan simultan pada tahun penerapan seluruhnya di bawah nol (lebih buruk) dan "
+        "pada tahun ke-3 dan tahun ke-4 seluruhnya di atas nol (lebih baik)"
+    ) in effect_sentence(both, "id")
 
 
 def test_templates_have_the_same_keys_and_placeholders_in_both_languages():
@@ -491,7 +472,7 @@ def test_text_groups_keep_template_order_and_explain_mistakes():
 def test_glossary_in_both_languages():
     for lang in ("id", "en"):
         table = glossary(lang)
-        assert table["term"].tolist() == list(GLOSSARY_TERMS)
+        assert table["term"].tolist()[: len(GLOSSARY_TERMS)] == list(GLOSSARY_TERMS)
         assert set(GLOSSARY_TERMS) == {
             "SKP",
             "JP",
@@ -505,6 +486,12 @@ def test_glossary_in_both_languages():
         }
         assert table["definition"].str.len().min() > 20
     assert glossary("id").set_index("term").loc["JP", "definition"].startswith("Jam Pelajaran")
+    # The method terms in each language's own words; the Indonesian definition names the
+    # English term once, so that it need not appear anywhere else in the report.
+    methods = glossary("id").set_index("term")
+    assert methods.loc["Tren sejajar", "definition"].endswith("(Inggris: parallel trends).")
+    assert methods.loc["Nilai p", "definition"].endswith("(Inggris: p-value).")
+    assert "Event study" in glossary("en")["term"].tolist()
 
 
 # --- results.json ------------------------------------------------------------------------

@@ -190,19 +190,23 @@ def _visible_text(html: str) -> str:
 KEPT_TERMS = (
     "Callaway-Sant'Anna",
     "difference-in-differences",
-    "event study",
     "wild cluster bootstrap",
     "multiplier bootstrap",
     "Goodman-Bacon",
     "Newey-West",
     "Rambachan",
     "e-learning",
-    "Mbar",
-    "breakdown",
-    "asn-eval",
-    "truth.json",
-    "results.json",
+    "asn-eval",  # the cover's "Disusun dengan asn-eval 0.1.0"
 )
+# English terms that Indonesian has a word for: each only once, in the glossary, as
+# "(Inggris: ...)" (issue 20, item 5).
+GLOSSARY_ONLY = ("p-value", "event study", "parallel trends", "confidence interval")
+# Never in the Indonesian report: a second word for a glossary concept, file names, commands
+# and code-like labels (an annex for researchers would be the place for them).
+NEVER_IN_INDONESIAN = (
+    "tren paralel", "adopsi", "Mbar", "breakdown", ".json", ".csv", "--previous",
+    "asn-eval report", "SMA-", "Tabel temuan",
+)  # fmt: skip
 ENGLISH_WORDS = (
     "the", "and", "of", "with", "effect", "effects", "agencies", "employees", "improved",
     "worsened", "tentative", "confirmed", "synthetic", "estimate", "interval", "Figure",
@@ -219,6 +223,10 @@ def test_indonesian_report_shows_no_codes_and_no_english(report_id):
     english = sorted({w for w in ENGLISH_WORDS if re.search(rf"\b{w}\b", text)})
     assert english == [], f"English words in the Indonesian report: {english}"
     assert "->" not in text
+    for term in GLOSSARY_ONLY:
+        assert text.count(term) == text.count(f"(Inggris: {term})") == 1, term
+    found = [term for term in NEVER_IN_INDONESIAN if term in text]
+    assert found == [], f"in the Indonesian report: {found}"
 
 
 def test_every_estimate_reads_the_same_verdict_wherever_it_appears(report_id):
@@ -228,7 +236,6 @@ def test_every_estimate_reads_the_same_verdict_wherever_it_appears(report_id):
     from asn_eval.report.chapters.conclusion import findings
     from asn_eval.report.narrative import (
         estimator_label,
-        recommendation_rule,
         text_group,
         verdict_label,
     )
@@ -254,11 +261,43 @@ def test_every_estimate_reads_the_same_verdict_wherever_it_appears(report_id):
         r.standing == "tentative" and r.estimator == "Callaway-Sant'Anna" for r in headline
     )
     assert html.count("Temuan ini belum pasti") >= tentative
-    for r in headline:
-        rule = recommendation_rule(r)
-        if rule in ("sustain", "review"):
-            assert r.standing == "confirmed", (r.policy, r.outcome, rule)
+    # An action (extend, keep) rests on a confirmed finding of an outcome the policy does
+    # not itself produce, or on its main outcome's.
+    cs = {(r.policy, r.outcome): r for r in headline if r.estimator == "Callaway-Sant'Anna"}
+    decisions = json.loads((report_id / "results.json").read_text("utf-8"))["policy_decisions"]
+    for d in decisions:
+        if d["decision"] == "extend":
+            assert cs[(d["policy"], d["main_outcome"])].standing == "confirmed", d
+        if d["decision"] == "keep":
+            main = cs[(d["policy"], d["main_outcome"])]
+            assert main.standing == "confirmed" or (
+                d["supporting"]
+                and all(cs[(d["policy"], o)].standing == "confirmed" for o in d["supporting"])
+            ), d
     assert sum(r.standing == "confirmed" for r in headline) >= 1
+
+
+def test_recommendations_name_the_office_the_check_year_and_the_priced_training_gap(report_id):
+    """Issue 20, item 4: every decision names its office and the report that checks it again;
+    the training gap is priced at the year's budget per place, and the agencies' shortfalls
+    in the chapter 4 table add up to the places the text and the recommendation state."""
+    from asn_eval.analysis.panels import training_gap
+    from asn_eval.common.formatting import fmt_number, fmt_rupiah
+    from asn_eval.data import cache
+    from asn_eval.domain import setting as context
+
+    decisions = json.loads((report_id / "results.json").read_text("utf-8"))["policy_decisions"]
+    page = " ".join(_visible_text((report_id / "report.html").read_text(encoding="utf-8")).split())
+    for d in decisions:
+        assert d["check_year"] == 2026 and d["owner"] == context.owner(d["policy"], "id")["code"]
+        name = context.owner(d["policy"], "id")["name"]
+        assert page.count(f"Penanggung jawab: {name}; diperiksa lagi dalam laporan 2026") >= 2
+    gap = training_gap(cache.validated_dataset(DEFAULT_DATA_DIR), year=2025)
+    shortfall = read_table_csv(report_id / "tables" / "4-3_training_shortfall.csv")
+    assert shortfall["shortfall"].sum() == gap.places_short > 0
+    places = fmt_number(gap.places_short, "id", 0)
+    assert f"kekurangannya {places} kuota" in page
+    assert f"kuota kurang {places}, sekitar {fmt_rupiah(gap.cost, 'id', compact=True)}" in page
 
 def test_the_2025_report_sets_each_headline_estimate_beside_2024s(report_id, report_2024):
     """Section 5.2 and the executive summary: each headline estimate in 2024 and 2025, the

@@ -42,3 +42,16 @@ def policy(policy_key: str, lang: str) -> dict[str, str]:
         "statement": item["statement"][lang].strip(),
         "source": item["source"].strip(),
     }
+
+
+def owner(policy_key: str, lang: str) -> dict[str, str]:
+    """The office responsible for acting on ``policy_key``'s decision (the ``owners`` table
+    of the context file): ``code`` (as ``results.json`` stores it) and ``name`` in ``lang``."""
+    owners = load_context().get("owners") or {}
+    if policy_key not in owners:
+        raise KeyError(
+            f"No owner is set for policy {policy_key!r}; add it to the 'owners' table of "
+            f"{CONTEXT_FILE}."
+        )
+    item = owners[policy_key]
+    return {"code": str(item["code"]), "name": str(item[lang]).strip()}

@@ -127,25 +127,26 @@ class Challenges(Chapter):
                 hi = frame["ci_high"].to_numpy() * 100
                 ax.errorbar(est, y, xerr=[est - lo, hi - est], fmt="o", color=PALETTE[0], capsize=3)
                 ax.axvline(0, color=ZERO_LINE_COLOUR, linewidth=0.8)
-                ax.set_yticks(y, frame.iloc[:, 0].astype(str))
+                ax.set_yticks(y, [narrative.group_label(g, self.lang) for g in frame.iloc[:, 0]])
                 ax.set_title(names[by])
                 ax.set_xlabel(self.t("sections.heterogeneity.axis"))
                 plots.format_axis_numbers(ax, self.lang, axis="x")
             self.figure(fig, "heterogeneity", self.t("sections.heterogeneity.fig", policy=policy))
             cols = self.t("sections.heterogeneity.columns")
             rows = []
+            standing = {(r.subgroup_variable, r.subgroup_value): r for r in self.results.records()}
             for by, res in results.items():
                 frame = res.to_frame()
                 for _, row in frame.iterrows():
-                    verdict = narrative.verdict(row["estimate"], row["ci_low"], row["ci_high"])
+                    record = standing[(by, str(row.iloc[0]))]
                     rows.append(
                         {
                             "by": names[by],
-                            "group": str(row.iloc[0]),
+                            "group": narrative.group_label(row.iloc[0], self.lang),
                             "estimate": row["estimate"] * 100,
                             "ci_low": row["ci_low"] * 100,
                             "ci_high": row["ci_high"] * 100,
-                            "verdict": narrative.text(f"verdict.{verdict}", self.lang),
+                            "verdict": narrative.verdict_label(record, self.lang),
                         }
                     )
             self.table(

@@ -2,8 +2,9 @@
 
 Nothing here re-estimates an effect or copies a number: the findings table and the
 recommendations are built from the records the impact chapter saved in ``results.json``
-(:mod:`asn_eval.results.store`), and the recommendations follow from them by the explicit
-rules of :func:`asn_eval.report.narrative.recommendations`. Given an earlier report's folder
+(:mod:`asn_eval.results.store`): one decision per policy by the rules of
+:mod:`asn_eval.domain.policy_decision`, and the training-capacity action from the year's
+training gap (:func:`asn_eval.analysis.panels.training_gap`). Given an earlier report's folder
 (``previous_dir``), section 5.2 and one line of the executive summary set each headline
 estimate beside last year's (:mod:`asn_eval.results.comparison`).
 """
@@ -22,8 +23,7 @@ from asn_eval.analysis.impact import CS_METHOD, ITS_METHOD
 from asn_eval.analysis.panels import (
     POLICIES,
     adoption_cohorts,
-    employee_year_panel,
-    training_capacity,
+    training_gap,
 )
 from asn_eval.common import formatting as fmt
 from asn_eval.domain import setting as context
@@ -86,7 +86,17 @@ _TAG = re.compile(r"<[^>]+>")
 
 def summary_phrase(record, lang: str) -> str:
     """One finding in a few words: "waktu layanan turun 8,28 menit (belum pasti: satu
-    kantor)" -- its outcome, direction, size and standing, from the record's decision."""
+    kantor)" -- its outcome, direction, size and standing, from the record's decision, and
+    the event times whose band says otherwise
+    (:func:`~asn_eval.report.narrative.hidden_dynamics`)."""
+    phrase = _summary_phrase(record, lang)
+    hidden = narrative.dynamics_phrase(record, lang)
+    if hidden is None:
+        return phrase
+    return narrative.text("summary_phrase.hidden", lang, phrase=phrase, hidden=hidden)
+
+
+def _summary_phrase(record, lang: str) -> str:
     outcome = narrative.label("outcome", record.outcome, lang)
     est, _, _, unit = narrative.scaled(record)
     if record.verdict == "no_detectable_effect":
@@ -297,7 +307,7 @@ class Conclusion(Chapter):
         save_policy_decisions(self.output_dir, [d.as_dict() for d in decisions])
         self.paragraph(self.t("sections.recommendations.lead"))
         lines = [narrative.policy_decision_text(d, self.lang) for d in decisions]
-        lines += [r.text for r in self._capacity()]
+        lines += self._capacity()
         self.bullets(lines)
         lead, rules, standing = narrative.policy_decision_rules(self.lang)
         self.paragraph(lead)
@@ -308,11 +318,14 @@ class Conclusion(Chapter):
         """The one decision of each policy that has findings, in report order."""
         records = self.records
         present = [p for p in POLICIES if any(r.policy == p for r in records)]
-        return decide_policies(records, present)
+        return decide_policies(records, present, year=self.year)
 
-    def _capacity(self, *, short: bool = False) -> list:
-        """The training-capacity recommendation, when the data call for one."""
-        return [r for r in self._recommendations([], short=short) if r.rule == "training_capacity"]
+    def _capacity(self, *, short: bool = False) -> list[str]:
+        """The training-capacity action, when the data call for one (at most one line)."""
+        said = narrative.training_capacity_text(
+            training_gap(self.dataset, year=self.year), self.lang, short=short
+        )
+        return [] if said is None else [said]
 
     # Executive summary ------------------------------------------------------------------
     def executive_summary(self) -> None:
@@ -359,7 +372,7 @@ class Conclusion(Chapter):
             parts.append(f"<p>{html.escape(self.t('summary.no_change'))}</p>")
         # Every policy's one decision, worded as in chapter 5, then the training capacity.
         said = [narrative.policy_decision_text(d, self.lang) for d in self.policy_decisions()]
-        said += [r.text for r in self._capacity(short=True)]
+        said += self._capacity(short=True)
         parts.append("<ol>" + "".join(f"<li>{html.escape(t)}</li>" for t in said) + "</ol>")
         self._summary_block(parts)
 
@@ -367,19 +380,6 @@ class Conclusion(Chapter):
         body = "".join(parts)
         self.emitted.append(("summary", html.unescape(_TAG.sub(" ", body))))
         base._display(f'<section class="executive-summary">{body}</section>', "summary")
-
-    def _recommendations(self, records: list, *, short: bool = False) -> list:
-        person = employee_year_panel(self.dataset, years=[self.year])
-        below = None if person.empty else float(1 - person["meets_jp_minimum"].mean())
-        cap = training_capacity(self.dataset, year=self.year)
-        shortfall = None if cap.empty else float(cap["shortfall"].sum())
-        return narrative.recommendations(
-            records,
-            self.lang,
-            share_below_jp_minimum=below,
-            places_shortfall=shortfall,
-            short=short,
-        )
 
     # 5.4 ------------------------------------------------------------------------------
     def section_next_year(self) -> None:
@@ -512,7 +512,7 @@ class Conclusion(Chapter):
                 {
                     "policy": context.policy(r.policy, self.lang)["name"],
                     "by": names.get(r.subgroup_variable, r.subgroup_variable),
-                    "group": r.subgroup_value,
+                    "group": narrative.group_label(r.subgroup_value, self.lang),
                     "true_effect": r.true_effect * scale if known else None,
                     "estimate": r.estimate * scale,
                     "ci_low": r.ci_low * scale,
@@ -535,13 +535,27 @@ class Conclusion(Chapter):
         missed = int(frame["covered"].eq(False).sum())
         known = int(frame["covered"].notna().sum())
         self.paragraph(self.t(f"{words}.misses", n=missed, total=known))
+        # One sentence per miss, as for the findings: why this interval missed its truth.
+        self.bullets(
+            [
+                self._miss_sentence(
+                    r,
+                    group=f"{names.get(r.subgroup_variable, '')} "
+                    f"{narrative.group_label(r.subgroup_value, self.lang)}",
+                )
+                for r in frame.iloc[_subgroup_order(frame)].itertuples(index=False)
+                if r.covered is False
+            ]
+        )
 
-    def _miss_sentence(self, r) -> str:
+    def _miss_sentence(self, r, *, group: str = "") -> str:
         """Why an interval missed its truth, in one sentence: one office, few never-adopting
-        agencies, a failed pre-trend test, or chance (one in twenty 95% intervals)."""
+        agencies, a failed pre-trend test, or chance (one in twenty 95% intervals).
+        ``group`` names the subgroup of a chapter 4 estimate."""
+        outcome = self.outcome_name(r.outcome)
         values = dict(
             policy=context.policy(r.policy, self.lang)["name"],
-            outcome=self.outcome_name(r.outcome),
+            outcome=f"{outcome} ({group.strip()})" if group.strip() else outcome,
         )
         if not pd.isna(r.n_agencies) and int(r.n_agencies) <= 1:
             return self.t("truth.miss.single_unit", **values)
