@@ -476,12 +476,12 @@ def test_challenges_training_capacity_follows_the_20_jp_minimum():
     cap = results.capacity
     courses = data.tables["training"]
     jp_per_course = courses.loc[courses["date"].dt.year == 2024, "jp"].mean()
-    # Places needed = headcount x 20 JP / mean JP per course (PP 17/2020); the shortfall is
-    # what the places do not cover, never negative.
+    # Places needed = headcount x 20 JP / mean JP per course, in whole places (PP 17/2020);
+    # the shortfall is what the places do not cover, never negative.
     assert results.jp_per_course == pytest.approx(jp_per_course)
     assert JP_MINIMUM_PER_YEAR == 20
-    needed = cap["headcount"] * 20 / jp_per_course
-    assert np.allclose(cap["places_needed"], needed)
+    needed = np.ceil(cap["headcount"] * 20 / jp_per_course)  # whole places
+    assert np.array_equal(cap["places_needed"], needed)
     assert np.allclose(cap["shortfall"], (needed - cap["training_places"]).clip(lower=0))
     assert results.places_per_employee_needed * jp_per_course == pytest.approx(20)
     summary = results.capacity_summary()
