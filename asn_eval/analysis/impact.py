@@ -17,12 +17,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from asn_eval.analysis.attempt import Attempt
 from asn_eval.analysis.panels import (
     DUKCAPIL_SERVICES,
     POLICIES,
@@ -44,6 +45,16 @@ from asn_eval.estimators.its import METHOD_NAME as ITS_METHOD_NAME
 from asn_eval.estimators.multiple import holm
 from asn_eval.estimators.twfe import twfe
 from asn_eval.results.store import ResultRecord
+
+if TYPE_CHECKING:
+    from asn_eval.estimators.bacon import BaconResult
+    from asn_eval.estimators.did.results import AggregateResult, EventStudyResult, PretrendTest
+    from asn_eval.estimators.dose import DoseResponseResult
+    from asn_eval.estimators.honest import HonestResult
+    from asn_eval.estimators.imputation import ImputationResult
+    from asn_eval.estimators.its import InterruptedTimeSeriesResult
+    from asn_eval.estimators.power import MDEResult
+    from asn_eval.estimators.twfe import TwfeResult
 
 UNIT = "agency_code"
 TIME = "year"
@@ -95,29 +106,31 @@ ITS_OUTCOMES: dict[str, Outcome] = {
 }
 
 
-@dataclass
+@dataclass(frozen=True)
 class PolicyOutcome:
-    """Everything estimated for one policy and one agency-year outcome."""
+    """Everything estimated for one policy and one agency-year outcome (immutable: made once
+    by :func:`estimate_policy_outcome`). An estimate an estimator refused is None, and
+    ``problems`` says why."""
 
     policy: str
     outcome: Outcome
     n_agencies: int = 0
     n_treated: int = 0
     n_employees: int | None = None
-    event: Any = None
-    overall: Any = None
-    pretrend: Any = None
-    twfe: Any = None
-    bacon: Any = None
+    event: EventStudyResult | None = None
+    overall: AggregateResult | None = None
+    pretrend: PretrendTest | None = None
+    twfe: TwfeResult | None = None
+    bacon: BaconResult | None = None
     p_bootstrap: float | None = None  # wild cluster bootstrap, TWFE coefficient
     p_permutation: float | None = None  # randomization inference, CS overall ATT
-    problems: list[str] = field(default_factory=list)
+    problems: tuple[str, ...] = ()
     spec: AnalysisSpec | None = None
-    power: Any = None  # MDE of the overall effect with next year's data (estimators.power)
-    imputation: Any = None  # Borusyak-Jaravel-Spiess estimate, a robustness check beside CS
+    power: MDEResult | None = None  # MDE of the overall effect with next year's data
+    imputation: ImputationResult | None = None  # Borusyak-Jaravel-Spiess, beside CS
     # CS with the other comparison group (not-yet-treated when the headline uses never-treated):
     # with few never-adopting agencies the two can differ, and the reader sees both.
-    other_control: Any = None
+    other_control: AggregateResult | None = None
 
     @property
     def ok(self) -> bool:
@@ -389,25 +402,37 @@ def estimate_policy_outcome(
     Every call uses the options in ``spec``; the notebook 03_impact shows the same calls
     for one pair with their options written out.
     """
-    result = PolicyOutcome(policy=policy, outcome=outcome, n_employees=employees, spec=spec)
+    found: dict[str, Any] = {}
+    problems: list[str] = []
+
+    def made() -> PolicyOutcome:
+        return PolicyOutcome(
+            policy=policy,
+            outcome=outcome,
+            n_employees=employees,
+            spec=spec,
+            problems=tuple(problems),
+            **found,
+        )
+
     column, cohort, treated = outcome.key, f"cohort_{policy}", f"treated_{policy}"
     if column not in panel:
-        result.problems.append(f"no column {column}")
-        return result
+        problems.append(f"no column {column}")
+        return made()
     data = policy_outcome_data(panel, policy, column)
-    result.n_agencies = int(data[UNIT].nunique())
+    found["n_agencies"] = int(data[UNIT].nunique())
     first = data[TIME].min()
     adopters = data.loc[data[cohort] > first, UNIT].unique()
-    result.n_treated = int(len(adopters))
-    if result.n_treated == 0 or (data[cohort] == 0).sum() == 0:
-        result.problems.append("needs adopting and never-adopting agencies")
-        return result
+    found["n_treated"] = int(len(adopters))
+    if found["n_treated"] == 0 or (data[cohort] == 0).sum() == 0:
+        problems.append("needs adopting and never-adopting agencies")
+        return made()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             # Uniform (sup-t) bands from the multiplier bootstrap: they cover the whole
             # event-time path at the chosen level, so a reader may judge the curve.
-            result.event = event_study(
+            found["event"] = event_study(
                 data,
                 outcome=column,
                 unit=UNIT,
@@ -416,14 +441,14 @@ def estimate_policy_outcome(
                 control_group=spec.control_group,
                 reference=spec.event_reference,
                 n_boot=spec.n_boot,
-                boot_weights=bootstrap_weights(result.n_agencies),
+                boot_weights=bootstrap_weights(found["n_agencies"]),
                 seed=spec.seed,
                 level=spec.level,
                 anticipation=spec.anticipation,
             )
-            result.pretrend = pretrend_test(result.event)
+            found["pretrend"] = pretrend_test(found["event"])
         except ValueError as error:
-            result.problems.append(f"event study: {error}")
+            problems.append(f"event study: {error}")
 
         def overall(control_group: str):
             """The CS overall ATT (simple aggregation) with one comparison group."""
@@ -438,13 +463,12 @@ def estimate_policy_outcome(
                 anticipation=spec.anticipation,
             ).aggregate("simple")
 
-        problems = result.problems
-        result.overall = _attempt(problems, "overall effect", lambda: overall(spec.control_group))
+        found["overall"] = _attempt(problems, "overall effect", lambda: overall(spec.control_group))
         other = "notyet" if spec.control_group == "never" else "never"
-        result.other_control = _attempt(
+        found["other_control"] = _attempt(
             problems, f"overall effect, {other} comparison", lambda: overall(other)
         )
-        result.twfe = _attempt(
+        found["twfe"] = _attempt(
             problems,
             "TWFE",
             lambda: twfe(
@@ -459,7 +483,7 @@ def estimate_policy_outcome(
         )
         # Leave-out variance: BJS's recommendation, and what covers at the nominal rate with
         # a few dozen agencies (tests/test_imputation.py).
-        result.imputation = _attempt(
+        found["imputation"] = _attempt(
             problems,
             "imputation estimator",
             lambda: did_imputation(
@@ -473,21 +497,21 @@ def estimate_policy_outcome(
                 level=spec.level,
             ),
         )
-        result.bacon = _attempt(
+        found["bacon"] = _attempt(
             problems,
             "Bacon decomposition",
             lambda: bacon_decomposition(
                 data, outcome=column, treatment=treated, unit=UNIT, time=TIME
             ),
         )
-    if result.ok:
-        result.power = next_year_power(panel, data, policy, outcome, spec=spec)
-    if few_cluster and result.ok:
-        result.p_bootstrap, result.p_permutation, problems = few_cluster_p(
-            data, policy, column, spec=spec
-        )
-        result.problems += problems
-    return result
+    if found["overall"] is not None:
+        found["power"] = next_year_power(panel, data, policy, outcome, spec=spec)
+        if few_cluster:
+            found["p_bootstrap"], found["p_permutation"], more = few_cluster_p(
+                data, policy, column, spec=spec
+            )
+            problems += more
+    return made()
 
 
 def forbidden_weight(bacon: Any) -> float | None:
@@ -522,17 +546,35 @@ def dukcapil_series(dataset: Any, *, years: list[int] | None = None) -> pd.DataF
     return monthly.merge(starts.reset_index(), on="agency_code", how="left")
 
 
+@dataclass(frozen=True)
+class ServiceSeries:
+    """The interrupted time series of one policy and one Dukcapil outcome: the ``result``
+    (None when it cannot be estimated, ``reason`` says why: a key of the chapter's
+    ``services.reasons`` texts), and how many Dukcapil offices the series pools
+    (``offices``) and leaves out (``offices_left_out``, other start months)."""
+
+    result: InterruptedTimeSeriesResult | None
+    reason: str = ""
+    offices: int = 1
+    offices_left_out: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+
 def dukcapil_its(
     dataset: Any, *, years: list[int] | None = None, level: float = 0.95
-) -> dict[tuple, dict]:
+) -> dict[tuple[str, str], ServiceSeries]:
     """Interrupted time series of Dukcapil's services, per policy and outcome.
 
-    Keys are ``(policy, outcome)`` with outcomes in :data:`ITS_OUTCOMES`; values hold the
-    ``result`` (None when not estimable), the ``reason``, ``offices`` (the Dukcapil offices
-    pooled into the series) and ``offices_left_out`` (offices whose policies started in other
-    months). Each policy's series is cut at the other policy's start, so that one segmented
-    regression sees one intervention: months after the other policy started are left out
-    when it came later, months before it when it came earlier.
+    Keys are ``(policy, outcome)`` with outcomes in :data:`ITS_OUTCOMES`; values are
+    :class:`ServiceSeries`: the ``result`` (None when not estimable), the ``reason``,
+    ``offices`` (the Dukcapil offices pooled into the series) and ``offices_left_out``
+    (offices whose policies started in other months). Each policy's series is cut at the
+    other policy's start, so that one segmented regression sees one intervention: months
+    after the other policy started are left out when it came later, months before it when
+    it came earlier.
 
     With several Dukcapil offices (a province: one per city or regency) the series is their
     request-weighted average per month (:func:`pooled_dukcapil_series`), so every office
@@ -546,21 +588,21 @@ def dukcapil_its(
     if monthly.empty:
         return {}
     monthly, offices, left_out = pooled_dukcapil_series(monthly)
-    out: dict[tuple, dict] = {}
+    out: dict[tuple[str, str], ServiceSeries] = {}
     counts = {"offices": offices, "offices_left_out": left_out}
     for policy in DUKCAPIL_POLICIES:
         data, reason = _its_window(monthly, policy)
         start = monthly[f"adopted_{policy}"].iloc[0]
         for outcome in ITS_OUTCOMES:
             if reason:
-                out[(policy, outcome)] = {"result": None, "reason": reason, **counts}
+                out[(policy, outcome)] = ServiceSeries(None, reason, **counts)
                 continue
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 res = interrupted_time_series(
                     data, outcome=outcome, time="month", intervention=start, level=level
                 )
-            out[(policy, outcome)] = {"result": res, "reason": "", **counts}
+            out[(policy, outcome)] = ServiceSeries(res, "", **counts)
     return out
 
 
@@ -630,7 +672,7 @@ def its_record(policy: str, outcome: str, result: Any) -> ResultRecord:
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImpactResults:
     """Everything chapter 3 estimates, as result objects.
 
@@ -643,22 +685,22 @@ class ImpactResults:
     estimates
         ``(policy, outcome) -> PolicyOutcome`` for every pair in :data:`POLICY_OUTCOMES`.
     its
-        ``(policy, outcome) -> {"result": ITS result or None, "reason": str}`` for Dukcapil.
+        ``(policy, outcome) -> ServiceSeries`` (the ITS result or why not) for Dukcapil.
     sensitivity
         ``(policy, main outcome) -> HonestDiD result``: how large a violation of parallel
         trends the effect at adoption survives (:func:`parallel_trends_sensitivity`).
     dose
-        The dose-response of training hours (or None) and, in ``dose_problem``, why not.
+        The dose-response of training hours, or why it could not be estimated
+        (:class:`~asn_eval.analysis.attempt.Attempt`).
     """
 
     spec: AnalysisSpec
     agency_panel: pd.DataFrame
     person_panel: pd.DataFrame
     estimates: dict[tuple[str, str], PolicyOutcome]
-    its: dict[tuple[str, str], dict]
-    dose: Any = None
-    dose_problem: str = ""
-    sensitivity: dict[tuple[str, str], Any] = field(default_factory=dict)
+    its: dict[tuple[str, str], ServiceSeries]
+    dose: Attempt[DoseResponseResult] = field(default_factory=lambda: Attempt(problem="not run"))
+    sensitivity: dict[tuple[str, str], HonestResult] = field(default_factory=dict)
 
     def example_pair(self) -> tuple[str, str]:
         """The first policy and outcome (in :data:`POLICY_OUTCOMES` order) that could be
@@ -695,8 +737,8 @@ class ImpactResults:
         records += [r.other_control_record() for r in self.estimates.values() if r.other_control]
         records += [r.twfe_record() for r in self.estimates.values() if r.twfe is not None]
         for (policy, outcome), its in self.its.items():
-            if its.get("result") is not None:
-                records.append(its_record(policy, outcome, its["result"]))
+            if its.ok:
+                records.append(its_record(policy, outcome, its.result))
         return records
 
     def to_frame(self) -> pd.DataFrame:
@@ -746,9 +788,9 @@ class ImpactResults:
                     }
                 )
         for (policy, outcome), its in self.its.items():
-            if its.get("result") is None:
+            if not its.ok:
                 continue
-            rec = its_record(policy, outcome, its["result"])
+            rec = its_record(policy, outcome, its.result)
             rows.append(
                 {
                     "policy": policy,
@@ -791,7 +833,7 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
             estimates[(policy, key)] = estimate_policy_outcome(
                 agency_panel, policy, OUTCOMES[key], spec=spec, employees=per_employee
             )
-    dose, problem = training_dose_response(person_panel, spec=spec)
+    dose = training_dose_response(person_panel, spec=spec)
     sensitivity = {
         (policy, POLICY_OUTCOMES[policy][0]): honest
         for policy in POLICIES
@@ -806,7 +848,6 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
         estimates=estimates,
         its=dukcapil_its(dataset, years=years, level=spec.level),
         dose=dose,
-        dose_problem=problem,
         sensitivity=sensitivity,
     )
 
@@ -835,10 +876,13 @@ def parallel_trends_sensitivity(result: PolicyOutcome, *, level: float | None = 
         return None
 
 
-def training_dose_response(person_panel: pd.DataFrame, *, spec: AnalysisSpec):
+def training_dose_response(
+    person_panel: pd.DataFrame, *, spec: AnalysisSpec
+) -> Attempt[DoseResponseResult]:
     """Dose-response of a good SKP on training hours (JP), clustered by agency.
 
-    Returns ``(result, "")`` or ``(None, reason)``.
+    Returns an :class:`~asn_eval.analysis.attempt.Attempt`: the result, or why the estimator
+    refused the data.
     """
     from asn_eval.estimators.dose import dose_response
 
@@ -848,7 +892,7 @@ def training_dose_response(person_panel: pd.DataFrame, *, spec: AnalysisSpec):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return (
+            return Attempt(
                 dose_response(
                     person,
                     outcome="skp_good",
@@ -857,8 +901,7 @@ def training_dose_response(person_panel: pd.DataFrame, *, spec: AnalysisSpec):
                     time=TIME,
                     cluster=UNIT,
                     level=spec.level,
-                ),
-                "",
+                )
             )
         except ValueError as error:
-            return None, str(error)
+            return Attempt(problem=str(error))

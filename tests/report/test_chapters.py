@@ -332,15 +332,15 @@ def test_dukcapil_its_separates_two_policies_and_recovers_each_jump():
     services["share_within_standard"] = 0.8 + 0.05 * (month >= "2022-07-01")
     data.tables["services"] = services
     results = dukcapil_its(data, years=[2019, 2020, 2021, 2022, 2023, 2024])
-    training = results[("training_programme", "dukcapil_days")]["result"]
-    digital = results[("digitalisation", "dukcapil_days")]["result"]
+    training = results[("training_programme", "dukcapil_days")].result
+    digital = results[("digitalisation", "dukcapil_days")].result
     # Each regression sees only its own intervention: training's window ends before
     # digitalisation starts, digitalisation's begins when training started.
     assert training.observed.index.max() < pd.Timestamp("2022-07-01")
     assert digital.observed.index.min() == pd.Timestamp("2020-07-01")
     assert training.params["level_change"] == pytest.approx(-1.0, abs=0.1)
     assert digital.params["level_change"] == pytest.approx(-2.0, abs=0.1)
-    share = results[("digitalisation", "share_within_standard")]["result"]
+    share = results[("digitalisation", "share_within_standard")].result
     assert share.params["level_change"] == pytest.approx(0.05, abs=0.01)
 
 

@@ -62,8 +62,8 @@ def records(dataset):
             if result.ok:
                 out.append(result.record())
     for (policy, outcome), its in impact.dukcapil_its(dataset, years=dataset.years).items():
-        if its.get("result") is not None:
-            out.append(impact.its_record(policy, outcome, its["result"]))
+        if its.ok:
+            out.append(impact.its_record(policy, outcome, its.result))
     return out
 
 

@@ -371,12 +371,12 @@ class Impact(Chapter):
         else:
             self.paragraph(self.t("sections.services.lead"))
             first = next(iter(its.values()))
-            offices, left_out = int(first.get("offices", 1)), int(first.get("offices_left_out", 0))
+            offices, left_out = first.offices, first.offices_left_out
             if offices > 1 or left_out:
                 self.paragraph(
                     self.t("sections.services.offices", offices=offices, left_out=left_out)
                 )
-            results = {k: v["result"] for k, v in its.items() if v.get("result") is not None}
+            results = {k: v.result for k, v in its.items() if v.ok}
             if results:
                 self.figure(
                     self._its_figure(results), "dukcapil_its", self.t("sections.services.fig")
@@ -387,10 +387,10 @@ class Impact(Chapter):
                     self.t(
                         "sections.services.skipped",
                         policy=self.policy_name(p),
-                        reason=self.t(f"sections.services.reasons.{v['reason']}"),
+                        reason=self.t(f"sections.services.reasons.{v.reason}"),
                     )
                     for (p, _), v in its.items()
-                    if v.get("result") is None
+                    if not v.ok
                 }
             )
             if skipped:
@@ -442,11 +442,11 @@ class Impact(Chapter):
     # 3.7 --------------------------------------------------------------------------------
     def section_dose_response(self) -> None:
         self.paragraph(self.t("sections.dose_response.lead"))
-        res = self.results.dose
-        if res is None:
-            error = self.results.dose_problem
-            self.paragraph(self.t("sections.dose_response.failed", error=error))
+        dose = self.results.dose
+        if not dose.ok:
+            self.paragraph(self.t("sections.dose_response.failed", error=dose.problem))
             return
+        res = dose.result
         ax = plots.dose_response(
             res,
             lang=self.lang,
