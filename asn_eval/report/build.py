@@ -11,7 +11,9 @@ chapters and assembles the documents. Each step has its own module:
 - :mod:`asn_eval.report.manifest`: ``manifest.json``;
 - :mod:`asn_eval.report.kernels`: a chapter notebook run in a kernel by papermill;
 - :mod:`asn_eval.report.schedule`: which chapters run when;
-- :mod:`asn_eval.report.document`: ``report.html`` and ``report.pdf``.
+- :mod:`asn_eval.report.document`: ``report.html`` and ``report.pdf``;
+- :mod:`asn_eval.report.datapackage` and :mod:`asn_eval.report.workbook`: ``datapackage.json``
+  and the workbook, from the tables the chapters saved.
 """
 
 from __future__ import annotations
@@ -155,8 +157,8 @@ def build_report(
     """Execute the chapters and write the report folder; returns its path.
 
     Writes the executed notebooks, ``report.html``, ``report.pdf``, ``manifest.json``,
-    the marker ``.asn-eval-report`` and whatever the chapters save (figures/, tables/,
-    results.json).
+    ``datapackage.json`` and the workbook, the marker ``.asn-eval-report`` and whatever the
+    chapters save (figures/, tables/, results.json).
 
     ``previous_dir`` is an earlier report to compare with (chapter 5, "Compared with last
     year"); by default (None) the report for the year before in the folder beside

@@ -252,15 +252,19 @@ def write_pdf(html_text: str, target: Path, *, base_url: Path) -> Path:
 
 
 def write_documents(build_dir: Path, *, params, metadata: dict) -> tuple[Path, Path]:
-    """Write ``report.html`` and ``report.pdf`` from the executed notebooks in build_dir."""
+    """Write ``report.html`` and ``report.pdf`` from the executed notebooks in build_dir, and
+    the tables' ``datapackage.json`` and workbook from what the chapters saved."""
     from asn_eval.config import CHAPTERS
+    from asn_eval.report.datapackage import write_data_package
+    from asn_eval.report.workbook import write_workbook
 
     notebooks = [build_dir / "notebooks" / f"{stem}.ipynb" for stem, _ in CHAPTERS]
     html_text = build_html(notebooks, lang=params.lang, year=params.year, metadata=metadata)
     html_path = build_dir / "report.html"
     html_path.write_text(html_text, encoding="utf-8")
     pdf_path = write_pdf(html_text, build_dir / "report.pdf", base_url=build_dir)
-    from asn_eval.report.workbook import write_workbook
-
-    write_workbook(build_dir, lang=params.lang)  # every saved table, one sheet each
+    write_data_package(
+        build_dir, lang=params.lang, year=params.year, metadata=metadata, created=issue_date()
+    )
+    write_workbook(build_dir, lang=params.lang)  # every table of datapackage.json, one sheet each
     return html_path, pdf_path

@@ -8,15 +8,17 @@ proportions (0-1), a confidence interval as two columns, p-values as numbers, an
 spec of how people should see it (column headings, decimals, which columns are shares,
 intervals or p-values). From that one frame come:
 
-- ``tables/<chapter>-<number>_<slug>.csv``: the data, locale-free (decimal point, no
-  thousands separator), UTF-8, column names in snake_case with a unit suffix (see
-  :data:`UNIT_WORDS`: ``_share`` is a proportion 0-1, ``_pp`` percentage points, ``_jp``,
-  ``_days``, ``_months``, ``_points``, ``_rupiah``); a first line ``# units: ...`` names the
-  unit of every column, so read it with ``pd.read_csv(path, skiprows=1)`` (R:
-  ``read.csv(path, skip = 1)``). A cell withheld for privacy is empty and flagged in the
+- ``tables/<chapter>-<number>_<slug>.csv``: the data as plain CSV, the header on the first
+  line, locale-free (decimal point, no thousands separator), UTF-8, column names in
+  snake_case with a unit suffix (see :data:`asn_eval.report.datapackage.UNIT_WORDS`:
+  ``_share`` is a proportion 0-1, ``_pp`` percentage points, ``_jp``, ``_days``,
+  ``_months``, ``_points``, ``_rupiah``), so ``pd.read_csv(path)`` (R: ``read.csv(path)``)
+  and Excel open it as it is. A cell withheld for privacy is empty and flagged in the
   boolean column ``<column>_suppressed`` beside it.
-- ``tables/<stem>.json``: the table's description (caption, note, each column's heading, unit,
-  kind and decimals), which :mod:`asn_eval.report.workbook` reads to build ``tables.xlsx``.
+- its resource in the report's ``datapackage.json`` (:mod:`asn_eval.report.datapackage`):
+  caption, note, and each column's type, heading, unit, kind and decimals, which
+  :mod:`asn_eval.report.workbook` reads to build ``tables.xlsx``;
+  ``frictionless validate datapackage.json`` checks every CSV against it.
 - ``tables/<stem>.tex``: booktabs, siunitx ``S`` columns for numbers, ``tabularx`` ``X``
   columns for long text, the caption without its number (LaTeX numbers it) and
   ``\\label{tab:<slug>}``; needs ``\\usepackage{booktabs,siunitx,tabularx,array}``.
@@ -38,7 +40,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Collection, Mapping
@@ -64,27 +65,13 @@ from asn_eval.common.formatting import (
     is_missing,
 )
 from asn_eval.domain.privacy import SUPPRESSED_MARK
+from asn_eval.report.datapackage import SUPPRESSED_SUFFIX, stage_resource, table_resource
 
 _CAPTION_WORD = {"id": "Tabel", "en": "Table"}
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 # CSV keeps values, not display strings; rounding to 6 decimals removes floating-point noise
 # (0.30000000000000004) that would otherwise make files differ across platforms.
 CSV_DECIMALS = 6
-# Unit suffixes of CSV column names and the words the units line uses for them.
-UNIT_WORDS = {
-    "share": "proportion 0-1",
-    "pp": "percentage points",
-    "jp": "JP (training hours)",
-    "days": "days",
-    "months": "months",
-    "minutes": "minutes",
-    "points": "index points",
-    "rupiah": "rupiah",
-    "count": "count",
-    "years": "years",
-}
-SUPPRESSED_SUFFIX = "_suppressed"
-UNITS_PREFIX = "# units: "
 LATEX_PACKAGES = ("booktabs", "siunitx", "tabularx", "array")
 # Text columns longer than this (characters, heading or cell) wrap in LaTeX (an X column).
 _WRAP_AT = 24
@@ -234,7 +221,8 @@ class TableSpec:
     percent
         Share columns (proportions 0-1), shown as percentages; their CSV name ends ``_share``.
     units
-        Column -> unit suffix of its CSV name (a key of :data:`UNIT_WORDS`, e.g. ``"pp"``).
+        Column -> unit suffix of its CSV name (a key of
+        :data:`asn_eval.report.datapackage.UNIT_WORDS`, e.g. ``"pp"``).
     intervals
         Shown column -> ``(low, high)`` data columns: shown as one ``[low; high]`` column in
         place of ``low``, kept as two columns in the data.
@@ -531,20 +519,6 @@ def _latex(
     return "\n".join(lines) + "\n"
 
 
-def units_line(columns: list[dict]) -> str:
-    """The CSV's first line: every column's unit (or kind)."""
-    parts = []
-    for col in columns:
-        unit = UNIT_WORDS.get(col["unit"], col["unit"]) if col["unit"] else col["kind"]
-        parts.append(f"{col['name']}={unit}")
-    return UNITS_PREFIX + "; ".join(parts)
-
-
-def read_table_csv(path: str | Path, **read_csv) -> pd.DataFrame:
-    """A table's CSV as a DataFrame (the units line skipped); ``read_csv`` options pass on."""
-    return pd.read_csv(path, skiprows=1, encoding="utf-8", **read_csv)
-
-
 @dataclass(frozen=True)
 class SavedTable:
     """A table written to disk; displays as its captioned HTML in a notebook."""
@@ -628,8 +602,8 @@ def save_table(
     note: str | None = None,
     spec: TableSpec | None = None,
 ) -> SavedTable:
-    """Write ``tables/<chapter>-<number>_<slug>.csv``, ``.tex`` and ``.json``; return a record
-    that displays as the captioned HTML.
+    """Write ``tables/<chapter>-<number>_<slug>.csv`` and ``.tex``, and stage the table's
+    ``datapackage.json`` resource; return a record that displays as the captioned HTML.
 
     Parameters
     ----------
@@ -660,36 +634,26 @@ def save_table(
     folder = Path(output_dir) / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, tex_path = folder / f"{stem}.csv", folder / f"{stem}.tex"
-    json_path = folder / f"{stem}.json"
     data, columns = tidy_frame(df, spec, lang)
     text = display_frame(df, spec, lang)
     # Text cells such as an agency name starting with "=" are written so that a spreadsheet
     # shows them as text instead of running them (OWASP CSV injection).
-    with open(csv_path, "w", encoding="utf-8", newline="") as handle:
-        handle.write(units_line(columns) + "\n")
-        safe_cells(_csv_values(data, columns)).to_csv(handle, index=False, lineterminator="\n")
+    written = safe_cells(_csv_values(data, columns))
+    written.to_csv(csv_path, index=False, encoding="utf-8", lineterminator="\n")
     tex_path.write_text(_latex(df, text, spec, caption, slug, note, lang), encoding="utf-8")
-    description = {
-        "stem": stem,
-        "chapter": str(chapter),
-        "number": int(number),
-        "slug": slug,
-        "lang": lang,
-        "caption": caption,
-        "numbered_caption": full_caption,
-        "note": note or "",
-        "columns": columns,
-    }
-    json_path.write_text(
-        json.dumps(description, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    relative_csv = f"tables/{stem}.csv"
+    resource = table_resource(
+        name=stem, path=relative_csv, title=full_caption, caption=caption, note=note,
+        columns=columns, data=written, chapter=str(chapter), number=int(number), slug=slug,
+    )  # fmt: skip
+    stage_resource(output_dir, resource)
     return SavedTable(
-        paths={"csv": csv_path, "tex": tex_path, "json": json_path},
+        paths={"csv": csv_path, "tex": tex_path},
         chapter=str(chapter),
         number=int(number),
         caption=full_caption,
         html=_html(text, full_caption, stem, note),
-        relative_csv=f"tables/{stem}.csv",
+        relative_csv=relative_csv,
         data=data,
     )
 

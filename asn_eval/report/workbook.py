@@ -1,8 +1,9 @@
 """``tables.xlsx`` (``tabel.xlsx`` in Indonesian): every table of the report in one workbook.
 
 The workbook is built from what the chapters saved, so it holds the same numbers as the CSVs:
-each ``tables/<stem>.csv`` with its description ``tables/<stem>.json`` (written by
-:func:`asn_eval.report.tables.save_table`) becomes one sheet, after a contents sheet. A sheet has
+each ``tables/<stem>.csv`` with its resource in ``datapackage.json``
+(:mod:`asn_eval.report.datapackage`, from :func:`asn_eval.report.tables.save_table`) becomes one
+sheet, after a contents sheet. A sheet has
 the caption in its first row, the column headings of the report in the header row (frozen), the
 numbers as numbers with Excel number formats (``'#,##0.00'``, ``'0.0%'``: Excel shows them
 with the separators of the user's own locale, so 1.234,5 in an Indonesian Excel), cells
@@ -11,9 +12,9 @@ column widths set. Text that a spreadsheet would run as a formula is quoted
 (:func:`asn_eval.common.csv_safety.safe_cells`).
 
 A sheet that is not a numbered table (an annex) is added with :func:`add_sheet`, which writes
-the same pair of files under ``tables/sheets/`` (so ``tables/*.csv`` stay the numbered
-tables); numbered tables come first in the workbook, in chapter order, then the others by
-name.
+its CSV under ``tables/sheets/`` (so ``tables/*.csv`` stay the numbered tables) and describes
+it in ``datapackage.json`` like a table; numbered tables come first in the workbook, in
+chapter order, then the others by name (the package's order).
 
 Examples
 --------
@@ -24,7 +25,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -34,13 +34,14 @@ import pandas as pd
 from asn_eval.common.csv_safety import safe_cells
 from asn_eval.common.formatting import DEFAULT_LANGUAGE, check_language
 from asn_eval.domain.privacy import SUPPRESSED_MARK
-from asn_eval.report.tables import (
+from asn_eval.report.datapackage import (
+    MISSING_VALUES,
     SUPPRESSED_SUFFIX,
-    TableSpec,
-    read_table_csv,
-    tidy_frame,
-    units_line,
+    read_data_package,
+    stage_resource,
+    table_resource,
 )
+from asn_eval.report.tables import TableSpec, tidy_frame
 
 WORKBOOK_NAME = {"id": "tabel.xlsx", "en": "tables.xlsx"}
 _CONTENTS = {
@@ -59,9 +60,9 @@ def workbook_name(lang: str = DEFAULT_LANGUAGE) -> str:
     return WORKBOOK_NAME[check_language(lang)]
 
 
-def number_format(column: Mapping) -> str:
-    """Excel number format of a described column (see :func:`asn_eval.report.tables.tidy_frame`)."""
-    kind, digits = column.get("kind"), column.get("digits")
+def number_format(field: Mapping) -> str:
+    """Excel number format of a field of ``datapackage.json`` (its ``kind`` and ``decimals``)."""
+    kind, digits = field.get("kind"), field.get("decimals")
     if kind == "share":
         return "0" + ("." + "0" * int(digits) if digits else "") + "%"
     if kind == "pvalue":
@@ -88,8 +89,9 @@ def add_sheet(
 ) -> Path:
     """Add a sheet that is not a numbered table (e.g. an annex) to the run's workbook.
 
-    Writes ``tables/sheets/<key>.csv`` and ``.json`` in the format of the numbered
-    tables; :func:`write_workbook` turns them into a sheet named ``key`` at the end of the run.
+    Writes ``tables/sheets/<key>.csv`` in the format of the numbered tables and stages its
+    ``datapackage.json`` resource; :func:`write_workbook` turns it into a sheet named ``key``
+    at the end of the run.
     ``frame`` is data, as for :func:`asn_eval.report.tables.save_table`: numbers as numbers, shares
     0-1, cells withheld for privacy holding :data:`asn_eval.domain.privacy.SUPPRESSED_MARK`.
     Returns the CSV's path.
@@ -107,35 +109,23 @@ def add_sheet(
     folder = Path(output_dir) / "tables" / "sheets"
     folder.mkdir(parents=True, exist_ok=True)
     csv_path = folder / f"{key}.csv"
-    with open(csv_path, "w", encoding="utf-8", newline="") as handle:
-        handle.write(units_line(columns) + "\n")
-        safe_cells(data).to_csv(handle, index=False, lineterminator="\n")
-    description = {
-        "stem": key, "chapter": "", "number": None, "slug": key, "lang": lang,
-        "caption": title, "numbered_caption": title, "note": note or "", "columns": columns,
-    }  # fmt: skip
-    (folder / f"{key}.json").write_text(
-        json.dumps(description, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    written = safe_cells(data)
+    written.to_csv(csv_path, index=False, encoding="utf-8", lineterminator="\n")
+    resource = table_resource(
+        name=key, path=f"tables/sheets/{key}.csv", title=title, caption=title, note=note,
+        columns=columns, data=written,
+    )  # fmt: skip
+    stage_resource(output_dir, resource)
     return csv_path
 
 
-def _order(stem: str) -> tuple:
-    match = _NUMBERED.match(stem)
-    if match:
-        return (0, int(match.group(1)), int(match.group(2)), stem)
-    return (1, 0, 0, stem)
-
-
 def table_sources(output_dir: str | Path) -> list[tuple[Path, dict]]:
-    """``(csv path, description)`` of every saved table, in workbook order."""
-    folder = Path(output_dir) / "tables"
-    found = []
-    for described in sorted([*folder.glob("*.json"), *folder.glob("sheets/*.json")]):
-        csv_path = described.with_suffix(".csv")
-        if csv_path.exists():
-            found.append((csv_path, json.loads(described.read_text(encoding="utf-8"))))
-    return sorted(found, key=lambda pair: _order(pair[1]["stem"]))
+    """``(csv path, resource)`` of every saved table, in workbook order, from the folder's
+    ``datapackage.json`` (empty when it has none)."""
+    package = read_data_package(output_dir)
+    if package is None:
+        return []
+    return [(Path(output_dir) / r["path"], r) for r in package["resources"]]
 
 
 def _sheet_name(stem: str) -> str:
@@ -153,7 +143,8 @@ def _value(value: object) -> object:
 
 
 def write_workbook(output_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE) -> Path | None:
-    """Write ``tabel.xlsx``/``tables.xlsx`` into ``output_dir`` from its saved tables.
+    """Write ``tabel.xlsx``/``tables.xlsx`` into ``output_dir`` from the tables its
+    ``datapackage.json`` describes (:func:`asn_eval.report.datapackage.write_data_package`).
 
     Returns the path, or None when the report saved no table.
     """
@@ -174,16 +165,18 @@ def write_workbook(output_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE) -> P
         cell.font = Font(bold=True)
     contents.freeze_panes = "A2"
     bold = Font(bold=True)
-    for csv_path, meta in sources:
-        data = safe_cells(read_table_csv(csv_path))
-        name = _sheet_name(meta["stem"])
+    for csv_path, resource in sources:
+        # the package's missing values only: a text cell "NA" stays text
+        read = pd.read_csv(csv_path, keep_default_na=False, na_values=MISSING_VALUES)
+        data = safe_cells(read)
+        name = _sheet_name(resource["name"])
         sheet = book.create_sheet(name)
-        sheet.append([meta["numbered_caption"]])
+        sheet.append([resource["title"]])
         sheet["A1"].font = bold
-        columns = meta["columns"]
+        columns = resource["schema"]["fields"]
         flags = {c["name"] for c in columns if c["name"].endswith(SUPPRESSED_SUFFIX)}
         shown = [c for c in columns if c["name"] not in flags]
-        sheet.append([c["label"] for c in shown])
+        sheet.append([c["title"] for c in shown])
         for cell in sheet[2]:
             cell.font = bold
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -197,16 +190,18 @@ def write_workbook(output_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE) -> P
             sheet.append(cells)
             for j, column in enumerate(shown, start=1):
                 sheet.cell(row=i + 3, column=j).number_format = number_format(column)
-        if meta.get("note"):
+        if resource.get("description"):
             sheet.append([])
-            sheet.append([meta["note"]])
+            sheet.append([resource["description"]])
         sheet.freeze_panes = "A3"
         for j, column in enumerate(shown, start=1):
             longest = max(
-                [len(str(column["label"])), *(len(str(v)) for v in data.get(column["name"], []))]
+                [len(str(column["title"])), *(len(str(v)) for v in data.get(column["name"], []))]
             )
             sheet.column_dimensions[get_column_letter(j)].width = min(_MAX_WIDTH, longest + 2)
-        contents.append([name, meta["stem"], meta["caption"], meta.get("note", "")])
+        contents.append(
+            [name, resource["name"], resource["caption"], resource.get("description", "")]
+        )
         contents.cell(row=contents.max_row, column=1).hyperlink = f"#'{name}'!A1"
     for j, width in enumerate((10, 34, 70, 50), start=1):
         contents.column_dimensions[get_column_letter(j)].width = width

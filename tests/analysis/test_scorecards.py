@@ -15,7 +15,6 @@ from asn_eval.analysis.panels import POLICIES, UNKNOWN_COHORT, adoption_cohorts,
 from asn_eval.analysis.policies import PRINT_ROW_LIMIT, headcount_band, scorecards
 from asn_eval.domain.privacy import SUPPRESSED_MARK
 from asn_eval.report.chapters import base, open_chapter
-from asn_eval.report.tables import read_table_csv
 
 YEAR = 2024
 
@@ -131,7 +130,7 @@ def test_section_shows_one_row_per_agency_in_the_language(
 ):
     chapter, html = _render(data, tmp_path, monkeypatch, lang)
     assert f"<h2>{title}</h2>" in html
-    csv = read_table_csv(tmp_path / "tables" / "2-1_agency_scorecards.csv", dtype=str)
+    csv = pd.read_csv(tmp_path / "tables" / "2-1_agency_scorecards.csv", dtype=str)
     assert len(csv) == 12
     assert csv["agency"].tolist()[:2] == ["Agency 0", "Agency 1"]
     years = [f"{p}_year" for p in POLICIES]
@@ -157,6 +156,6 @@ def test_many_agencies_go_to_the_table_files_only(tmp_path, monkeypatch):
         r"tables/2-1_agency_scorecards\.csv",
         html,
     )
-    csv = read_table_csv(tmp_path / "tables" / "2-1_agency_scorecards.csv")
+    csv = pd.read_csv(tmp_path / "tables" / "2-1_agency_scorecards.csv")
     assert len(csv) == PRINT_ROW_LIMIT + 1
     assert ("table_file", "Table 2.1. Agency scorecards, 2024") in chapter.emitted

@@ -37,5 +37,5 @@ def test_formula_like_text_is_quoted_and_numbers_are_left_alone(tmp_path):
 def test_report_tables_are_written_safely(tmp_path):
     frame = pd.DataFrame({"agency": ["=1+1", "Dinas B"], "change": [-3.5, 2.0]})
     saved = save_table(frame, tmp_path, chapter=2, number=1, slug="safe", caption="Safe")
-    rows = _cells(saved.paths["csv"])[1:]  # after the units line
+    rows = _cells(saved.paths["csv"])
     assert rows == [["agency", "change"], ["'=1+1", "-3.5"], ["Dinas B", "2.0"]]

@@ -177,8 +177,6 @@ def test_save_table_writes_values_csv_and_locale_booktabs_latex(tmp_path):
     )
     csv = (tmp_path / "tables" / "2-1_jp_by_agency.csv").read_text()
     assert csv.splitlines() == [
-        "# units: agency=text; employees=integer; jp_per_person=number; "
-        "share_20jp_share=proportion 0-1",
         "agency,employees,jp_per_person,share_20jp_share",
         "Dinas Kesehatan,1234,21.25,0.456",
         "Badan & Sekretariat_X,57,,x",

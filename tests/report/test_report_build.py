@@ -21,7 +21,6 @@ from asn_eval.common.formatting import fmt_date
 from asn_eval.config import CHAPTERS, DEFAULT_DATA_DIR
 from asn_eval.domain.privacy import check_no_identifiers
 from asn_eval.report.narrative import verdict
-from asn_eval.report.tables import read_table_csv
 
 pytestmark = pytest.mark.skipif(
     not (DEFAULT_DATA_DIR / "metadata.yaml").exists(), reason="default dataset not generated"
@@ -97,6 +96,8 @@ def test_same_inputs_and_parameters_give_the_same_numbers(report_id, report_id_a
     for table in tables:
         assert (first / table).read_bytes() == (second / table).read_bytes(), table
     assert (first / "report.html").read_bytes() == (second / "report.html").read_bytes()
+    package = "datapackage.json"
+    assert (first / package).read_bytes() == (second / package).read_bytes()
 
 
 def test_a_damaged_data_cache_is_rebuilt_with_one_indonesian_line(report_id_again):
@@ -239,15 +240,14 @@ def test_every_estimate_reads_the_same_verdict_wherever_it_appears(report_id):
         text_group,
         verdict_label,
     )
-    from asn_eval.report.tables import read_table_csv
     from asn_eval.results.store import load_results
 
     headline = findings(load_results(report_id))
     assert headline
     outcomes = text_group("chapters.impact.outcomes", "id")
     tables = report_id / "tables"
-    overall = read_table_csv(next(tables.glob("3-*_overall_effects.csv")))
-    final = read_table_csv(next(tables.glob("5-*_findings.csv")))
+    overall = pd.read_csv(next(tables.glob("3-*_overall_effects.csv")))
+    final = pd.read_csv(next(tables.glob("5-*_findings.csv")))
     for r in headline:
         key = (context.policy(r.policy, "id")["name"], outcomes[r.outcome])
         frames = [final] + ([overall] if r.estimator == "Callaway-Sant'Anna" else [])
@@ -310,7 +310,7 @@ def test_the_2025_report_sets_each_headline_estimate_beside_2024s(report_id, rep
     assert then and now and {r.key for r in then} == {r.key for r in now}
     assert [r.estimate for r in then] != [r.estimate for r in now]  # a year more of data
     expected = compare(then, now)
-    table = read_table_csv(report_id / "tables" / "5-2_comparison.csv")
+    table = pd.read_csv(report_id / "tables" / "5-2_comparison.csv")
     assert len(table) == len(now)
     for r, row in zip(expected.rows, table.itertuples(index=False), strict=True):
         scale = 100.0 if r.unit == "share" else 1.0
@@ -358,7 +358,7 @@ def test_workbook_csvs_and_latex_agree_with_results_json(report_id):
     )
 
     headline = findings(load_results(report_id))
-    final = read_table_csv(next((report_id / "tables").glob("5-*_findings.csv")))
+    final = pd.read_csv(next((report_id / "tables").glob("5-*_findings.csv")))
     assert len(final) == len(headline)
     for r, row in zip(headline, final.itertuples(index=False), strict=True):
         scale = 100 if r.unit == "share" else 1
@@ -370,12 +370,15 @@ def test_workbook_csvs_and_latex_agree_with_results_json(report_id):
     book = openpyxl.load_workbook(report_id / "tabel.xlsx")
     csvs = sorted((report_id / "tables").glob("*.csv"))
     assert book.sheetnames[0] == "Daftar isi" and len(book.sheetnames) >= len(csvs) + 1
+    package = json.loads((report_id / "datapackage.json").read_text(encoding="utf-8"))
+    resources = {r["path"]: r for r in package["resources"]}
     for path in csvs:
-        frame = read_table_csv(path)
-        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        shown = [c for c in meta["columns"] if not c["name"].endswith("_suppressed")]
+        frame = pd.read_csv(path)
+        resource = resources[path.relative_to(report_id).as_posix()]
+        fields = resource["schema"]["fields"]
+        shown = [c for c in fields if not c["name"].endswith("_suppressed")]
         sheet = book[path.stem.split("_", 1)[0].replace("-", ".")]
-        assert sheet["A1"].value == meta["numbered_caption"]
+        assert sheet["A1"].value == resource["title"]
         for j, column in enumerate(shown, start=1):
             if column["kind"] not in ("integer", "number", "share", "pvalue"):
                 continue
@@ -389,8 +392,32 @@ def test_workbook_csvs_and_latex_agree_with_results_json(report_id):
                 else:
                     assert cell == pytest.approx(value), (path.name, column["name"])
         tex = path.with_suffix(".tex").read_text(encoding="utf-8")
-        assert f"\\label{{tab:{meta['slug']}}}" in tex
+        assert f"\\label{{tab:{resource['slug']}}}" in tex
         assert "\\caption{Tabel" not in tex  # LaTeX numbers the table itself
+
+
+def test_datapackage_json_describes_exactly_the_table_csvs_and_validates(report_id):
+    """Issue 20, item 7: the table CSVs are plain CSV (the header first), described by one
+    Frictionless Data Package that lists each of them and nothing else, and that the run's
+    marker lists as its own; the per-table descriptions it replaced are gone."""
+    import frictionless
+
+    from asn_eval.report.datapackage import STAGING_DIR
+
+    package = json.loads((report_id / "datapackage.json").read_text(encoding="utf-8"))
+    tables = report_id / "tables"
+    csvs = sorted(p.relative_to(report_id).as_posix() for p in tables.rglob("*.csv"))
+    assert csvs and sorted(r["path"] for r in package["resources"]) == csvs
+    assert not list(tables.rglob("*.json")) and not (report_id / STAGING_DIR).exists()
+    marker = json.loads((report_id / ".asn-eval-report").read_text(encoding="utf-8"))
+    assert "datapackage.json" in marker["files"]
+    report = frictionless.validate(report_id / "datapackage.json")
+    assert report.valid, report.flatten(["resourceName", "rowNumber", "fieldName", "note"])
+    for resource in package["resources"]:
+        frame = pd.read_csv(report_id / resource["path"])
+        assert list(frame.columns) == [f["name"] for f in resource["schema"]["fields"]]
+    assert package["synthetic"] is True and package["description"].startswith("DATA SINTETIS")
+    assert package["resources"][0]["title"].startswith("Tabel 1.1. ")
 
 
 @pytest.mark.parametrize("which", ["report_id", "report_en"])
@@ -436,7 +463,7 @@ def test_no_estimate_with_a_failed_pretrend_reads_improved_or_worsened_anywhere(
     names = text_group("chapters.impact.outcomes", "id")  # as the tables name outcomes
     checked = 0
     for path in sorted((report_id / "tables").glob("*.csv")):
-        frame = read_table_csv(path)
+        frame = pd.read_csv(path)
         if not {"verdict", "policy", "outcome"} <= set(frame):
             continue
         for r in failed:

@@ -1,5 +1,8 @@
-"""Tables as data (CSV, LaTeX, description), the workbook, and results.json as a data product."""
+"""Tables as data (CSV, LaTeX), the workbook, and results.json as a data product.
 
+The tables' datapackage.json is tested in test_data_package.py."""
+
+import datetime as dt
 import json
 import re
 import shutil
@@ -10,7 +13,8 @@ import pandas as pd
 import pytest
 
 from asn_eval.domain.privacy import SUPPRESSED_MARK
-from asn_eval.report.tables import TableSpec, read_table_csv, save_table
+from asn_eval.report.datapackage import read_data_package, write_data_package
+from asn_eval.report.tables import TableSpec, save_table
 from asn_eval.report.workbook import add_sheet, write_workbook
 from asn_eval.results.store import (
     ResultRecord,
@@ -52,9 +56,9 @@ def saved(tmp_path):
 
 def test_csv_holds_numbers_with_units_and_suppression_flags(saved):
     lines = saved.paths["csv"].read_text(encoding="utf-8").splitlines()
-    assert lines[0].startswith("# units: policy=text; estimate_pp=percentage points;")
-    assert "share_share" not in lines[0] and "share=proportion 0-1" in lines[0]
-    frame = read_table_csv(saved.paths["csv"])
+    assert lines[0].startswith("policy,estimate_pp,ci_low_pp,")  # the header, first
+    assert "share_share" not in lines[0]
+    frame = pd.read_csv(saved.paths["csv"])
     assert list(frame.columns) == [
         "policy", "estimate_pp", "ci_low_pp", "ci_low_pp_suppressed", "ci_high_pp",
         "ci_high_pp_suppressed", "p_value", "n_treated", "n_agencies", "share",
@@ -115,19 +119,24 @@ def test_workbook_sheets_hold_the_csv_numbers(tmp_path, saved):
         pd.DataFrame({"agency": ["Dinas A", "Dinas B"], "n": [40, 3], "skp": [0.8, "*"]}),
         tmp_path, key="scorecards", title="Kartu OPD", lang="id", percent=["skp"],
     )  # fmt: skip
+    write_data_package(
+        tmp_path, lang="id", year=2025, metadata={"name": "test"}, created=dt.date(2026, 1, 5)
+    )
     path = write_workbook(tmp_path, lang="id")
     assert path.name == "tabel.xlsx"
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Daftar isi", "3.1", "scorecards"]
     assert book["Daftar isi"]["B2"].value == "3-1_overall_effects"
+    resources = {r["name"]: r for r in read_data_package(tmp_path)["resources"]}
     for csv_name, sheet_name in (("3-1_overall_effects", "3.1"), ("scorecards", "scorecards")):
         sheet = book[sheet_name]
-        folder = tmp_path / "tables" / ("sheets" if csv_name == "scorecards" else "")
-        meta = json.loads((folder / f"{csv_name}.json").read_text())
-        shown = [c for c in meta["columns"] if not c["name"].endswith("_suppressed")]
-        assert [c.value for c in sheet[2]] == [c["label"] for c in shown]
+        resource = resources[csv_name]
+        fields = resource["schema"]["fields"]
+        shown = [c for c in fields if not c["name"].endswith("_suppressed")]
+        assert sheet["A1"].value == resource["title"]
+        assert [c.value for c in sheet[2]] == [c["title"] for c in shown]
         assert sheet.freeze_panes == "A3"
-        frame = read_table_csv(folder / f"{csv_name}.csv")
+        frame = pd.read_csv(tmp_path / resource["path"])
         for i, row in frame.iterrows():
             for j, column in enumerate(shown, start=1):
                 value, cell = row[column["name"]], sheet.cell(row=i + 3, column=j).value

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from support import make_dataset, stand_in_dataset
 
 from asn_eval.report.chapters import base, open_chapter
-from asn_eval.report.tables import read_table_csv
 from asn_eval.results.comparison import (
     PreviousReportError,
     compare,
@@ -150,7 +150,7 @@ def test_conclusion_shows_the_comparison_table_and_what_differs(shown, tmp_path)
     chapter.show("comparison")
     headings = [t for k, t in chapter.emitted if k == "h2"]
     assert headings == ["5.1 Findings", "5.2 Compared with last year"]
-    table = read_table_csv(tmp_path / "now" / "tables" / "5-2_comparison.csv")
+    table = pd.read_csv(tmp_path / "now" / "tables" / "5-2_comparison.csv")
     assert len(table) == 4
     first = table.iloc[0]
     assert first["estimate_previous"] == pytest.approx(2.0)  # shares in percentage points

@@ -33,7 +33,6 @@ import pytest
 from asn_eval.analysis import AnalysisSpec, impact
 from asn_eval.analysis.panels import adoption_cohorts, agency_year_panel
 from asn_eval.config import PROJECT_ROOT
-from asn_eval.report.tables import read_table_csv
 from asn_eval.results.truth import truth_table
 
 DATA_DIR = PROJECT_ROOT / "data" / "kupang-synthetic"
@@ -209,7 +208,7 @@ def test_the_conclusion_shows_truth_beside_the_findings_for_synthetic_data(
     number = f"5.{len(chapter.sections) + 1}"  # after the conclusion's numbered sections
     assert ("h2", f"{number} True effects and estimates (synthetic data)") in chapter.emitted
     assert kinds.count("table") == 1
-    written = read_table_csv(next((tmp_path / "tables").glob("*truth*.csv")))
+    written = pd.read_csv(next((tmp_path / "tables").glob("*truth*.csv")))
     # Every finding is listed; the Dukcapil share and IKM have no closed-form truth.
     assert len(written) == len({(r.policy, r.outcome, r.estimator) for r in records})
     assert set(written["covered"]) == {"yes", "no", "not known"}
@@ -435,9 +434,9 @@ def test_the_conclusion_shows_the_subgroup_truths_in_a_second_table(
     chapter = _conclusion(dataset, tmp_path, monkeypatch, "en")
     chapter.show("truth")
     assert [kind for kind, _ in chapter.emitted].count("table") == 2
-    findings_table = read_table_csv(next((tmp_path / "tables").glob("*truth.csv")))
+    findings_table = pd.read_csv(next((tmp_path / "tables").glob("*truth.csv")))
     assert len(findings_table) == len(chapter.records)  # the findings only, as before
-    written = read_table_csv(next((tmp_path / "tables").glob("*truth_subgroups.csv")))
+    written = pd.read_csv(next((tmp_path / "tables").glob("*truth_subgroups.csv")))
     assert len(written) == len(subgroup_records)
     assert list(written.columns[:3]) == ["policy", "by", "group"]
     # In the chapter's order, not the order of results.json.

@@ -299,8 +299,9 @@ class Chapter:
         columns, p-values as numbers; see :class:`asn_eval.report.tables.TableSpec` for the other
         arguments, which say how people see it). Integers are shown without decimals,
         ``percent`` columns as percentages, other numbers with ``digits`` decimals in the
-        report's language; cells suppressed by :meth:`suppress` keep their mark. The CSV,
-        LaTeX and description are written under ``output_dir/tables``.
+        report's language; cells suppressed by :meth:`suppress` keep their mark. The CSV and
+        LaTeX are written under ``output_dir/tables``, the description into the report's
+        ``datapackage.json`` (:mod:`asn_eval.report.datapackage`).
         """
         from asn_eval.report.tables import TableSpec
 
