@@ -293,7 +293,7 @@ def test_recommendations_name_the_office_the_check_year_and_the_priced_training_
         name = context.owner(d["policy"], "id")["name"]
         assert page.count(f"Penanggung jawab: {name}; diperiksa lagi dalam laporan 2026") >= 2
     gap = training_gap(cache.validated_dataset(DEFAULT_DATA_DIR), year=2025)
-    shortfall = read_table_csv(report_id / "tables" / "4-3_training_shortfall.csv")
+    shortfall = pd.read_csv(report_id / "tables" / "4-3_training_shortfall.csv")
     assert shortfall["shortfall"].sum() == gap.places_short > 0
     places = fmt_number(gap.places_short, "id", 0)
     assert f"kekurangannya {places} kuota" in page
