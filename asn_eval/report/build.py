@@ -11,7 +11,8 @@ chapters and assembles the documents. Each step has its own module:
 - :mod:`asn_eval.report.manifest`: ``manifest.json``;
 - :mod:`asn_eval.report.kernels`: a chapter notebook run in a kernel by papermill;
 - :mod:`asn_eval.report.schedule`: which chapters run when;
-- :mod:`asn_eval.report.document`: ``report.html`` and ``report.pdf``.
+- :mod:`asn_eval.report.document`: ``report.html`` and ``report.pdf``;
+  :mod:`asn_eval.report.word`: ``report.docx``, from the same HTML.
 """
 
 from __future__ import annotations
@@ -154,9 +155,9 @@ def build_report(
 ) -> Path:
     """Execute the chapters and write the report folder; returns its path.
 
-    Writes the executed notebooks, ``report.html``, ``report.pdf``, ``manifest.json``,
-    the marker ``.asn-eval-report`` and whatever the chapters save (figures/, tables/,
-    results.json).
+    Writes the executed notebooks, ``report.html``, ``report.pdf``, ``report.docx``,
+    ``manifest.json``, the marker ``.asn-eval-report`` and whatever the chapters save
+    (figures/, tables/, results.json).
 
     ``previous_dir`` is an earlier report to compare with (chapter 5, "Compared with last
     year"); by default (None) the report for the year before in the folder beside

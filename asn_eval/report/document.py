@@ -252,7 +252,8 @@ def write_pdf(html_text: str, target: Path, *, base_url: Path) -> Path:
 
 
 def write_documents(build_dir: Path, *, params, metadata: dict) -> tuple[Path, Path]:
-    """Write ``report.html`` and ``report.pdf`` from the executed notebooks in build_dir."""
+    """Write ``report.html``, ``report.pdf`` and ``report.docx`` (:mod:`asn_eval.report.word`)
+    from the executed notebooks in build_dir."""
     from asn_eval.config import CHAPTERS
 
     notebooks = [build_dir / "notebooks" / f"{stem}.ipynb" for stem, _ in CHAPTERS]
@@ -260,6 +261,11 @@ def write_documents(build_dir: Path, *, params, metadata: dict) -> tuple[Path, P
     html_path = build_dir / "report.html"
     html_path.write_text(html_text, encoding="utf-8")
     pdf_path = write_pdf(html_text, build_dir / "report.pdf", base_url=build_dir)
+    from asn_eval.report.word import DOCX_FILE, write_docx
+
+    write_docx(
+        html_text, build_dir / DOCX_FILE, lang=params.lang, issued=issue_date(), metadata=metadata
+    )
     from asn_eval.report.workbook import write_workbook
 
     write_workbook(build_dir, lang=params.lang)  # every saved table, one sheet each
