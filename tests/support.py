@@ -231,3 +231,53 @@ def stand_in_dataset(years: list[int] | None = None) -> SimpleNamespace:
         rejects=pd.DataFrame(columns=["table", "file", "line", "column", "rule"]),
         set_aside_counts=lambda: (0, 0),
     )
+
+
+def soffice() -> str | None:
+    """LibreOffice's command line program, or None when it is not installed."""
+    import shutil
+
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def docx_to_pdf(path: Path, out_dir: Path, *, timeout: int = 300) -> Path:
+    """``path`` printed to PDF by LibreOffice headless, in a profile of its own (parallel
+    runs would otherwise share one and fail)."""
+    import subprocess
+
+    profile = out_dir / "lo-profile"
+    result = subprocess.run(
+        [
+            soffice(),
+            f"-env:UserInstallation={profile.resolve().as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out_dir),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    pdf = out_dir / (Path(path).stem + ".pdf")
+    assert result.returncode == 0 and pdf.is_file(), result.stdout + result.stderr
+    return pdf
+
+
+def docx_paragraphs(path: Path) -> list[str]:
+    """The text of every paragraph of a Word document, its tables' cells and its headers
+    and footers included, as a reader sees it (field instructions left out)."""
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document(str(path))
+    parts = [document.element.body]
+    for section in document.sections:
+        parts += [section.header._element, section.footer._element]
+    return [
+        "".join(t.text or "" for t in paragraph.iter(qn("w:t")))
+        for part in parts
+        for paragraph in part.iter(qn("w:p"))
+    ]

@@ -12,6 +12,7 @@ chapters and assembles the documents. Each step has its own module:
 - :mod:`asn_eval.report.kernels`: a chapter notebook run in a kernel by papermill;
 - :mod:`asn_eval.report.schedule`: which chapters run when;
 - :mod:`asn_eval.report.document`: ``report.html`` and ``report.pdf``;
+  :mod:`asn_eval.report.word`: ``report.docx``, from the same HTML;
 - :mod:`asn_eval.report.datapackage` and :mod:`asn_eval.report.workbook`: ``datapackage.json``
   and the workbook, from the tables the chapters saved.
 """
@@ -156,9 +157,9 @@ def build_report(
 ) -> Path:
     """Execute the chapters and write the report folder; returns its path.
 
-    Writes the executed notebooks, ``report.html``, ``report.pdf``, ``manifest.json``,
-    ``datapackage.json`` and the workbook, the marker ``.asn-eval-report`` and whatever the
-    chapters save (figures/, tables/, results.json).
+    Writes the executed notebooks, ``report.html``, ``report.pdf``, ``report.docx``,
+    ``manifest.json``, ``datapackage.json`` and the workbook, the marker
+    ``.asn-eval-report`` and whatever the chapters save (figures/, tables/, results.json).
 
     ``previous_dir`` is an earlier report to compare with (chapter 5, "Compared with last
     year"); by default (None) the report for the year before in the folder beside

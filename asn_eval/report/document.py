@@ -252,8 +252,9 @@ def write_pdf(html_text: str, target: Path, *, base_url: Path) -> Path:
 
 
 def write_documents(build_dir: Path, *, params, metadata: dict) -> tuple[Path, Path]:
-    """Write ``report.html`` and ``report.pdf`` from the executed notebooks in build_dir, and
-    the tables' ``datapackage.json`` and workbook from what the chapters saved."""
+    """Write ``report.html``, ``report.pdf`` and ``report.docx`` (:mod:`asn_eval.report.word`)
+    from the executed notebooks in build_dir, and the tables' ``datapackage.json`` and
+    workbook from what the chapters saved."""
     from asn_eval.config import CHAPTERS
     from asn_eval.report.datapackage import write_data_package
     from asn_eval.report.workbook import write_workbook
@@ -263,6 +264,11 @@ def write_documents(build_dir: Path, *, params, metadata: dict) -> tuple[Path, P
     html_path = build_dir / "report.html"
     html_path.write_text(html_text, encoding="utf-8")
     pdf_path = write_pdf(html_text, build_dir / "report.pdf", base_url=build_dir)
+    from asn_eval.report.word import DOCX_FILE, write_docx
+
+    write_docx(
+        html_text, build_dir / DOCX_FILE, lang=params.lang, issued=issue_date(), metadata=metadata
+    )
     write_data_package(
         build_dir, lang=params.lang, year=params.year, metadata=metadata, created=issue_date()
     )

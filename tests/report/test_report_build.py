@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from docx.oxml.ns import qn
+from support import docx_to_pdf, soffice
 
 from asn_eval.common.formatting import fmt_date
 from asn_eval.config import CHAPTERS, DEFAULT_DATA_DIR
@@ -98,6 +100,7 @@ def test_same_inputs_and_parameters_give_the_same_numbers(report_id, report_id_a
     assert (first / "report.html").read_bytes() == (second / "report.html").read_bytes()
     package = "datapackage.json"
     assert (first / package).read_bytes() == (second / package).read_bytes()
+    assert (first / "report.docx").read_bytes() == (second / "report.docx").read_bytes()
 
 
 def test_a_damaged_data_cache_is_rebuilt_with_one_indonesian_line(report_id_again):
@@ -215,19 +218,84 @@ ENGLISH_WORDS = (
 )  # fmt: skip
 
 
-def test_indonesian_report_shows_no_codes_and_no_english(report_id):
-    text = _visible_text((report_id / "report.html").read_text(encoding="utf-8"))
+def _assert_indonesian(text: str, where: str) -> None:
+    """No code (``not_identified``), no English word and no ASCII arrow in ``text``."""
     for term in KEPT_TERMS:
         text = text.replace(term, " ")
     codes = sorted(set(re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)))
-    assert codes == [], f"codes in the Indonesian report: {codes}"
+    assert codes == [], f"codes in the Indonesian {where}: {codes}"
     english = sorted({w for w in ENGLISH_WORDS if re.search(rf"\b{w}\b", text)})
-    assert english == [], f"English words in the Indonesian report: {english}"
+    assert english == [], f"English words in the Indonesian {where}: {english}"
     assert "->" not in text
     for term in GLOSSARY_ONLY:
         assert text.count(term) == text.count(f"(Inggris: {term})") == 1, term
     found = [term for term in NEVER_IN_INDONESIAN if term in text]
     assert found == [], f"in the Indonesian report: {found}"
+
+
+def test_indonesian_report_shows_no_codes_and_no_english(report_id):
+    text = _visible_text((report_id / "report.html").read_text(encoding="utf-8"))
+    _assert_indonesian(text, "report")
+
+
+def test_indonesian_docx_shows_no_codes_and_no_english(report_id):
+    from support import docx_paragraphs
+
+    _assert_indonesian("\n".join(docx_paragraphs(report_id / "report.docx")), "report.docx")
+
+
+def test_report_docx_carries_the_html_headings_tables_and_figures(report_id):
+    """report.docx is made from report.html: its Heading 1 paragraphs are the chapter titles
+    in order, one Word table per HTML table, one embedded picture per figure, the contents a
+    TOC field, the synthetic notice on every page; the committed data name no issuer, so no
+    letterhead or signature block. The build registers it as its own file."""
+    import docx
+    import lxml.html
+
+    from asn_eval.report.output_folder import read_marker
+
+    page = lxml.html.document_fromstring((report_id / "report.html").read_text(encoding="utf-8"))
+    document = docx.Document(str(report_id / "report.docx"))
+    chapters = [
+        " ".join(h.text_content().split())
+        for h in page.xpath('//section[contains(@class, "chapter")]//h1')
+    ]
+    assert len(chapters) == len(CHAPTERS)
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert [h for h in headings if h in chapters] == chapters
+    for level in (2, 3):
+        html_headings = page.xpath(f'//section[contains(@class, "chapter")]//h{level}')
+        word = [p for p in document.paragraphs if p.style.name == f"Heading {level}"]
+        assert len(word) >= len(html_headings) > 0
+    assert len(document.tables) == len(page.xpath("//table")) > 10
+    figures = page.xpath("//figure")
+    pngs = list((report_id / "figures").glob("*.png"))
+    assert len(document.inline_shapes) == len(figures) == len(pngs)
+    captions = [p.text for p in document.paragraphs if p.style.name == "Caption"]
+    assert len(captions) == len(figures) + len(document.tables)
+    assert all(t.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None for t in document.tables)
+    body = document.element.body
+    instructions = " ".join(i.text for i in body.iter(qn("w:instrText")))
+    assert 'TOC \\o "1-2"' in instructions
+    assert instructions.count("PAGEREF") == len(figures) + len(document.tables)
+    for section in document.sections:
+        assert [p.text for p in section.header.paragraphs] == ["Data sintetis: hanya ilustrasi"]
+    assert not [p for p in document.paragraphs if p.style.name == "Signature"]
+    assert "report.docx" in read_marker(report_id)["files"]
+
+
+@pytest.mark.skipif(soffice() is None, reason="LibreOffice (soffice) is not installed")
+def test_report_docx_opens_and_prints_in_libreoffice(report_id, tmp_path):
+    from pypdf import PdfReader
+
+    pdf = docx_to_pdf(report_id / "report.docx", tmp_path)
+    reader = PdfReader(str(pdf))
+    assert len(reader.pages) >= 20
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    for said in ("Daftar Isi", "1. Pendahuluan", "5. Kesimpulan", "Tabel 5.1.", "Gambar 3.1."):
+        assert said in text
+    assert "Data sintetis: hanya ilustrasi" in text
+    assert f"Halaman 2 dari {len(reader.pages)}" in text
 
 
 def test_every_estimate_reads_the_same_verdict_wherever_it_appears(report_id):
