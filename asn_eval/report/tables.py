@@ -84,6 +84,9 @@ UNIT_WORDS = {
     "years": "years",
 }
 SUPPRESSED_SUFFIX = "_suppressed"
+# Class of the HTML cells of name columns (TableSpec.names): report.css wraps them between
+# words and never hyphenates them ("Dinas Pemberdaya-an").
+NAME_CLASS = "name"
 UNITS_PREFIX = "# units: "
 LATEX_PACKAGES = ("booktabs", "siunitx", "tabularx", "array")
 # Text columns longer than this (characters, heading or cell) wrap in LaTeX (an X column).
@@ -247,6 +250,9 @@ class TableSpec:
     hidden
         Columns kept in the data (CSV, workbook) but not shown, e.g. the unit of each row's
         estimate when a column mixes percentage points and days.
+    names
+        Columns of names (agencies), shown whole: their HTML cells carry the class
+        :data:`NAME_CLASS`, which the stylesheet wraps between words only (no hyphenation).
     """
 
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -258,6 +264,7 @@ class TableSpec:
     ratios: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     missing_text: Mapping[str, str] = field(default_factory=dict)
     hidden: Collection[str] = ()
+    names: Collection[str] = ()
 
     def unit(self, col: str) -> str | None:
         if col in self.percent:
@@ -414,7 +421,9 @@ def _pair(lo: object, hi: object, lang: str, digits: int, ratio: bool) -> str:
 
 
 # --- views -------------------------------------------------------------------------------
-def _html(text: pd.DataFrame, caption: str, stem: str, note: str | None) -> str:
+def _html(
+    text: pd.DataFrame, caption: str, stem: str, note: str | None, names: Collection = ()
+) -> str:
     text = text.reset_index(drop=True)
     numeric = _numeric_columns(text)
     styler = (
@@ -434,6 +443,10 @@ def _html(text: pd.DataFrame, caption: str, stem: str, note: str | None) -> str:
     ]
     left = [{"selector": "", "props": "text-align: left;"}]
     styler = styler.set_table_styles({c: right if c in numeric else left for c in text.columns})
+    if names:
+        classes = pd.DataFrame("", index=text.index, columns=text.columns)
+        classes[[c for c in text.columns if c in names]] = NAME_CLASS
+        styler = styler.set_td_classes(classes)
     html = styler.to_html()
     if note:
         html += f'<p class="table-note"><small>{escape(note)}</small></p>'
@@ -578,6 +591,11 @@ def anchor_caption(table_html: str, anchor: str) -> str:
     return table_html.replace("<caption>", f'<caption id="{anchor}">', 1)
 
 
+def _name_labels(spec: TableSpec) -> list[str]:
+    """Headings of the name columns as the display frame has them."""
+    return [str(spec.labels.get(c, c)) for c in spec.names]
+
+
 def _spec(
     spec: TableSpec | None,
     digits: int | Mapping[str, int],
@@ -611,7 +629,8 @@ def display_table(
     spec = _spec(spec, digits, percent)
     stem = table_stem(chapter, number, slug)
     full_caption = table_caption(chapter, number, caption, lang)
-    return HTML(_html(display_frame(df, spec, lang), full_caption, stem, note))
+    text = display_frame(df, spec, lang)
+    return HTML(_html(text, full_caption, stem, note, _name_labels(spec)))
 
 
 def save_table(
@@ -688,7 +707,7 @@ def save_table(
         chapter=str(chapter),
         number=int(number),
         caption=full_caption,
-        html=_html(text, full_caption, stem, note),
+        html=_html(text, full_caption, stem, note, _name_labels(spec)),
         relative_csv=f"tables/{stem}.csv",
         data=data,
     )
