@@ -108,6 +108,7 @@ _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
 }
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def figure_size(width: str | float = "full", *, aspect: float = DEFAULT_ASPECT) -> tuple:
@@ -190,6 +191,7 @@ def series_style(i: int) -> dict[str, str]:
 def wrap_label(text: str, width: int = LABEL_WRAP_CHARS) -> str:
     """``text`` broken onto lines of at most ``width`` characters between words, never cut
     and never split inside a word (a word longer than ``width`` keeps a line of its own).
+    Words joined by a no-break space (U+00A0) stay on one line.
 
     Examples
     --------
@@ -197,7 +199,7 @@ def wrap_label(text: str, width: int = LABEL_WRAP_CHARS) -> str:
     Dinas Penanaman Modal dan
     Pelayanan Terpadu Satu Pintu
     """
-    words = " ".join(str(text).split())
+    words = _SPACES.sub(" ", str(text)).strip()  # ASCII spaces only: U+00A0 binds
     lines = textwrap.wrap(words, width, break_long_words=False, break_on_hyphens=False)
     return "\n".join(lines) or words
 

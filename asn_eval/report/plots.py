@@ -63,6 +63,7 @@ from asn_eval.common.formatting import check_language, fmt_number
 from asn_eval.report.figures import (
     BAND_ALPHA,
     COMPARISON_COLOUR,
+    FONT_PT,
     FULL_WIDTH,
     PALETTE,
     TREATED_COLOUR,
@@ -78,6 +79,7 @@ __all__ = [
     "event_study_frame",
     "format_axis_numbers",
     "its",
+    "panel_title",
     "percent_axis",
     "shared_legend",
     "short_agency_name",
@@ -388,6 +390,34 @@ def shared_legend(fig: plt.Figure, *, source: Axes | None = None, ncol: int | No
     return fig.legend(
         handles, labels, loc=loc, ncol=columns, frameon=False, handler_map=_HANDLER_MAP
     )
+
+
+def panel_title(ax: Axes, title: str, subtitle: str | None = None):
+    """A panel's title in bold with a subtitle under it in the axis-label type, e.g. a policy
+    over the outcome it is measured on and that outcome's unit.
+
+    The subtitle sits just above the axes (gid ``"subtitle"``) and the title above it, so a
+    constrained layout makes room for both. Returns the subtitle's Text (the title's without
+    a subtitle).
+    """
+    if not subtitle:
+        return ax.set_title(title)
+    gap = 3.0  # points between the axes, the subtitle and the title
+    size = FONT_PT["label"]
+    sub = ax.annotate(
+        subtitle,
+        xy=(0.5, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, gap),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=size,
+        linespacing=1.2,
+    )
+    sub.set_gid("subtitle")
+    ax.set_title(title, pad=2 * gap + (subtitle.count("\n") + 1) * size * 1.2)
+    return sub
 
 
 def _level_pct(level: float) -> str:

@@ -159,6 +159,9 @@ def test_long_labels_wrap_between_words_and_are_never_cut():
     assert wrapped.replace("\n", " ") == name and "…" not in wrapped
     assert wrap_label("Puskesmas Oebobo") == "Puskesmas Oebobo"
     assert wrap_label("Penyelenggaraan-Pemerintahan", 10) == "Penyelenggaraan-Pemerintahan"
+    # a unit joined by no-break spaces moves to the next line whole
+    unit = "(poin\u00a0persentase)"
+    assert wrap_label(f"Predikat SKP Baik atau lebih {unit}", 34).endswith(f"\n{unit}")
 
 
 def test_type_scale_prints_nothing_under_7_pt():
