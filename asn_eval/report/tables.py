@@ -109,10 +109,15 @@ _SIUNITX_LOCALE = {
 }
 
 
+def table_label(chapter: int | str, number: int, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A table's name in the text: ``"Tabel 2.1"`` (id) or ``"Table 2.1"`` (en)."""
+    check_language(lang)
+    return f"{_CAPTION_WORD[lang]} {chapter}.{number}"
+
+
 def table_caption(chapter: int | str, number: int, text: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """Numbered caption: ``"Tabel 2.1. text"`` (id) or ``"Table 2.1. text"`` (en)."""
-    check_language(lang)
-    return f"{_CAPTION_WORD[lang]} {chapter}.{number}. {text}"
+    return f"{table_label(chapter, number, lang)}. {text}"
 
 
 def table_stem(chapter: int | str, number: int, slug: str) -> str:
@@ -312,7 +317,11 @@ def _numeric_or_none(value: object) -> object:
 
 
 _BOUND_WORDS = {"id": ("batas bawah", "batas atas"), "en": ("low", "high")}
-_UNIT_WORD = {"id": "satuan", "en": "unit"}
+# A ratio's two counts apart, when the spec names no heading for them.
+_RATIO_WORDS = {"id": ("pembilang", "penyebut"), "en": ("numerator", "denominator")}
+_UNIT_WORD = {"id": "Satuan", "en": "Unit"}
+# A hidden column named ``<column>_unit`` holds each row's unit (a key of UNIT_WORDS).
+UNIT_COLUMN_SUFFIX = "_unit"
 # p-values keep significant digits: 1e-10 rounded to 6 decimals would read as 0.
 _PVALUE_DIGITS = 6
 
@@ -346,9 +355,10 @@ def tidy_frame(
         heading = spec.labels.get(shown, shown)
         for part, word in zip(parts, _BOUND_WORDS[lang], strict=True):
             heading_of[part] = f"{heading} ({word})"
-    for parts in spec.ratios.values():
-        for part in parts:
-            heading_of[part] = spec.labels.get(part, part)
+    for shown, parts in spec.ratios.items():
+        heading = spec.labels.get(shown, shown)
+        for part, word in zip(parts, _RATIO_WORDS[lang], strict=True):
+            heading_of[part] = spec.labels.get(part, f"{heading} ({word})")
     for col in df.columns:
         values = df[col].tolist()
         kind = spec.kind(col, df[col])
@@ -362,7 +372,7 @@ def tidy_frame(
             values = [None if m else v for v, m in zip(values, marked, strict=True)]
         out[name] = pd.array(values, dtype="Int64") if kind == "integer" else values
         label = str(heading_of.get(col, spec.labels.get(col, col)))
-        if col in spec.hidden and col not in spec.labels and col.endswith("_unit"):
+        if col in spec.hidden and col not in spec.labels and col.endswith(UNIT_COLUMN_SUFFIX):
             label = _UNIT_WORD[lang]
         digits = spec.col_digits(col) if kind in ("number", "share") else None
         columns.append(

@@ -15,6 +15,14 @@ the same pair of files under ``tables/sheets/`` (so ``tables/*.csv`` stay the nu
 tables); numbered tables come first in the workbook, in chapter order, then the others by
 name.
 
+The workbook is for people, in the report's language; file stems and snake_case names stay
+in the CSVs. A numbered table's sheet is named as the report names the table ("Tabel 2.1",
+:func:`sheet_name`), an annex's by its title; the contents sheet lists each table's number,
+caption and a link to its sheet. Column headings are the report's (:func:`heading`) with the
+column's unit in words of the language ("Efek (poin persentase)", "Median usia (tahun)"),
+from the templates' ``unit`` texts, which also replace the unit codes of a ``<column>_unit``
+column ("pp", "days") in its cells.
+
 Examples
 --------
 >>> from pathlib import Path
@@ -34,24 +42,32 @@ import pandas as pd
 from asn_eval.common.csv_safety import safe_cells
 from asn_eval.common.formatting import DEFAULT_LANGUAGE, check_language
 from asn_eval.domain.privacy import SUPPRESSED_MARK
+from asn_eval.report import narrative
 from asn_eval.report.tables import (
     SUPPRESSED_SUFFIX,
+    UNIT_COLUMN_SUFFIX,
     TableSpec,
     read_table_csv,
+    table_label,
     tidy_frame,
     units_line,
 )
 
 WORKBOOK_NAME = {"id": "tabel.xlsx", "en": "tables.xlsx"}
+# The contents sheet: its name and its column headings.
 _CONTENTS = {
-    "id": ("Daftar isi", "Lembar", "Tabel", "Judul", "Catatan"),
-    "en": ("Contents", "Sheet", "Table", "Caption", "Note"),
+    "id": ("Daftar isi", "Tabel", "Judul", "Lembar", "Catatan"),
+    "en": ("Contents", "Table", "Caption", "Sheet", "Note"),
 }
 _NUMBERED = re.compile(r"^(\d+)-(\d+)_")
 _KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
-# Excel limits a sheet name to 31 characters.
+# Excel limits a sheet name to 31 characters, none of them []:*?/\ , and tells names apart
+# without regard to case.
 _SHEET_NAME_MAX = 31
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _MAX_WIDTH = 60
+# Units a heading does not repeat: shares are shown as percentages (the cells' format).
+_UNSPOKEN_UNITS = frozenset({"", "share"})
 
 
 def workbook_name(lang: str = DEFAULT_LANGUAGE) -> str:
@@ -138,10 +154,70 @@ def table_sources(output_dir: str | Path) -> list[tuple[Path, dict]]:
     return sorted(found, key=lambda pair: _order(pair[1]["stem"]))
 
 
-def _sheet_name(stem: str) -> str:
-    match = _NUMBERED.match(stem)
-    name = f"{match.group(1)}.{match.group(2)}" if match else stem
-    return name[:_SHEET_NAME_MAX]
+def sheet_name(meta: Mapping, lang: str = DEFAULT_LANGUAGE, taken: Collection[str] = ()) -> str:
+    """The sheet name of a saved table: ``"Tabel 2.1"`` (``"Table 2.1"``) for a numbered
+    table, an annex's title otherwise; at most 31 characters (a long title is cut after a
+    word), without the characters Excel refuses, and unlike every name in ``taken`` (Excel
+    ignores case), with `` (2)``, `` (3)``, ... added where needed.
+
+    Examples
+    --------
+    >>> sheet_name({"stem": "2-1_adoption_cohorts", "chapter": "2", "number": 1}, "id")
+    'Tabel 2.1'
+    >>> sheet_name({"stem": "annex", "caption": "Rapor: semua perangkat daerah/unit"}, "en")
+    'Rapor semua perangkat daerah…'
+    """
+    match = _NUMBERED.match(str(meta.get("stem", "")))
+    if meta.get("number") and match:
+        name = table_label(meta.get("chapter") or match.group(1), int(meta["number"]), lang)
+    else:
+        title = meta.get("caption") or meta.get("stem") or "Sheet"
+        name = " ".join(_SHEET_NAME_FORBIDDEN.sub(" ", str(title)).split()).strip("'")
+    if len(name) > _SHEET_NAME_MAX:
+        cut = name[: _SHEET_NAME_MAX - 1].rsplit(" ", 1)[0] if " " in name else name
+        name = cut[: _SHEET_NAME_MAX - 1].rstrip(" ,;.") + "\u2026"
+    used = {t.casefold() for t in taken}
+    base, n = name, 1
+    while name.casefold() in used:
+        n += 1
+        suffix = f" ({n})"
+        name = base[: _SHEET_NAME_MAX - len(suffix)] + suffix
+    return name
+
+
+def unit_words(unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A unit code of the tables (:data:`asn_eval.report.tables.UNIT_WORDS`) in words of
+    ``lang``, from the templates' ``unit`` texts: ``unit_words("pp", "id")`` is
+    ``"poin persentase"``."""
+    return narrative.label("unit", unit, lang) if unit else ""
+
+
+def heading(column: Mapping, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A column's heading in the workbook: the report's heading with the column's unit in
+    words, unless the heading already says it (``"Anggaran (Rp)"``) or the unit is a share
+    (the cells show percentages).
+
+    Examples
+    --------
+    >>> heading({"label": "Median usia", "unit": "years", "kind": "number"}, "id")
+    'Median usia (tahun)'
+    >>> heading({"label": "Selang 95% (batas bawah)", "unit": "pp", "kind": "number"}, "en")
+    'Selang 95% (batas bawah, percentage points)'
+    """
+    label, unit = str(column["label"]), column.get("unit") or ""
+    if unit in _UNSPOKEN_UNITS or column.get("kind") not in ("integer", "number"):
+        return label
+    words = unit_words(unit, lang)
+    if not words or words.casefold() in label.casefold():
+        return label
+    if label.endswith(")"):
+        return f"{label[:-1]}, {words})"
+    return f"{label} ({words})"
+
+
+def _is_unit_column(column: Mapping) -> bool:
+    """Whether a column's cells name the unit of each row (``estimate_unit``: "pp", "days")."""
+    return column.get("kind") == "text" and str(column["name"]).endswith(UNIT_COLUMN_SUFFIX)
 
 
 def _value(value: object) -> object:
@@ -160,6 +236,7 @@ def write_workbook(output_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE) -> P
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.hyperlink import Hyperlink
 
     check_language(lang)
     sources = table_sources(output_dir)
@@ -167,23 +244,24 @@ def write_workbook(output_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE) -> P
         return None
     book = Workbook()
     contents = book.active
-    title, sheet_word, table_word, caption_word, note_word = _CONTENTS[lang]
+    title, *words = _CONTENTS[lang]
     contents.title = title
-    contents.append([sheet_word, table_word, caption_word, note_word])
+    contents.append(words)
     for cell in contents[1]:
         cell.font = Font(bold=True)
     contents.freeze_panes = "A2"
     bold = Font(bold=True)
     for csv_path, meta in sources:
         data = safe_cells(read_table_csv(csv_path))
-        name = _sheet_name(meta["stem"])
+        name = sheet_name(meta, lang, taken=book.sheetnames)
         sheet = book.create_sheet(name)
         sheet.append([meta["numbered_caption"]])
         sheet["A1"].font = bold
         columns = meta["columns"]
         flags = {c["name"] for c in columns if c["name"].endswith(SUPPRESSED_SUFFIX)}
         shown = [c for c in columns if c["name"] not in flags]
-        sheet.append([c["label"] for c in shown])
+        headings = [heading(c, lang) for c in shown]
+        sheet.append(headings)
         for cell in sheet[2]:
             cell.font = bold
             cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -193,7 +271,10 @@ def write_workbook(output_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE) -> P
             for column in shown:
                 flag = f"{column['name']}{SUPPRESSED_SUFFIX}"
                 withheld = flag in values and bool(values[flag])
-                cells.append(SUPPRESSED_MARK if withheld else _value(values.get(column["name"])))
+                value = _value(values.get(column["name"]))
+                if _is_unit_column(column) and isinstance(value, str):
+                    value = unit_words(value, lang)
+                cells.append(SUPPRESSED_MARK if withheld else value)
             sheet.append(cells)
             for j, column in enumerate(shown, start=1):
                 sheet.cell(row=i + 3, column=j).number_format = number_format(column)
@@ -201,14 +282,16 @@ def write_workbook(output_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE) -> P
             sheet.append([])
             sheet.append([meta["note"]])
         sheet.freeze_panes = "A3"
-        for j, column in enumerate(shown, start=1):
-            longest = max(
-                [len(str(column["label"])), *(len(str(v)) for v in data.get(column["name"], []))]
-            )
+        for j, (column, text) in enumerate(zip(shown, headings, strict=True), start=1):
+            longest = max([len(text), *(len(str(v)) for v in data.get(column["name"], []))])
             sheet.column_dimensions[get_column_letter(j)].width = min(_MAX_WIDTH, longest + 2)
-        contents.append([name, meta["stem"], meta["caption"], meta.get("note", "")])
-        contents.cell(row=contents.max_row, column=1).hyperlink = f"#'{name}'!A1"
-    for j, width in enumerate((10, 34, 70, 50), start=1):
+        number = f"{meta['chapter']}.{meta['number']}" if meta.get("number") else ""
+        contents.append([number, meta["caption"], name, meta.get("note", "")])
+        link = contents.cell(row=contents.max_row, column=3)
+        # a link within the workbook (a location, not an external target)
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{name}'!A1")
+        link.style = "Hyperlink"
+    for j, width in enumerate((8, 70, 24, 50), start=1):
         contents.column_dimensions[get_column_letter(j)].width = width
     path = Path(output_dir) / workbook_name(lang)
     book.save(path)
