@@ -1,7 +1,9 @@
 """One look for every figure, and figure files whose bytes do not change between runs.
 
-:func:`use_style` applies the report's single seaborn theme, a colour-blind-safe palette
-(Okabe and Ito, 2008, "Color Universal Design") and a fixed type scale for print.
+:func:`use_style` applies the report's single seaborn theme, a palette that prints and is
+colour-blind safe (:data:`PALETTE`, after Okabe and Ito, 2008, "Color Universal Design") and a
+fixed type scale for print; :func:`series_style` gives many series a colour and a marker each,
+and :func:`wrap_label` breaks a long label (an agency's name) onto lines between words.
 
 Figures are drawn at their final printed size: :func:`figure_size` gives the width of the
 A4 text column (:data:`FULL_WIDTH`) or half of it (:data:`HALF_WIDTH`), and the report shows
@@ -33,6 +35,7 @@ from __future__ import annotations
 import base64
 import re
 import struct
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -45,17 +48,24 @@ from matplotlib.text import Text
 
 from asn_eval.common.formatting import DEFAULT_LANGUAGE, check_language
 
-# Okabe-Ito palette: distinguishable with all common colour-vision deficiencies and in grey.
+# The report's colours, for print: every one has a contrast of at least 3:1 against white
+# paper (WCAG 2.1's minimum for graphics), so no line fades on a grey laser print, and they
+# stay apart for readers with red-green or blue-yellow colour blindness
+# (tests/report/test_figures_tables.py measures both). Okabe and Ito's (2008) darker five,
+# with their three pale ones (orange #E69F00, sky blue #56B4E9, yellow #F0E442) replaced
+# by darker colours of other hues: wine and indigo from Paul Tol's "muted" scheme, and a brown.
 PALETTE: tuple[str, ...] = (
-    "#0072B2",  # blue
-    "#E69F00",  # orange
-    "#009E73",  # bluish green
-    "#D55E00",  # vermillion
-    "#CC79A7",  # reddish purple
-    "#56B4E9",  # sky blue
-    "#F0E442",  # yellow
+    "#0072B2",  # blue (Okabe-Ito)
+    "#D55E00",  # vermillion (Okabe-Ito)
+    "#009E73",  # bluish green (Okabe-Ito)
+    "#882255",  # wine (Tol)
+    "#CC79A7",  # reddish purple (Okabe-Ito)
+    "#332288",  # indigo (Tol)
+    "#6F4E37",  # brown
     "#000000",  # black
 )
+# A marker for each colour, so that many series (eight agency types) stay apart in grey too.
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*")
 # Colours with a fixed meaning across the report.
 TREATED_COLOUR = PALETTE[0]
 COMPARISON_COLOUR = PALETTE[1]
@@ -87,6 +97,9 @@ FONT_PT: dict[str, float] = {
 }
 # Uncertainty bands must be visible on paper and in grey print.
 BAND_ALPHA = 0.25
+# Characters a line of a category label (an agency's name on a tick) holds before it wraps:
+# at 7.5 pt, about 1.9 in, a third of a full-width figure.
+LABEL_WRAP_CHARS = 32
 _CAPTION_WORD = {"id": "Gambar", "en": "Figure"}
 # Metadata keys that would otherwise stamp each file with the run's date or software version.
 _METADATA = {
@@ -95,6 +108,7 @@ _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
 }
 _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def figure_size(width: str | float = "full", *, aspect: float = DEFAULT_ASPECT) -> tuple:
@@ -159,6 +173,35 @@ def use_style() -> None:
     """Apply the report's seaborn theme, colour-blind-safe palette and type scale."""
     # The "paper" context sets line widths for print; STYLE_RC then fixes the type scale.
     sns.set_theme(context="paper", style="whitegrid", palette=list(PALETTE), rc=STYLE_RC)
+
+
+def series_style(i: int) -> dict[str, str]:
+    """Colour and marker of the ``i``-th of many series (lines of a plot), as keywords of
+    ``Axes.plot``: :data:`PALETTE` and :data:`MARKERS` in step, so each series differs from
+    the others in both.
+
+    Examples
+    --------
+    >>> series_style(1)
+    {'color': '#D55E00', 'marker': 's'}
+    """
+    return {"color": PALETTE[i % len(PALETTE)], "marker": MARKERS[i % len(MARKERS)]}
+
+
+def wrap_label(text: str, width: int = LABEL_WRAP_CHARS) -> str:
+    """``text`` broken onto lines of at most ``width`` characters between words, never cut
+    and never split inside a word (a word longer than ``width`` keeps a line of its own).
+    Words joined by a no-break space (U+00A0) stay on one line.
+
+    Examples
+    --------
+    >>> print(wrap_label("Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu"))
+    Dinas Penanaman Modal dan
+    Pelayanan Terpadu Satu Pintu
+    """
+    words = _SPACES.sub(" ", str(text)).strip()  # ASCII spaces only: U+00A0 binds
+    lines = textwrap.wrap(words, width, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines) or words
 
 
 def saved_size(fig: plt.Figure, *, dpi: float = PRINT_DPI) -> tuple[float, float]:

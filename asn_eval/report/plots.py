@@ -14,9 +14,11 @@ What each figure shows:
 
 - :func:`event_study`: estimates by event time with pointwise confidence intervals (bars)
   and, when the result has a sup-t critical value, the uniform band over the whole curve
-  (shaded boxes, as Freyaldenhoven, Hansen, Perez Perez and Shapiro 2021 recommend); periods
-  before adoption in orange squares, after in blue circles; the reference period as an open
-  circle at zero; a zero line and a line at adoption.
+  (shaded boxes, as Freyaldenhoven, Hansen, Perez Perez and Shapiro 2021 recommend; the
+  legend shows the band in the colours it is drawn in); periods before adoption in
+  vermillion squares (:data:`~asn_eval.report.figures.COMPARISON_COLOUR`), after in blue
+  circles; the reference period as an open circle at zero; a zero line and a line at
+  adoption.
 - :func:`bacon`: each 2x2 comparison's estimate against its weight, coloured by comparison
   type, with the TWFE estimate (their weighted average) as a dashed line.
 - :func:`its`: the observed months, the fitted segmented trend, the counterfactual trend
@@ -51,6 +53,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, MultipleLocator, ScalarFormatter
@@ -60,6 +63,7 @@ from asn_eval.common.formatting import check_language, fmt_number
 from asn_eval.report.figures import (
     BAND_ALPHA,
     COMPARISON_COLOUR,
+    FONT_PT,
     FULL_WIDTH,
     PALETTE,
     TREATED_COLOUR,
@@ -75,6 +79,7 @@ __all__ = [
     "event_study_frame",
     "format_axis_numbers",
     "its",
+    "panel_title",
     "percent_axis",
     "shared_legend",
     "short_agency_name",
@@ -154,7 +159,7 @@ _BACON_COLOURS = dict(
 _BACON_MARKERS = dict(zip(_BACON_TYPES, ("o", "s", "^", "v"), strict=True))
 # Width of a uniform-band box around an event time, in event-time units.
 _BAND_WIDTH = 0.5
-# Widely used short names of Indonesian local-government agencies (applied before cutting).
+# Widely used short names of Indonesian local-government agencies.
 _SHORT_NAMES: dict[str, str] = {
     "Sekretariat Daerah": "Setda",
     "Dinas Kependudukan dan Pencatatan Sipil": "Dinas Dukcapil",
@@ -164,6 +169,9 @@ _SHORT_NAMES: dict[str, str] = {
     "Rumah Sakit Umum Daerah": "RSUD",
 }
 _SHORT_PREFIXES: dict[str, str] = {"Kecamatan ": "Kec. ", "Kelurahan ": "Kel. "}
+# A legend entry given as a tuple of artists shows them side by side (matplotlib's default
+# draws them on top of each other): a band drawn in two colours gets a swatch of each.
+_HANDLER_MAP = {tuple: HandlerTuple(ndivide=None, pad=0.0)}
 # The artists behind each axes legend drawn here (a legend keeps only simplified copies),
 # so that shared_legend can draw the same entries again under a figure.
 _LEGEND_ENTRIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -263,8 +271,11 @@ def percent_axis(
     return ax
 
 
-def short_agency_name(name: str, *, max_chars: int = 30) -> str:
-    """A short agency name for axis labels: common abbreviations, then cut at a word.
+def short_agency_name(name: str) -> str:
+    """An agency's name with the abbreviations everyone in local government uses ("Setda",
+    "Kec."); otherwise whole, never cut. A long name is wrapped where it is shown
+    (:func:`asn_eval.report.figures.wrap_label` on a figure's axis; a table cell wraps by
+    itself).
 
     Examples
     --------
@@ -272,8 +283,8 @@ def short_agency_name(name: str, *, max_chars: int = 30) -> str:
     'Dinas Dukcapil'
     >>> short_agency_name("Kecamatan Kelapa Lima")
     'Kec. Kelapa Lima'
-    >>> short_agency_name("Dinas Pemberdayaan Perempuan dan Perlindungan Anak", max_chars=24)
-    'Dinas Pemberdayaan…'
+    >>> short_agency_name("Dinas Pemberdayaan Perempuan dan Perlindungan Anak")
+    'Dinas Pemberdayaan Perempuan dan Perlindungan Anak'
     """
     text = " ".join(str(name).split())
     for long, short in _SHORT_NAMES.items():
@@ -283,19 +294,7 @@ def short_agency_name(name: str, *, max_chars: int = 30) -> str:
     for long, short in _SHORT_PREFIXES.items():
         if text.startswith(long):
             text = short + text[len(long) :]
-    if len(text) <= max_chars:
-        return text
-    words, kept = text.split(" "), ""
-    for word in words:
-        candidate = f"{kept} {word}".strip()
-        if len(candidate) + 1 > max_chars:
-            break
-        kept = candidate
-    kept = kept.rstrip(",") or text[: max_chars - 1]
-    for tail in (" dan", " &", " and"):  # never end on a conjunction
-        if kept.endswith(tail):
-            kept = kept[: -len(tail)]
-    return kept + "\u2026"
+    return text
 
 
 def _words(lang: str, labels: Mapping[str, str] | None) -> dict[str, str]:
@@ -354,6 +353,7 @@ def _legend_below(ax: Axes, handles: list, labels: list[str], *, ncol: int | Non
             borderaxespad=0.0,
             handlelength=1.6,
             columnspacing=1.2,
+            handler_map=_HANDLER_MAP,
         )
         if legend.get_window_extent(renderer).width <= room or columns == choices[-1]:
             _LEGEND_ENTRIES[ax] = (list(handles), list(labels))
@@ -387,7 +387,37 @@ def shared_legend(fig: plt.Figure, *, source: Axes | None = None, ncol: int | No
         ax.get_legend().remove()
     columns = ncol or min(len(handles), 3 if fig.get_figwidth() >= 0.6 * FULL_WIDTH else 2)
     loc = "outside lower center" if fig.get_layout_engine() is not None else "lower center"
-    return fig.legend(handles, labels, loc=loc, ncol=columns, frameon=False)
+    return fig.legend(
+        handles, labels, loc=loc, ncol=columns, frameon=False, handler_map=_HANDLER_MAP
+    )
+
+
+def panel_title(ax: Axes, title: str, subtitle: str | None = None):
+    """A panel's title in bold with a subtitle under it in the axis-label type, e.g. a policy
+    over the outcome it is measured on and that outcome's unit.
+
+    The subtitle sits just above the axes (gid ``"subtitle"``) and the title above it, so a
+    constrained layout makes room for both. Returns the subtitle's Text (the title's without
+    a subtitle).
+    """
+    if not subtitle:
+        return ax.set_title(title)
+    gap = 3.0  # points between the axes, the subtitle and the title
+    size = FONT_PT["label"]
+    sub = ax.annotate(
+        subtitle,
+        xy=(0.5, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, gap),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=size,
+        linespacing=1.2,
+    )
+    sub.set_gid("subtitle")
+    ax.set_title(title, pad=2 * gap + (subtitle.count("\n") + 1) * size * 1.2)
+    return sub
 
 
 def _level_pct(level: float) -> str:
@@ -558,7 +588,12 @@ def event_study(
     )
     names.append(words["pointwise"].format(level=level))
     if has_band:
-        handles.append(Patch(facecolor=ZERO_LINE_COLOUR, alpha=BAND_ALPHA, edgecolor="none"))
+        # The band's swatch in the colours it is drawn in (before and after adoption).
+        swatches = tuple(
+            Patch(facecolor=colour, alpha=BAND_ALPHA, edgecolor="none")
+            for colour in dict.fromkeys(colours)
+        )
+        handles.append(swatches if len(swatches) > 1 else swatches[0])
         names.append(words["uniform"].format(level=level))
     span = int(frame.index.max() - frame.index.min()) if len(frame) else 0
     ax.xaxis.set_major_locator(MultipleLocator(1) if span <= 12 else MaxNLocator(integer=True))

@@ -72,6 +72,9 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 # CSV keeps values, not display strings; rounding to 6 decimals removes floating-point noise
 # (0.30000000000000004) that would otherwise make files differ across platforms.
 CSV_DECIMALS = 6
+# Class of the HTML cells of name columns (TableSpec.names): report.css wraps them between
+# words and never hyphenates them ("Dinas Pemberdaya-an").
+NAME_CLASS = "name"
 LATEX_PACKAGES = ("booktabs", "siunitx", "tabularx", "array")
 # Text columns longer than this (characters, heading or cell) wrap in LaTeX (an X column).
 _WRAP_AT = 24
@@ -93,10 +96,15 @@ _SIUNITX_LOCALE = {
 }
 
 
+def table_label(chapter: int | str, number: int, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A table's name in the text: ``"Tabel 2.1"`` (id) or ``"Table 2.1"`` (en)."""
+    check_language(lang)
+    return f"{_CAPTION_WORD[lang]} {chapter}.{number}"
+
+
 def table_caption(chapter: int | str, number: int, text: str, lang: str = DEFAULT_LANGUAGE) -> str:
     """Numbered caption: ``"Tabel 2.1. text"`` (id) or ``"Table 2.1. text"`` (en)."""
-    check_language(lang)
-    return f"{_CAPTION_WORD[lang]} {chapter}.{number}. {text}"
+    return f"{table_label(chapter, number, lang)}. {text}"
 
 
 def table_stem(chapter: int | str, number: int, slug: str) -> str:
@@ -235,6 +243,9 @@ class TableSpec:
     hidden
         Columns kept in the data (CSV, workbook) but not shown, e.g. the unit of each row's
         estimate when a column mixes percentage points and days.
+    names
+        Columns of names (agencies), shown whole: their HTML cells carry the class
+        :data:`NAME_CLASS`, which the stylesheet wraps between words only (no hyphenation).
     """
 
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -246,6 +257,7 @@ class TableSpec:
     ratios: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     missing_text: Mapping[str, str] = field(default_factory=dict)
     hidden: Collection[str] = ()
+    names: Collection[str] = ()
 
     def unit(self, col: str) -> str | None:
         if col in self.percent:
@@ -293,7 +305,11 @@ def _numeric_or_none(value: object) -> object:
 
 
 _BOUND_WORDS = {"id": ("batas bawah", "batas atas"), "en": ("low", "high")}
-_UNIT_WORD = {"id": "satuan", "en": "unit"}
+# A ratio's two counts apart, when the spec names no heading for them.
+_RATIO_WORDS = {"id": ("pembilang", "penyebut"), "en": ("numerator", "denominator")}
+_UNIT_WORD = {"id": "Satuan", "en": "Unit"}
+# A hidden column named ``<column>_unit`` holds each row's unit (a key of UNIT_WORDS).
+UNIT_COLUMN_SUFFIX = "_unit"
 # p-values keep significant digits: 1e-10 rounded to 6 decimals would read as 0.
 _PVALUE_DIGITS = 6
 
@@ -327,9 +343,10 @@ def tidy_frame(
         heading = spec.labels.get(shown, shown)
         for part, word in zip(parts, _BOUND_WORDS[lang], strict=True):
             heading_of[part] = f"{heading} ({word})"
-    for parts in spec.ratios.values():
-        for part in parts:
-            heading_of[part] = spec.labels.get(part, part)
+    for shown, parts in spec.ratios.items():
+        heading = spec.labels.get(shown, shown)
+        for part, word in zip(parts, _RATIO_WORDS[lang], strict=True):
+            heading_of[part] = spec.labels.get(part, f"{heading} ({word})")
     for col in df.columns:
         values = df[col].tolist()
         kind = spec.kind(col, df[col])
@@ -343,7 +360,7 @@ def tidy_frame(
             values = [None if m else v for v, m in zip(values, marked, strict=True)]
         out[name] = pd.array(values, dtype="Int64") if kind == "integer" else values
         label = str(heading_of.get(col, spec.labels.get(col, col)))
-        if col in spec.hidden and col not in spec.labels and col.endswith("_unit"):
+        if col in spec.hidden and col not in spec.labels and col.endswith(UNIT_COLUMN_SUFFIX):
             label = _UNIT_WORD[lang]
         digits = spec.col_digits(col) if kind in ("number", "share") else None
         columns.append(
@@ -402,7 +419,9 @@ def _pair(lo: object, hi: object, lang: str, digits: int, ratio: bool) -> str:
 
 
 # --- views -------------------------------------------------------------------------------
-def _html(text: pd.DataFrame, caption: str, stem: str, note: str | None) -> str:
+def _html(
+    text: pd.DataFrame, caption: str, stem: str, note: str | None, names: Collection = ()
+) -> str:
     text = text.reset_index(drop=True)
     numeric = _numeric_columns(text)
     styler = (
@@ -422,6 +441,10 @@ def _html(text: pd.DataFrame, caption: str, stem: str, note: str | None) -> str:
     ]
     left = [{"selector": "", "props": "text-align: left;"}]
     styler = styler.set_table_styles({c: right if c in numeric else left for c in text.columns})
+    if names:
+        classes = pd.DataFrame("", index=text.index, columns=text.columns)
+        classes[[c for c in text.columns if c in names]] = NAME_CLASS
+        styler = styler.set_td_classes(classes)
     html = styler.to_html()
     if note:
         html += f'<p class="table-note"><small>{escape(note)}</small></p>'
@@ -552,6 +575,11 @@ def anchor_caption(table_html: str, anchor: str) -> str:
     return table_html.replace("<caption>", f'<caption id="{anchor}">', 1)
 
 
+def _name_labels(spec: TableSpec) -> list[str]:
+    """Headings of the name columns as the display frame has them."""
+    return [str(spec.labels.get(c, c)) for c in spec.names]
+
+
 def _spec(
     spec: TableSpec | None,
     digits: int | Mapping[str, int],
@@ -585,7 +613,8 @@ def display_table(
     spec = _spec(spec, digits, percent)
     stem = table_stem(chapter, number, slug)
     full_caption = table_caption(chapter, number, caption, lang)
-    return HTML(_html(display_frame(df, spec, lang), full_caption, stem, note))
+    text = display_frame(df, spec, lang)
+    return HTML(_html(text, full_caption, stem, note, _name_labels(spec)))
 
 
 def save_table(
@@ -652,7 +681,7 @@ def save_table(
         chapter=str(chapter),
         number=int(number),
         caption=full_caption,
-        html=_html(text, full_caption, stem, note),
+        html=_html(text, full_caption, stem, note, _name_labels(spec)),
         relative_csv=relative_csv,
         data=data,
     )

@@ -8,12 +8,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.colors import to_hex, to_rgb  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from asn_eval.report.figures import (  # noqa: E402
     FULL_WIDTH,
     HALF_WIDTH,
+    MARKERS,
     MIN_FONT_PT,
     PALETTE,
     TEXT_WIDTH,
@@ -22,8 +23,10 @@ from asn_eval.report.figures import (  # noqa: E402
     figure_size,
     save_figure,
     saved_size,
+    series_style,
     smallest_font_pt,
     use_style,
+    wrap_label,
 )
 from asn_eval.report.tables import TableRegistry, display_table, save_table  # noqa: E402
 
@@ -87,6 +90,78 @@ def test_style_uses_the_colour_blind_safe_palette():
     cycle = [to_hex(c).upper() for c in plt.rcParams["axes.prop_cycle"].by_key()["color"]]
     assert cycle == [c.upper() for c in PALETTE]
     assert plt.rcParams["savefig.dpi"] == 300
+
+
+# Colour-vision deficiencies as linear-RGB transforms, severity 1 (Machado, Oliveira and
+# Fernandes 2009, "A physiologically-based model for simulation of color vision deficiency",
+# IEEE TVCG 15(6), Table 1).
+CVD = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+}  # fmt: skip
+# Okabe and Ito's own palette is at least this far apart (CIE76 Delta E) in every vision.
+MIN_DELTA_E = 15.0
+
+
+def _linear(colour) -> np.ndarray:
+    c = np.asarray(to_rgb(colour))
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _contrast_with_white(colour) -> float:
+    """WCAG 2.1 contrast ratio (L_white + 0.05) / (L + 0.05) of relative luminances."""
+    luminance = float(_linear(colour) @ [0.2126, 0.7152, 0.0722])
+    return 1.05 / (luminance + 0.05)
+
+
+def _lab(linear: np.ndarray) -> np.ndarray:
+    """CIELAB (D65) of a linear-RGB colour."""
+    xyz = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                    [0.0193, 0.1192, 0.9505]]) @ linear  # fmt: skip
+    t = xyz / [0.95047, 1.0, 1.08883]
+    f = np.where(t > (6 / 29) ** 3, np.cbrt(t), t / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def test_palette_prints_on_white_and_stays_apart_in_colour_blind_vision():
+    # Every colour has the 3:1 contrast WCAG asks of graphics: the pale yellow line of
+    # Fig. 2.2 (Okabe-Ito's #F0E442, 1.3:1) would fail.
+    assert _contrast_with_white("#F0E442") < 3.0
+    low = {c: round(_contrast_with_white(c), 2) for c in PALETTE if _contrast_with_white(c) < 3}
+    assert not low, low
+    assert len(set(PALETTE)) == len(PALETTE) == 8  # eight agency types in Fig. 2.2
+    for vision, matrix in {"normal": np.eye(3), **CVD}.items():
+        seen = {c: _lab(np.clip(np.asarray(matrix) @ _linear(c), 0, 1)) for c in PALETTE}
+        close = [
+            (a, b, round(float(np.linalg.norm(seen[a] - seen[b])), 1))
+            for i, a in enumerate(PALETTE)
+            for b in PALETTE[i + 1 :]
+            if np.linalg.norm(seen[a] - seen[b]) < MIN_DELTA_E
+        ]
+        assert not close, (vision, close)
+
+
+def test_many_series_differ_in_colour_and_marker():
+    assert len(set(MARKERS)) == len(MARKERS) == len(PALETTE)
+    styles = [series_style(i) for i in range(len(PALETTE))]
+    assert [s["color"] for s in styles] == list(PALETTE)
+    assert [s["marker"] for s in styles] == list(MARKERS)
+
+
+def test_long_labels_wrap_between_words_and_are_never_cut():
+    name = "Dinas Pemberdayaan Perempuan dan Perlindungan Anak"
+    wrapped = wrap_label(name, 30)
+    assert wrapped == "Dinas Pemberdayaan Perempuan\ndan Perlindungan Anak"
+    assert wrapped.replace("\n", " ") == name and "…" not in wrapped
+    assert wrap_label("Puskesmas Oebobo") == "Puskesmas Oebobo"
+    assert wrap_label("Penyelenggaraan-Pemerintahan", 10) == "Penyelenggaraan-Pemerintahan"
+    # a unit joined by no-break spaces moves to the next line whole
+    unit = "(poin\u00a0persentase)"
+    assert wrap_label(f"Predikat SKP Baik atau lebih {unit}", 34).endswith(f"\n{unit}")
 
 
 def test_type_scale_prints_nothing_under_7_pt():

@@ -10,6 +10,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PathCollection, PolyCollection  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from asn_eval.data.synth import simulate_panel  # noqa: E402
@@ -20,7 +22,9 @@ from asn_eval.estimators.its import interrupted_time_series  # noqa: E402
 from asn_eval.report import plots  # noqa: E402
 from asn_eval.report.figures import (  # noqa: E402
     BAND_ALPHA,
+    COMPARISON_COLOUR,
     MIN_FONT_PT,
+    TREATED_COLOUR,
     figure_size,
     smallest_font_pt,
     use_style,
@@ -157,6 +161,32 @@ def test_event_study_draws_estimates_pointwise_intervals_and_uniform_band(cs_eve
         "95% simultaneous band",
     ]
     assert _legend_below_axes(ax)
+
+
+def _legend_swatches(legend) -> set[str]:
+    """Face colours of the band swatches a legend draws (patches at the band's alpha)."""
+    return {
+        to_hex(patch.get_facecolor(), keep_alpha=False)
+        for patch in legend.findobj(Rectangle)
+        if patch.get_alpha() == BAND_ALPHA
+    }
+
+
+def test_band_legend_shows_the_band_in_the_colours_it_is_drawn_in(cs_event, twfe_event):
+    ax = plots.event_study(cs_event, lang="id")
+    (band,) = [c for c in ax.collections if c.get_gid() == "uniform_band"]
+    drawn = {to_hex(colour, keep_alpha=False) for colour in band.get_facecolors()}
+    # before and after adoption: two colours, neither of them the grey of the zero line
+    assert drawn == {COMPARISON_COLOUR.lower(), TREATED_COLOUR.lower()}
+    ax.figure.canvas.draw()
+    assert _legend_swatches(ax.get_legend()) == drawn
+    # and so does the one legend shared by panels
+    fig, axes = plt.subplots(1, 2, figsize=figure_size("full"), layout="constrained")
+    plots.event_study(cs_event, ax=axes[0], lang="id")
+    plots.event_study(twfe_event, ax=axes[1], lang="id")
+    legend = plots.shared_legend(fig)
+    fig.canvas.draw()
+    assert _legend_swatches(legend) == drawn
 
 
 def test_twfe_event_study_has_pointwise_intervals_and_no_band(twfe_event):
@@ -306,11 +336,11 @@ def test_percent_axis_for_shares_and_for_data_in_percent():
     assert ax.yaxis.get_major_formatter().format_ticks([12.5, 15.0]) == ["12.5%", "15.0%"]
 
 
-def test_short_agency_names():
+def test_short_agency_names_abbreviate_and_never_cut():
     assert plots.short_agency_name("Badan Perencanaan Pembangunan Daerah") == "Bappeda"
     assert plots.short_agency_name("Kecamatan Kota Lama") == "Kec. Kota Lama"
-    short = plots.short_agency_name("Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu")
-    assert short == "Dinas Penanaman Modal…" and len(short) <= 30
+    name = "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu"
+    assert plots.short_agency_name(name) == name  # whole: a figure wraps it, a table too
 
 
 # --- print size ---------------------------------------------------------------------------

@@ -287,6 +287,7 @@ class Chapter:
         ratios: dict[str, tuple[str, str]] | None = None,
         missing_text: dict[str, str] | None = None,
         hidden: Sequence[str] = (),
+        names: Sequence[str] = (),
         note: str | None = None,
         display: bool = True,
     ) -> Any:
@@ -315,6 +316,7 @@ class Chapter:
             ratios=dict(ratios or {}),
             missing_text=dict(missing_text or {}),
             hidden=tuple(hidden),
+            names=tuple(names),
         )
         saved = self._tables.save(frame.reset_index(drop=True), slug, caption, spec=spec, note=note)
         if not display:

@@ -226,6 +226,7 @@ class Challenges(Chapter):
                 labels=cols,
                 digits=0,
                 percent=["jp_minimum_share"],
+                names=["agency_name"],
                 note=" ".join(
                     filter(None, [self.t("sections.resources.note"), self.suppression_note(table)])
                 ),

@@ -33,7 +33,7 @@ from asn_eval.analysis.panels import POLICIES
 from asn_eval.domain import setting as context
 from asn_eval.report import narrative, plots
 from asn_eval.report.chapters.base import Chapter
-from asn_eval.report.figures import figure_size
+from asn_eval.report.figures import figure_size, wrap_label
 from asn_eval.results.store import save_results
 
 # Goodman-Bacon comparison types -> their label keys (chapters.impact.sections.twfe_bacon.types).
@@ -339,11 +339,11 @@ class Impact(Chapter):
                 pvalues=["p_wild"],
                 hidden=["estimate_unit"],
             )
-        main = [
-            self.estimates[(p, POLICY_OUTCOMES[p][0])]
+        main = {
+            (p, POLICY_OUTCOMES[p][0]): self.estimates[(p, POLICY_OUTCOMES[p][0])]
             for p in POLICIES
             if self.estimates[(p, POLICY_OUTCOMES[p][0])].bacon is not None
-        ]
+        }
         if not main:
             return
         fig, axes = _panels(len(main))
@@ -351,15 +351,25 @@ class Impact(Chapter):
         words = {kind: self.t(f"{types}.{key}") for kind, key in BACON_TYPE_KEYS.items()}
         # One legend serves every panel, so the TWFE line is named without one panel's value.
         words["twfe"] = self.t(f"{types}.twfe_line")
-        for ax, res in zip(axes, main, strict=True):
+        for ax, ((policy, key), res) in zip(axes, main.items(), strict=True):
+            # Panels differ in outcome and unit (percentage points, days): each says which,
+            # the unit's words kept on one line (no-break spaces).
+            unit = narrative.label("unit", res.outcome.unit, self.lang)
+            outcome = narrative.text(
+                "axis.outcome_unit",
+                self.lang,
+                outcome=self.outcome_name(key),
+                unit=unit.replace(" ", "\u00a0"),
+            )
             plots.bacon(
                 res.bacon,
                 ax=ax,
                 lang=self.lang,
                 percent=res.outcome.unit == "share",
-                title=_panel_title(self.policy_name(res.policy)),
+                ylabel=narrative.text("axis.estimate_2x2_unit", self.lang, unit=unit),
                 labels=words,
             )
+            plots.panel_title(ax, _panel_title(self.policy_name(policy)), wrap_label(outcome, 40))
         plots.shared_legend(fig, source=axes[0], ncol=2)
         self.figure(fig, "bacon_decomposition", self.t("sections.twfe_bacon.fig"))
 

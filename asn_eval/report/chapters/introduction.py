@@ -159,6 +159,7 @@ class Introduction(Chapter):
                 digits={"age": 0},
                 percent=shares,
                 units={"age": "years"},
+                names=["agency_name"],
                 note=self.suppression_note(by_agency),
             )
         self._professionalism(snap)

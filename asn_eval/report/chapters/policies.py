@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -23,7 +21,7 @@ from asn_eval.domain.regulations import JP_MINIMUM_PER_YEAR
 from asn_eval.report import narrative
 from asn_eval.report.agency_tables import MANY_AGENCIES, agency_distribution
 from asn_eval.report.chapters.base import SUPPRESSED, Chapter
-from asn_eval.report.figures import PALETTE, figure_size
+from asn_eval.report.figures import PALETTE, figure_size, series_style, wrap_label
 from asn_eval.report.plots import format_axis_numbers, percent_axis, short_agency_name
 
 
@@ -98,9 +96,16 @@ class Policies(Chapter):
         order = pd.DataFrame({"first": first, "name": grid.index.map(agencies)}, grid.index)
         grid = grid.loc[order.sort_values(["first", "name"], kind="stable").index]
         years = self.years
+        # Names wrap between words onto a second line (never cut); a row is as tall as its
+        # name, so one-line rows stay as compact as before.
+        names_shown = [wrap_label(short_agency_name(agencies[c])) for c in grid.index]
         row_in = 0.135  # one line of 7.5 pt tick labels plus spacing
+        line_in = 0.115  # each further line of the same labels
+        heights = np.array([row_in + line_in * n.count("\n") for n in names_shown])
+        edges = np.r_[0.0, np.cumsum(heights)]
+        centres = (edges[:-1] + edges[1:]) / 2
         width, _ = figure_size("full")
-        fig, ax = plt.subplots(figsize=(width, len(grid) * row_in + 0.7), layout="constrained")
+        fig, ax = plt.subplots(figsize=(width, edges[-1] + 0.7), layout="constrained")
         blue = np.array(to_rgb(PALETTE[0]))
         light = np.array([0.93, 0.93, 0.93])
         colours = np.ones((len(grid), len(POLICIES), 3))
@@ -115,25 +120,25 @@ class Policies(Chapter):
                 dark = depth > 0.6
                 ax.text(
                     j,
-                    i,
+                    centres[i],
                     str(int(year)),
                     ha="center",
                     va="center",
                     color="white" if dark else "black",
                 )
-        ax.imshow(colours, aspect="auto", interpolation="nearest")
-        ax.set_xticks(range(len(POLICIES)), [textwrap.fill(names[p], 20) for p in POLICIES])
+        # White lines between cells so neighbouring years stay apart.
+        ax.pcolormesh(
+            np.arange(-0.5, len(POLICIES)), edges, colours, edgecolors="white", linewidth=1.0
+        )
+        ax.set_xlim(-0.5, len(POLICIES) - 0.5)
+        ax.set_ylim(edges[-1], 0)
+        ax.set_xticks(range(len(POLICIES)), [wrap_label(names[p], 20) for p in POLICIES])
         ax.xaxis.tick_top()
-        ax.set_yticks(range(len(grid)), [short_agency_name(agencies[c]) for c in grid.index])
+        ax.set_yticks(centres, names_shown)
         ax.tick_params(length=0)
         ax.grid(False)
         for spine in ax.spines.values():
             spine.set_visible(False)
-        # White lines between cells so neighbouring years stay apart.
-        ax.set_xticks(np.arange(-0.5, len(POLICIES)), minor=True)
-        ax.set_yticks(np.arange(-0.5, len(grid)), minor=True)
-        ax.grid(which="minor", color="white", linewidth=1.0)
-        ax.tick_params(which="minor", length=0)
         return fig
 
     def _adoption_share_figure(self, cohorts: pd.DataFrame, names: dict[str, str]) -> plt.Figure:
@@ -144,7 +149,7 @@ class Policies(Chapter):
         for j, policy in enumerate(POLICIES):
             known = cohorts.loc[cohorts[policy] != UNKNOWN_COHORT, policy]
             share = [((known > 0) & (known <= y)).mean() for y in years]
-            ax.plot(years, share, marker="o", color=PALETTE[j], label=names[policy])
+            ax.plot(years, share, **series_style(j), label=names[policy])
         ax.set_xticks(years, [str(y) for y in years])
         ax.set_ylim(0, 1)
         percent_axis(ax, self.lang)
@@ -188,12 +193,12 @@ class Policies(Chapter):
         by_type = person.groupby(["year", "agency_type"], observed=True)["meets_jp_minimum"].mean()
         by_type = by_type.unstack("agency_type")
         for i, agency_type in enumerate(by_type.columns):
+            # Eight types: each its own colour and marker, so they stay apart in grey print.
             axes[1].plot(
                 by_type.index,
                 by_type[agency_type],
-                marker="o",
-                markersize=3,
-                color=PALETTE[i % len(PALETTE)],
+                markersize=3.5,
+                **series_style(i),
                 label=narrative.label("agency_type", agency_type, self.lang, title=True),
             )
         axes[1].set(title=labels["share"], xlabel="", ylabel="", ylim=(0, 1))
@@ -261,6 +266,7 @@ class Policies(Chapter):
             labels=table_labels,
             digits=0,
             percent=list(years),
+            names=["agency", "agency_type"],
             note=note,
         )
 
@@ -359,7 +365,8 @@ class Policies(Chapter):
         adoption[UNKNOWN_COHORT] = self.t("sections.scorecards.unknown")
         card = result.to_frame()
         short = card["agency_name"].map(short_agency_name)
-        # Two agencies cut to the same short name keep their full names.
+        # Whole names (abbreviated, never cut), wrapped between words in print; two agencies
+        # abbreviated to the same name keep their full names.
         short = short.where(~short.duplicated(keep=False), card["agency_name"])
         # The table as data (English names, shares 0-1); the labels are what readers see.
         frame = pd.DataFrame({"agency": short, "headcount_band": card["headcount_band"]})
@@ -380,6 +387,7 @@ class Policies(Chapter):
             "digits": {"ikm": 1},
             "percent": ["skp_good_share", "jp_minimum_share"],
             "units": {"ikm": "points"},
+            "names": ["agency"],
             "note": note or None,
         }
         if result.fits_in_print:
