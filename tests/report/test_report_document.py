@@ -110,3 +110,113 @@ def test_notebooks_show_screen_copies_and_the_report_prints_the_300_dpi_file(tmp
     assert [(c.kind, c.anchor, c.text) for c in pieces.captions] == [
         ("figure", "fig-3-1", "Gambar 3.1. Garis")
     ]
+
+
+def _table_html(rows: int) -> str:
+    body = "".join(
+        f"<tr><td class='data row{i} col0'>Dinas Pemberdayaan Perempuan {i}</td>"
+        f"<td class='data row{i} col1'>{i}</td></tr>"
+        for i in range(rows)
+    )
+    return (
+        '<table class="asn-table"><caption>Tabel 1.1. Panjang</caption>'
+        "<thead><tr><th class='col_heading level0 col0'>Perangkat daerah</th>"
+        f"<th class='col_heading level0 col1'>Pegawai</th></tr></thead><tbody>{body}</tbody>"
+        '</table><p class="table-note"><small>Catatan tabel.</small></p>'
+    )
+
+
+def _printed_pieces(html_text: str) -> list[list[tuple[str, str]]]:
+    """Per page, what of the table it prints: ("caption"|"header"|"row"|"note", text)."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    def text_of(box):
+        return "".join(b.text for b in box.descendants() if isinstance(b, boxes.TextBox))
+
+    pages = []
+    for page in HTML(string=html_text).render().pages:
+        pieces = []
+        for box in page._page_box.descendants():
+            element = getattr(box, "element", None)
+            if isinstance(box, boxes.TableRowBox):
+                header = any(
+                    isinstance(g, boxes.TableRowGroupBox) and g.is_header and box in g.children
+                    for g in page._page_box.descendants()
+                )
+                pieces.append(("header" if header else "row", text_of(box)))
+            elif isinstance(box, boxes.BlockBox) and box.element_tag == "caption":
+                pieces.append(("caption", text_of(box)))
+            elif isinstance(box, boxes.BlockBox) and element is not None and (
+                "table-note" in (element.get("class") or "")
+            ):  # fmt: skip
+                pieces.append(("note", text_of(box)))
+        pages.append([p for p in pieces if p[0] != "row" or p[1]])
+    return pages
+
+
+def test_a_table_across_pages_repeats_its_header_and_keeps_caption_rows_and_note(tmp_path):
+    """Tables 3.2 and 5.2 broke with their labels on one page and numbers on the next, a
+    row cut in two, a caption and one row at a page's foot: however much of the page is
+    left when a table starts, it prints its header on every page, no row in two, its
+    caption with at least three rows, at least two rows on a page it continues on, and its
+    note with its last rows."""
+    from asn_eval.report.document import build_html
+
+    for spacer_mm in (170, 205, 215, 222, 228, 235):
+        path = _notebook(
+            tmp_path / f"s{spacer_mm}" / "notebooks" / "01_introduction.ipynb",
+            [
+                _output(f'<div style="height:{spacer_mm}mm"></div>'),
+                _output(_table_html(70), "table", caption="Tabel 1.1. Panjang", anchor="t1"),
+            ],
+        )
+        html_text = build_html([path], lang="id", year=2025, metadata={})
+        printed = [p for p in _printed_pieces(html_text) if p]
+        assert len(printed) >= 2, spacer_mm  # the table spans pages
+        rows = [text for page in printed for kind, text in page if kind == "row"]
+        assert rows == [f"Dinas Pemberdayaan Perempuan {i}{i}" for i in range(70)], spacer_mm
+        assert printed[0][0] == ("caption", "Tabel 1.1. Panjang"), spacer_mm
+        for page in printed:
+            assert page[0 if page is not printed[0] else 1][0] == "header", spacer_mm
+            assert sum(kind == "row" for kind, _ in page) >= (3 if page is printed[0] else 2)
+        assert printed[-1][-1] == ("note", "Catatan tabel."), spacer_mm
+        assert [kind for kind, _ in printed[-1][-3:]] == ["row", "row", "note"], spacer_mm
+
+
+def test_agency_names_in_a_tables_first_column_are_not_hyphenated(tmp_path):
+    """ "Puskesmas Bakuna-se", "Dinas Ketahanan Pa-ngan": in print, words of other cells may
+    be hyphenated to fit a narrow column, a name in the first column (or a ``name`` cell)
+    wraps only between its words."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from asn_eval.report.document import build_html
+
+    name = "Dinas Pemberdayaan Perempuan dan Perlindungan Anak"
+    rows = "".join(
+        f"<tr><td class='data row{i} col0'>{name}</td><td class='data row{i} col1'>"
+        f"Pemberdayaan Perlindungan Kependudukan</td></tr>"
+        for i in range(3)
+    )
+    table = (
+        '<table class="asn-table" style="width:45mm"><caption>Tabel 1.1. Nama</caption>'
+        f"<tbody>{rows}</tbody></table>"
+    )
+    path = _notebook(
+        tmp_path / "notebooks" / "01_introduction.ipynb",
+        [_output(table, "table", caption="Tabel 1.1. Nama", anchor="t1")],
+    )
+    html_text = build_html([path], lang="id", year=2025, metadata={})
+    cells = {"col0": [], "col1": []}
+    for page in HTML(string=html_text).render().pages:
+        for box in page._page_box.descendants():
+            if isinstance(box, boxes.TableCellBox):
+                column = box.element.get("class").split()[-1]
+                lines = [b.text for b in box.descendants() if isinstance(b, boxes.TextBox)]
+                cells[column].append(lines)
+    assert cells["col0"] and all(
+        " ".join(t.strip() for t in lines).split() == name.split() for lines in cells["col0"]
+    )
+    # The other column is narrow enough that its words are hyphenated: the rule is needed.
+    assert any(line.endswith("\u2010") for lines in cells["col1"] for line in lines)
