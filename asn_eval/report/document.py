@@ -24,6 +24,9 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-output", "hide-output", "research"}
 # Output types in order of preference: the richest representation wins.
 MIME_ORDER = ("text/html", "text/markdown", "image/png", "image/svg+xml", "text/plain")
+# Anchors of the lists of figures and of tables, for their entries in the contents.
+FIGURES_ANCHOR = "list-of-figures"
+TABLES_ANCHOR = "list-of-tables"
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ class ChapterPieces:
     headings: list[Heading]
     captions: list[Caption]
     summaries: list[str]
+    # Entries the contents list before chapter 1 (the executive summary), by their labels.
+    front: tuple[Heading, ...] = ()
 
 
 def printed_figure(label: dict, folder: Path) -> str | None:
@@ -145,6 +150,7 @@ def chapter_pieces(path: Path) -> ChapterPieces:
     headings: list[Heading] = []
     captions: list[Caption] = []
     summaries: list[str] = []
+    front: list[Heading] = []
     for cell in nb.cells:
         if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
             continue
@@ -159,6 +165,8 @@ def chapter_pieces(path: Path) -> ChapterPieces:
             fragment = output_to_html(output)
             if kind == "summary":
                 summaries.append(fragment)
+                if label.get("anchor") and label.get("title"):
+                    front.append(Heading(level=1, anchor=label["anchor"], text=label["title"]))
                 parts.append("")  # its place in the chapter stays an empty line
                 continue
             if kind == "heading":
@@ -175,7 +183,11 @@ def chapter_pieces(path: Path) -> ChapterPieces:
             if fragment:
                 parts.append(f'<div class="output-block">{fragment}</div>')
     return ChapterPieces(
-        body="\n".join(parts), headings=headings, captions=captions, summaries=summaries
+        body="\n".join(parts),
+        headings=headings,
+        captions=captions,
+        summaries=summaries,
+        front=tuple(front),
     )
 
 
@@ -184,13 +196,22 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
     import jinja2
 
     strings = shell_strings(lang, year=year)
-    chapters, toc, summaries, captions = [], [], [], []
+    chapters, toc, summaries, captions, front = [], [], [], [], []
     for path in notebooks:
         pieces = chapter_pieces(path)
         chapters.append(pieces.body)
         toc.extend(h for h in pieces.headings if h.level <= 2)
         captions += pieces.captions
         summaries += pieces.summaries
+        front.extend(pieces.front)
+    figures = [c for c in captions if c.kind == "figure"]
+    tables = [c for c in captions if c.kind == "table"]
+    # The unnumbered front sections, in the order they print: the executive summary, then
+    # the lists of figures and tables that follow the contents.
+    if figures:
+        front.append(Heading(level=1, anchor=FIGURES_ANCHOR, text=strings["figures"]))
+    if tables:
+        front.append(Heading(level=1, anchor=TABLES_ANCHOR, text=strings["tables"]))
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(ASSETS),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -208,9 +229,12 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
         css=(ASSETS / "report.css").read_text(encoding="utf-8"),
         chapters=chapters,
         toc=toc,
+        front=front,
+        figures_anchor=FIGURES_ANCHOR,
+        tables_anchor=TABLES_ANCHOR,
         summary="\n".join(summaries),
-        figures=[c for c in captions if c.kind == "figure"],
-        tables=[c for c in captions if c.kind == "table"],
+        figures=figures,
+        tables=tables,
         issued=_format_data_date(issue_date(), lang),
     )
 

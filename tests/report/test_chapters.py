@@ -420,6 +420,19 @@ def test_executive_summary_reads_the_one_decision_and_asks_no_change_without_con
     )
 
 
+def test_executive_summary_carries_its_title_and_anchor_for_the_contents(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(base, "_display", lambda html, kind, **label: shown.append((html, label)))
+    small = make_dataset(n_agencies=4, per_agency=6, years=[2023, 2024])
+    chapter = open_chapter(
+        "conclusion", data_dir=None, year=2024, lang="id", output_dir=tmp_path, dataset=small
+    )
+    chapter.executive_summary()
+    ((html, label),) = shown
+    assert label == {"title": "Ringkasan eksekutif", "anchor": "executive-summary"}
+    assert html.startswith('<section class="executive-summary" id="executive-summary">')
+
+
 def _digitalisation_effect_by_education(effects: dict[str, float], *, seed: int = 5):
     """make_dataset with SKP 'Baik or better' rising by ``effects[education]`` (a probability)
     once the employee's agency has digitalised, and by nothing otherwise."""

@@ -38,7 +38,12 @@ def test_pieces_are_taken_by_their_labels(tmp_path):
     path = _notebook(
         tmp_path / "notebooks" / "05_conclusion.ipynb",
         [
-            _output('<section class="executive-summary"><h1>Ringkasan</h1></section>', "summary"),
+            _output(
+                '<section class="executive-summary" id="ringkasan"><h1>Ringkasan</h1></section>',
+                "summary",
+                title="Ringkasan",
+                anchor="ringkasan",
+            ),
             _output(
                 "<h1>5. Kesimpulan</h1>", "heading", level=1, text="5. Kesimpulan", anchor="ch5-h1"
             ),  # fmt: skip
@@ -53,7 +58,10 @@ def test_pieces_are_taken_by_their_labels(tmp_path):
         ],
     )
     pieces = chapter_pieces(path)
-    assert pieces.summaries == ['<section class="executive-summary"><h1>Ringkasan</h1></section>']
+    assert pieces.summaries == [
+        '<section class="executive-summary" id="ringkasan"><h1>Ringkasan</h1></section>'
+    ]
+    assert [(h.level, h.anchor, h.text) for h in pieces.front] == [(1, "ringkasan", "Ringkasan")]
     assert pieces.body == (
         '\n<div class="output-block"><h1 id="ch5-h1">5. Kesimpulan</h1></div>\n'
         '<div class="output-block"><p>Satu &amp; dua.</p></div>\n'
@@ -220,3 +228,57 @@ def test_agency_names_in_a_tables_first_column_are_not_hyphenated(tmp_path):
     )
     # The other column is narrow enough that its words are hyphenated: the rule is needed.
     assert any(line.endswith("\u2010") for lines in cells["col1"] for line in lines)
+
+
+def _page_texts(html_text: str) -> list[str]:
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    return [
+        " ".join(b.text for b in page._page_box.descendants() if isinstance(b, boxes.TextBox))
+        for page in HTML(string=html_text).render().pages
+    ]
+
+
+def test_contents_list_the_executive_summary_and_the_lists_of_figures_and_tables(tmp_path):
+    """The executive summary was missing from the contents: every front section is listed
+    before chapter 1, with the page it starts on."""
+    import re
+
+    from asn_eval.report.document import build_html
+
+    path = _notebook(
+        tmp_path / "notebooks" / "05_conclusion.ipynb",
+        [
+            _output(
+                '<section class="executive-summary" id="executive-summary">'
+                "<h1>Ringkasan eksekutif</h1></section>",
+                "summary",
+                title="Ringkasan eksekutif",
+                anchor="executive-summary",
+            ),
+            _output(
+                "<h1>5. Kesimpulan</h1>", "heading", level=1, text="5. Kesimpulan", anchor="ch5-h1"
+            ),
+            _output(
+                '<table class="asn-table"><caption>Tabel 5.1. Temuan</caption></table>',
+                "table",
+                caption="Tabel 5.1. Temuan",
+                anchor="tab-5-1",
+            ),
+        ],
+    )
+    html_text = build_html([path], lang="id", year=2025, metadata={})
+    contents = re.search(r'<nav class="toc">.*?</ol>', html_text, re.S).group(0)
+    assert re.findall(r'<a href="#([^"]+)">([^<]+)</a>', contents) == [
+        ("executive-summary", "Ringkasan eksekutif"),
+        ("list-of-tables", "Daftar Tabel"),
+        ("ch5-h1", "5. Kesimpulan"),
+    ]
+    assert '<h2 id="list-of-tables">Daftar Tabel</h2>' in html_text
+    pages = _page_texts(html_text)
+    # Cover, summary, contents (with the list of tables), chapter 5.
+    assert "Ringkasan eksekutif" in pages[1] and "Daftar Isi" in pages[2]
+    listed = dict(re.findall(r"(Ringkasan eksekutif|Daftar Tabel|5\. Kesimpulan)[ .]*(\d+)",
+                             pages[2]))  # fmt: skip
+    assert listed == {"Ringkasan eksekutif": "2", "Daftar Tabel": "3", "5. Kesimpulan": "4"}
