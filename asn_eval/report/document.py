@@ -49,16 +49,20 @@ SHELL_KEYS = (
     "of",
     "synthetic_notice",
     "synthetic_short",
+    "contact_label",
 )
 
 
-def shell_strings(lang: str, *, year: int) -> dict[str, str]:
-    """Words of the cover, contents and running header, from the report's templates."""
+def shell_strings(lang: str, *, year: int, issuer: dict | None = None) -> dict[str, str]:
+    """Words of the cover, contents and running header, from the report's templates; with
+    metadata.yaml's ``issuer`` block, the cover's "Diterbitkan oleh <office>" line."""
     from asn_eval.report.narrative import text
 
     strings = {key: text(f"report.{key}", lang) for key in SHELL_KEYS}
     strings["subtitle"] = text("report.subtitle", lang, year=year)
     strings["produced_by"] = text("report.produced_by", lang, version=__version__)
+    if issuer and issuer.get("office"):
+        strings["issued_by"] = text("report.issued_by", lang, office=issuer["office"])
     return strings
 
 
@@ -195,7 +199,8 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
     """One self-contained HTML document of the chapters, with cover and contents."""
     import jinja2
 
-    strings = shell_strings(lang, year=year)
+    issuer = metadata.get("issuer") or {}
+    strings = shell_strings(lang, year=year, issuer=issuer)
     chapters, toc, summaries, captions, front = [], [], [], [], []
     for path in notebooks:
         pieces = chapter_pieces(path)
@@ -226,6 +231,7 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
         data_date=_format_data_date(metadata.get("data_date"), lang),
         synthetic=bool(metadata.get("synthetic", False)),
         description=metadata.get("description", ""),
+        issuer=issuer,
         css=(ASSETS / "report.css").read_text(encoding="utf-8"),
         chapters=chapters,
         toc=toc,

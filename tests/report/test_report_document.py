@@ -282,3 +282,27 @@ def test_contents_list_the_executive_summary_and_the_lists_of_figures_and_tables
     listed = dict(re.findall(r"(Ringkasan eksekutif|Daftar Tabel|5\. Kesimpulan)[ .]*(\d+)",
                              pages[2]))  # fmt: skip
     assert listed == {"Ringkasan eksekutif": "2", "Daftar Tabel": "3", "5. Kesimpulan": "4"}
+
+
+def test_cover_names_the_issuing_office_and_contact_only_when_metadata_give_them(tmp_path):
+    import re
+
+    from asn_eval.report.document import build_html
+
+    path = _notebook(tmp_path / "notebooks" / "01_introduction.ipynb", [_output("<p>Isi.</p>")])
+    issuer = {"office": "BKPSDM Kota Kupang & Co", "contact": "kantor@example.invalid"}
+
+    def cover(metadata, lang="id"):
+        html_text = build_html([path], lang=lang, year=2025, metadata=metadata)
+        return re.search(r'<section class="cover">.*?</section>', html_text, re.S).group(0)
+
+    shown = cover({"region": "Kota Kupang", "issuer": issuer})
+    assert '<p class="issued-by">Diterbitkan oleh BKPSDM Kota Kupang &amp; Co</p>' in shown
+    assert '<p class="contact">Kontak: kantor@example.invalid</p>' in shown
+    assert "Issued by BKPSDM" in cover({"issuer": issuer}, lang="en")
+    office_only = cover({"issuer": {"office": "BKPSDM"}})
+    assert "Diterbitkan oleh BKPSDM" in office_only and "Kontak" not in office_only
+    for metadata in ({}, {"issuer": {}}):
+        bare = cover(metadata)
+        assert "Diterbitkan oleh" not in bare and "Kontak" not in bare
+        assert 'class="issuer"' not in bare
