@@ -192,23 +192,25 @@ def test_a_table_across_pages_repeats_its_header_and_keeps_caption_rows_and_note
         assert [kind for kind, _ in printed[-1][-3:]] == ["row", "row", "note"], spacer_mm
 
 
-def test_agency_names_in_a_tables_first_column_are_not_hyphenated(tmp_path):
-    """ "Puskesmas Bakuna-se", "Dinas Ketahanan Pa-ngan": in print, words of other cells may
-    be hyphenated to fit a narrow column, a name in the first column (or a ``name`` cell)
-    wraps only between its words."""
+def test_names_in_a_tables_first_two_columns_are_not_hyphenated(tmp_path):
+    """ "Puskesmas Bakuna-se", "Dinas Ketahanan Pa-ngan", "Waktu la-yanan": in print, words
+    of other cells may be hyphenated to fit a narrow column, a name in the first two
+    columns (an agency, a policy, an outcome) or in a ``name`` cell wraps only between its
+    words."""
     from weasyprint import HTML
     from weasyprint.formatting_structure import boxes
 
     from asn_eval.report.document import build_html
 
-    name = "Dinas Pemberdayaan Perempuan dan Perlindungan Anak"
+    name, outcome = "Dinas Pemberdayaan Perempuan", "Waktu layanan puskesmas"
+    words = "Pemberdayaan Perlindungan Kependudukan"
     rows = "".join(
-        f"<tr><td class='data row{i} col0'>{name}</td><td class='data row{i} col1'>"
-        f"Pemberdayaan Perlindungan Kependudukan</td></tr>"
+        f"<tr><td class='data row{i} col0'>{name}</td><td class='data row{i} col1'>{outcome}"
+        f"</td><td class='data row{i} col2'>{words}</td></tr>"
         for i in range(3)
     )
     table = (
-        '<table class="asn-table" style="width:45mm"><caption>Tabel 1.1. Nama</caption>'
+        '<table class="asn-table" style="width:60mm"><caption>Tabel 1.1. Nama</caption>'
         f"<tbody>{rows}</tbody></table>"
     )
     path = _notebook(
@@ -216,28 +218,19 @@ def test_agency_names_in_a_tables_first_column_are_not_hyphenated(tmp_path):
         [_output(table, "table", caption="Tabel 1.1. Nama", anchor="t1")],
     )
     html_text = build_html([path], lang="id", year=2025, metadata={})
-    cells = {"col0": [], "col1": []}
+    cells = {"col0": [], "col1": [], "col2": []}
     for page in HTML(string=html_text).render().pages:
         for box in page._page_box.descendants():
             if isinstance(box, boxes.TableCellBox):
                 column = box.element.get("class").split()[-1]
                 lines = [b.text for b in box.descendants() if isinstance(b, boxes.TextBox)]
                 cells[column].append(lines)
-    assert cells["col0"] and all(
-        " ".join(t.strip() for t in lines).split() == name.split() for lines in cells["col0"]
-    )
-    # The other column is narrow enough that its words are hyphenated: the rule is needed.
-    assert any(line.endswith("\u2010") for lines in cells["col1"] for line in lines)
-
-
-def _page_texts(html_text: str) -> list[str]:
-    from weasyprint import HTML
-    from weasyprint.formatting_structure import boxes
-
-    return [
-        " ".join(b.text for b in page._page_box.descendants() if isinstance(b, boxes.TextBox))
-        for page in HTML(string=html_text).render().pages
-    ]
+    for column, shown in (("col0", name), ("col1", outcome)):
+        assert len(cells[column]) == 3
+        for lines in cells[column]:
+            assert " ".join(t.strip() for t in lines).split() == shown.split(), lines
+    # The third column is narrow enough that its words are hyphenated: the rule is needed.
+    assert any(line.endswith("\u2010") for lines in cells["col2"] for line in lines)
 
 
 def test_contents_list_the_executive_summary_and_the_lists_of_figures_and_tables(tmp_path):
