@@ -233,6 +233,16 @@ def test_names_in_a_tables_first_two_columns_are_not_hyphenated(tmp_path):
     assert any(line.endswith("\u2010") for lines in cells["col2"] for line in lines)
 
 
+def _page_texts(html_text: str) -> list[str]:
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    return [
+        " ".join(b.text for b in page._page_box.descendants() if isinstance(b, boxes.TextBox))
+        for page in HTML(string=html_text).render().pages
+    ]
+
+
 def test_contents_list_the_executive_summary_and_the_lists_of_figures_and_tables(tmp_path):
     """The executive summary was missing from the contents: every front section is listed
     before chapter 1, with the page it starts on."""
@@ -299,3 +309,50 @@ def test_cover_names_the_issuing_office_and_contact_only_when_metadata_give_them
         bare = cover(metadata)
         assert "Diterbitkan oleh" not in bare and "Kontak" not in bare
         assert 'class="issuer"' not in bare
+
+
+def test_page_fill_finds_a_near_empty_page_but_not_a_chapters_short_last_page(tmp_path):
+    """The check behind "no near-empty pages" (tests/page_fill.py): a block too tall for the
+    space left pushes on and leaves its page near empty; a chapter's last page may be short."""
+    from page_fill import near_empty_pages, page_fills
+
+    from asn_eval.report.document import build_html
+
+    first = _notebook(
+        tmp_path / "a" / "notebooks" / "01_introduction.ipynb",
+        [
+            _output(
+                "<h1>1. Pendahuluan</h1>", "heading", level=1, text="1. Pendahuluan", anchor="h1"
+            ),
+            _output("<p>Satu paragraf.</p>"),
+            _output('<div style="height:240mm;break-inside:avoid">tinggi</div>'),
+            _output("<p>Penutup bab.</p>" * 8),
+        ],
+    )
+    second = _notebook(
+        tmp_path / "b" / "notebooks" / "02_policies.ipynb",
+        [_output("<h1>2. Kebijakan</h1>", "heading", level=1, text="2. Kebijakan", anchor="h2")],
+    )
+    html_text = build_html([first, second], lang="id", year=2025, metadata={})
+    fills = page_fills(html_text)
+    # Cover and contents (short, each on its one page), chapter 1 (heading and a line; the
+    # tall block; its last lines, short but the chapter's last page), chapter 2 (a heading:
+    # the document's last page).
+    assert len(fills) == 6
+    assert [p.exempt for p in fills] == [True, True, False, False, True, True]
+    assert fills[1].fill < 0.25 and fills[2].fill < 0.25 and fills[3].fill > 0.9
+    assert near_empty_pages(html_text) == [3]
+    # An executive summary run over by a few lines leaves a near-empty page before the
+    # contents (page 3 of the Kupang report before this check).
+    summary = _notebook(
+        tmp_path / "c" / "notebooks" / "05_conclusion.ipynb",
+        [
+            _output(
+                '<section class="executive-summary"><div style="height:245mm"></div>'
+                "<p>Satu baris lagi.</p><p>Dan satu lagi.</p></section>",
+                "summary",
+            )
+        ],
+    )
+    html_text = build_html([summary], lang="id", year=2025, metadata={})
+    assert near_empty_pages(html_text) == [3]
