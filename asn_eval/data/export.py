@@ -228,6 +228,15 @@ def inject_dirty_rows(text: dict[str, pd.DataFrame], rng: np.random.Generator) -
     return {"rejects": manifest, "nip_flags": {k: sorted(v) for k, v in flags.items()}}
 
 
+SYNTHETIC_ISSUER = {
+    "office": "BKPSDM Kota Kupang (contoh, data sintetis)",
+    "head": "Nama Kepala (contoh)",
+    "head_title": "Kepala BKPSDM",
+    "place": "Kupang",
+    "contact": "contoh@example.invalid",
+}
+
+
 def _metadata(n_employees: int, years: tuple[int, int], seed: int, fmt: str) -> dict:
     return {
         "name": DATASET_NAME if n_employees == DEFAULT_EMPLOYEES else f"synthetic-{n_employees}",
@@ -248,6 +257,9 @@ def _metadata(n_employees: int, years: tuple[int, int], seed: int, fmt: str) -> 
             f"--years {years[0]}-{years[1]} --force"
         ),
         "format": fmt,
+        # Who issues a report built from these data (the cover, a Word letterhead): a
+        # fictitious office, so that no real office is named under invented numbers.
+        "issuer": dict(SYNTHETIC_ISSUER),
     }
 
 

@@ -970,6 +970,9 @@ def _hide(value: Any, column: str) -> str:
 # --- the dataset --------------------------------------------------------------------------
 METADATA_FILE = "metadata.yaml"
 TRUTH_FILE = "truth.json"  # written only by the synthetic generator
+# The optional 'issuer' block of metadata.yaml: who issues the report (the cover, the Word
+# letterhead and signature block). Only 'office' is required within it.
+ISSUER_KEYS: tuple[str, ...] = ("office", "head", "head_title", "place", "contact")
 
 
 def _metadata(data_dir: Path) -> tuple[dict, list[Message]]:
@@ -1015,6 +1018,10 @@ def _metadata(data_dir: Path) -> tuple[dict, list[Message]]:
         raise DataError(
             Message("metadata.data_date_not_date", where=where, kind=_kind_of(meta["data_date"]))
         )
+    if meta.get("issuer") is None:
+        meta.pop("issuer", None)  # 'issuer:' left empty says nothing
+    else:
+        meta["issuer"] = _issuer(meta["issuer"], where)
     evidence = []
     if (data_dir / TRUTH_FILE).exists():
         evidence.append(Message("note.truth_evidence", truth=TRUTH_FILE))
@@ -1037,6 +1044,34 @@ def _metadata(data_dir: Path) -> tuple[dict, list[Message]]:
     if synthetic:
         meta["notice"] = meta.get("notice") or SYNTHETIC_NOTICE
     return meta, notes
+
+
+def _issuer(block: Any, where: Message) -> dict[str, str]:
+    """The ``issuer`` block of metadata.yaml: its entries as stripped text, empty ones left
+    out; the office is required, the others (:data:`ISSUER_KEYS`) optional."""
+    keys = ", ".join(ISSUER_KEYS)
+    if not isinstance(block, Mapping):
+        raise DataError(Message("metadata.issuer_not_entries", where=where, kind=_kind_of(block)))
+    extra = sorted(str(key) for key in set(block) - set(ISSUER_KEYS))
+    if extra:
+        raise DataError(
+            Message("metadata.issuer_unknown", where=where, extra=str(extra), keys=keys)
+        )
+    issuer = {}
+    for key in ISSUER_KEYS:
+        value = block.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            # A phone number YAML read as a number has lost its leading zero.
+            raise DataError(
+                Message("metadata.issuer_not_text", where=where, key=key, kind=_kind_of(value))
+            )
+        if value.strip():
+            issuer[key] = " ".join(value.split())
+    if "office" not in issuer:
+        raise DataError(Message("metadata.issuer_no_office", where=where))
+    return issuer
 
 
 def _as_date(value: Any) -> pd.Timestamp | None:

@@ -24,6 +24,9 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-output", "hide-output", "research"}
 # Output types in order of preference: the richest representation wins.
 MIME_ORDER = ("text/html", "text/markdown", "image/png", "image/svg+xml", "text/plain")
+# Anchors of the lists of figures and of tables, for their entries in the contents.
+FIGURES_ANCHOR = "list-of-figures"
+TABLES_ANCHOR = "list-of-tables"
 
 
 @dataclass(frozen=True)
@@ -46,16 +49,20 @@ SHELL_KEYS = (
     "of",
     "synthetic_notice",
     "synthetic_short",
+    "contact_label",
 )
 
 
-def shell_strings(lang: str, *, year: int) -> dict[str, str]:
-    """Words of the cover, contents and running header, from the report's templates."""
+def shell_strings(lang: str, *, year: int, issuer: dict | None = None) -> dict[str, str]:
+    """Words of the cover, contents and running header, from the report's templates; with
+    metadata.yaml's ``issuer`` block, the cover's "Diterbitkan oleh <office>" line."""
     from asn_eval.report.narrative import text
 
     strings = {key: text(f"report.{key}", lang) for key in SHELL_KEYS}
     strings["subtitle"] = text("report.subtitle", lang, year=year)
     strings["produced_by"] = text("report.produced_by", lang, version=__version__)
+    if issuer and issuer.get("office"):
+        strings["issued_by"] = text("report.issued_by", lang, office=issuer["office"])
     return strings
 
 
@@ -112,6 +119,8 @@ class ChapterPieces:
     headings: list[Heading]
     captions: list[Caption]
     summaries: list[str]
+    # Entries the contents list before chapter 1 (the executive summary), by their labels.
+    front: tuple[Heading, ...] = ()
 
 
 def printed_figure(label: dict, folder: Path) -> str | None:
@@ -145,6 +154,7 @@ def chapter_pieces(path: Path) -> ChapterPieces:
     headings: list[Heading] = []
     captions: list[Caption] = []
     summaries: list[str] = []
+    front: list[Heading] = []
     for cell in nb.cells:
         if HIDDEN_TAGS & set(cell.metadata.get("tags", [])):
             continue
@@ -159,6 +169,8 @@ def chapter_pieces(path: Path) -> ChapterPieces:
             fragment = output_to_html(output)
             if kind == "summary":
                 summaries.append(fragment)
+                if label.get("anchor") and label.get("title"):
+                    front.append(Heading(level=1, anchor=label["anchor"], text=label["title"]))
                 parts.append("")  # its place in the chapter stays an empty line
                 continue
             if kind == "heading":
@@ -175,7 +187,11 @@ def chapter_pieces(path: Path) -> ChapterPieces:
             if fragment:
                 parts.append(f'<div class="output-block">{fragment}</div>')
     return ChapterPieces(
-        body="\n".join(parts), headings=headings, captions=captions, summaries=summaries
+        body="\n".join(parts),
+        headings=headings,
+        captions=captions,
+        summaries=summaries,
+        front=tuple(front),
     )
 
 
@@ -183,14 +199,24 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
     """One self-contained HTML document of the chapters, with cover and contents."""
     import jinja2
 
-    strings = shell_strings(lang, year=year)
-    chapters, toc, summaries, captions = [], [], [], []
+    issuer = metadata.get("issuer") or {}
+    strings = shell_strings(lang, year=year, issuer=issuer)
+    chapters, toc, summaries, captions, front = [], [], [], [], []
     for path in notebooks:
         pieces = chapter_pieces(path)
         chapters.append(pieces.body)
         toc.extend(h for h in pieces.headings if h.level <= 2)
         captions += pieces.captions
         summaries += pieces.summaries
+        front.extend(pieces.front)
+    figures = [c for c in captions if c.kind == "figure"]
+    tables = [c for c in captions if c.kind == "table"]
+    # The unnumbered front sections, in the order they print: the executive summary, then
+    # the lists of figures and tables that follow the contents.
+    if figures:
+        front.append(Heading(level=1, anchor=FIGURES_ANCHOR, text=strings["figures"]))
+    if tables:
+        front.append(Heading(level=1, anchor=TABLES_ANCHOR, text=strings["tables"]))
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(ASSETS),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
@@ -205,12 +231,16 @@ def build_html(notebooks: list[Path], *, lang: str, year: int, metadata: dict) -
         data_date=_format_data_date(metadata.get("data_date"), lang),
         synthetic=bool(metadata.get("synthetic", False)),
         description=metadata.get("description", ""),
+        issuer=issuer,
         css=(ASSETS / "report.css").read_text(encoding="utf-8"),
         chapters=chapters,
         toc=toc,
+        front=front,
+        figures_anchor=FIGURES_ANCHOR,
+        tables_anchor=TABLES_ANCHOR,
         summary="\n".join(summaries),
-        figures=[c for c in captions if c.kind == "figure"],
-        tables=[c for c in captions if c.kind == "table"],
+        figures=figures,
+        tables=tables,
         issued=_format_data_date(issue_date(), lang),
     )
 

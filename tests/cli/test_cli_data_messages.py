@@ -7,6 +7,7 @@ import shutil
 
 import pandas as pd
 import pytest
+import yaml
 
 from asn_eval.cli import commands as cli
 from asn_eval.config import DEFAULT_DATA_DIR, MAX_REJECT_SHARE
@@ -98,3 +99,20 @@ def test_validate_help_lists_report_rejects_options(lang, capsys):
     assert f"{MAX_REJECT_SHARE:.2f}" in help_text
     word = "bawaan" if lang == "id" else "default"
     assert f"({word}: {MAX_REJECT_SHARE:.2f})" in help_text
+
+
+def test_an_issuer_of_the_wrong_type_stops_with_exit_2_naming_file_and_key(tmp_path, capsys):
+    data = tmp_path / "city"
+    shutil.copytree(DEFAULT_DATA_DIR, data)
+    path = data / "metadata.yaml"
+    meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+    meta["issuer"] = {"office": "BKPSDM Kota Kupang", "contact": 821234}
+    path.write_text(yaml.safe_dump(meta), encoding="utf-8")
+    status, _ = _validate(tmp_path, "--lang", "id", data=data)
+    assert status == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"asn-eval validate: Berkas metadata.yaml di {data}: isian 'issuer' 'contact' berisi "
+        "nilai 821234, bukan teks. Yang diharapkan: satu baris teks; beri tanda petik pada "
+        "nomor telepon (\"contact: '0380 821234'\"), yang tanpa itu dibaca YAML sebagai angka. "
+        "Perbaiki isian itu."
+    )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import DataError, load_dataset
@@ -383,11 +384,51 @@ def test_broken_root_table_is_named_and_its_rejects_are_kept(data):
             ": 'data_date' holds the text 'soon', not a date. Expected the date the data were "
             "exported, written 'data_date: 2025-12-31'. Correct it.",
         ),
+        (
+            "issuer: BKPSDM Kota Kupang\n",
+            ": 'issuer' holds the text 'BKPSDM Kota Kupang'. Expected 'issuer:' alone on its "
+            "line and the issuing office's entries indented on the lines below it, 'office: "
+            "BKPSDM Kota Kupang' (and optionally head, head_title, place, contact). Write it in "
+            "that form.",
+        ),
+        (
+            "issuer:\n  office: BKPSDM\n  ofice: BKPSDM\n  telephone: '0380'\n",
+            ": 'issuer' has unknown entries ['ofice', 'telephone']. Expected some of office, "
+            "head, head_title, place, contact. Correct the spelling.",
+        ),
+        (
+            "issuer:\n  office: BKPSDM\n  contact: 821234\n",
+            ": 'issuer' entry 'contact' holds the value 821234, not text. Expected one line of "
+            "text; put a phone number in quotes (\"contact: '0380 821234'\"), which YAML "
+            "otherwise reads as a number. Correct it.",
+        ),
+        (
+            "issuer:\n  head: Maria Fernandez\n  place: Kupang\n",
+            ": 'issuer' does not name the issuing office. Expected 'office: BKPSDM Kota Kupang' "
+            "inside the block (the cover prints \"Issued by\" with it). Add the office, or "
+            "remove the issuer block.",
+        ),
     ],
 )
 def test_metadata_of_the_wrong_shape(data, text, expected):
     (data / "metadata.yaml").write_text(text, encoding="utf-8")
     assert str(_error(data)) == f"File metadata.yaml in {data}{expected}"
+
+
+def test_issuer_block_is_read_as_text_and_is_optional(data):
+    path = data / "metadata.yaml"
+    meta = yaml.safe_load(path.read_text(encoding="utf-8"))
+    meta["issuer"] = {"office": "  BKPSDM Kota\nKupang ", "head": None, "contact": "0380 821234"}
+    path.write_text(yaml.safe_dump(meta), encoding="utf-8")
+    issuer = load_dataset(data, key=KEY).metadata["issuer"]
+    assert issuer == {"office": "BKPSDM Kota Kupang", "contact": "0380 821234"}
+    for empty in (None, "absent"):
+        if empty is None:
+            meta["issuer"] = None  # 'issuer:' with nothing under it
+        else:
+            meta.pop("issuer")
+        path.write_text(yaml.safe_dump(meta), encoding="utf-8")
+        assert "issuer" not in load_dataset(data, key=KEY).metadata
 
 
 def test_missing_metadata_is_said_and_truth_json_keeps_the_synthetic_notice(data):

@@ -40,6 +40,9 @@ def test_metadata_marks_the_dataset_synthetic():
     assert meta["synthetic"] is True
     assert meta["notice"] == "synthetic data: illustrative only"
     assert meta["years"] == [2019, 2025]
+    # The cover names an issuing office: one no reader can take for a real one.
+    assert "contoh, data sintetis" in meta["issuer"]["office"]
+    assert meta["issuer"]["contact"].endswith("@example.invalid")
 
 
 def test_truth_file_is_the_generators_truth(city):

@@ -425,6 +425,19 @@ def test_executive_summary_reads_the_one_decision_and_asks_no_change_without_con
     )
 
 
+def test_executive_summary_carries_its_title_and_anchor_for_the_contents(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(base, "_display", lambda html, kind, **label: shown.append((html, label)))
+    small = make_dataset(n_agencies=4, per_agency=6, years=[2023, 2024])
+    chapter = open_chapter(
+        "conclusion", data_dir=None, year=2024, lang="id", output_dir=tmp_path, dataset=small
+    )
+    chapter.executive_summary()
+    ((html, label),) = shown
+    assert label == {"title": "Ringkasan eksekutif", "anchor": "executive-summary"}
+    assert html.startswith('<section class="executive-summary" id="executive-summary">')
+
+
 def _digitalisation_effect_by_education(effects: dict[str, float], *, seed: int = 5):
     """make_dataset with SKP 'Baik or better' rising by ``effects[education]`` (a probability)
     once the employee's agency has digitalised, and by nothing otherwise."""
@@ -541,3 +554,36 @@ def test_with_many_agencies_the_adoption_figure_shows_shares_not_a_row_each(show
     chapter.show("adoption")
     captions = [t for k, t in chapter.emitted if k == "figure"]
     assert captions == ["Figure 2.1. Share of agencies that had adopted each policy, by year"]
+
+
+_NOTE_MARKS = "*†‡§¶"  # the marks a table note may point with (privacy's SUPPRESSED is "*")
+
+
+def _tables_with_notes(html: str) -> list[tuple[str, str, str]]:
+    """(caption, table HTML, note text) of every table the chapters showed with a note."""
+    found = re.findall(
+        r"(<table(?:(?!</table>).)*</table>)\s*<p class=\"table-note\"><small>(.*?)</small></p>",
+        html,
+        re.S,
+    )
+    return [(re.search(r"<caption>(.*?)</caption>", t, re.S).group(1), t, n) for t, n in found]
+
+
+@pytest.mark.parametrize("min_cell_size", [5, 100])
+def test_every_footnote_mark_of_a_table_note_stands_in_that_table(shown, tmp_path, min_cell_size):
+    """Table 4.1 once carried the note "* Tidak ditampilkan ..." with no "*" in any cell: a
+    note's mark points at cells, so it stands only under a table that holds it."""
+    data = make_dataset(per_agency=20)
+    spec = AnalysisSpec(year=2024, min_cell_size=min_cell_size)
+    for name in ("introduction", "policies", "challenges"):
+        run(name, data, tmp_path / name, spec=spec)
+    notes = _tables_with_notes("\n".join(shown))
+    assert notes
+    marked = 0
+    for caption, table, note in notes:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", table, re.S)
+        for mark in set(note) & set(_NOTE_MARKS):
+            marked += 1
+            assert any(mark in cell for cell in cells), f"{caption}: {mark!r} is in no cell"
+    # With a limit of 100 employees many cells are withheld, and their tables say so.
+    assert marked > 0 or min_cell_size < 100

@@ -131,6 +131,16 @@ def test_report_has_five_chapters_cover_contents_and_page_numbers(report_id):
     assert "DATA SINTETIS" in text  # the synthetic notice, keyed off the dataset metadata
 
 
+def test_no_printed_page_is_left_near_empty(report_id):
+    """Issue 20, item 6: a figure or table too tall for the space left, a forced break or an
+    executive summary over one page by a few lines left pages nearly empty (page 3 of the
+    Kupang report). Only a chapter's last page may be short (tests/page_fill.py)."""
+    from page_fill import near_empty_pages
+
+    html = (report_id / "report.html").read_text(encoding="utf-8")
+    assert near_empty_pages(html, base_url=str(report_id)) == []
+
+
 def test_every_output_is_named_in_results_and_figures_folder(report_id):
     results = json.loads((report_id / "results.json").read_text())
     assert results, "results.json is empty"

@@ -89,7 +89,7 @@ class Challenges(Chapter):
             intervals={"interval": ("ci_low", "ci_high")},
             units={"interval": "months"},
             missing_text={"median_months": self.t("sections.resistance.not_reached")},
-            note=self.suppression_note(),
+            note=self.suppression_note(med),
         )
         if np.isfinite(curves.logrank_pvalue):
             self.paragraph(

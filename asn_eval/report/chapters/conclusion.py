@@ -82,6 +82,8 @@ def finding_counts(records: list, n_tests: int | None = None) -> dict[str, int]:
 
 
 _TAG = re.compile(r"<[^>]+>")
+# The executive summary's anchor, for the report's contents.
+SUMMARY_ANCHOR = "executive-summary"
 
 
 def summary_phrase(record, lang: str) -> str:
@@ -379,7 +381,13 @@ class Conclusion(Chapter):
     def _summary_block(self, parts: list[str]) -> None:
         body = "".join(parts)
         self.emitted.append(("summary", html.unescape(_TAG.sub(" ", body))))
-        base._display(f'<section class="executive-summary">{body}</section>', "summary")
+        # Its title and anchor travel on the label, so the contents list it with its page.
+        base._display(
+            f'<section class="executive-summary" id="{SUMMARY_ANCHOR}">{body}</section>',
+            "summary",
+            title=self.t("summary.title"),
+            anchor=SUMMARY_ANCHOR,
+        )
 
     # 5.4 ------------------------------------------------------------------------------
     def section_next_year(self) -> None:
