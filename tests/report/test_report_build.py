@@ -257,8 +257,9 @@ def test_indonesian_docx_shows_no_codes_and_no_english(report_id):
 def test_report_docx_carries_the_html_headings_tables_and_figures(report_id):
     """report.docx is made from report.html: its Heading 1 paragraphs are the chapter titles
     in order, one Word table per HTML table, one embedded picture per figure, the contents a
-    TOC field, the synthetic notice on every page; the committed data name no issuer, so no
-    letterhead or signature block. The build registers it as its own file."""
+    TOC field, the synthetic notice on every page; the committed data's (fictitious) issuer
+    gives the cover's letterhead and the closing signature block. The build registers it as
+    its own file."""
     import docx
     import lxml.html
 
@@ -288,9 +289,14 @@ def test_report_docx_carries_the_html_headings_tables_and_figures(report_id):
     instructions = " ".join(i.text for i in body.iter(qn("w:instrText")))
     assert 'TOC \\o "1-2"' in instructions
     assert instructions.count("PAGEREF") == len(figures) + len(document.tables)
-    for section in document.sections:
-        assert [p.text for p in section.header.paragraphs] == ["Data sintetis: hanya ilustrasi"]
-    assert not [p for p in document.paragraphs if p.style.name == "Signature"]
+    issuer = yaml.safe_load((DEFAULT_DATA_DIR / "metadata.yaml").read_text("utf-8"))["issuer"]
+    notice = "Data sintetis: hanya ilustrasi"
+    headers = [[p.text for p in section.header.paragraphs] for section in document.sections]
+    assert headers[0] == [issuer["office"], issuer["contact"], notice]  # the letterhead
+    assert all(h == [notice] for h in headers[1:])
+    signed = [p.text for p in document.paragraphs if p.style.name == "Signature"]
+    assert signed[0].startswith(f"{issuer['place']}, ")
+    assert [t for t in signed if t] == [signed[0], issuer["head_title"], issuer["head"]]
     assert "report.docx" in read_marker(report_id)["files"]
 
 
