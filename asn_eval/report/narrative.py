@@ -516,7 +516,8 @@ def training_capacity_text(
     the 20 JP minimum, places short, budget per place and their cost). An action is called
     for when more than :data:`JP_SHORTFALL_TOLERANCE` of employees are below the minimum or
     places fall short; it names the training policy's office and the year it is checked
-    again (the next report). ``short``: one line, for the executive summary.
+    again (the next report). ``short``: one line, the office by its short name, for the
+    executive summary.
     """
     fmt.check_language(lang)
     share, places = _get(gap, "share_below"), _get(gap, "places_short")
@@ -539,7 +540,7 @@ def training_capacity_text(
             else None
         ),
         year=_get(gap, "year"),
-        owner=context.owner("training_programme", lang)["name"],
+        owner=context.owner("training_programme", lang)["code" if short else "name"],
         check_year=int(_get(gap, "year")) + 1,
     )
 
@@ -556,14 +557,19 @@ def suppression_note(lang: str = fmt.DEFAULT_LANGUAGE, min_size: int = MIN_CELL_
 
 
 def policy_decision_text(
-    decision: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, short: bool = False
+    decision: Any,
+    lang: str = fmt.DEFAULT_LANGUAGE,
+    *,
+    short: bool = False,
+    owner_code: bool = False,
 ) -> str:
     """A policy's one decision in words: "Penghargaan dan sanksi: Lanjutkan dan perluas.
     Hari tidak hadir ..., ukuran utamanya, membaik dan temuannya kuat." (``short``: the
     name and the decision only, for the executive summary).
 
     ``decision`` is a :class:`~asn_eval.domain.policy_decision.PolicyDecision` or its
-    ``results.json`` entry.
+    ``results.json`` entry. ``owner_code``: the office by its short name (the owners
+    table's ``code``), for the executive summary.
     """
     fmt.check_language(lang)
     policy = _capfirst(label("policy", _get(decision, "policy"), lang))
@@ -628,7 +634,9 @@ def policy_decision_text(
             text(
                 "policy_decision.owner",
                 lang,
-                owner=context.owner(_get(decision, "policy"), lang)["name"],
+                owner=context.owner(_get(decision, "policy"), lang)[
+                    "code" if owner_code else "name"
+                ],
                 year=_get(decision, "check_year"),
             )
         )

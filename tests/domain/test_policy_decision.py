@@ -156,7 +156,7 @@ def test_a_yearly_band_the_main_outcome_hides_travels_with_the_decision():
     assert made.as_dict()["main_hidden"] == [["below", [4]]]
     said = policy_decision_text(made.as_dict(), "id")
     assert (
-        "Walaupun begitu, indeks kepuasan masyarakat (IKM) pada tahun ke-4 sesudah penerapan "
-        "lebih buruk menurut pita tahunan"
+        "Namun indeks kepuasan masyarakat (IKM) pada tahun ke-4 sesudah penerapan lebih buruk "
+        "menurut pita tahunan"
     ) in said
     assert said.endswith("diperiksa lagi dalam laporan 2026.")

@@ -346,8 +346,8 @@ def test_training_capacity_action_names_its_cost_owner_and_check_year():
     )
     assert training_capacity_text(gap, "en", short=True) == (
         "Training capacity: add places and e-learning; 35% of employees are below 20 JP; 120 "
-        "places short, about Rp300.5 million. Responsible: BKPSDM (the city's civil service and "
-        "human resources development agency); checked again in the 2026 report."
+        "places short, about Rp300.5 million. Responsible: BKPSDM; checked again in the 2026 "
+        "report."
     )
     # Without budget data the places are not priced; without a gap there is no action.
     unpriced = TrainingGap(2025, 0.05, 12.0, float("nan"), float("nan"))

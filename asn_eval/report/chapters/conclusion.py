@@ -373,7 +373,11 @@ class Conclusion(Chapter):
         if confirmed == 0:
             parts.append(f"<p>{html.escape(self.t('summary.no_change'))}</p>")
         # Every policy's one decision, worded as in chapter 5, then the training capacity.
-        said = [narrative.policy_decision_text(d, self.lang) for d in self.policy_decisions()]
+        # (the office by its short name: the summary must fit its page)
+        said = [
+            narrative.policy_decision_text(d, self.lang, owner_code=True)
+            for d in self.policy_decisions()
+        ]
         said += self._capacity(short=True)
         parts.append("<ol>" + "".join(f"<li>{html.escape(t)}</li>" for t in said) + "</ol>")
         self._summary_block(parts)
