@@ -160,7 +160,10 @@ class Conclusion(Chapter):
         return sum(r.estimator not in beside for r in load_results(self.output_dir))
 
     def outcome_name(self, key: str) -> str:
-        return narrative.text_group("chapters.impact.outcomes", self.lang).get(key, key)
+        """The outcome as chapter 3's tables name it, else the registry's words (chapter 4's
+        employee-level ``skp_good``): never the key."""
+        named = narrative.text_group("chapters.impact.outcomes", self.lang)
+        return named[key] if key in named else narrative.label("outcome", key, self.lang)
 
     # 5.1 ------------------------------------------------------------------------------
     def section_findings(self) -> None:
