@@ -346,6 +346,29 @@ def hidden_dynamics(record: Any) -> tuple[tuple[str, tuple[int, ...]], ...]:
     return _hidden_dynamics(record)
 
 
+def _dynamics_sides(record: Any, lang: str, key: str, hidden: Iterable) -> list[str]:
+    """Each hidden side in words of the template ``key`` (``dynamics.below``/``above`` in a
+    sentence, ``dynamics.short`` in a phrase): its event times and what that side means."""
+    outcome_key = _get(record, "outcome")
+    better = _get(record, "better", "higher") or "higher"
+    said = []
+    for side, times in hidden:
+        good = (side == "above") == (better == "higher")
+        years = [
+            text("dynamics.adoption_year", lang) if e == 0 else text("dynamics.year", lang, e=e)
+            for e in times
+        ]
+        said.append(
+            text(
+                key.format(side=side),
+                lang,
+                years=format_list(years, locale=lang),
+                meaning=meaning(outcome_key, "improved" if good else "worsened", lang),
+            )
+        )
+    return said
+
+
 def dynamics_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE) -> str | None:
     """One sentence on the dynamic effects the overall number hides (see
     :func:`hidden_dynamics`), or None: "Menurut tahun sejak penerapan, pita kepercayaan
@@ -353,29 +376,12 @@ def dynamics_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE) -> str | No
     hidden = hidden_dynamics(record)
     if not hidden:
         return None
-    key = _get(record, "outcome")
-    better = _get(record, "better", "higher") or "higher"
-    sides = []
-    for side, times in hidden:
-        good = (side == "above") == (better == "higher")
-        years = [
-            text("dynamics.adoption_year", lang) if e == 0 else text("dynamics.year", lang, e=e)
-            for e in times
-        ]
-        sides.append(
-            text(
-                f"dynamics.{side}",
-                lang,
-                years=format_list(years, locale=lang),
-                meaning=meaning(key, "improved" if good else "worsened", lang),
-            )
-        )
-    overall = record_decision(record).verdict
+    sides = _dynamics_sides(record, lang, "dynamics.{side}", hidden)
     return text(
         "dynamics.sentence",
         lang,
         sides=format_list(sides, locale=lang),
-        overall=text(f"dynamics.overall.{overall}", lang),
+        overall=text(f"dynamics.overall.{record_decision(record).verdict}", lang),
     )
 
 
@@ -385,23 +391,8 @@ def dynamics_phrase(
     """:func:`dynamics_sentence` in a few words, for the executive summary: "pada tahun ke-4
     sesudah penerapan lebih buruk"; None when the overall number hides nothing. ``hidden``
     replaces :func:`hidden_dynamics` (a policy decision carries its main outcome's)."""
-    key = _get(record, "outcome")
-    better = _get(record, "better", "higher") or "higher"
-    said = []
-    for side, times in hidden_dynamics(record) if hidden is None else hidden:
-        good = (side == "above") == (better == "higher")
-        years = [
-            text("dynamics.adoption_year", lang) if e == 0 else text("dynamics.year", lang, e=e)
-            for e in times
-        ]
-        said.append(
-            text(
-                "dynamics.short",
-                lang,
-                years=format_list(years, locale=lang),
-                meaning=meaning(key, "improved" if good else "worsened", lang),
-            )
-        )
+    hidden = hidden_dynamics(record) if hidden is None else hidden
+    said = _dynamics_sides(record, lang, "dynamics.short", hidden)
     return format_list(said, locale=lang) if said else None
 
 

@@ -809,14 +809,7 @@ def _segments(pieces: list, fmt: _Format, out: list) -> None:
         if piece.tag == "br":
             out.append(None)
             continue
-        children = []
-        if piece.text:
-            children.append(piece.text)
-        for child in piece:
-            children.append(child)
-            if child.tail:
-                children.append(child.tail)
-        _segments(children, fmt.but(piece.tag), out)
+        _segments(_content(piece), fmt.but(piece.tag), out)
 
 
 def _apply(run, fmt: _Format) -> None:
