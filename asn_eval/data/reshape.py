@@ -33,6 +33,7 @@ any other (see :func:`apply_rules`).
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -117,11 +118,10 @@ def missing_header(
     file: str, headers: list[str], wanted: list[str], target: str, table: str
 ) -> DataError:
     """The error for a mapped header the file does not have, with the closest one it has."""
-    names = {norm_header(h): h for h in headers}
-    close = difflib.get_close_matches(norm_header(wanted[0]), list(names), n=1, cutoff=0.6)
+    closest = _closest(wanted, headers)
     closest = (
-        Message("mapping.closest_header", header=names[close[0]])
-        if close
+        Message("mapping.closest_header", header=closest)
+        if closest is not None
         else Message("mapping.no_close_header", found=", ".join(map(str, headers)))
     )
     return DataError(
@@ -134,6 +134,21 @@ def missing_header(
             closest=closest,
         )
     )
+
+
+def _closest(wanted: list[str], headers: list[str], cutoff: float = 0.6) -> str | None:
+    """The header most like one of ``wanted`` (difflib's ratio, then the longest common
+    start: ``tmt_cpn`` for ``tmt_cpns`` rather than ``tmt_pns``), or None below ``cutoff``."""
+    best: tuple[float, int] | None = None
+    found = None
+    for target in map(norm_header, wanted):
+        for header in headers:
+            name = norm_header(header)
+            score = difflib.SequenceMatcher(None, target, name).ratio()
+            start = len(os.path.commonprefix([target, name]))
+            if score >= cutoff and (best is None or (score, start) > best):
+                best, found = (score, start), header
+    return found
 
 
 def _column(raw: pd.DataFrame, header: str, file: str, target: str, table: str) -> pd.Series:
@@ -555,7 +570,7 @@ def _add(
     reject(years.isna() & ~bad_date, year_header, "missing_value", raw_years)
     if context.years:
         outside = years.notna() & ~years.isin(context.years)
-        reject(outside.fillna(False), year_header, "outside_years", years)
+        reject(outside.fillna(False), year_header, "outside_years", raw_years)
     main_nips = _clean_nip(mapped["nip"]) if "nip" in mapped else None
     main_years = parse_int(_cells(mapped["year"]))[0].astype("Int64")
     main_keys = pd.MultiIndex.from_arrays([main_nips, main_years])
@@ -681,8 +696,9 @@ def _add_sanctions(
 ) -> None:
     """The heaviest sanction of each employee and year; a year without one is ``none``.
 
-    (Annulled sanctions were set aside by :func:`_add`.) A type that is not of the regulation named rejects the row it belongs to, its
-    reject naming the line of the history.
+    (Annulled sanctions were set aside by :func:`_add`.) A type that is not of the
+    regulation named rejects the row it belongs to, its reject naming the line of the
+    history.
     """
     kinds = _cells(_column(side, entry["type"], file, "sanction_level", table.name))
     regulation = (
