@@ -50,7 +50,7 @@ from asn_eval.domain.regulations import (
     SKP_MATRIX,
 )
 
-from .contract import Table
+from .contract import CONTRACT, Table
 from .errors import DataError
 from .io import find_table_file, normalise_label, null_spelling, parse_date, parse_int, read_raw
 from .messages import Message
@@ -199,7 +199,7 @@ def check_rules(spec: Mapping, table: Table, place: Message, kind_of: Callable) 
             column and column not in {c.name for c in table.columns}
         ):
             allowed = tables or [
-                name for name, t in _contract().items() if column in {c.name for c in t.columns}
+                name for name, t in CONTRACT.items() if column in {c.name for c in t.columns}
             ]
             raise DataError(
                 Message("mapping.rule_table", place=place, key=key, tables=list(allowed))
@@ -225,12 +225,6 @@ def check_rules(spec: Mapping, table: Table, place: Message, kind_of: Callable) 
                     keys=", ".join(_ADD_KEYS[column]),
                 )
             )
-
-
-def _contract() -> dict[str, Table]:
-    from .contract import CONTRACT
-
-    return CONTRACT
 
 
 def _names(value: Any) -> bool:
