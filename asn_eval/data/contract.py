@@ -98,6 +98,8 @@ RULES: dict[str, str] = {
     "unknown_agency": "the agency code is not in the agencies table",
     "rejected_employee": "the NIP's own row in the employees table was rejected ('cause' names it)",
     "rejected_agency": "the agency's own row in the agencies table was rejected ('cause' names it)",
+    "no_row_for_year": "a line of a file the mapping adds to a table (a discipline history, an "
+    "attendance recap) whose employee and year have no row in that table",
 }
 
 

@@ -10,8 +10,8 @@ Placeholders are Python format fields, with four language-aware forms:
 
 - ``{rows:n}``: a number with the language's digit grouping (``1.234`` / ``1,234``);
 - ``{share:%1}``: a share as a percentage with that many decimals (``12,3%`` / ``12.3%``);
-- ``{names:and}``: a list joined with "and" / "dan" (``{parts:semi}`` with ``"; "``, a bare
-  ``{parts}`` with ``", "``);
+- ``{names:and}``: a list joined with "and" / "dan" (``{names:or}`` with "or" / "atau",
+  ``{parts:semi}`` with ``"; "``, a bare ``{parts}`` with ``", "``);
 - a value that is itself a :class:`Message` is written in the same language.
 
 Anything else (file, column and sheet names, line numbers, a mapping's literal fix such as
@@ -69,8 +69,8 @@ class _Formatter(string.Formatter):
         if isinstance(value, Message):
             value = value.text(self.lang)
         if isinstance(value, list | tuple):
-            if format_spec == "and":
-                separator = f" {catalog(self.lang)['word.and']} "
+            if format_spec in ("and", "or"):
+                separator = f" {catalog(self.lang)[f'word.{format_spec}']} "
             else:
                 separator = _LIST_SEPARATORS[format_spec]
             return separator.join(self.format_field(item, "") for item in value)

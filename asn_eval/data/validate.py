@@ -47,6 +47,17 @@ from .io import (
 )
 from .messages import Message, rule_label, words
 from .pseudonymise import get_key, pseudonymise
+from .reshape import (
+    RULE_KEYS,
+    Context,
+    apply_rules,
+    check_headers,
+    check_rules,
+    convert_units,
+    missing_header,
+    norm_header,
+    source_headers,
+)
 
 # Project choice: more unknown references than this share of a table's rows means the
 # tables do not belong together (a wrong export), not a few typos.
@@ -316,11 +327,9 @@ def _cause_text(cause: str, lang: str) -> str:
 MAPPING_FILE = "mapping.yaml"  # a data folder's own column mapping, read by default
 
 
-def _norm_header(name: str) -> str:
-    return "_".join(str(name).strip().lower().replace("-", " ").split())
-
-
-MAPPING_KEYS: tuple[str, ...] = ("file", "sheet", "columns", "values", "defaults", "date_order")
+MAPPING_KEYS: tuple[str, ...] = (
+    "file", "sheet", "columns", "values", "defaults", "date_order", *RULE_KEYS,
+)  # fmt: skip
 
 
 def _kind_of(value: Any) -> Message:
@@ -402,6 +411,7 @@ def load_mapping(mapping: str | Path | Mapping | None) -> dict:
         if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, str | int)):
             raise DataError(Message("mapping.sheet_not_name", place=place, kind=_kind_of(sheet)))
         _check_date_order_entry(spec.get("date_order"), CONTRACT[table], place)
+        check_rules(spec, CONTRACT[table], place, _kind_of)
         out[table] = dict(spec)
     return out
 
@@ -508,15 +518,26 @@ def _date_order(values: pd.Series, column: str, file: str, table_map: dict) -> s
     )
 
 
+def _targets(headers: list[str], spec: Table, table_map: dict) -> tuple[list, list[bool]]:
+    """The contract column each header feeds (None for the others), and whether the
+    mapping names it. Headers match ignoring case, spaces, underscores and hyphens."""
+    known = {c.name for c in spec.columns}
+    renames = {norm_header(k): v for k, v in (table_map.get("columns") or {}).items() if v in known}
+    contract = {norm_header(name): name for name in known}
+    names = [norm_header(h) for h in headers]
+    return [renames.get(n) or contract.get(n) for n in names], [n in renames for n in names]
+
+
 def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict, file: str) -> pd.DataFrame:
-    renames = {_norm_header(k): v for k, v in (table_map.get("columns") or {}).items()}
     known = {c.name for c in spec.columns}
     headers = [str(h) for h in raw.columns]
-    targets = [renames.get(_norm_header(h), _norm_header(h)) for h in headers]
-    explicit = [_norm_header(h) in renames for h in headers]
+    # Two headers for one contract column are refused below (naming the column); two for
+    # a column a mapping rule reads, here.
+    check_headers(headers, source_headers(table_map), file)
+    targets, explicit = _targets(headers, spec, table_map)
     positions: dict[str, list[int]] = {}
     for i, target in enumerate(targets):
-        if target in known:
+        if target is not None:
             positions.setdefault(target, []).append(i)
     keep = []
     for target, found in positions.items():
@@ -546,6 +567,30 @@ def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict, file: str) -
         if name not in frame.columns and name in known:
             frame[name] = str(value)
     return frame
+
+
+def _missing_columns(
+    mapped: pd.DataFrame, raw: pd.DataFrame, spec: Table, table_map: dict, file: str
+) -> None:
+    """Refuse a file without a required column, naming the mapped header it lacks and the
+    closest one it has (or, when the mapping names none, the contract's columns)."""
+    missing = [c for c in spec.required if c not in mapped.columns]
+    for column in missing:
+        mapped_from = [k for k, v in (table_map.get("columns") or {}).items() if v == column]
+        if mapped_from:
+            raise missing_header(file, [str(h) for h in raw.columns], mapped_from, column,
+                                 spec.name)  # fmt: skip
+    if missing:
+        raise DataError(
+            Message(
+                "table.missing_column",
+                file=file,
+                missing=", ".join(repr(m) for m in missing),
+                table=spec.name,
+                found=", ".join(map(str, raw.columns)),
+                expected=", ".join(spec.required),
+            )
+        )
 
 
 # --- column parsing --------------------------------------------------------------------
@@ -784,6 +829,10 @@ class _Parsed:
     header_cells: int = 0
     field_columns: frozenset[str] = frozenset()  # the contract's field-level columns
     causes: dict[tuple[int, str], str] = field(default_factory=dict)  # (line, column) -> why
+    # Values rejects.csv shows for cells a mapping rule filled ((line, column) -> value), and
+    # lines of other files the rules could not add to a row: (file, line, column, value, rule).
+    shown: dict[tuple[int, str], str] = field(default_factory=dict)
+    side_rejects: list[tuple[str, int, str, str, str]] = field(default_factory=list)
 
     def reject(self, lines, column: str, rule: str) -> None:
         self.problems += [(int(line), column, rule) for line in lines]
@@ -810,7 +859,9 @@ class _Parsed:
         return frame
 
 
-def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
+def _read_table(
+    data_dir: Path, spec: Table, table_map: dict, context: Context | None = None
+) -> _Parsed:
     path = find_table_file(data_dir, spec.name, table_map.get("file"))
     if path is None:
         wanted = table_map.get("file") or Message("table.default_file", table=spec.name)
@@ -825,20 +876,14 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
         )
     raw = read_raw(path, sheet=table_map.get("sheet"))
     mapped = _apply_mapping(raw, spec, table_map, path.name)
+    context = context or Context(data_dir)
+    if spec.name == "employees":
+        context.employees_export, context.employees_file = raw, path.name
+    outcome = apply_rules(raw, mapped, table_map, spec, path.name, context)
     missing = [c for c in spec.required if c not in mapped.columns]
     if missing and path.suffix.lower() == ".xlsx" and table_map.get("sheet") is None:
         _check_other_sheets(path, spec, table_map, raw.attrs.get("sheet", ""))
-    if missing:
-        raise DataError(
-            Message(
-                "table.missing_column",
-                file=path.name,
-                missing=", ".join(repr(m) for m in missing),
-                table=spec.name,
-                found=", ".join(map(str, raw.columns)),
-                expected=", ".join(spec.required),
-            )
-        )
+    _missing_columns(mapped, raw, spec, table_map, path.name)
     malformed = raw.attrs.get("malformed", {})
     parsed = _Parsed(
         pd.DataFrame(index=mapped.index),
@@ -847,6 +892,9 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
         raw=mapped,
         field_columns=spec.field_rejects,
     )
+    parsed.shown = outcome.shown
+    parsed.side_rejects = outcome.side_rejects
+    parsed.problems += outcome.problems
     parsed.cell_counts = dict(malformed)
     parsed.malformed = raw.attrs.get("malformed_records", {})
     parsed.header_cells = raw.attrs.get("header_cells", len(raw.columns))
@@ -861,7 +909,9 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
         parsed.reject(text.index[dup], "(row)", "duplicate_row")
     for column in spec.columns:
         if column.name not in mapped.columns:
-            parsed.frame[column.name] = pd.Series(pd.NA, index=mapped.index, dtype=object)
+            # An optional column the file lacks reads as one left empty (same type).
+            empty = pd.Series(pd.NA, index=mapped.index, dtype=object)
+            parsed.frame[column.name] = _parse_column(empty, column, table_map)[0]
             continue
         values = mapped[column.name]
         if column.nullable:
@@ -888,18 +938,27 @@ def _read_table(data_dir: Path, spec: Table, table_map: dict) -> _Parsed:
             parsed.reject(values.index[bad.to_numpy()], column.name, rule)
             empty = value.isna() & ~bad
         if not column.nullable:
+            # A cell a mapping rule could not fill has its reject already.
+            empty &= ~values.index.isin(list(outcome.lines))
             parsed.reject(values.index[empty.to_numpy()], column.name, "missing_value")
+    convert_units(parsed.frame, table_map)
     for line, column, rule in _pandera_rejects(parsed.frame, spec):
         parsed.reject([line], column, rule)
     _check_rows(parsed, spec)
+    # A value taken from another file (an attendance recap, a discipline history): its
+    # reject names the line there, the one to fix.
+    for line, column, rule in set(parsed.problems):
+        if (line, column) in outcome.origins:
+            file, origin = outcome.origins[(line, column)]
+            cause = Message("rejects.cause", file=file, line=origin, rules=rule).text("en")
+            parsed.causes.setdefault((line, column), cause)
     return parsed
 
 
 def _check_other_sheets(path: Path, spec: Table, table_map: dict, first: str) -> None:
     """Name the sheet that holds the table when the first sheet is a cover or notes sheet."""
-    renames = {_norm_header(k): v for k, v in (table_map.get("columns") or {}).items()}
     for name, header in list(excel_headers(path).items())[1:]:
-        targets = {renames.get(_norm_header(h), _norm_header(h)) for h in header}
+        targets = set(_targets([str(h) for h in header], spec, table_map)[0])
         if set(spec.required) <= targets:
             raise DataError(
                 Message(
@@ -1257,11 +1316,15 @@ def _rejects_frame(parsed: dict[str, _Parsed]) -> pd.DataFrame:
                 value = Message(
                     "rejects.cell_count", cells=p.cell_counts[line], width=p.header_cells
                 ).text("en")
+            elif (line, column) in p.shown:
+                value = _hide(p.shown[(line, column)], column)
             else:
                 value = _hide(p.raw.at[line, column], column) if column in p.raw else ""
             scope = ROW if line in rejected else FIELD
             cause = p.causes.get((line, column), "")
             rejects.append((name, p.file, line, column, value, rule, scope, cause))
+        for file, line, column, value, rule in p.side_rejects:
+            rejects.append((name, file, line, column, _hide(value, column), rule, ROW, ""))
     return pd.DataFrame(rejects, columns=list(REJECT_COLUMNS))
 
 
@@ -1349,9 +1412,24 @@ def load_dataset(
     table_maps = load_mapping(mapping)
     metadata, notes = _metadata(data_dir)
     parsed: dict[str, _Parsed] = {}
+    context = Context(data_dir, date_order=_date_order)
+    if "years" in metadata:
+        first, last = metadata["years"]
+        context.years = list(range(first, last + 1))
+        context.data_date = pd.Timestamp(last, 12, 31)
+    context.data_date = _as_date(metadata.get("data_date")) or context.data_date
     try:
         for name in TABLES:
-            parsed[name] = _read_table(data_dir, CONTRACT[name], table_maps.get(name) or {})
+            parsed[name] = _read_table(
+                data_dir, CONTRACT[name], table_maps.get(name) or {}, context
+            )
+            frame = parsed[name].frame
+            if name == "agencies":
+                context.agency_codes = set(frame["agency_code"].dropna())
+            if name == "employees":
+                context.employee_nips = frame["nip"]
+                pairs = frame[["nip", "agency_code"]].dropna()
+                context.employee_agency = dict(zip(pairs["nip"], pairs["agency_code"], strict=True))
         if "years" not in metadata:
             found = parsed["performance"].frame["year"].dropna().astype(int)
             metadata["years"] = [int(found.min()), int(found.max())]

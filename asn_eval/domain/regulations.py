@@ -54,7 +54,7 @@ PP46_BANDS: tuple[tuple[float, str], ...] = (
 # --- Competency development -------------------------------------------------------
 # PP 11/2017 art. 203 as amended by PP 17/2020; Peraturan LAN 5/2018 (confirmed).
 JP_MINIMUM_PER_YEAR = 20
-MINUTES_PER_JP = 45
+MINUTES_PER_JP = 45  # so that hours of training are hours x 60 / 45 JP
 TRAINING_TYPES: tuple[str, ...] = ("kepemimpinan", "fungsional", "teknis", "seminar/workshop")
 TRAINING_ROUTES: tuple[str, ...] = ("klasikal", "e-learning", "nonklasikal lain")
 
@@ -73,6 +73,44 @@ DISCIPLINE_LADDER: tuple[tuple[int, str, str], ...] = (
     (3, "teguran lisan", "ringan"),
 )
 DISCIPLINE_LEVELS: tuple[str, ...] = ("ringan", "sedang", "berat")
+# The sanction types of each level, by the regulation a sanction was imposed under, as a
+# discipline history (SIASN's rw_hukdis: the type and the regulation's number) records
+# them. PP 94/2021 art. 8 (2)-(4) (confirmed: the article's text quoted by three
+# independent news and government pages); PP 53/2010 art. 7 (2)-(4), which it replaced on
+# 31 August 2021 and under which older sanctions were imposed (confirmed: the article's
+# text on three court websites). Types are written as the articles list them.
+DISCIPLINE_SANCTION_TYPES = MappingProxyType(
+    {
+        "94/2021": MappingProxyType(
+            {
+                "teguran lisan": "ringan",
+                "teguran tertulis": "ringan",
+                "pernyataan tidak puas secara tertulis": "ringan",
+                "pemotongan tunjangan kinerja sebesar 25% selama 6 bulan": "sedang",
+                "pemotongan tunjangan kinerja sebesar 25% selama 9 bulan": "sedang",
+                "pemotongan tunjangan kinerja sebesar 25% selama 12 bulan": "sedang",
+                "penurunan jabatan setingkat lebih rendah selama 12 bulan": "berat",
+                "pembebasan dari jabatannya menjadi jabatan pelaksana selama 12 bulan": "berat",
+                "pemberhentian dengan hormat tidak atas permintaan sendiri sebagai PNS": "berat",
+            }
+        ),
+        "53/2010": MappingProxyType(
+            {
+                "teguran lisan": "ringan",
+                "teguran tertulis": "ringan",
+                "pernyataan tidak puas secara tertulis": "ringan",
+                "penundaan kenaikan gaji berkala selama 1 tahun": "sedang",
+                "penundaan kenaikan pangkat selama 1 tahun": "sedang",
+                "penurunan pangkat setingkat lebih rendah selama 1 tahun": "sedang",
+                "penurunan pangkat setingkat lebih rendah selama 3 tahun": "berat",
+                "pemindahan dalam rangka penurunan jabatan setingkat lebih rendah": "berat",
+                "pembebasan dari jabatan": "berat",
+                "pemberhentian dengan hormat tidak atas permintaan sendiri sebagai PNS": "berat",
+                "pemberhentian tidak dengan hormat sebagai PNS": "berat",
+            }
+        ),
+    }
+)
 
 # --- Indeks Kepuasan Masyarakat (PermenPANRB 14/2017) (confirmed) ------------------
 IKM_ELEMENTS: tuple[str, ...] = (

@@ -482,8 +482,8 @@ def test_synthetic_false_is_overruled_by_truth_json(data):
         (
             "tables:\n  employees:\n    colums: {}\n",
             "Mapping file mapping.yaml, table 'employees' has unknown entries ['colums']. "
-            "Expected some of file, sheet, columns, values, defaults, date_order. Correct the "
-            "spelling.",
+            "Expected some of file, sheet, columns, values, defaults, date_order, agency_from, "
+            "nip_from, service_end_from, predicate_from, jp_unit, add. Correct the spelling.",
         ),
         (
             "tables:\n  employees:\n    sheet: [Data]\n",

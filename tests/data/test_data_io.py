@@ -101,12 +101,42 @@ def test_excel_and_parquet_load_the_same_tables(small, tmp_path):
         _assert_same_tables(from_csv, load_dataset(target, key=KEY))
 
 
-def test_siasn_style_headers_via_mapping_yaml(small, tmp_path):
+# The shape of an older employees export: upper-case headers with spaces, an end date of its
+# own and the agency in one column (data/siasn-mapping.yaml maps SIASN's export as it is;
+# tests/data/test_data_siasn.py reads it).
+EXPORT_MAPPING = {
+    "file": "pegawai.xlsx",
+    "columns": {
+        "NIP BARU": "nip",
+        "NAMA": "name",
+        "UNOR INDUK ID": "agency_code",
+        "TANGGAL LAHIR": "birth_date",
+        "JENIS KELAMIN": "sex",
+        "TINGKAT PENDIDIKAN NAMA": "education",
+        "GOL AKHIR NAMA": "rank",
+        "JENIS JABATAN NAMA": "position_type",
+        "TMT CPNS": "service_start",
+        "TMT PENSIUN": "service_end",
+        "STATUS PEGAWAI": "employment_type",
+    },
+    "values": {
+        "sex": {"M": "L", "F": "P"},
+        "education": {"S-1/Sarjana": "S1", "SLTA": "SMA"},
+        "position_type": {
+            "Jabatan Struktural": "struktural",
+            "Jabatan Fungsional Tertentu": "fungsional",
+            "Jabatan Pelaksana": "pelaksana",
+        },
+    },
+}
+
+
+def test_export_headers_via_mapping_yaml(small, tmp_path):
     csv_dir, from_csv = small
-    target = tmp_path / "siasn"
+    target = tmp_path / "export"
     shutil.copytree(csv_dir, target)
     emp = read_raw(csv_dir / "employees.csv").reset_index(drop=True)
-    siasn = pd.DataFrame(
+    export = pd.DataFrame(
         {
             "NIP BARU": "'" + emp["nip"],  # Excel users often keep NIPs as text with a quote
             "NAMA": emp["name"],
@@ -131,11 +161,8 @@ def test_siasn_style_headers_via_mapping_yaml(small, tmp_path):
         }
     )
     (target / "employees.csv").unlink()
-    siasn.to_excel(target / "siasn_pegawai.xlsx", index=False)
-    mapping = {"tables": {"employees": __import__("yaml").safe_load(
-        (ROOT / "data" / "siasn-mapping.yaml").read_text())["tables"]["employees"]}}  # fmt: skip
-    # The example maps an all-PNS export (default PNS); this export also has PPPK staff.
-    mapping["tables"]["employees"]["columns"]["STATUS PEGAWAI"] = "employment_type"
+    export.to_excel(target / "pegawai.xlsx", index=False)
+    mapping = {"tables": {"employees": EXPORT_MAPPING}}
     loaded = load_dataset(target, key=KEY, mapping=mapping)
     expected = from_csv.tables["employees"]
     got = loaded.tables["employees"]
