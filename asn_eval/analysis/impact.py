@@ -34,7 +34,7 @@ from asn_eval.analysis.panels import (
 )
 from asn_eval.analysis.spec import AnalysisSpec
 from asn_eval.common.memory import release_memory
-from asn_eval.domain.decision import ALPHA, FEW_CLUSTERS
+from asn_eval.domain.decision import ALPHA, FEW_CLUSTERS, MDE_POWER
 from asn_eval.domain.outcomes import OUTCOMES as REGISTERED
 from asn_eval.domain.outcomes import Outcome, kind
 from asn_eval.estimators.bacon import bacon_decomposition
@@ -360,7 +360,9 @@ def next_year_power(
             cohort=f"cohort_{policy}",
             weights=weights if weights in rows else None,
         )
-        return mde(design, next_year=True, control_group=spec.control_group)
+        return mde(
+            design, power=MDE_POWER, alpha=ALPHA, next_year=True, control_group=spec.control_group
+        )
     except (ValueError, np.linalg.LinAlgError):
         return None
 

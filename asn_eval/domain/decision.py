@@ -64,6 +64,9 @@ REASONS: tuple[str, ...] = (
 PRETREND_STATUSES: tuple[str, ...] = ("passed", "failed", "untestable", "")
 # Significance level for the pre-trend test and the few-cluster p-value.
 ALPHA = 0.05
+# Power at which next year's minimum detectable effect is computed and reported (the usual
+# 80% of Cohen 1988; Duflo, Glennerster and Kremer 2007), in a two-sided test at ALPHA.
+MDE_POWER = 0.80
 # Below about 50 clusters, cluster-robust standard errors over-reject (Cameron, Gelbach and
 # Miller 2008, Rev. Econ. Stat. 90(3); MacKinnon and Webb 2017, J. Appl. Econometrics 32(2)),
 # so the wild cluster bootstrap or randomization inference p-value is the one to trust.

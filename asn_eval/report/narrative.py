@@ -51,6 +51,7 @@ from asn_eval.domain.decision import (  # noqa: F401
     ALPHA,
     BETTER,
     FEW_CLUSTERS,
+    MDE_POWER,
     VERDICTS,
     Decision,
     decide,
@@ -596,6 +597,7 @@ def policy_decision_text(
                 f"policy_decision.settle.{settle}",
                 lang,
                 mde=amount(_get(decision, "mde_next_year")) or "–",
+                power=fmt.fmt_percent(MDE_POWER, lang, 0),
                 estimate=amount(_get(decision, "main_estimate")) or "–",
                 reasons=format_list([text(f"reason.{r}", lang) for r in design], locale=lang),
             )

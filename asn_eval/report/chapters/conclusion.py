@@ -27,6 +27,7 @@ from asn_eval.analysis.panels import (
 )
 from asn_eval.common import formatting as fmt
 from asn_eval.domain import setting as context
+from asn_eval.domain.decision import ALPHA, MDE_POWER
 from asn_eval.domain.outcomes import kind
 from asn_eval.domain.policy_decision import decide_policies
 from asn_eval.report import narrative
@@ -417,7 +418,13 @@ class Conclusion(Chapter):
         if not items:
             self.paragraph(self.t("sections.next_year.none"))
             return
-        self.paragraph(self.t("sections.next_year.lead"))
+        self.paragraph(
+            self.t(
+                "sections.next_year.lead",
+                power=fmt.fmt_percent(MDE_POWER, self.lang, 0),
+                alpha=fmt.fmt_percent(ALPHA, self.lang, 0),
+            )
+        )
         self.bullets(items)
 
     # 5.5 ------------------------------------------------------------------------------
