@@ -110,9 +110,9 @@ class Dataset:
         Warnings a reader must see with the results, one
         :class:`~asn_eval.data.messages.Message` each (a missing ``metadata.yaml``, a
         synthetic flag overruled, agencies left out of the policy analyses, NIPs stored as
-        numbers), keys ``note.*`` of the catalog: ``str(note)`` is the English sentence,
-        ``note.text(lang)`` the sentence in ``lang``; :meth:`summary` prints them in its
-        language.
+        numbers, an optional column a file lacks), keys ``note.*`` of the catalog:
+        ``str(note)`` is the English sentence, ``note.text(lang)`` the sentence in ``lang``;
+        :meth:`summary` prints them in its language.
     policy_gaps
         Agencies whose policy adoption dates are unknown, one row each: ``agency_code``,
         ``file``, ``line`` (of its rejected ``policies`` row, 0 when it has none),
@@ -325,6 +325,9 @@ def _cause_text(cause: str, lang: str) -> str:
 
 # --- mapping ------------------------------------------------------------------------
 MAPPING_FILE = "mapping.yaml"  # a data folder's own column mapping, read by default
+# Columns dropped right after validation (no analysis reads a name), so a file may leave
+# them out without a note.
+DROPPED_COLUMNS: tuple[str, ...] = ("name",)
 
 
 MAPPING_KEYS: tuple[str, ...] = (
@@ -833,6 +836,7 @@ class _Parsed:
     # lines of other files the rules could not add to a row: (file, line, column, value, rule).
     shown: dict[tuple[int, str], str] = field(default_factory=dict)
     side_rejects: list[tuple[str, int, str, str, str]] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)  # optional columns the file lacks
 
     def reject(self, lines, column: str, rule: str) -> None:
         self.problems += [(int(line), column, rule) for line in lines]
@@ -909,7 +913,10 @@ def _read_table(
         parsed.reject(text.index[dup], "(row)", "duplicate_row")
     for column in spec.columns:
         if column.name not in mapped.columns:
-            # An optional column the file lacks reads as one left empty (same type).
+            # An optional column the file lacks reads as one left empty (same type), and
+            # the reader is told (load_dataset's notes), in case it came under another name.
+            if column.name not in DROPPED_COLUMNS:
+                parsed.absent.append(column.name)
             empty = pd.Series(pd.NA, index=mapped.index, dtype=object)
             parsed.frame[column.name] = _parse_column(empty, column, table_map)[0]
             continue
@@ -1472,6 +1479,10 @@ def load_dataset(
         )
 
     for name in TABLES:
+        for column in parsed[name].absent:
+            notes.append(
+                Message("note.column_absent", file=parsed[name].file, column=column, table=name)
+            )
         lines = sorted({line for line, _, rule in parsed[name].problems if rule == "nip_as_number"})
         if lines:
             notes.append(_nip_as_number_note(parsed[name].file, lines))
@@ -1488,7 +1499,7 @@ def load_dataset(
             frame["nip_flag"] = _nip_flags(frame)
         if "nip" in frame:
             frame.insert(0, "employee_id", pseudonymise(frame.pop("nip"), secret, known=pseudonyms))
-        frame = frame.drop(columns=["name"], errors="ignore")
+        frame = frame.drop(columns=list(DROPPED_COLUMNS), errors="ignore")
         tables[name] = frame.reset_index(drop=True)
     return Dataset(
         tables=tables,

@@ -202,6 +202,36 @@ def test_agencies_left_out_of_the_policy_analyses(data):
     )
 
 
+def test_a_renamed_optional_column_is_not_lost_silently(data, tmp_path):
+    # An office's export calls the SKP score column by its own name: the contract lets a file
+    # leave skp_score out, so the file is accepted, and the note says every score reads empty.
+    path = data / "performance.csv"
+    rows = path.read_text(encoding="utf-8-sig").splitlines()
+    rows[0] = rows[0].replace("skp_score", "nilai_skp")
+    path.write_bytes((BOM + "\n".join(rows) + "\n").encode("utf-8"))
+    assert _notes(_validate(data, "id", tmp_path / "id"), "catatan: ") == [
+        "performance.csv tidak punya kolom 'skp_score' (tabel performance): semua isian "
+        "skp_score dibaca kosong. Jika berkas itu menyimpannya dengan judul kolom lain, ganti "
+        "judul itu menjadi 'skp_score' atau petakan dalam YAML pemetaan (lihat data/README.md)."
+    ]
+    (note,) = load_dataset(data, key=KEY).notes
+    assert str(note) == (
+        "performance.csv has no column 'skp_score' (performance table): every skp_score value "
+        "is read as empty. If the file holds it under another header, rename that header to "
+        "'skp_score' or map it in a mapping YAML (see data/README.md)."
+    )
+
+
+def test_a_file_without_names_needs_no_note(data):
+    # Names are dropped right after validation, so leaving them out loses nothing.
+    path = data / "employees.csv"
+    rows = [";".join(c for i, c in enumerate(r.split(";")) if i != 1)
+            for r in path.read_text(encoding="utf-8-sig").splitlines()]  # fmt: skip
+    assert rows[0].startswith("nip;agency_code;")
+    path.write_bytes((BOM + "\n".join(rows) + "\n").encode("utf-8"))
+    assert load_dataset(data, key=KEY).notes == []
+
+
 def test_the_committed_data_have_no_notes():
     assert load_dataset(DEFAULT, key=KEY).notes == []
 
