@@ -125,12 +125,29 @@ def _leverage_sum(codes: np.ndarray, infl: np.ndarray, size: int) -> np.ndarray:
     return total / np.sqrt(np.where(h < 1.0, 1.0 - h, 1.0))
 
 
-def _cell(y, x, treat, ctrl, ti, bi, n, cluster, clustered, out, out_adj=None):
+def _cell(
+    y,
+    x,
+    treat,
+    ctrl,
+    ti,
+    bi,
+    n,
+    cluster,
+    clustered,
+    out,
+    out_adj=None,
+    *,
+    weights=None,
+    method="dr",
+):
     """ATT of one 2x2 comparison; its cluster-summed influence function goes into ``out``.
 
     ``out_adj`` (optional) receives the leverage-corrected version (:func:`_leverage_sum`).
+    ``weights`` (per unit) or ``method`` other than ``"dr"`` with covariates use the weighted
+    estimators of :func:`_panel_2x2`; without either the cell is computed as before.
     """
-    if x is None:
+    if x is None and weights is None:
         dy_t, treat = _differences(y, treat, ti, bi)
         dy_c, ctrl = _differences(y, ctrl, ti, bi)
         n_t, n_c = dy_t.size, dy_c.size
@@ -168,8 +185,15 @@ def _cell(y, x, treat, ctrl, ti, bi, n, cluster, clustered, out, out_adj=None):
     n_c = int(d.size - n_t)
     if n_t == 0 or n_c == 0:
         return None, n_t, n_c
-    design = np.column_stack([np.ones(dy.size), xs])
-    att, local = _dr_panel(dy, d, design)
+    if x is None:
+        design = np.ones((dy.size, 1))
+    else:
+        design = np.column_stack([np.ones(dy.size), xs])
+    if weights is None and method == "dr":
+        att, local = _dr_panel(dy, d, design)
+    else:
+        w = np.ones(dy.size) if weights is None else weights[idx]
+        att, local = _panel_2x2(dy, d, design, w, method)
     infl = (n / dy.size) * local
     if clustered:
         out[:] = np.bincount(cluster[idx], weights=infl, minlength=out.size)
@@ -180,4 +204,220 @@ def _cell(y, x, treat, ctrl, ti, bi, n, cluster, clustered, out, out_adj=None):
         is_t = d == 1
         out_adj[:] = _leverage_sum(cluster[idx[is_t]], infl[is_t], out.size)
         out_adj += _leverage_sum(cluster[idx[~is_t]], infl[~is_t], out.size)
+    return att, n_t, n_c
+
+
+# --- weighted estimators of Sant'Anna and Zhao (2020), as R's DRDID -----------------------
+# Used for sampling weights, ``est_method="ipw"|"reg"`` and repeated cross-sections; the
+# unweighted doubly robust panel cell above stays as it is. ``x`` includes the intercept and
+# ``w`` are weights normalised to mean one on the cell's sample (as DRDID does).
+
+EST_METHODS = ("dr", "ipw", "reg")
+
+
+def _weighted_logit(d: np.ndarray, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted maximum-likelihood logit (R's ``glm(..., weights=)``), clipped as DRDID."""
+    beta = np.zeros(x.shape[1])
+    share = (w * d).sum() / w.sum()
+    beta[0] = np.log(share / (1 - share))  # the intercept-only solution
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
+        step = np.linalg.solve(x.T @ ((w * p * (1 - p))[:, None] * x), x.T @ (w * (d - p)))
+        beta += step
+        if np.max(np.abs(step)) < 1e-12 * (1 + np.max(np.abs(beta))):
+            break
+    else:
+        warnings.warn("att_gt: the propensity-score logit did not converge.", stacklevel=4)
+    return np.clip(1.0 / (1.0 + np.exp(-(x @ beta))), 1e-6, 1 - 1e-6)
+
+
+def _ps_linear(d, x, w, ps) -> np.ndarray:
+    """Asymptotic linear representation of the logit coefficients (DRDID ``asy.lin.rep.ps``)."""
+    n = d.size
+    hessian = x.T @ ((ps * (1 - ps) * w)[:, None] * x)
+    return ((w * (d - ps))[:, None] * x) @ (np.linalg.inv(hessian) * n)
+
+
+def _ols(y, x, w, subset) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted OLS on ``subset``: fitted values for all rows and the linear representation."""
+    n = y.size
+    ws = w * subset
+    gram = x.T @ (ws[:, None] * x) / n
+    if np.linalg.cond(gram) > 1 / np.finfo(float).eps:
+        raise ValueError(
+            "att_gt: an outcome regression of the 2x2 comparison is singular; remove covariates."
+        )
+    gram_inv = np.linalg.inv(gram)
+    beta = gram_inv @ (x.T @ (ws * y)) / n
+    fit = x @ beta
+    return fit, ((ws * (y - fit))[:, None] * x) @ gram_inv
+
+
+def _trim(d, ps) -> np.ndarray:
+    keep = np.ones(d.size, dtype=bool)
+    keep[d == 0] = ps[d == 0] < PS_TRIM_LEVEL
+    return keep
+
+
+def _panel_2x2(dy, d, x, w, method) -> tuple[float, np.ndarray]:
+    """ATT and influence function of a panel 2x2 comparison with weights ``w``.
+
+    DRDID's ``drdid_panel`` (``"dr"``), ``std_ipw_did_panel`` (``"ipw"``) and
+    ``reg_did_panel`` (``"reg"``).
+    """
+    w = w / w.mean()
+    if method == "reg":
+        out, lin_ols = _ols(dy, x, w, 1.0 - d)
+        w_t = w * d
+        m_t = w_t.mean()
+        eta_t = (w_t * dy).mean() / m_t
+        eta_c = (w_t * out).mean() / m_t
+        inf_t = (w_t * dy - w_t * eta_t) / m_t
+        inf_c = (w_t * out - w_t * eta_c + lin_ols @ (w_t[:, None] * x).mean(0)) / m_t
+        return float(eta_t - eta_c), inf_t - inf_c
+    ps = _weighted_logit(d, x, w)
+    trim = _trim(d, ps)
+    lin_ps = _ps_linear(d, x, w, ps)
+    w_t = trim * w * d
+    w_c = trim * w * ps * (1 - d) / (1 - ps)
+    m_t, m_c = w_t.mean(), w_c.mean()
+    if m_t == 0 or m_c == 0:
+        raise ValueError("att_gt: no treated or comparison units left after trimming.")
+    if method == "ipw":
+        att_t = (w_t * dy).mean() / m_t
+        att_c = (w_c * dy).mean() / m_c
+        inf_t = (w_t * dy - w_t * att_t) / m_t
+        inf_c = (w_c * dy - w_c * att_c) / m_c
+        inf_ps = lin_ps @ ((w_c * (dy - att_c))[:, None] * x).mean(0) / m_c
+        return float(att_t - att_c), inf_t - (inf_c + inf_ps)
+    out, lin_ols = _ols(dy, x, w, 1.0 - d)
+    resid = dy - out
+    eta_t = (w_t * resid).mean() / m_t
+    eta_c = (w_c * resid).mean() / m_c
+    inf_t = (w_t * resid - w_t * eta_t - lin_ols @ (w_t[:, None] * x).mean(0)) / m_t
+    base = w_c * resid - w_c * eta_c
+    inf_c = (
+        base
+        + lin_ps @ ((w_c * (resid - eta_c))[:, None] * x).mean(0)
+        - lin_ols @ (w_c[:, None] * x).mean(0)
+    ) / m_c
+    return float(eta_t - eta_c), inf_t - inf_c
+
+
+def _rc_2x2(y, post, d, x, w, method) -> tuple[float, np.ndarray]:
+    """ATT and influence function of a 2x2 comparison of repeated cross-sections.
+
+    DRDID's ``drdid_rc`` (``"dr"``, the locally efficient doubly robust estimator of Sant'Anna
+    and Zhao 2020, eq. 3.4, which R's did uses), ``std_ipw_did_rc`` (``"ipw"``) and
+    ``reg_did_rc`` (``"reg"``). One entry per observation (row).
+    """
+    w = w / w.mean()
+    pre = 1.0 - post
+    ctrl = 1.0 - d
+    if method == "reg":
+        out_pre, lin_pre = _ols(y, x, w, ctrl * pre)
+        out_post, lin_post = _ols(y, x, w, ctrl * post)
+        w_t0, w_t1, w_c = w * d * pre, w * d * post, w * d
+        att_t0, att_t1, att_c = w_t0 * y, w_t1 * y, w_c * (out_post - out_pre)
+        eta_t0 = att_t0.mean() / w_t0.mean()
+        eta_t1 = att_t1.mean() / w_t1.mean()
+        eta_c = att_c.mean() / w_c.mean()
+        inf_t = (att_t1 - w_t1 * eta_t1) / w_t1.mean() - (att_t0 - w_t0 * eta_t0) / w_t0.mean()
+        moment = (w_c[:, None] * x).mean(0)
+        inf_c = (att_c - w_c * eta_c + lin_post @ moment - lin_pre @ moment) / w_c.mean()
+        return float(eta_t1 - eta_t0 - eta_c), inf_t - inf_c
+    ps = _weighted_logit(d, x, w)
+    trim = _trim(d, ps)
+    lin_ps = _ps_linear(d, x, w, ps)
+    odds = trim * w * ps * ctrl / (1 - ps)
+    w_t0, w_t1 = trim * w * d * pre, trim * w * d * post
+    w_c0, w_c1 = odds * pre, odds * post
+    if method == "ipw":
+
+        def part(wk):
+            m = wk.mean()
+            att = (wk * y).mean() / m
+            return att, (wk * y - wk * att) / m, m
+
+        a_t0, i_t0, _ = part(w_t0)
+        a_t1, i_t1, _ = part(w_t1)
+        a_c0, i_c0, m_c0 = part(w_c0)
+        a_c1, i_c1, m_c1 = part(w_c1)
+        m_pre = ((w_c0 * (y - a_c0))[:, None] * x).mean(0) / m_c0
+        m_post = ((w_c1 * (y - a_c1))[:, None] * x).mean(0) / m_c1
+        inf_c = i_c1 - i_c0 + lin_ps @ (m_post - m_pre)
+        return float(a_t1 - a_t0 - (a_c1 - a_c0)), (i_t1 - i_t0) - inf_c
+    out_c0, lin_c0 = _ols(y, x, w, ctrl * pre)
+    out_c1, lin_c1 = _ols(y, x, w, ctrl * post)
+    out_t0, lin_t0 = _ols(y, x, w, d * pre)
+    out_t1, lin_t1 = _ols(y, x, w, d * post)
+    out_c = post * out_c1 + pre * out_c0
+    w_d, w_dt1, w_dt0 = trim * w * d, w_t1, w_t0
+    resid = y - out_c
+    gap1, gap0 = out_t1 - out_c1, out_t0 - out_c0
+
+    def eta(wk, v):
+        m = wk.mean()
+        return (wk * v).mean() / m, m
+
+    a_t0, m_t0 = eta(w_t0, resid)
+    a_t1, m_t1 = eta(w_t1, resid)
+    a_c0, m_c0 = eta(w_c0, resid)
+    a_c1, m_c1 = eta(w_c1, resid)
+    a_d1, m_d = eta(w_d, gap1)
+    a_dt1, m_dt1 = eta(w_dt1, gap1)
+    a_d0, _ = eta(w_d, gap0)
+    a_dt0, m_dt0 = eta(w_dt0, gap0)
+    att = (a_t1 - a_t0) - (a_c1 - a_c0) + (a_d1 - a_dt1) - (a_d0 - a_dt0)
+
+    def mean_x(v):
+        return (v[:, None] * x).mean(0)
+
+    inf_t0 = w_t0 * (resid - a_t0) / m_t0
+    inf_t1 = w_t1 * (resid - a_t1) / m_t1
+    inf_t_or = lin_c1 @ (-mean_x(w_t1 * post) / m_t1) + lin_c0 @ (-mean_x(w_t0 * pre) / m_t0)
+    inf_t = inf_t1 - inf_t0 + inf_t_or
+    inf_c0 = w_c0 * (resid - a_c0) / m_c0
+    inf_c1 = w_c1 * (resid - a_c1) / m_c1
+    mom_c0 = mean_x(w_c0 * (resid - a_c0)) / m_c0
+    mom_c1 = mean_x(w_c1 * (resid - a_c1)) / m_c1
+    inf_c_ps = lin_ps @ (mom_c1 - mom_c0)
+    inf_c_or = lin_c1 @ (-mean_x(w_c1 * post) / m_c1) + lin_c0 @ (-mean_x(w_c0 * pre) / m_c0)
+    inf_c = inf_c1 - inf_c0 + inf_c_ps + inf_c_or
+    inf_eff = (
+        w_d * (gap1 - a_d1) / m_d
+        - w_dt1 * (gap1 - a_dt1) / m_dt1
+        - (w_d * (gap0 - a_d0) / m_d - w_dt0 * (gap0 - a_dt0) / m_dt0)
+    )
+    mom_post = mean_x(w_d / m_d - w_dt1 / m_dt1)
+    mom_pre = mean_x(w_d / m_d - w_dt0 / m_dt0)
+    inf_or = (lin_t1 - lin_c1) @ mom_post - (lin_t0 - lin_c0) @ mom_pre
+    return float(att), inf_t - inf_c + inf_eff + inf_or
+
+
+def _cell_long(long, rows, g, ti, n, code, out, method):
+    """ATT of one 2x2 comparison of rows (repeated cross-sections, or an unbalanced panel).
+
+    As R's did: the cell's influence function, one entry per row, is scaled by ``n / n1``
+    (``n`` observation units, ``n1`` rows in the cell) and summed into ``out`` by ``code``
+    (the row's cluster, or its observation unit). Returns ``(att, n_treated, n_control)``
+    counting rows, or ``(None, ...)`` when one of the four cohort-period groups is empty.
+    """
+    d = (long.cohort[rows] == g).astype(float)
+    post = (long.time[rows] == ti).astype(float)
+    n_t = int(d.sum())
+    n_c = int(d.size - n_t)
+    if (
+        min((d * post).sum(), (d * (1 - post)).sum()) == 0
+        or min(((1 - d) * post).sum(), ((1 - d) * (1 - post)).sum()) == 0
+    ):
+        return None, n_t, n_c
+    y = long.y[rows]
+    if long.x is None:
+        design = np.ones((rows.size, 1))
+    else:
+        design = np.column_stack([np.ones(rows.size), long.x[rows]])
+    w = np.ones(rows.size) if long.weights is None else long.weights[rows]
+    att, local = _rc_2x2(y, post, d, design, w, method)
+    out[:] = np.bincount(code[rows], weights=(n / rows.size) * local, minlength=out.size)
     return att, n_t, n_c

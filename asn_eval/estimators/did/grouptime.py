@@ -13,14 +13,24 @@ import numpy as np
 import pandas as pd
 
 from asn_eval.estimators.did.bootstrap import BOOT_WEIGHTS, _bootstrap_note, _Inference
-from asn_eval.estimators.did.compute import _as_period, _cell, _scalar, _size
+from asn_eval.estimators.did.compute import (
+    EST_METHODS,
+    _as_period,
+    _cell,
+    _cell_long,
+    _scalar,
+    _size,
+)
 from asn_eval.estimators.did.preprocess import (
     BASE_PERIODS,
     CONTROL_GROUPS,
     NEVER_TREATED,
     UNBALANCED,
     _check_anticipation,
+    _is_balanced,
     _prepare,
+    _prepare_long,
+    _require_columns,
 )
 from asn_eval.estimators.did.results import METHOD_NAME, GroupTimeResult
 
@@ -36,6 +46,13 @@ _DROP_TEXT = {
     "kept_unbalanced": "{} units observed in only some periods kept (pairwise cells)",
     "cluster_movers": "{} units changing cluster, assigned to their first cluster",
     "skipped_cells": "{} (g, t) cells without treated or comparison units left out",
+    "unbalanced_units": "{} units of an unbalanced panel kept, their rows used as repeated "
+    "cross-sections clustered by unit",
+}
+_METHOD_WORDS = {
+    "dr": "doubly robust (Sant'Anna-Zhao)",
+    "ipw": "inverse probability weighting (standardised, Sant'Anna-Zhao)",
+    "reg": "outcome regression (Sant'Anna-Zhao)",
 }
 
 
@@ -56,6 +73,10 @@ def att_gt(
     anticipation: int = 0,
     unbalanced: str = "drop",
     level: float = 0.95,
+    panel: bool = True,
+    allow_unbalanced: bool = False,
+    weights: str | None = None,
+    est_method: str = "dr",
 ) -> GroupTimeResult:
     """Group-time average treatment effects of Callaway and Sant'Anna (2021).
 
@@ -77,6 +98,30 @@ def att_gt(
     of the two periods compared, cohorts adopting within ``d`` periods of the first period
     have no clean base period and are dropped, and cohorts adopting later than ``d``
     periods after the last one count as never treated.
+
+    ``panel=False`` treats the rows as repeated cross-sections (R's did ``panel=FALSE``): each
+    row is its own observation (``unit`` is only a respondent id and is not used to link
+    rows), and each cell compares four cohort-period groups of rows with the estimators of
+    Sant'Anna and Zhao (2020) for repeated cross-sections, as R's DRDID: ``drdid_rc`` (the
+    locally efficient doubly robust estimator, R did's default) for ``est_method="dr"``,
+    ``std_ipw_did_rc`` for ``"ipw"`` and ``reg_did_rc`` for ``"reg"``. Covariates are those of
+    each row; without them every method gives the difference of cohort-period means
+    ``(Y[g, t] - Y[g, b]) - (Y[c, t] - Y[c, b])``. The influence function has one entry per row
+    (R's did: ``n / n1`` times DRDID's, ``n`` rows in all, ``n1`` in the cell) and the
+    aggregations weight cohorts by their share of rows. ``allow_unbalanced=True`` keeps an
+    unbalanced panel as R's did ``allow_unbalanced_panel=TRUE`` does: if, after dropping rows
+    with missing data, every unit is seen in every period the panel estimators run unchanged;
+    otherwise the rows are used as repeated cross-sections whose influence functions are
+    summed within unit (``n`` = units, cohort shares = shares of units), so standard errors
+    are clustered by unit. This is valid under attrition unrelated to outcomes but ignores
+    the panel's within-unit differencing, so it is noisier than the balanced estimator.
+
+    ``weights`` names a column of sampling weights, divided by their mean as R's did does;
+    each 2x2 comparison is weighted (R's ``i.weights``) and so are the cohort shares of the
+    aggregations. In panel data a unit's weight must not change over time. ``est_method``
+    chooses DRDID's panel estimator with covariates: ``drdid_panel`` (``"dr"``),
+    ``std_ipw_did_panel`` (``"ipw"``) or ``reg_did_panel`` (``"reg"``); without covariates the
+    three are the same difference of means.
 
     Clustering conventions, against R's did 2.5 (which reports analytic cluster-robust
     standard errors since 2.5.0, from the cluster sums of the influence function): with
@@ -117,9 +162,24 @@ def att_gt(
         R's did ``anticipation``).
     unbalanced
         ``"drop"``: keep only units observed in every period (R's did default);
-        ``"pairwise"``: each cell uses the units observed in both of its periods.
+        ``"pairwise"``: each cell is the balanced panel estimator on the units observed
+        (with complete data) in both of its periods; cell by cell it equals ``att_gt`` on
+        that two-period sub-panel (estimate and standard error), and the aggregations weight
+        cohorts by their share of all units kept. No external package computes it; for R
+        did's estimator use ``allow_unbalanced=True``.
     level
         Confidence level.
+    panel
+        ``True``: a panel (one row per unit and period). ``False``: repeated cross-sections,
+        every row its own observation (R's did ``panel=FALSE``).
+    allow_unbalanced
+        Keep an unbalanced panel as R's did ``allow_unbalanced_panel=TRUE`` (see above);
+        cannot be combined with ``unbalanced="pairwise"``.
+    weights
+        Column of non-negative sampling weights (R's did ``weightsname``); ``None``: equal.
+    est_method
+        ``"dr"`` (doubly robust, R's did default), ``"ipw"`` (standardised inverse probability
+        weighting) or ``"reg"`` (outcome regression); matters only with covariates.
 
     Returns
     -------
@@ -134,6 +194,16 @@ def att_gt(
     >>> res = att_gt(panel, outcome="y", unit="employee_id", time="year", cohort="cohort")
     >>> res.aggregate("dynamic").to_frame().columns[0]
     'event_time'
+    >>> survey = panel.sample(frac=0.5, random_state=1)  # a respondent-level survey
+    >>> rcs = att_gt(survey, outcome="y", unit="employee_id", time="year", cohort="cohort",
+    ...              panel=False)
+    >>> rcs.info["estimator"]
+    'difference of cohort-period means, repeated cross-sections'
+
+    References
+    ----------
+    Sant'Anna, P. H. C. and Zhao, J. (2020). Doubly robust difference-in-differences
+    estimators. Journal of Econometrics 219(1), 101-122.
     """
     if control_group not in CONTROL_GROUPS:
         raise ValueError(f"control_group must be 'never' or 'notyet'; got {control_group!r}.")
@@ -145,8 +215,44 @@ def att_gt(
         raise ValueError(
             f"boot_weights must be 'rademacher', 'mammen' or 'webb'; got {boot_weights!r}."
         )
+    if est_method not in EST_METHODS:
+        raise ValueError(f"est_method must be 'dr', 'ipw' or 'reg'; got {est_method!r}.")
+    for name, flag in (("panel", panel), ("allow_unbalanced", allow_unbalanced)):
+        if not isinstance(flag, bool | np.bool_):
+            raise ValueError(f"{name} must be True or False; got {flag!r}.")
+    if allow_unbalanced and unbalanced != "drop":
+        raise ValueError(
+            "allow_unbalanced=True and unbalanced='pairwise' are two ways of keeping an "
+            "unbalanced panel; choose one."
+        )
+    if allow_unbalanced and not panel:
+        raise ValueError("allow_unbalanced applies to panel data; with panel=False omit it.")
     anticipation = _check_anticipation(anticipation)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    options = dict(
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        control_group=control_group,
+        base_period=base_period,
+        covariates=covariates,
+        cluster=cluster,
+        n_boot=n_boot,
+        seed=seed,
+        boot_weights=boot_weights,
+        anticipation=anticipation,
+        level=level,
+        weights=weights,
+        est_method=est_method,
+    )
+    if not panel:
+        return _att_gt_long(data, panel=False, **options)
+    if allow_unbalanced:
+        _require_columns(data, {"outcome": outcome, "unit": unit, "time": time})
+        balanced = _is_balanced(data, outcome=outcome, unit=unit, time=time, covariates=covariates)
+        if not balanced:  # as R's did: a balanced panel keeps the panel estimators
+            return _att_gt_long(data, panel=True, **options)
 
     wide = _prepare(
         data,
@@ -158,8 +264,10 @@ def att_gt(
         cluster=cluster,
         unbalanced=unbalanced,
         anticipation=anticipation,
+        weights=weights,
     )
     periods, y, x, g_unit, unit_cluster = wide.periods, wide.y, wide.x, wide.cohort, wide.cluster
+    w_unit = wide.weights
     n = y.shape[0]
     # Units sorted by cohort: each cohort is then a contiguous block of rows (a slice, read
     # without copying), which is what makes the cells cheap on national panels.
@@ -167,6 +275,7 @@ def att_gt(
     if np.any(order != np.arange(n)):
         y, g_unit, unit_cluster = y[order], g_unit[order], unit_cluster[order]
         x = None if x is None else x[order]
+        w_unit = None if w_unit is None else w_unit[order]
     values, starts, sizes = np.unique(g_unit, return_index=True, return_counts=True)
     block = {v: slice(int(a), int(a + k)) for v, a, k in zip(values, starts, sizes, strict=True)}
     groups = values[values != NEVER_TREATED]
@@ -218,12 +327,73 @@ def att_gt(
                 clustered,
                 influence[row],
                 None if influence_adj is None else influence_adj[row],
+                weights=w_unit,
+                method=est_method,
             )
             if att is None:
                 continue
             records.append((g, t, periods[bi], t >= g, n_t, n_c, att))
 
     skipped = sum(1 for g in groups for _ in range(first, periods.size)) - len(records)
+
+    cluster_sizes = np.bincount(unit_cluster, minlength=n_clusters).astype(float)
+    cohort_counts = np.zeros((n_clusters, groups.size))
+    for j, g in enumerate(groups):
+        # with sampling weights the cohort shares of the aggregations are weighted (R's pg)
+        share = None if w_unit is None else w_unit[cohort_idx[g]]
+        cohort_counts[:, j] = np.bincount(
+            unit_cluster[cohort_idx[g]], weights=share, minlength=n_clusters
+        )
+    counts = dict(wide.info)
+    counts["skipped_cells"] = skipped
+    return _result(
+        records,
+        influence,
+        influence_adj,
+        n=n,
+        cluster_sizes=cluster_sizes,
+        cohort_counts=cohort_counts,
+        groups=groups,
+        cohort_sizes={_scalar(g): _size(cohort_idx[g]) for g in groups} | {"never": n_never},
+        counts=counts,
+        clustered=clustered,
+        cluster=cluster,
+        n_boot=n_boot,
+        seed=seed,
+        boot_weights=boot_weights,
+        level=level,
+        outcome=outcome,
+        control_group=control_group,
+        base_period=base_period,
+        anticipation=anticipation,
+        estimator=_estimator_note(covariates, est_method, weights, "panel"),
+    )
+
+
+def _result(
+    records,
+    influence,
+    influence_adj,
+    *,
+    n,
+    cluster_sizes,
+    cohort_counts,
+    groups,
+    cohort_sizes,
+    counts,
+    clustered,
+    cluster,
+    n_boot,
+    seed,
+    boot_weights,
+    level,
+    outcome,
+    control_group,
+    base_period,
+    anticipation,
+    estimator,
+) -> GroupTimeResult:
+    """The :class:`GroupTimeResult` of the cells estimated (panel or repeated cross-sections)."""
     cells = pd.DataFrame(
         records,
         columns=["cohort", "time", "base", "post", "n_treated", "n_control", "estimate"],
@@ -232,11 +402,7 @@ def att_gt(
     influence = influence[: len(records)]
     if influence_adj is not None:
         influence_adj = influence_adj[: len(records)]
-
-    cluster_sizes = np.bincount(unit_cluster, minlength=n_clusters).astype(float)
-    cohort_counts = np.zeros((n_clusters, groups.size))
-    for j, g in enumerate(groups):
-        cohort_counts[:, j] = np.bincount(unit_cluster[cohort_idx[g]], minlength=n_clusters)
+    n_clusters = cluster_sizes.size
     inference = _Inference(
         n_units=n,
         cluster_sizes=cluster_sizes,
@@ -256,15 +422,13 @@ def att_gt(
     info = {
         "n_units": n,
         "n_clusters": n_clusters,
-        "cohort_sizes": {_scalar(g): _size(cohort_idx[g]) for g in groups} | {"never": n_never},
+        "cohort_sizes": cohort_sizes,
         "control_group": {"never": "never treated", "notyet": "not yet treated"}[control_group],
         "base_period": base_period,
         **({"anticipation": f"{anticipation} period(s)"} if anticipation else {}),
-        "estimator": "doubly robust (Sant'Anna-Zhao)" if covariates else "difference of means",
+        "estimator": estimator,
         "standard_errors": _se_note(inference, clustered, cluster),
     }
-    counts = dict(wide.info)
-    counts["skipped_cells"] = skipped
     info["dropped"] = _drop_account(counts)
     cells.insert(0, "cohort_label", index.get_level_values("cohort"))
     cells = cells.drop(columns="cohort").rename(columns={"cohort_label": "cohort"})
@@ -304,3 +468,134 @@ def _se_note(inference: _Inference, clustered: bool, cluster: str | None) -> str
     if inference.n_boot > 0:
         return f"{_bootstrap_note(inference)}; {how}"
     return f"analytic, {how}"
+
+
+def _estimator_note(covariates, est_method, weights, data_kind) -> str:
+    """How each cell was estimated, in words (the summary's ``estimator`` line)."""
+    if covariates:
+        text = _METHOD_WORDS[est_method]
+    else:
+        text = (
+            "difference of means" if data_kind == "panel" else "difference of cohort-period means"
+        )
+    if weights:
+        text += f", weighted by {weights}"
+    if data_kind == "rcs":
+        text += ", repeated cross-sections"
+    elif data_kind == "unbalanced":
+        text += ", unbalanced panel as repeated cross-sections"
+    return text
+
+
+def _att_gt_long(
+    data,
+    *,
+    panel,
+    outcome,
+    unit,
+    time,
+    cohort,
+    control_group,
+    base_period,
+    covariates,
+    cluster,
+    n_boot,
+    seed,
+    boot_weights,
+    anticipation,
+    level,
+    weights,
+    est_method,
+) -> GroupTimeResult:
+    """ATT(g, t) from rows: repeated cross-sections, or an unbalanced panel (R's did with
+    ``panel=FALSE`` or ``allow_unbalanced_panel=TRUE``)."""
+    long = _prepare_long(
+        data,
+        outcome=outcome,
+        unit=unit,
+        time=time,
+        cohort=cohort,
+        covariates=covariates,
+        cluster=cluster,
+        weights=weights,
+        panel=panel,
+        anticipation=anticipation,
+    )
+    periods, g_row = long.periods, long.cohort
+    groups = np.unique(g_row[g_row != NEVER_TREATED])
+    if groups.size == 0:
+        raise ValueError(f"att_gt: no unit is ever treated (column {cohort!r}).")
+    if control_group == "never" and not (g_row == NEVER_TREATED).any():
+        raise ValueError(
+            "att_gt: there are no never-treated units to compare with; use control_group='notyet'."
+        )
+    clustered = cluster is not None
+    # the influence function of a row is summed into its cluster (or its observation unit)
+    row_code = long.cluster[long.owner]
+    n_codes = long.n_clusters
+    period_rows = [np.flatnonzero(long.time == k) for k in range(periods.size)]
+    first = 1 if base_period == "varying" else 0
+    influence = np.zeros((groups.size * (periods.size - first), n_codes))
+    records = []
+    for g in groups:
+        base_g = int(np.flatnonzero(periods + anticipation < g)[-1])
+        n_g = int((long.owner_cohort == g).sum())
+        for ti in range(first, periods.size):
+            t = periods[ti]
+            bi = base_g if (t >= g or base_period == "universal") else ti - 1
+            if ti == bi:
+                records.append((g, t, periods[bi], t >= g, n_g, 0, 0.0))
+                continue
+            rows = np.concatenate([period_rows[bi], period_rows[ti]])
+            gr = g_row[rows]
+            if control_group == "never":
+                ctrl = gr == NEVER_TREATED
+            else:
+                later = max(t, periods[bi]) + anticipation
+                ctrl = (gr == NEVER_TREATED) | ((gr > later) & (gr != g))
+            rows = rows[(gr == g) | ctrl]
+            row = len(records)
+            att, n_t, n_c = _cell_long(
+                long, rows, g, ti, long.n_owners, row_code, influence[row], est_method
+            )
+            if att is None:
+                continue
+            records.append((g, t, periods[bi], t >= g, n_t, n_c, att))
+    skipped = groups.size * (periods.size - first) - len(records)
+    cluster_sizes = np.bincount(long.cluster, minlength=n_codes).astype(float)
+    cohort_counts = np.zeros((n_codes, groups.size))
+    weighted = None if weights is None else long.owner_weight
+    for j, g in enumerate(groups):
+        mine = long.owner_cohort == g
+        cohort_counts[:, j] = np.bincount(
+            long.cluster[mine],
+            weights=None if weighted is None else weighted[mine],
+            minlength=n_codes,
+        )
+    counts = dict(long.info)
+    counts["skipped_cells"] = skipped
+    sizes = {_scalar(g): int((long.owner_cohort == g).sum()) for g in groups}
+    return _result(
+        records,
+        influence,
+        None,
+        n=long.n_owners,
+        cluster_sizes=cluster_sizes,
+        cohort_counts=cohort_counts,
+        groups=groups,
+        cohort_sizes=sizes | {"never": int((long.owner_cohort == NEVER_TREATED).sum())},
+        counts=counts,
+        clustered=clustered,
+        cluster=cluster,
+        n_boot=n_boot,
+        seed=seed,
+        boot_weights=boot_weights,
+        level=level,
+        outcome=outcome,
+        control_group=control_group,
+        base_period=base_period,
+        anticipation=anticipation,
+        estimator=_estimator_note(
+            covariates, est_method, weights, "unbalanced" if panel else "rcs"
+        ),
+    )
