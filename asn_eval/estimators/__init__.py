@@ -17,6 +17,9 @@
 - :func:`estimate_design`, :func:`mde`, :func:`simulated_power`, :func:`mde_by_simulation`:
   power and minimum detectable effect of a staggered roll-out (exact variance of the CS
   overall ATT under an estimated variance model).
+- :func:`synthetic_did`, :func:`synthetic_control`, :func:`block_did`: synthetic
+  difference-in-differences (Arkhangelsky et al. 2021), synthetic control and DID on a block
+  design with placebo or jackknife standard errors (matches R's ``synthdid`` on Prop 99).
 """
 
 from asn_eval.estimators.adoption import adoption_curves, age_band, kaplan_meier
@@ -35,6 +38,7 @@ from asn_eval.estimators.power import (
     mde_by_simulation,
     simulated_power,
 )
+from asn_eval.estimators.synthetic import block_did, synthetic_control, synthetic_did
 from asn_eval.estimators.twfe import twfe
 
 __all__ = [
@@ -43,6 +47,7 @@ __all__ = [
     "age_band",
     "att_gt",
     "bacon_decomposition",
+    "block_did",
     "did_imputation",
     "dose_response",
     "estimate_design",
@@ -61,6 +66,8 @@ __all__ = [
     "romano_wolf_results",
     "romano_wolf_twfe",
     "simulated_power",
+    "synthetic_control",
+    "synthetic_did",
     "twfe",
     "wild_cluster_bootstrap",
 ]

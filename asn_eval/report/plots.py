@@ -25,6 +25,10 @@ What each figure shows:
   without the policy after it started, and a line at the start.
 - :func:`dose_response`: the effect of each training-hour bin against the reference bin
   (drawn at zero), with confidence intervals.
+- :func:`synthetic`: synthdid's trajectory plot: the treated average and its synthetic
+  control (omega-weighted controls) by period, the counterfactual segment of the treated
+  units without the policy, the effect as an arrow, and the time weights (lambda) as a
+  shaded area along the bottom.
 
 Words (axis titles, legend entries) come in English (``lang="en"``) or Indonesian
 (``lang="id"``); any of them can be replaced through ``labels``. Numbers on the axes follow
@@ -83,6 +87,7 @@ __all__ = [
     "percent_axis",
     "shared_legend",
     "short_agency_name",
+    "synthetic",
 ]
 
 # Words of the figures, by language. Indonesian follows the report's glossary: "selang
@@ -116,6 +121,12 @@ LABELS: dict[str, dict[str, str]] = {
         "reference_bin": "Reference (0 JP)",
         "estimate": "Estimate",
         "threshold": "{value} JP minimum",
+        "treated": "Treated",
+        "synthetic": "Synthetic control",
+        "synthetic_counterfactual": "Without the policy (estimated)",
+        "time_weights": "Time weights (lambda)",
+        "period": "Period",
+        "effect_arrow": "Effect ({value})",
     },
     "id": {
         "event_time": "Periode sejak penerapan",
@@ -144,6 +155,12 @@ LABELS: dict[str, dict[str, str]] = {
         "reference_bin": "Acuan (0 JP)",
         "estimate": "Estimasi",
         "threshold": "Batas minimal {value} JP",
+        "treated": "Menerapkan",
+        "synthetic": "Kontrol sintetis",
+        "synthetic_counterfactual": "Tanpa kebijakan (estimasi)",
+        "time_weights": "Bobot waktu (lambda)",
+        "period": "Periode",
+        "effect_arrow": "Efek ({value})",
     },
 }
 # Comparison types of the Goodman-Bacon decomposition, in a fixed order and colour.
@@ -868,3 +885,125 @@ def _threshold_position(bins: list[str], threshold: float) -> float | None:
         if name.startswith(label) or name.startswith(f"{threshold:g}+"):
             return i - 0.5
     return None
+
+
+# --------------------------------------------------------------------------------------
+# Synthetic difference-in-differences
+# --------------------------------------------------------------------------------------
+def synthetic(
+    result: Any,
+    *,
+    ax: Axes | None = None,
+    lang: str = "en",
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    labels: Mapping[str, str] | None = None,
+    legend: bool = True,
+) -> Axes:
+    """Plot a synthetic DID, synthetic control or block DID as synthdid's ``plot`` does.
+
+    The treated units' average and their synthetic control (the omega-weighted controls)
+    by period; a line at the first treated period; from the lambda-weighted pre-treatment
+    average of the treated units, a dashed segment parallel to the synthetic control's change
+    (where the treated units would have ended without the policy); an arrow from there to
+    the treated units' post-treatment average, which is the estimate; and the time weights
+    as a shaded area along the bottom (their height relative to the largest weight).
+
+    Parameters
+    ----------
+    result
+        A :class:`~asn_eval.estimators.synthetic.SyntheticResult`.
+    ax, lang, title, xlabel, ylabel, labels, legend
+        As in :func:`event_study`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Artists with gids ``"treated"``, ``"synthetic"``, ``"counterfactual"``,
+        ``"effect"``, ``"time_weights"`` and ``"onset"``.
+    """
+    words = _words(lang, labels)
+    ax = _new_axes(ax, aspect=0.5)
+    paths = result.trajectories
+    times = paths.index
+    x = np.arange(len(times), dtype=float) if not _is_numeric_index(times) else times
+    x = np.asarray(x, dtype=float)
+    t0 = len(result.time_weights)
+    lam = result.time_weights.to_numpy()
+    post_x = x[t0:].mean()
+    (treated,) = ax.plot(x, paths["treated"].to_numpy(), color=TREATED_COLOUR, linewidth=1.3)
+    (synth,) = ax.plot(x, paths["synthetic"].to_numpy(), color=COMPARISON_COLOUR, linewidth=1.3)
+    onset = ax.axvline(
+        (x[t0 - 1] + x[t0]) / 2, color=ZERO_LINE_COLOUR, linestyle=":", linewidth=1.0
+    )
+    tr_pre = float(paths["treated"].to_numpy()[:t0] @ lam) if lam.sum() > 0 else np.nan
+    sy_pre = float(paths["synthetic"].to_numpy()[:t0] @ lam) if lam.sum() > 0 else np.nan
+    tr_post = float(paths["treated"].to_numpy()[t0:].mean())
+    sy_post = float(paths["synthetic"].to_numpy()[t0:].mean())
+    if lam.sum() > 0:
+        pre_x = float(x[:t0] @ lam / lam.sum())
+        without = tr_pre + (sy_post - sy_pre)
+        ax.plot([pre_x, post_x], [sy_pre, sy_post], color=COMPARISON_COLOUR, linewidth=0.8)
+        ax.plot([pre_x, post_x], [tr_pre, tr_post], color=TREATED_COLOUR, linewidth=0.8)
+    else:
+        # synthetic control: no time weights, the counterfactual is the synthetic control
+        pre_x, without = post_x, sy_post
+    (cf,) = ax.plot(
+        [pre_x, post_x],
+        [tr_pre if lam.sum() > 0 else sy_post, without],
+        color=TREATED_COLOUR,
+        linestyle="--",
+        linewidth=1.0,
+    )
+    arrow = ax.annotate(
+        "",
+        xy=(post_x, tr_post),
+        xytext=(post_x, without),
+        arrowprops={"arrowstyle": "->", "color": PALETTE[7], "linewidth": 1.0},
+    )
+    low, high = ax.get_ylim()
+    if lam.max() > 0:
+        height = 0.15 * (high - low) * lam / lam.max()
+        weights = ax.fill_between(
+            x[:t0], low, low + height, color=COMPARISON_COLOUR, alpha=BAND_ALPHA, linewidth=0
+        )
+    else:
+        weights = ax.fill_between(x[:t0], low, low, color=COMPARISON_COLOUR, alpha=BAND_ALPHA)
+    ax.set_ylim(low, high)
+    for artist, gid in (
+        (treated, "treated"),
+        (synth, "synthetic"),
+        (cf, "counterfactual"),
+        (arrow, "effect"),
+        (weights, "time_weights"),
+        (onset, "onset"),
+    ):
+        artist.set_gid(gid)
+    if not _is_numeric_index(times):
+        ticks = np.linspace(0, len(times) - 1, min(len(times), 6)).round().astype(int)
+        ax.set_xticks(x[ticks], [str(times[i]) for i in ticks])
+    ax.set_xlabel(words["period"] if xlabel is None else xlabel)
+    ax.set_ylabel(result.outcome if ylabel is None else ylabel)
+    format_axis_numbers(ax, lang, axis="y")
+    if title:
+        ax.set_title(title)
+    if legend:
+        value = fmt_number(result.estimate, lang, digits=1)
+        handles = [treated, synth, cf, weights]
+        names = [words[k] for k in ("treated", "synthetic", "synthetic_counterfactual")]
+        names.append(words["time_weights"])
+        _legend_below(ax, handles, names)
+        ax.text(
+            post_x,
+            (tr_post + without) / 2,
+            " " + words["effect_arrow"].format(value=value),
+            fontsize=FONT_PT["base"],
+            va="center",
+            ha="left",
+        )
+    return ax
+
+
+def _is_numeric_index(index: pd.Index) -> bool:
+    return pd.api.types.is_numeric_dtype(index) and not pd.api.types.is_bool_dtype(index)
