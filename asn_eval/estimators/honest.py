@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from asn_eval.estimators.results import Summary
+from asn_eval.estimators.results import Summary, plotting_backend
 
 __all__ = ["HonestResult", "honest_did", "honest_did_from_estimates"]
 
@@ -207,54 +207,10 @@ class HonestResult:
     def __str__(self) -> str:
         return str(self.summary())
 
-    def plot(self, ax=None):
-        """Robust intervals against the bound, the original interval at the left.
-
-        Parameters
-        ----------
-        ax
-            Matplotlib Axes to draw on; a new figure when None.
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-        """
-        import matplotlib.pyplot as plt  # lazily: estimation does not need matplotlib
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
-        m = self.intervals["m"].to_numpy(dtype=float)
-        gap = float(np.min(np.diff(np.sort(m)))) if m.size > 1 else 1.0
-        x0 = (m.min() if m.size else 0.0) - gap
-        lo = self.intervals["ci_low"].to_numpy(dtype=float)
-        hi = self.intervals["ci_high"].to_numpy(dtype=float)
-        ax.vlines(m, lo, hi, color="#01a2d9", lw=2, label=f"robust ({self.inference})")
-        ax.scatter(np.r_[m, m], np.r_[lo, hi], color="#01a2d9", marker="_", s=80)
-        ax.vlines(
-            [x0],
-            [self.original[0]],
-            [self.original[1]],
-            color="#c0392b",
-            lw=2,
-            label="original (parallel trends)",
-        )
-        ax.scatter([x0, x0], list(self.original), color="#c0392b", marker="_", s=80)
-        ax.axhline(0.0, color="black", lw=0.8)
-        if np.isfinite(self.breakdown):
-            ax.axvline(
-                self.breakdown,
-                color="grey",
-                ls="--",
-                lw=1,
-                label=f"breakdown {self.bound_name} = {self.breakdown:.3g}",
-            )
-        ax.set_xlabel(self.bound_name)
-        ax.set_ylabel(self.outcome or "effect")
-        ax.set_title(
-            f"Sensitivity of {self.label} to violations of parallel trends", fontsize="medium"
-        )
-        ax.legend(fontsize="small", frameon=False)
-        return ax
+    def plot(self, ax=None, **kwargs):
+        """Robust intervals against the bound, the original interval at the left; returns the
+        Axes (see :func:`asn_eval.report.plots.sensitivity`: ``lang``, ``legend``)."""
+        return plotting_backend().sensitivity(self, ax=ax, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ from scipy.sparse import csgraph
 
 from asn_eval.config import NEVER_TREATED
 
-from .results import EFFECT_WORDS, EstimateTable, interval_sign
+from .results import EFFECT_WORDS, EstimateTable, interval_sign, plotting_backend
 
 __all__ = ["ImputationResult", "did_imputation"]
 
@@ -98,31 +98,11 @@ class ImputationResult(EstimateTable):
             f"treated observations: {self.overall_att:.4g} ({pct}% CI {lo:.4g} to {hi:.4g})."
         )
 
-    def plot(self, ax=None, *, color: str | None = None, label: str | None = None):
-        """Event-study plot: estimates with their pointwise intervals by event time.
-
-        Pre-trend coefficients (negative event times) are drawn as open markers. Returns the
-        matplotlib ``Axes``.
-        """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
-        frame = self.to_frame()
-        x = frame["event_time"].to_numpy(dtype=float)
-        est = frame["estimate"].to_numpy(dtype=float)
-        lo, hi = frame["ci_low"].to_numpy(dtype=float), frame["ci_high"].to_numpy(dtype=float)
-        colour = color or "C0"
-        ax.axhline(0.0, color="0.6", linewidth=0.8)
-        ax.axvline(-0.5, color="0.6", linewidth=0.8, linestyle="--")
-        ax.vlines(x, lo, hi, color=colour, linewidth=1.2)
-        pre = x < 0
-        ax.plot(x[~pre], est[~pre], "o", color=colour, label=label or "imputation estimate")
-        if pre.any():
-            ax.plot(x[pre], est[pre], "o", mfc="white", color=colour, label="pre-trend")
-        ax.set_xlabel("Periods since adoption")
-        ax.set_ylabel(self.outcome)
-        return ax
+    def plot(self, ax=None, **kwargs):
+        """Event-study plot, the same figure as Callaway-Sant'Anna's (see
+        :func:`asn_eval.report.plots.event_study`: ``lang``, ``percent``, ``labels``, ...);
+        returns the Axes."""
+        return plotting_backend().event_study(self, ax=ax, **kwargs)
 
 
 # --------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ from scipy import linalg, optimize, stats
 
 from asn_eval.config import NEVER_TREATED
 
-from .results import Summary
+from .results import Summary, plotting_backend
 
 SERIAL = ("ar1", "exchangeable")
 FITS = ("cohort_year", "not_yet_treated")
@@ -867,9 +867,9 @@ class MDEResult:
     def __str__(self) -> str:
         return str(self.summary())
 
-    def plot(self, ax=None, *, effects=None):
+    def plot(self, ax=None, **kwargs):
         """Power curve: analytic power against the true effect; returns the Axes."""
-        return _plot_power(self, None, ax=ax, effects=effects)
+        return _plot_power(self, None, ax=ax, **kwargs)
 
 
 def mde(
@@ -1082,9 +1082,9 @@ class SimulatedPower:
             )
         return text
 
-    def plot(self, ax=None, *, effects=None):
+    def plot(self, ax=None, **kwargs):
         """Simulated power curve (with +-2 Monte Carlo SE) over the analytic one; the Axes."""
-        return _plot_power(self.analytic, self, ax=ax, effects=effects)
+        return _plot_power(self.analytic, self, ax=ax, **kwargs)
 
 
 def simulated_power(
@@ -1205,28 +1205,6 @@ def mde_by_simulation(
 # --------------------------------------------------------------------------------------
 # Plot
 # --------------------------------------------------------------------------------------
-def _plot_power(analytic: MDEResult, simulated: SimulatedPower | None, *, ax=None, effects=None):
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5.2, 3.4))
-    if effects is None:
-        effects = np.linspace(0.0, 2.0 * analytic.mde, 81)
-    effects = np.asarray(effects, dtype=float)
-    ax.plot(effects, analytic.power_at(effects), color="#1f4e79", label="analytic")
-    if simulated is not None:
-        grid = np.linspace(effects.min(), effects.max(), 21)
-        p = np.asarray(simulated.power_at(grid))
-        band = 2.0 * np.sqrt(p * (1 - p) / simulated.n_sim)
-        ax.errorbar(
-            grid, p, yerr=band, fmt="o", ms=3, color="#c55a11", capsize=2, label="simulated"
-        )
-    ax.axhline(analytic.power, color="grey", linestyle=":", linewidth=0.8)
-    ax.axvline(analytic.mde, color="grey", linestyle="--", linewidth=0.8)
-    ax.axhline(analytic.alpha, color="grey", linestyle=":", linewidth=0.6)
-    ax.set_xlabel(f"true effect on {analytic.outcome}")
-    ax.set_ylabel("power")
-    ax.set_ylim(0, 1.02)
-    ax.set_title(f"MDE {analytic.mde:.3g} at {analytic.power:.0%} power", fontsize=9)
-    ax.legend(fontsize=8, loc="lower right")
-    return ax
+def _plot_power(analytic: MDEResult, simulated: SimulatedPower | None, *, ax=None, **kwargs):
+    """Drawn by :func:`asn_eval.report.plots.power_curve` (``effects``, ``lang``)."""
+    return plotting_backend().power_curve(analytic, simulated, ax=ax, **kwargs)

@@ -1,6 +1,7 @@
-"""Figures of estimation results: event study, Goodman-Bacon decomposition, ITS, dose-response.
+"""Figures of estimation results: event study, Goodman-Bacon decomposition, ITS, dose-response,
+Honest DiD sensitivity and power curves.
 
-Why one module of ~800 lines: the four result figures share the axis helpers, the
+Why one module of ~950 lines: the result figures share the axis helpers, the
 locale number formatting, the legend placement and the label sets; split, each would
 import the others' private helpers.
 
@@ -29,6 +30,9 @@ What each figure shows:
   control (omega-weighted controls) by period, the counterfactual segment of the treated
   units without the policy, the effect as an arrow, and the time weights (lambda) as a
   shaded area along the bottom.
+- :func:`sensitivity`: Honest DiD robust intervals against the bound, the original interval
+  at the left, the breakdown value dashed.
+- :func:`power_curve`: analytic (and simulated) power against the true effect, the MDE dashed.
 
 Words (axis titles, legend entries) come in English (``lang="en"``) or Indonesian
 (``lang="id"``); any of them can be replaced through ``labels``. Numbers on the axes follow
@@ -127,6 +131,14 @@ LABELS: dict[str, dict[str, str]] = {
         "time_weights": "Time weights (lambda)",
         "period": "Period",
         "effect_arrow": "Effect ({value})",
+        "robust": "Robust interval ({inference})",
+        "original": "Original interval (parallel trends)",
+        "breakdown": "Breakdown {bound} = {value}",
+        "power": "Power",
+        "true_effect": "True effect on {outcome}",
+        "analytic": "Analytic",
+        "simulated": "Simulated",
+        "mde_title": "MDE {value} at {power}% power",
     },
     "id": {
         "event_time": "Periode sejak penerapan",
@@ -161,6 +173,14 @@ LABELS: dict[str, dict[str, str]] = {
         "time_weights": "Bobot waktu (lambda)",
         "period": "Periode",
         "effect_arrow": "Efek ({value})",
+        "robust": "Selang tahan pelanggaran ({inference})",
+        "original": "Selang semula (tren sejajar)",
+        "breakdown": "Titik patah {bound} = {value}",
+        "power": "Kuasa uji",
+        "true_effect": "Efek sebenarnya pada {outcome}",
+        "analytic": "Analitik",
+        "simulated": "Simulasi",
+        "mde_title": "MDE {value} pada kuasa uji {power}%",
     },
 }
 # Comparison types of the Goodman-Bacon decomposition, in a fixed order and colour.
@@ -1007,3 +1027,90 @@ def synthetic(
 
 def _is_numeric_index(index: pd.Index) -> bool:
     return pd.api.types.is_numeric_dtype(index) and not pd.api.types.is_bool_dtype(index)
+def sensitivity(
+    result: Any, *, ax: Axes | None = None, lang: str = "en", legend: bool = True
+) -> Axes:
+    """Honest DiD sensitivity: robust intervals against the bound on violations of parallel
+    trends (:func:`~asn_eval.estimators.honest_did`), the original interval at the left and a
+    dashed line at the breakdown value; returns the Axes.
+
+    Robust intervals are drawn in :data:`TREATED_COLOUR`, the original one in
+    :data:`COMPARISON_COLOUR`, as every other figure of the report pairs them.
+    """
+    words = _words(lang, None)
+    ax = _new_axes(ax, aspect=0.55)
+    m = result.intervals["m"].to_numpy(dtype=float)
+    gap = float(np.min(np.diff(np.sort(m)))) if m.size > 1 else 1.0
+    x0 = (m.min() if m.size else 0.0) - gap
+    lo = result.intervals["ci_low"].to_numpy(dtype=float)
+    hi = result.intervals["ci_high"].to_numpy(dtype=float)
+    robust = ax.vlines(m, lo, hi, color=TREATED_COLOUR, lw=2)
+    robust.set_gid("robust")
+    ax.scatter(np.r_[m, m], np.r_[lo, hi], color=TREATED_COLOUR, marker="_", s=80)
+    original = ax.vlines(
+        [x0], [result.original[0]], [result.original[1]], color=COMPARISON_COLOUR, lw=2
+    )
+    original.set_gid("original")
+    ax.scatter([x0, x0], list(result.original), color=COMPARISON_COLOUR, marker="_", s=80)
+    ax.axhline(0.0, color=ZERO_LINE_COLOUR, lw=0.8)
+    handles = [robust, original]
+    names = [words["robust"].format(inference=result.inference), words["original"]]
+    if np.isfinite(result.breakdown):
+        mark = ax.axvline(result.breakdown, color=ZERO_LINE_COLOUR, ls="--", lw=1)
+        mark.set_gid("breakdown")
+        handles.append(mark)
+        names.append(
+            words["breakdown"].format(
+                bound=result.bound_name, value=fmt_number(result.breakdown, lang, 2)
+            )
+        )
+    ax.set_xlabel(result.bound_name)
+    ax.set_ylabel(result.outcome or words["effect"])
+    format_axis_numbers(ax, lang)
+    if legend:
+        _legend_below(ax, handles, names)
+    return ax
+
+
+def power_curve(
+    analytic: Any,
+    simulated: Any = None,
+    *,
+    ax: Axes | None = None,
+    effects: Sequence[float] | None = None,
+    lang: str = "en",
+) -> Axes:
+    """Power against the true effect (:func:`~asn_eval.estimators.power.mde`), with the
+    simulated power and its +-2 Monte Carlo standard errors over it when given; dotted lines
+    at the target power and the test's size, a dashed one at the MDE; returns the Axes."""
+    words = _words(lang, None)
+    ax = _new_axes(ax, aspect=0.6)
+    if effects is None:
+        effects = np.linspace(0.0, 2.0 * analytic.mde, 81)
+    effects = np.asarray(effects, dtype=float)
+    (curve,) = ax.plot(
+        effects, analytic.power_at(effects), color=TREATED_COLOUR, label=words["analytic"]
+    )
+    curve.set_gid("analytic")
+    if simulated is not None:
+        grid = np.linspace(effects.min(), effects.max(), 21)
+        p = np.asarray(simulated.power_at(grid))
+        band = 2.0 * np.sqrt(p * (1 - p) / simulated.n_sim)
+        ax.errorbar(
+            grid, p, yerr=band, fmt="o", ms=3, color=COMPARISON_COLOUR, capsize=2,
+            label=words["simulated"],
+        )  # fmt: skip
+    ax.axhline(analytic.power, color=ZERO_LINE_COLOUR, linestyle=":", linewidth=0.8)
+    ax.axvline(analytic.mde, color=ZERO_LINE_COLOUR, linestyle="--", linewidth=0.8)
+    ax.axhline(analytic.alpha, color=ZERO_LINE_COLOUR, linestyle=":", linewidth=0.6)
+    ax.set_xlabel(words["true_effect"].format(outcome=analytic.outcome))
+    ax.set_ylabel(words["power"])
+    ax.set_ylim(0, 1.02)
+    ax.set_title(
+        words["mde_title"].format(
+            value=fmt_number(analytic.mde, lang, 2), power=round(analytic.power * 100)
+        )
+    )
+    format_axis_numbers(ax, lang)
+    ax.legend(loc="lower right")
+    return ax

@@ -303,13 +303,15 @@ def test_result_objects_render_and_plot():
     assert "between_var" in _kupang(TRAINING_COHORTS)._repr_html_()
     ax = res.plot()
     assert isinstance(ax, matplotlib.axes.Axes)
-    (curve,) = [line for line in ax.get_lines() if line.get_label() == "analytic"]
+    (curve,) = [line for line in ax.get_lines() if line.get_gid() == "analytic"]
+    assert curve.get_label() == "Analytic" and ax.get_ylabel() == "Power"
     assert curve.get_ydata()[0] == pytest.approx(0.05)
     plt.close(ax.figure)
     sim = simulated_power(_kupang(REWARD_COHORTS), effect=res.mde, n_sim=5, seed=1)
     assert set(sim.to_frame().columns) >= {"power", "mc_error", "size", "mde_simulated"}
-    ax = sim.plot()
-    assert ax.get_ylabel() == "power"
+    ax = sim.plot(lang="id")
+    assert ax.get_ylabel() == "Kuasa uji"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Analitik", "Simulasi"]
     plt.close(ax.figure)
 
 
