@@ -26,6 +26,7 @@ import pandera.pandas as pa
 import yaml
 
 from asn_eval.common.formatting import fmt_number
+from asn_eval.common.memory import release_memory
 from asn_eval.config import MAX_REJECT_SHARE
 from asn_eval.domain.regulations import NIP_LENGTH, NIP_SEX_DIGITS
 
@@ -561,8 +562,14 @@ def _apply_mapping(raw: pd.DataFrame, spec: Table, table_map: dict, file: str) -
             )
         keep.append(found[0])
     keep.sort()
-    frame = raw.iloc[:, keep].copy()
-    frame.columns = [targets[i] for i in keep]
+    names = [targets[i] for i in keep]
+    if keep == list(range(raw.shape[1])):
+        # Every column feeds the contract (the usual case): renamed, not copied, so that a
+        # table of 47 million rows is not held twice while it is read.
+        frame = raw.set_axis(names, axis=1, copy=False)
+    else:
+        frame = raw.iloc[:, keep].copy()
+        frame.columns = names
     numbers = raw.attrs.get("number_cells") or {}
     frame.attrs["number_cells"] = {targets[i]: numbers[i] for i in keep if i in numbers}
     # Columns an export lacks but that are constant for it (e.g. an all-PNS SIASN export).
@@ -904,13 +911,14 @@ def _read_table(
     parsed.header_cells = raw.attrs.get("header_cells", len(raw.columns))
     parsed.reject(malformed, "(row)", "wrong_cell_count")
     # An exact repeat of an earlier line is an export glitch: keep the first.
-    text = mapped.astype("string").fillna("")
-    dup = text.duplicated(keep="first")
+    codes = _text_codes(mapped)
+    dup = codes.duplicated(keep="first")
     if dup.any():
-        first_line = text.reset_index().groupby(list(text.columns), sort=False)["line"]
+        first_line = codes.reset_index().groupby(list(codes.columns), sort=False)["line"]
         first = first_line.transform("first").to_numpy()
-        parsed.duplicate_of = dict(zip(text.index[dup], first[dup.to_numpy()], strict=True))
-        parsed.reject(text.index[dup], "(row)", "duplicate_row")
+        parsed.duplicate_of = dict(zip(codes.index[dup], first[dup.to_numpy()], strict=True))
+        parsed.reject(codes.index[dup], "(row)", "duplicate_row")
+    del codes, dup  # a code per cell: as large as the table itself
     for column in spec.columns:
         if column.name not in mapped.columns:
             # An optional column the file lacks reads as one left empty (same type), and
@@ -949,6 +957,7 @@ def _read_table(
             empty &= ~values.index.isin(list(outcome.lines))
             parsed.reject(values.index[empty.to_numpy()], column.name, "missing_value")
     convert_units(parsed.frame, table_map)
+    parsed.raw = _compact(mapped)
     for line, column, rule in _pandera_rejects(parsed.frame, spec):
         parsed.reject([line], column, rule)
     _check_rows(parsed, spec)
@@ -960,6 +969,37 @@ def _read_table(
             cause = Message("rejects.cause", file=file, line=origin, rules=rule).text("en")
             parsed.causes.setdefault((line, column), cause)
     return parsed
+
+
+def _compact(cells: pd.DataFrame) -> pd.DataFrame:
+    """``cells`` with text columns as categoricals: the same values in a fraction of the memory.
+
+    Kept only to show a rejected cell as it was read (:func:`_rejects_frame`), so each
+    distinct value is stored once and each cell as a small code.
+    """
+    out = cells.copy(deep=False)
+    for position in range(out.shape[1]):
+        values = out.iloc[:, position]
+        if values.dtype == object and len(values):
+            out.isetitem(position, values.astype("category"))
+    return out
+
+
+def _text_codes(mapped: pd.DataFrame) -> pd.DataFrame:
+    """``mapped`` with each cell replaced by a code equal where the cells' text is equal.
+
+    Two lines repeat each other when every cell reads the same as text (an empty cell as
+    ""). Comparing codes gives the same answer as comparing the text of every cell, without
+    writing 47 million course records out as strings: each distinct value of a column is
+    written once.
+    """
+    codes = {}
+    for position, column in enumerate(mapped.columns):
+        values, distinct = pd.factorize(mapped.iloc[:, position], use_na_sentinel=False)
+        text = pd.Series(distinct).astype("string").fillna("")
+        same_text, _ = pd.factorize(text)
+        codes[column] = same_text[values]
+    return pd.DataFrame(codes, index=mapped.index)
 
 
 def _check_other_sheets(path: Path, spec: Table, table_map: dict, first: str) -> None:
@@ -1425,18 +1465,23 @@ def load_dataset(
         context.years = list(range(first, last + 1))
         context.data_date = pd.Timestamp(last, 12, 31)
     context.data_date = _as_date(metadata.get("data_date")) or context.data_date
+    agency_from_employees = any(m.get("agency_from") == "employees" for m in table_maps.values())
     try:
         for name in TABLES:
             parsed[name] = _read_table(
                 data_dir, CONTRACT[name], table_maps.get(name) or {}, context
             )
+            release_memory()  # the table's transient frames, before the next one is read
             frame = parsed[name].frame
             if name == "agencies":
                 context.agency_codes = set(frame["agency_code"].dropna())
             if name == "employees":
                 context.employee_nips = frame["nip"]
-                pairs = frame[["nip", "agency_code"]].dropna()
-                context.employee_agency = dict(zip(pairs["nip"], pairs["agency_code"], strict=True))
+                if agency_from_employees:  # one entry per employee: only when a rule reads it
+                    pairs = frame[["nip", "agency_code"]].dropna()
+                    context.employee_agency = dict(
+                        zip(pairs["nip"], pairs["agency_code"], strict=True)
+                    )
         if "years" not in metadata:
             found = parsed["performance"].frame["year"].dropna().astype(int)
             metadata["years"] = [int(found.min()), int(found.max())]
@@ -1489,11 +1534,16 @@ def load_dataset(
 
     secret = get_key(key)
     pseudonyms: dict[str, str] = {}  # each NIP hashed once across the tables
+    rejects = _rejects_frame(parsed)
+    context.employees_export = None
     tables, quality = {}, []
     for name in TABLES:
         p = parsed[name]
         bad = p.rejected_lines
         frame = _typed(p.accepted(), CONTRACT[name])
+        # The cells as read and as parsed are no longer needed once the table is typed:
+        # freed table by table, the national tables are never held twice.
+        p.frame = p.raw = None
         quality.append((name, p.read, len(frame), len(bad)))
         if name == "employees":
             frame["nip_flag"] = _nip_flags(frame)
@@ -1501,10 +1551,11 @@ def load_dataset(
             frame.insert(0, "employee_id", pseudonymise(frame.pop("nip"), secret, known=pseudonyms))
         frame = frame.drop(columns=list(DROPPED_COLUMNS), errors="ignore")
         tables[name] = frame.reset_index(drop=True)
+        release_memory()
     return Dataset(
         tables=tables,
         quality=pd.DataFrame(quality, columns=list(QUALITY_COLUMNS)),
-        rejects=_rejects_frame(parsed),
+        rejects=rejects,
         metadata=metadata,
         source=data_dir,
         notes=notes,
