@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from asn_eval.analysis.attempt import Attempt
 from asn_eval.analysis.panels import UNKNOWN_COHORT, employee_year_panel, training_capacity
 from asn_eval.analysis.spec import AnalysisSpec
 from asn_eval.common.memory import release_memory
@@ -88,32 +89,34 @@ def follow_up_end(dataset: Any, *, year: int) -> pd.Timestamp:
 
 def subgroup_effects(
     panel: pd.DataFrame, *, spec: AnalysisSpec
-) -> tuple[dict[str, HeterogeneityResult], dict[str, str]]:
+) -> dict[str, Attempt[HeterogeneityResult]]:
     """The effect of :data:`RESISTANCE_POLICY` by each subgroup of :data:`HETEROGENEITY_BY`.
 
-    Returns ``(results, problems)``: results by subgroup column, and for a column that could
-    not be estimated (e.g. fewer than two groups with adopting and never-adopting staff) the
-    estimator's message.
+    Returns one :class:`~asn_eval.analysis.attempt.Attempt` per subgroup column, in the order
+    of :data:`HETEROGENEITY_BY`: the estimate, or for a column that could not be estimated
+    (e.g. fewer than two groups with adopting and never-adopting staff) the estimator's
+    message as its ``problem``.
     """
-    results: dict[str, HeterogeneityResult] = {}
-    problems: dict[str, str] = {}
+    attempts: dict[str, Attempt[HeterogeneityResult]] = {}
     for by in HETEROGENEITY_BY:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                results[by] = heterogeneity(
-                    panel,
-                    outcome=HETEROGENEITY_OUTCOME,
-                    unit=UNIT,
-                    time=TIME,
-                    cohort="cohort",
-                    by=by,
-                    cluster=CLUSTER,
-                    level=spec.level,
+                attempts[by] = Attempt(
+                    heterogeneity(
+                        panel,
+                        outcome=HETEROGENEITY_OUTCOME,
+                        unit=UNIT,
+                        time=TIME,
+                        cohort="cohort",
+                        by=by,
+                        cluster=CLUSTER,
+                        level=spec.level,
+                    )
                 )
             except ValueError as error:
-                problems[by] = str(error)
-    return results, problems
+                attempts[by] = Attempt(problem=str(error))
+    return attempts
 
 
 @dataclass(frozen=True)
@@ -128,10 +131,10 @@ class ChallengesResults:
         End of follow-up of the adoption curves.
     adoption
         Kaplan-Meier curves of months to first use of the digital system by age band.
-    subgroups
-        Subgroup column -> :class:`~asn_eval.estimators.dose.HeterogeneityResult`.
-    subgroup_problems
-        Subgroup column -> why it could not be estimated.
+    subgroup_attempts
+        Subgroup column -> :class:`~asn_eval.analysis.attempt.Attempt` of a
+        :class:`~asn_eval.estimators.dose.HeterogeneityResult` (the estimate, or why it could
+        not be made); :attr:`subgroups` and :attr:`subgroup_problems` read it.
     capacity
         :func:`asn_eval.analysis.panels.training_capacity` in the report year, plus
         ``places_per_employee`` (training places / headcount).
@@ -144,13 +147,22 @@ class ChallengesResults:
     spec: AnalysisSpec
     as_of: pd.Timestamp
     adoption: AdoptionCurves
-    subgroups: dict[str, HeterogeneityResult]
-    subgroup_problems: dict[str, str] = field(default_factory=dict)
+    subgroup_attempts: dict[str, Attempt[HeterogeneityResult]]
     capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
     n_employees: int = 0
     n_agencies: int = 0
     policy: str = RESISTANCE_POLICY
     outcome: str = HETEROGENEITY_OUTCOME
+
+    @property
+    def subgroups(self) -> dict[str, HeterogeneityResult]:
+        """Subgroup column -> its estimate, for the columns that could be estimated."""
+        return {by: a.result for by, a in self.subgroup_attempts.items() if a.result is not None}
+
+    @property
+    def subgroup_problems(self) -> dict[str, str]:
+        """Subgroup column -> why it could not be estimated."""
+        return {by: a.problem for by, a in self.subgroup_attempts.items() if not a.ok}
 
     # --- training capacity -------------------------------------------------------------
     @property
@@ -266,7 +278,7 @@ def challenges(dataset: Any, spec: AnalysisSpec) -> ChallengesResults:
         level=spec.level,
     )
     panel = heterogeneity_panel(dataset, years=spec.years(dataset), policy=RESISTANCE_POLICY)
-    subgroups, problems = subgroup_effects(panel, spec=spec)
+    subgroups = subgroup_effects(panel, spec=spec)
     capacity = training_capacity(dataset, year=spec.year)
     if len(capacity):
         capacity = capacity.assign(
@@ -277,8 +289,7 @@ def challenges(dataset: Any, spec: AnalysisSpec) -> ChallengesResults:
         spec=spec,
         as_of=as_of,
         adoption=curves,
-        subgroups=subgroups,
-        subgroup_problems=problems,
+        subgroup_attempts=subgroups,
         capacity=capacity,
         n_employees=int(panel[UNIT].nunique()),
         n_agencies=int(panel[CLUSTER].nunique()) if CLUSTER in panel else 0,

@@ -305,8 +305,8 @@ def test_subgroup_intervals_cover_the_recorded_subgroup_truth_across_regenerated
     for seed in range(100, 160):
         data, truth = _city_dataset(seed)
         panel = heterogeneity_panel(data, years=data.years, policy="digitalisation")
-        results, _ = subgroup_effects(panel, spec=AnalysisSpec(year=max(data.years), seed=seed))
-        for by, res in results.items():
+        attempts = subgroup_effects(panel, spec=AnalysisSpec(year=max(data.years), seed=seed))
+        for by, res in ((by, a.result) for by, a in attempts.items() if a.ok):
             ci = res.conf_int()
             for group in res.params.index:
                 true = true_effect(
@@ -387,9 +387,10 @@ def subgroup_records(dataset):
 
     spec = AnalysisSpec(year=max(dataset.years), seed=SEED)
     panel = heterogeneity_panel(dataset, years=dataset.years, policy="digitalisation")
-    subgroups, problems = subgroup_effects(panel, spec=spec)
-    assert not problems
-    return ChallengesResults(spec=spec, as_of=None, adoption=None, subgroups=subgroups).records()
+    attempts = subgroup_effects(panel, spec=spec)
+    assert all(a.ok for a in attempts.values())
+    results = ChallengesResults(spec=spec, as_of=None, adoption=None, subgroup_attempts=attempts)
+    return results.records()
 
 
 def _recorded_truth(variable, value, outcome="skp_good"):
