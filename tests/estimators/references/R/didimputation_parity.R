@@ -32,6 +32,8 @@ for (g in c(0L, 3L, 5L)) {            # never treated, cohorts 3 and 5; 60 units
   }
 }
 panel <- do.call(rbind, rows)
+# the CSV that ../stata/didimputation_parity.do reads (diff-diff's didimputation_test_panel.csv)
+write.csv(panel, "didimputation_test_panel.csv", row.names = FALSE)
 
 overall <- did_imputation(data = panel, yname = "y", gname = "first_treat", tname = "time",
                           idname = "unit", cluster_var = "unit")
