@@ -573,3 +573,32 @@ def test_no_estimate_with_a_failed_pretrend_reads_improved_or_worsened_anywhere(
                 "summary_phrase.not_identified", "id", outcome=label("outcome", r["outcome"], "id")
             )
             assert phrase in page
+
+
+@pytest.mark.parametrize("which", ["report_id", "report_en"])
+def test_an_effect_reads_the_same_in_chapter_3_and_chapter_5(which, request):
+    """Tables 3.1 (overall effects) and 5.1 (findings), and the truth table, show each
+    Callaway-Sant'Anna estimate through one EffectSummary: the same policy and outcome words,
+    unit, interval and verdict (5.1 reads results.json, stored to 6 significant digits, and
+    3.1 writes 6 decimals)."""
+    tables = request.getfixturevalue(which) / "tables"
+
+    def read(stem: str) -> pd.DataFrame:
+        return pd.read_csv(next(tables.glob(f"*_{stem}.csv")))
+
+    overall, findings, truth = read("overall_effects"), read("findings"), read("truth")
+    keys = ["policy", "outcome"]
+    cs_words = findings["estimator"].value_counts().index  # the headline estimator, in words
+    headline = findings[findings["estimator"] == cs_words[0]]
+    both = overall.merge(headline, on=keys, suffixes=("_3", "_5"), validate="one_to_one")
+    assert len(both) == len(overall) == len(headline) > 0
+    for column in ("estimate", "ci_low", "ci_high"):
+        assert both[f"{column}_3"].to_numpy() == pytest.approx(
+            both[f"{column}_5"].to_numpy(), rel=1e-5, abs=2e-6
+        )
+    assert (both["estimate_unit_3"] == both["estimate_unit_5"]).all()
+    assert (both["verdict_3"] == both["verdict_5"]).all()
+    same = findings.merge(truth, on=[*keys, "estimator"], suffixes=("", "_truth"))
+    assert len(same) == len(findings)
+    for column in ("estimate", "ci_low", "ci_high", "estimate_unit"):
+        assert (same[column] == same[f"{column}_truth"]).all()

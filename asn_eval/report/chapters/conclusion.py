@@ -33,6 +33,7 @@ from asn_eval.domain.policy_decision import decide_policies
 from asn_eval.report import narrative
 from asn_eval.report.chapters import base
 from asn_eval.report.chapters.base import Chapter
+from asn_eval.report.effects import EffectSummary, outcome_name
 from asn_eval.results import comparison as compare_reports
 from asn_eval.results import truth
 from asn_eval.results.store import load_results, save_policy_decisions
@@ -161,10 +162,7 @@ class Conclusion(Chapter):
         return sum(r.estimator not in beside for r in load_results(self.output_dir))
 
     def outcome_name(self, key: str) -> str:
-        """The outcome as chapter 3's tables name it, else the registry's words (chapter 4's
-        employee-level ``skp_good``): never the key."""
-        named = narrative.text_group("chapters.impact.outcomes", self.lang)
-        return named[key] if key in named else narrative.label("outcome", key, self.lang)
+        return outcome_name(key, self.lang)
 
     # 5.1 ------------------------------------------------------------------------------
     def section_findings(self) -> None:
@@ -181,16 +179,17 @@ class Conclusion(Chapter):
         head["p_value_few_cluster"] = self.t("sections.findings.p_few")
         rows = []
         for r in records:
+            effect = EffectSummary(r, self.lang)
             rows.append(
                 {
-                    **self.effect_cells(r),
+                    **effect.row(*_EFFECT_CELLS),
                     "p_value_few_cluster": r.p_value_few_cluster,
                     "pretrend_p": r.pretrend_p,
                     # Holm, across the headline family: the multiple-testing step of the
                     # standing rule, shown where it decides.
                     "p_value_adjusted": r.p_value_adjusted,
                     "n_agencies": r.n_agencies,
-                    "verdict": narrative.verdict_label(r, self.lang),
+                    "verdict": effect.verdict,
                 }
             )
         self.table(
@@ -448,21 +447,6 @@ class Conclusion(Chapter):
         self.show_heading(2, title)
         self.section_truth()
 
-    def effect_cells(self, r) -> dict[str, object]:
-        """Policy, outcome, estimator, estimate and interval (two columns) of one result, in
-        the report's words and units (shares in percentage points, named by
-        ``estimate_unit``), keyed by the table's data columns."""
-        scale = 100.0 if r.unit == "share" else 1.0
-        return {
-            "policy": context.policy(r.policy, self.lang)["name"],
-            "outcome": self.outcome_name(r.outcome),
-            "estimator": narrative.estimator_label(r.estimator, self.lang, title=True),
-            "estimate": r.estimate * scale,
-            "ci_low": r.ci_low * scale,
-            "ci_high": r.ci_high * scale,
-            "estimate_unit": "pp" if r.unit == "share" else str(r.unit or ""),
-        }
-
     def truth_frame(self) -> pd.DataFrame | None:
         """True effect beside each finding and each of chapter 4's subgroup estimates
         (:func:`asn_eval.results.truth.truth_table`; subgroup rows last, with ``subgroup_variable``
@@ -493,7 +477,7 @@ class Conclusion(Chapter):
         rows, misses = [], []
         for r in frame.itertuples(index=False):
             scale = 100.0 if r.unit == "share" else 1.0
-            cells = self.effect_cells(r)
+            cells = EffectSummary(r, self.lang).row(*_EFFECT_CELLS)
             known = not pd.isna(r.true_effect)
             covered = {None: "truth.unknown", True: "truth.yes", False: "truth.no"}[r.covered]
             rows.append(
@@ -611,6 +595,9 @@ def _subgroup_order(frame: pd.DataFrame) -> list[int]:
 # said to come from the comparison group rather than chance.
 FEW_NEVER = 5
 
+
+# The cells of an effect (asn_eval.report.effects) that tables 5.1 and the truth table show.
+_EFFECT_CELLS = ("policy", "outcome", "estimator", "estimate", "ci_low", "ci_high", "estimate_unit")
 
 _FINDINGS_KEYS = (
     "policy",

@@ -33,6 +33,7 @@ from asn_eval.analysis.panels import POLICIES
 from asn_eval.domain import setting as context
 from asn_eval.report import narrative, plots
 from asn_eval.report.chapters.base import Chapter
+from asn_eval.report.effects import EffectSummary
 from asn_eval.report.figures import figure_size, wrap_label
 from asn_eval.results.store import save_results
 
@@ -214,25 +215,22 @@ class Impact(Chapter):
                 )
                 continue
             rec = self.headline[(policy, key)]
-            scale = self._scale(res.outcome)
+            effect = EffectSummary(rec, self.lang)
             rows.append(
                 {
-                    "policy": self.policy_name(policy),
-                    "outcome": self.outcome_name(key),
-                    "estimate": rec.estimate * scale,
-                    "ci_low": rec.ci_low * scale,
-                    "ci_high": rec.ci_high * scale,
-                    "estimate_unit": _table_unit(res.outcome),
+                    **effect.row(
+                        "policy", "outcome", "estimate", "ci_low", "ci_high", "estimate_unit"
+                    ),
                     "p_value": rec.p_value,
                     "p_value_few_cluster": rec.p_value_few_cluster,
                     "p_value_adjusted": rec.p_value_adjusted,
                     "pretrend_p": rec.pretrend_p,
                     "n_treated": res.n_treated,
                     "n_agencies": res.n_agencies,
-                    "verdict": narrative.verdict_label(rec, self.lang),
+                    "verdict": effect.verdict,
                 }
             )
-            sentences.setdefault(policy, []).append(narrative.effect_sentence(rec, self.lang))
+            sentences.setdefault(policy, []).append(effect.sentence)
         if rows:
             self.table(
                 pd.DataFrame(rows),
