@@ -33,6 +33,12 @@ from asn_eval.analysis.panels import (
     monthly_service_series,
 )
 from asn_eval.analysis.spec import AnalysisSpec
+from asn_eval.analysis.survey import (
+    SURVEY_POLICY,
+    SurveyEstimate,
+    estimate_survey_outcome,
+    respondent_frame,
+)
 from asn_eval.common.memory import release_memory
 from asn_eval.domain.decision import ALPHA, FEW_CLUSTERS, MDE_POWER
 from asn_eval.domain.outcomes import OUTCOMES as REGISTERED
@@ -694,6 +700,10 @@ class ImpactResults:
     dose
         The dose-response of training hours, or why it could not be estimated
         (:class:`~asn_eval.analysis.attempt.Attempt`).
+    survey
+        Digitalisation -> IKM from the respondent-level survey as repeated cross-sections
+        (:mod:`asn_eval.analysis.survey`), or why not: shown beside the agency-year
+        estimate, which the decision rules read.
     """
 
     spec: AnalysisSpec
@@ -703,6 +713,7 @@ class ImpactResults:
     its: dict[tuple[str, str], ServiceSeries]
     dose: Attempt[DoseResponseResult] = field(default_factory=lambda: Attempt(problem="not run"))
     sensitivity: dict[tuple[str, str], HonestResult] = field(default_factory=dict)
+    survey: Attempt[SurveyEstimate] = field(default_factory=lambda: Attempt(problem="not run"))
 
     def example_pair(self) -> tuple[str, str]:
         """The first policy and outcome (in :data:`POLICY_OUTCOMES` order) that could be
@@ -741,6 +752,8 @@ class ImpactResults:
         for (policy, outcome), its in self.its.items():
             if its.ok:
                 records.append(its_record(policy, outcome, its.result))
+        if self.survey.ok:
+            records.append(self.survey.result.record())
         return records
 
     def to_frame(self) -> pd.DataFrame:
@@ -814,6 +827,8 @@ class ImpactResults:
                     "adopting": 1,
                 }
             )
+        if self.survey.ok:
+            rows.append(self.survey.result.option_row())
         return pd.DataFrame(rows)
 
 
@@ -851,6 +866,9 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
         its=dukcapil_its(dataset, years=years, level=spec.level),
         dose=dose,
         sensitivity=sensitivity,
+        survey=estimate_survey_outcome(
+            respondent_frame(dataset, years=years), SURVEY_POLICY, spec=spec
+        ),
     )
 
 
