@@ -32,7 +32,7 @@ from asn_eval.analysis.panels import (
     known_adoption,
     monthly_service_series,
 )
-from asn_eval.analysis.spec import AnalysisSpec
+from asn_eval.analysis.spec import AnalysisSpec, bootstrap_weights
 from asn_eval.analysis.survey import (
     SURVEY_POLICY,
     SurveyEstimate,
@@ -44,8 +44,8 @@ from asn_eval.domain.decision import ALPHA, FEW_CLUSTERS, MDE_POWER
 from asn_eval.domain.outcomes import OUTCOMES as REGISTERED
 from asn_eval.domain.outcomes import Outcome, kind
 from asn_eval.estimators.bacon import bacon_decomposition
-from asn_eval.estimators.did import FEW_CLUSTERS_WEBB, att_gt, event_study, pretrend_test
 from asn_eval.estimators.did import METHOD_NAME as DID_METHOD_NAME
+from asn_eval.estimators.did import att_gt, event_study, pretrend_test
 from asn_eval.estimators.imputation import did_imputation
 from asn_eval.estimators.its import METHOD_NAME as ITS_METHOD_NAME
 from asn_eval.estimators.multiple import holm
@@ -337,13 +337,6 @@ def few_cluster_p(
     except ValueError as error:
         problems.append(f"randomization inference: {error}")
     return p_boot, p_perm, problems
-
-
-def bootstrap_weights(n_clusters: int) -> str:
-    """Rademacher weights (R did's and the wild bootstrap's default), or Webb's six-point
-    weights below :data:`FEW_CLUSTERS_WEBB` clusters, where Rademacher allows only 2**G
-    distinct draws (Webb 2023); the result objects name the weights used."""
-    return "webb" if n_clusters < FEW_CLUSTERS_WEBB else "rademacher"
 
 
 def next_year_power(

@@ -30,7 +30,7 @@ from scipy import stats
 
 from asn_eval.analysis.attempt import Attempt
 from asn_eval.analysis.panels import UNKNOWN_COHORT, adoption_cohorts, known_adoption
-from asn_eval.analysis.spec import AnalysisSpec
+from asn_eval.analysis.spec import AnalysisSpec, bootstrap_weights
 from asn_eval.domain.outcomes import OUTCOMES as REGISTERED
 from asn_eval.domain.regulations import IKM_REPORT_WEIGHTS, IKM_SCALE
 from asn_eval.estimators.did import METHOD_NAME as DID_METHOD_NAME
@@ -176,8 +176,6 @@ def estimate_survey_outcome(
     Attempt[SurveyEstimate]
         The estimate, or the estimator's reason for refusing the data.
     """
-    from asn_eval.analysis.impact import bootstrap_weights
-
     cohort = f"cohort_{policy}"
     if frame.empty or cohort not in frame:
         return Attempt(problem="no survey respondents")
