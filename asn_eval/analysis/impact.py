@@ -32,14 +32,20 @@ from asn_eval.analysis.panels import (
     known_adoption,
     monthly_service_series,
 )
-from asn_eval.analysis.spec import AnalysisSpec
+from asn_eval.analysis.spec import AnalysisSpec, bootstrap_weights
+from asn_eval.analysis.survey import (
+    SURVEY_POLICY,
+    SurveyEstimate,
+    estimate_survey_outcome,
+    respondent_frame,
+)
 from asn_eval.common.memory import release_memory
 from asn_eval.domain.decision import ALPHA, FEW_CLUSTERS, MDE_POWER
 from asn_eval.domain.outcomes import OUTCOMES as REGISTERED
 from asn_eval.domain.outcomes import Outcome, kind
 from asn_eval.estimators.bacon import bacon_decomposition
-from asn_eval.estimators.did import FEW_CLUSTERS_WEBB, att_gt, event_study, pretrend_test
 from asn_eval.estimators.did import METHOD_NAME as DID_METHOD_NAME
+from asn_eval.estimators.did import att_gt, event_study, pretrend_test
 from asn_eval.estimators.imputation import did_imputation
 from asn_eval.estimators.its import METHOD_NAME as ITS_METHOD_NAME
 from asn_eval.estimators.multiple import holm
@@ -331,13 +337,6 @@ def few_cluster_p(
     except ValueError as error:
         problems.append(f"randomization inference: {error}")
     return p_boot, p_perm, problems
-
-
-def bootstrap_weights(n_clusters: int) -> str:
-    """Rademacher weights (R did's and the wild bootstrap's default), or Webb's six-point
-    weights below :data:`FEW_CLUSTERS_WEBB` clusters, where Rademacher allows only 2**G
-    distinct draws (Webb 2023); the result objects name the weights used."""
-    return "webb" if n_clusters < FEW_CLUSTERS_WEBB else "rademacher"
 
 
 def next_year_power(
@@ -694,6 +693,10 @@ class ImpactResults:
     dose
         The dose-response of training hours, or why it could not be estimated
         (:class:`~asn_eval.analysis.attempt.Attempt`).
+    survey
+        Digitalisation -> IKM from the respondent-level survey as repeated cross-sections
+        (:mod:`asn_eval.analysis.survey`), or why not: shown beside the agency-year
+        estimate, which the decision rules read.
     """
 
     spec: AnalysisSpec
@@ -703,6 +706,7 @@ class ImpactResults:
     its: dict[tuple[str, str], ServiceSeries]
     dose: Attempt[DoseResponseResult] = field(default_factory=lambda: Attempt(problem="not run"))
     sensitivity: dict[tuple[str, str], HonestResult] = field(default_factory=dict)
+    survey: Attempt[SurveyEstimate] = field(default_factory=lambda: Attempt(problem="not run"))
 
     def example_pair(self) -> tuple[str, str]:
         """The first policy and outcome (in :data:`POLICY_OUTCOMES` order) that could be
@@ -741,6 +745,8 @@ class ImpactResults:
         for (policy, outcome), its in self.its.items():
             if its.ok:
                 records.append(its_record(policy, outcome, its.result))
+        if self.survey.ok:
+            records.append(self.survey.result.record())
         return records
 
     def to_frame(self) -> pd.DataFrame:
@@ -814,6 +820,8 @@ class ImpactResults:
                     "adopting": 1,
                 }
             )
+        if self.survey.ok:
+            rows.append(self.survey.result.option_row())
         return pd.DataFrame(rows)
 
 
@@ -851,6 +859,9 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
         its=dukcapil_its(dataset, years=years, level=spec.level),
         dose=dose,
         sensitivity=sensitivity,
+        survey=estimate_survey_outcome(
+            respondent_frame(dataset, years=years), SURVEY_POLICY, spec=spec
+        ),
     )
 
 

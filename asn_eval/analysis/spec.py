@@ -22,7 +22,7 @@ from typing import Any
 
 from asn_eval.config import DEFAULT_SEED
 from asn_eval.domain.regulations import MIN_CELL_SIZE
-from asn_eval.estimators.did import BASE_PERIODS, CONTROL_GROUPS
+from asn_eval.estimators.did import BASE_PERIODS, CONTROL_GROUPS, FEW_CLUSTERS_WEBB
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,14 @@ class AnalysisSpec:
         years = [int(y) for y in dataset.years if int(y) <= int(self.year)]
         return years or [int(y) for y in dataset.years]
 
+
+
+def bootstrap_weights(n_clusters: int) -> str:
+    """Rademacher weights (R did's and the wild bootstrap's default), or Webb's six-point
+    weights below :data:`~asn_eval.estimators.did.FEW_CLUSTERS_WEBB` clusters, where
+    Rademacher allows only 2**G distinct draws (Webb 2023); the result objects name the
+    weights used."""
+    return "webb" if n_clusters < FEW_CLUSTERS_WEBB else "rademacher"
 
 
 # Fields a user may set with ``--param``; year and seed have their own command-line options.

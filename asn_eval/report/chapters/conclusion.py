@@ -151,13 +151,15 @@ class Conclusion(Chapter):
     def all_tests(self) -> int:
         """Effects the report tests: every stored estimate except the comparisons shown
         beside the headline estimator (TWFE, the imputation estimator, CS with the other
-        comparison group); chapter 4's subgroup estimates count."""
+        comparison group, the IKM estimate from the respondents); chapter 4's subgroup
+        estimates count."""
         from asn_eval.analysis.impact import (
             IMPUTATION_METHOD,
             OTHER_CONTROL_NAMES,
         )
+        from asn_eval.analysis.survey import RCS_METHOD
 
-        beside = {"TWFE", IMPUTATION_METHOD}
+        beside = {"TWFE", IMPUTATION_METHOD, RCS_METHOD}
         beside |= {f"{CS_METHOD} ({name})" for name in OTHER_CONTROL_NAMES.values()}
         return sum(r.estimator not in beside for r in load_results(self.output_dir))
 

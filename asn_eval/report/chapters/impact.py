@@ -72,6 +72,7 @@ class Impact(Chapter):
         "design",
         "event_study",
         "overall",
+        "survey",
         "sensitivity",
         "twfe_bacon",
         "services",
@@ -253,6 +254,93 @@ class Impact(Chapter):
             self.bullets(said)
         if problems:
             self.bullets(problems)
+
+    # IKM from the respondents -------------------------------------------------------------
+    def section_survey(self) -> None:
+        """Digitalisation -> IKM from the respondents (repeated cross-sections) beside the
+        agency-year estimate of 3.3, which the verdict reads."""
+        from asn_eval.analysis.survey import SURVEY_OUTCOME, SURVEY_POLICY
+
+        survey = self.results.survey
+        pair = (SURVEY_POLICY, SURVEY_OUTCOME)
+        if not survey.ok:
+            self.paragraph(self.t("sections.survey.failed", error=survey.problem))
+            return
+        res = survey.result
+        rcs = res.record()
+        self.paragraph(
+            self.t(
+                "sections.survey.lead",
+                respondents=self.num(res.n_respondents, 0),
+                agencies=self.num(res.n_agencies, 0),
+                first=self.years[0],
+                last=self.years[-1],
+            )
+        )
+        cols = self.t("sections.survey.columns")
+        rows = []
+        means = self.headline.get(pair)
+        if means is not None:
+            rows.append(
+                {
+                    "data": cols["means"],
+                    "estimate": means.estimate,
+                    "ci_low": means.ci_low,
+                    "ci_high": means.ci_high,
+                    "p_value": means.p_value,
+                    "p_value_few_cluster": means.p_value_few_cluster,
+                    "observations": int(self.estimates[pair].n_agencies * len(self.years)),
+                    "n_agencies": self.estimates[pair].n_agencies,
+                }
+            )
+        rows.append(
+            {
+                "data": cols["respondents"],
+                "estimate": rcs.estimate,
+                "ci_low": rcs.ci_low,
+                "ci_high": rcs.ci_high,
+                "p_value": rcs.p_value,
+                "p_value_few_cluster": None,
+                "observations": res.n_respondents,
+                "n_agencies": res.n_agencies,
+            }
+        )
+        self.table(
+            pd.DataFrame(rows),
+            "ikm_respondents",
+            self.t("sections.survey.caption", policy=self.policy_name(SURVEY_POLICY)),
+            labels=cols,
+            digits=2,
+            intervals={"interval": ("ci_low", "ci_high")},
+            pvalues=["p_value", "p_value_few_cluster"],
+            missing_text={"p_value_few_cluster": "–"},
+            note=self.t("sections.survey.note"),
+        )
+        values = dict(
+            policy=self.policy_name(SURVEY_POLICY),
+            rcs=self.num(rcs.estimate, 2),
+            rcs_interval=self.interval(rcs.ci_low, rcs.ci_high),
+            agencies=self.num(res.n_agencies, 0),
+            df=self.num(res.n_agencies - 1, 0),
+        )
+        said = [self.t("sections.survey.respondents", **values)]
+        if means is not None:
+            said.append(
+                self.t(
+                    "sections.survey.means",
+                    means=self.num(means.estimate, 2),
+                    means_interval=self.interval(means.ci_low, means.ci_high),
+                    difference=self.num(rcs.estimate - means.estimate, 2),
+                )
+            )
+            said.append(
+                self.t(
+                    "sections.survey.verdict",
+                    verdict=narrative.verdict_label(means, self.lang),
+                    **values,
+                )
+            )
+        self.bullets(said)
 
     def interval(self, lo: float, hi: float) -> str:
         from asn_eval.common.formatting import fmt_interval
