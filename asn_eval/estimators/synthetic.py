@@ -395,6 +395,11 @@ class SyntheticResult(EstimateTable):
 # --------------------------------------------------------------------------------------
 # From a long panel to the block matrix
 # --------------------------------------------------------------------------------------
+def _label(value) -> str:
+    """A unit or period as a user wrote it: ``'Nevada'``, ``2004``, not ``np.int64(2004)``."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _block_matrix(data, *, outcome, unit, time, treated, name):
     """Controls-first outcome matrix, N0, T0 and the onset (synthdid's ``panel.matrices``)."""
     columns = [unit, time, outcome, treated]
@@ -407,15 +412,29 @@ def _block_matrix(data, *, outcome, unit, time, treated, name):
     n_missing = int(frame.isna().any(axis=1).sum())
     if n_missing:
         bad = [c for c in columns if frame[c].isna().any()]
+        first = frame.loc[frame.isna().any(axis=1)].iloc[0]
         raise ValueError(
-            f"{name}: {n_missing} row(s) have a missing value (in {', '.join(bad)}); the "
-            f"estimator needs a complete balanced panel, so drop or fill them first."
+            f"{name}: {n_missing} row(s) have a missing value (in {', '.join(bad)}; the "
+            f"first is unit {_label(first[unit])}, period {_label(first[time])}); the "
+            f"estimator needs a "
+            f"complete balanced panel, so drop or fill them first."
+        )
+    if not pd.api.types.is_numeric_dtype(frame[outcome]) or pd.api.types.is_bool_dtype(
+        frame[outcome]
+    ):
+        raise TypeError(
+            f"{name}: the outcome column {outcome!r} must be numeric; it has dtype "
+            f"{frame[outcome].dtype} (first value {frame[outcome].iloc[0]!r}). Convert it, "
+            f"e.g. with pd.to_numeric."
         )
     status = frame[treated]
     if not status.isin([0, 1]).all():
+        other = frame.loc[~status.isin([0, 1])]
+        found = ", ".join(_label(v) for v in pd.unique(other[treated])[:5])
         raise ValueError(
             f"{name}: {treated!r} must be 0 or 1 (1 when the unit is under the policy in "
-            f"that period); found {sorted(set(status.unique()) - {0, 1})[:5]}."
+            f"that period); found {found} (the first in unit {_label(other[unit].iloc[0])}, "
+            f"period {_label(other[time].iloc[0])})."
         )
     counts = frame.groupby([unit, time]).size()
     n_units, n_times = frame[unit].nunique(), frame[time].nunique()
@@ -425,7 +444,7 @@ def _block_matrix(data, *, outcome, unit, time, treated, name):
         raise ValueError(
             f"{name} needs a balanced panel, one row per unit and period: {len(off)} of "
             f"{n_units} units do not have exactly one row in each of the {n_times} periods "
-            f"(the first is {off.index[0]!r})."
+            f"(the first is {_label(off.index[0])})."
         )
     y = frame.pivot(index=unit, columns=time, values=outcome).sort_index(axis=1)
     w = frame.pivot(index=unit, columns=time, values=treated).sort_index(axis=1)
@@ -450,10 +469,18 @@ def _block_matrix(data, *, outcome, unit, time, treated, name):
     block = np.zeros(w.shape, dtype=bool)
     block[np.ix_(ever, np.arange(t0, w.shape[1]))] = True
     if not np.array_equal(w.to_numpy().astype(bool), block):
+        off = np.flatnonzero((w.to_numpy().astype(bool) != block).any(axis=1))[0]
+        row = w.to_numpy()[off].astype(bool)
+        start = int(np.argmax(row))
+        if start != t0:
+            how = f"is treated from {y.columns[start]}"
+        else:
+            gap = y.columns[start + int(np.argmin(row[start:]))]
+            how = f"is treated in {y.columns[start]} but not in {gap}"
         raise ValueError(
             f"{name} needs simultaneous adoption: every treated unit treated from "
-            f"{y.columns[t0]} to the last period and never before; use att_gt for staggered "
-            f"adoption."
+            f"{y.columns[t0]} to the last period and never before, but {_label(w.index[off])} "
+            f"{how}; use att_gt for staggered adoption."
         )
     if t0 < 2:
         raise ValueError(
