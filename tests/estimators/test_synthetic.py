@@ -420,3 +420,26 @@ def test_placebo_interval_covers_the_truth_at_its_nominal_rate():
         ci = res.conf_int().iloc[0]
         covered.append(ci["ci_low"] <= -2.0 <= ci["ci_high"])
     assert 0.89 <= np.mean(covered) <= 0.99
+
+
+def test_batched_frank_wolfe_equals_problems_solved_one_by_one():
+    # The placebo solves its replications together (module docstring): each must end with
+    # the weights and the number of steps it gets alone, whether it stops early or at the cap.
+    from asn_eval.estimators.synthetic import _frank_wolfe
+
+    rng = np.random.default_rng(5)
+    y = rng.normal(size=(6, 12, 9)).cumsum(axis=1)
+    x0 = rng.dirichlet(np.ones(8), size=6)
+    for min_decrease, max_iter in ((1e-3, 10_000), (1e-12, 50)):
+        opts = {"zeta": 0.5, "intercept": True, "min_decrease": min_decrease}
+        together, steps = _frank_wolfe(y, x0, **opts, max_iter=max_iter)
+        for r in range(len(y)):
+            alone, alone_steps = _frank_wolfe(
+                y[r : r + 1], x0[r : r + 1], **opts, max_iter=max_iter
+            )
+            np.testing.assert_allclose(together[r], alone[0], rtol=0, atol=1e-15)
+            assert steps[r] == alone_steps[0]
+        if max_iter == 50:
+            assert (steps == max_iter).all()
+        else:  # each stops on its own rule, at its own step
+            assert (steps < max_iter).all() and len(set(steps)) == len(steps)
