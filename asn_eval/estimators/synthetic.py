@@ -142,6 +142,7 @@ def _steps_batch(x, h, xmx, cx, rows_h, pairs, threshold, max_iter):
     """The Frank-Wolfe loop of :func:`_frank_wolfe`, every problem at once."""
     r, k = x.shape
     h_flat = h.reshape(-1)
+    c_flat, u_flat = pairs[:, 0].copy(), pairs[:, 1].copy()
     base = np.arange(r) * k
     block = min(max_iter, _FW_BLOCK)
     vertex = np.empty((block, r), dtype=np.intp)
@@ -153,11 +154,12 @@ def _steps_batch(x, h, xmx, cx, rows_h, pairs, threshold, max_iter):
     with np.errstate(divide="ignore", invalid="ignore"):
         for t in range(max_iter):
             i = t % block
-            idx = np.argmin(h, axis=1)
+            idx = vertex[i]
+            np.argmin(h, axis=1, out=idx)
             idx += base
-            vertex[i] = idx
             h_j = h_flat.take(idx)
-            c_j, u_j = pairs.take(idx, axis=0).T
+            c_j = c_flat.take(idx)
+            u_j = u_flat.take(idx)
             ns, d = neg_slope[i], curvature[i]
             np.subtract(xmx - cx, h_j, out=ns)
             np.add(u_j, xmx, out=d)
