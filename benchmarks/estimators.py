@@ -16,6 +16,14 @@ different years, effects that grow with time since adoption) and, on the same da
   pyfixest's ``did2s`` (Gardner's two-stage estimator, the same point estimate), on at most
   ``DID2S_UNITS`` employees (did2s takes minutes above that; ours runs at the full scale too).
 
+``--scale prop99`` instead times ``asn_eval.estimators.synthetic_did`` with its placebo
+standard error (200 replications, seed 0) on California's Proposition 99 (the data of
+``tests/estimators/references/synthetic``) against diff-diff's ``SyntheticDiD`` with the same
+replications and seed (the same permutations, so the same SE). diff-diff pins other numpy
+and pandas versions than the project, so it runs under another interpreter in the same run:
+``--peer-python`` (default ``/tmp/peer-venv/bin/python``, the environment
+``make_references.py`` there describes). Both are timed as the best of ``--repeat`` runs.
+
 Each estimator runs in its own subprocess so that its peak memory (``ru_maxrss``, which
 includes the generated data) is its own. Before a reference library runs, its expected peak
 (from the per-row footprint measured on this machine) is compared with the memory available
@@ -54,7 +62,13 @@ DID2S_UNITS = 20_000
 # whether a reference library would fit in the memory available now.
 BYTES_PER_ROW = {"pyfixest": 450, "linearmodels": 630, "csdid": 700, "did2s": 900}
 MEMORY_HEADROOM = 0.85
-TARGETS = {"pyfixest": 3.0, "linearmodels": 10.0, "csdid": 3.0, "did2s": 3.0}
+TARGETS = {"pyfixest": 3.0, "linearmodels": 10.0, "csdid": 3.0, "did2s": 3.0, "diff_diff": 1.0}
+PROP99 = HERE.parent / "tests" / "estimators" / "references" / "synthetic" / "california_prop99.csv"
+PLACEBO = {"replications": 200, "seed": 0}
+PEER_PYTHON = "/tmp/peer-venv/bin/python"
+# Workers on Prop 99 rather than the generated panel, and those that run under --peer-python.
+PROP99_WORKERS = ("synthetic_did", "diff_diff_sdid")
+PEER_INTERPRETER = ("diff_diff_sdid",)
 PEAK_LIMIT_GB = 8.0
 
 
@@ -173,6 +187,37 @@ def _run_did2s(data):
     return {"overall_att": float(fit.coef().iloc[0]), "overall_se": float(fit.se().iloc[0])}
 
 
+def _prop99() -> pd.DataFrame:
+    return pd.read_csv(PROP99, sep=";")
+
+
+def _run_synthetic_did(data, replications=PLACEBO["replications"]):
+    from asn_eval.estimators import synthetic_did
+
+    res = synthetic_did(data, outcome="PacksPerCapita", unit="State", time="Year",
+                        treated="treated", replications=replications,
+                        seed=PLACEBO["seed"])  # fmt: skip
+    return {"estimate": res.estimate, "se": res.std_error}
+
+
+def _run_diff_diff_sdid(data, replications=PLACEBO["replications"]):
+    import warnings
+    from importlib.metadata import version
+
+    from diff_diff import SyntheticDiD
+
+    data = data.assign(ever=data.groupby("State")["treated"].transform("max"))
+    post = sorted(data.loc[data["treated"] == 1, "Year"].unique().tolist())
+    model = SyntheticDiD(variance_method="placebo", n_bootstrap=replications,
+                         seed=PLACEBO["seed"])  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = model.fit(data, outcome="PacksPerCapita", treatment="ever", unit="State",
+                        time="Year", post_periods=post)  # fmt: skip
+    return {"estimate": float(fit.att), "se": float(fit.se),
+            "versions": {p: version(p) for p in ("diff-diff", "numpy", "pandas")}}  # fmt: skip
+
+
 WORKERS = {
     "twfe": _run_twfe,
     "pyfixest": _run_pyfixest,
@@ -181,14 +226,30 @@ WORKERS = {
     "csdid": _run_csdid,
     "did_imputation": _run_did_imputation,
     "did2s": _run_did2s,
+    "synthetic_did": _run_synthetic_did,
+    "diff_diff_sdid": _run_diff_diff_sdid,
 }
 
 
-def worker(name: str, n_units: int, n_years: int, n_agencies: int) -> None:
+def worker(name: str, n_units: int, n_years: int, n_agencies: int, repeat: int = 1) -> None:
     """Generate the panel, run one estimator, print one JSON line (run in a subprocess).
 
     A warm-up run on a tiny panel first keeps import and compilation time out of the timing.
+    On Prop 99 the warm-up is a run with two placebo replications and the timing the best
+    of ``repeat`` runs.
     """
+    if name in PROP99_WORKERS:
+        data = _prop99()
+        data_gb = _peak_gb()
+        WORKERS[name](data, replications=2)
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            estimates = WORKERS[name](data)
+            times.append(time.perf_counter() - start)
+        print(json.dumps({"seconds": min(times), "all_seconds": times, "peak_gb": _peak_gb(),
+                          "data_gb": data_gb, **estimates}))  # fmt: skip
+        return
     WORKERS[name](generate_panel(200, n_years, 10, seed=1))
     start = time.perf_counter()
     data = generate_panel(n_units, n_years, n_agencies)
@@ -209,9 +270,11 @@ def _available_gb() -> float:
     return float("nan")
 
 
-def _launch(name: str, n_units: int, n_years: int, n_agencies: int) -> dict:
-    command = [sys.executable, __file__, "--worker", name, "--units", str(n_units),
-               "--years", str(n_years), "--agencies", str(n_agencies)]  # fmt: skip
+def _launch(name: str, n_units: int, n_years: int, n_agencies: int, *,
+            python: str = sys.executable, repeat: int = 1) -> dict:  # fmt: skip
+    command = [python, __file__, "--worker", name, "--units", str(n_units),
+               "--years", str(n_years), "--agencies", str(n_agencies),
+               "--repeat", str(repeat)]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(HERE.parent))
     # Cap the worker's address space at what is free now, so a library that needs more
     # fails with MemoryError instead of pushing the shared machine into the OOM killer.
@@ -242,6 +305,54 @@ def _fits(name: str, rows: int) -> tuple[bool, str]:
 def _max_diff(a: dict, b: dict) -> float:
     keys = sorted(set(a) & set(b))
     return max(abs(a[k] - b[k]) for k in keys) if keys else float("nan")
+
+
+def run_prop99(peer_python: str, repeat: int) -> dict:
+    """synthetic_did against diff-diff on Prop 99, the peer under its own interpreter."""
+    load_before = os.getloadavg()
+    print(f"Prop 99: 39 states x 31 years, placebo SE with {PLACEBO['replications']} "
+          f"replications (seed {PLACEBO['seed']}), best of {repeat}; {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
+    results = {}
+    for name in PROP99_WORKERS:
+        python = peer_python if name in PEER_INTERPRETER else sys.executable
+        if not Path(python).exists():
+            results[name] = {"skipped": f"no interpreter at {python} (see --peer-python)"}
+        else:
+            results[name] = _launch(name, 0, 0, 0, python=python, repeat=repeat)
+        out = results[name]
+        if "seconds" in out:
+            print(f"  {name:<22} {out['seconds']:8.3f} s   peak {out['peak_gb']:6.2f} GB   "
+                  f"estimate {out['estimate']:.10f}  se {out['se']:.10f}")  # fmt: skip
+        else:
+            print(f"  {name:<22} {out.get('skipped') or out.get('error')}")
+    comparisons = {}
+    ours, theirs = results.get("synthetic_did"), results.get("diff_diff_sdid")
+    if _ok(ours) and _ok(theirs):
+        comparisons["synthetic_did vs diff_diff"] = {
+            "speedup": theirs["seconds"] / ours["seconds"],
+            "target_speedup": TARGETS["diff_diff"],
+            "estimate_abs_diff": abs(ours["estimate"] - theirs["estimate"]),
+            "se_abs_diff": abs(ours["se"] - theirs["se"]),
+            "our_peak_gb": ours["peak_gb"],
+            "their_peak_gb": theirs["peak_gb"],
+        }
+    report = {
+        "data": "california_prop99.csv (39 states, 1970-2000, California from 1989)",
+        "placebo": PLACEBO,
+        "repeat": repeat,
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_before": load_before,
+            "load_after": os.getloadavg(),
+        },  # fmt: skip
+        "results": results,
+        "comparisons": comparisons,
+    }
+    for line in _comparison_lines(comparisons):
+        print(line)
+    return report
 
 
 def run(scale: str, csdid_units: int, only: list[str] | None) -> dict:
@@ -369,7 +480,10 @@ def _comparison_lines(comparisons: dict) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", choices=sorted(SCALES), default="city")
+    parser.add_argument("--scale", choices=[*sorted(SCALES), "prop99"], default="city")
+    parser.add_argument("--peer-python", default=PEER_PYTHON,
+                        help="interpreter with diff-diff for --scale prop99")  # fmt: skip
+    parser.add_argument("--repeat", type=int, default=3, help="prop99: best of this many")
     parser.add_argument("--csdid-units", type=int, default=CSDID_UNITS)
     parser.add_argument("--only", nargs="*", help="run only these (twfe, pyfixest, ...)")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
@@ -378,9 +492,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--agencies", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker, args.units, args.years, args.agencies)
+        worker(args.worker, args.units, args.years, args.agencies, args.repeat)
         return
-    report = run(args.scale, args.csdid_units, args.only)
+    if args.scale == "prop99":
+        report = run_prop99(args.peer_python, args.repeat)
+    else:
+        report = run(args.scale, args.csdid_units, args.only)
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{args.scale}.json"
     if args.only and path.exists():

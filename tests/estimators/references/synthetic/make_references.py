@@ -15,8 +15,8 @@ Peers:
 - synthdid (PyPI, d2cml-ai's Python port of the R package): SDID and DID (``did=True``)
   point estimates, rounded by the port to 5 decimals; its ``synth=True`` is another
   estimator than ``sc_estimate`` and is recorded only. Its placebo standard error draws
-  pseudo-treated units with replacement from numpy's global generator, 50 times whatever is
-  asked, so it is not Algorithm 4 and is not recorded.
+  pseudo-treated units with replacement from numpy's global generator, 50 times whatever
+  is asked, so it is not Algorithm 4 and is not recorded.
 
 The published numbers are typed in below with their sources; the data file
 ``california_prop99.csv`` is synthdid's ``data/california_prop99.csv`` (see README.md here).
