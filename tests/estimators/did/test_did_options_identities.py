@@ -64,6 +64,24 @@ def test_without_covariates_every_method_is_the_same_difference_of_means(panel, 
     _same(_fit(panel, **options, est_method=method), _fit(panel, **options))
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
+def test_cross_section_estimators_without_covariates_are_the_closed_form(method, weighted):
+    # att_gt computes cross-section cells without covariates in closed form (four weighted
+    # means); DRDID's estimators with an intercept-only design must give the same ATT and
+    # influence function
+    from asn_eval.estimators.did.compute import _rc_2x2, _rc_means
+
+    rng = np.random.default_rng(5)
+    y, post, d = rng.normal(size=400), rng.random(400) < 0.5, rng.random(400) < 0.3
+    w = rng.uniform(0.5, 2.0, 400) if weighted else np.ones(400)
+    post, d = post.astype(float), d.astype(float)
+    att, local = _rc_2x2(y, post, d, np.ones((400, 1)), w, method)
+    closed_att, closed_local = _rc_means(y, post, d, w)
+    assert abs(att - closed_att) <= EXACT
+    assert np.abs(local - closed_local).max() <= EXACT
+
+
 @pytest.mark.parametrize("method", ["ipw", "reg"])
 def test_with_covariates_the_methods_differ(panel, method):
     # the identity above is not a routing accident: with a covariate the estimators part ways
