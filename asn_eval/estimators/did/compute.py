@@ -191,6 +191,8 @@ def _cell(
         design = np.column_stack([np.ones(dy.size), xs])
     if weights is None and method == "dr":
         att, local = _dr_panel(dy, d, design)
+    elif x is None:  # weighted, no covariates: every method is a difference of means
+        att, local = _panel_means(dy, d, weights[idx])
     else:
         w = np.ones(dy.size) if weights is None else weights[idx]
         att, local = _panel_2x2(dy, d, design, w, method)
@@ -257,6 +259,17 @@ def _trim(d, ps) -> np.ndarray:
     keep = np.ones(d.size, dtype=bool)
     keep[d == 0] = ps[d == 0] < PS_TRIM_LEVEL
     return keep
+
+
+def _panel_means(dy, d, w) -> tuple[float, np.ndarray]:
+    """:func:`_panel_2x2` without covariates, in closed form: the weighted difference of the
+    cohort's and the comparison group's mean changes, and each unit's deviation from its
+    group's mean over the group's share of the weight (the normalisation of ``w`` cancels)."""
+    group = d.astype(np.intp)
+    total = np.bincount(group, weights=w, minlength=2)
+    mean = np.bincount(group, weights=w * dy, minlength=2) / total
+    scale = np.array([-1.0, 1.0]) * (w.size / total)
+    return float(mean[1] - mean[0]), scale[group] * w * (dy - mean[group])
 
 
 def _panel_2x2(dy, d, x, w, method) -> tuple[float, np.ndarray]:

@@ -82,6 +82,20 @@ def test_cross_section_estimators_without_covariates_are_the_closed_form(method,
     assert np.abs(local - closed_local).max() <= EXACT
 
 
+@pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
+def test_weighted_panel_estimators_without_covariates_are_the_closed_form(method):
+    # likewise for weighted panel cells: DRDID's panel estimators with an intercept only are
+    # the weighted difference of mean changes that att_gt computes directly
+    from asn_eval.estimators.did.compute import _panel_2x2, _panel_means
+
+    rng = np.random.default_rng(6)
+    dy, d, w = rng.normal(size=300), (rng.random(300) < 0.3).astype(float), rng.uniform(0.5, 2, 300)
+    att, local = _panel_2x2(dy, d, np.ones((300, 1)), w, method)
+    closed_att, closed_local = _panel_means(dy, d, w)
+    assert abs(att - closed_att) <= EXACT
+    assert np.abs(local - closed_local).max() <= EXACT
+
+
 @pytest.mark.parametrize("method", ["ipw", "reg"])
 def test_with_covariates_the_methods_differ(panel, method):
     # the identity above is not a routing accident: with a covariate the estimators part ways
