@@ -24,6 +24,13 @@ and pandas versions than the project, so it runs under another interpreter in th
 ``--peer-python`` (default ``/tmp/peer-venv/bin/python``, the environment
 ``make_references.py`` there describes). Both are timed as the best of ``--repeat`` runs.
 
+With ``--options``, ``att_gt``'s options of issue 22 (``panel=False`` on repeated
+cross-sections, ``allow_unbalanced=True`` on a panel with 5% of its rows lost, sampling
+``weights``, ``est_method="ipw"|"reg"`` with a covariate) are timed on data derived from the
+same panel (:func:`option_data`) against moderndid (the Python port of R's did, in this
+environment) and diff-diff (``CallawaySantAnna``, in the interpreter ``PEER_PYTHON`` if it
+exists), and written to ``benchmarks/results/options-<scale>.json``.
+
 Each estimator runs in its own subprocess so that its peak memory (``ru_maxrss``, which
 includes the generated data) is its own. Before a reference library runs, its expected peak
 (from the per-row footprint measured on this machine) is compared with the memory available
@@ -70,6 +77,11 @@ PEER_PYTHON = "/tmp/peer-venv/bin/python"
 PROP99_WORKERS = ("synthetic_did", "diff_diff_sdid")
 PEER_INTERPRETER = ("diff_diff_sdid",)
 PEAK_LIMIT_GB = 8.0
+# att_gt's options (issue 22) and the peers timed on them; diff-diff lives in its own venv
+OPTIONS = ("rcs", "unbalanced", "weights", "ipw", "reg")
+OPTION_PEERS = ("moderndid", "diffdiff")
+PEER_PYTHON = Path(os.environ.get("ASN_EVAL_PEER_PYTHON", "/tmp/peer-venv/bin/python"))
+OPTION_TIMEOUT = 900  # seconds; a peer slower than this is recorded as too slow
 
 
 def generate_panel(n_units: int, n_years: int, n_agencies: int, seed: int = 2024) -> pd.DataFrame:
@@ -218,6 +230,104 @@ def _run_diff_diff_sdid(data, replications=PLACEBO["replications"]):
             "versions": {p: version(p) for p in ("diff-diff", "numpy", "pandas")}}  # fmt: skip
 
 
+def option_data(panel: pd.DataFrame, option: str, seed: int = 7) -> pd.DataFrame:
+    """The data ``option`` is timed on, derived from the benchmark panel.
+
+    ``rcs``: every employee answers in one random year (repeated cross-sections, one row per
+    employee); ``unbalanced``: 5% of the employee-years lost at random; ``weights``: a
+    sampling weight per employee, uniform on [0.5, 2]; ``ipw``/``reg``: a covariate ``x``
+    constant within employee and more common among treated agencies.
+    """
+    rng = np.random.default_rng(seed)
+    employees = int(panel["employee"].max()) + 1
+    if option == "rcs":
+        years = np.sort(panel["year"].unique())
+        chosen = rng.choice(years, employees)
+        out = panel[panel["year"].to_numpy() == chosen[panel["employee"].to_numpy()]]
+    elif option == "unbalanced":
+        out = panel[rng.random(len(panel)) >= 0.05]
+    elif option == "weights":
+        out = panel.assign(w=rng.uniform(0.5, 2.0, employees)[panel["employee"].to_numpy()])
+    else:
+        shift = 0.3 * (panel["cohort"].to_numpy() > 0)
+        x = rng.normal(size=employees)[panel["employee"].to_numpy()] + shift
+        out = panel.assign(x=x)
+    out = out.reset_index(drop=True)
+    out["rowid"] = np.arange(len(out))  # the row id the peers want for cross-sections
+    return out
+
+
+def _cells(keys, estimates, ses, overall_att, overall_se) -> dict:
+    keys = [f"{int(g)}-{int(t)}" for g, t in keys]
+    return {
+        "overall_att": float(overall_att),
+        "overall_se": float(overall_se),
+        "att_gt": dict(zip(keys, map(float, estimates), strict=True)),
+        "att_gt_se": dict(zip(keys, map(float, ses), strict=True)),
+    }
+
+
+_OUR_OPTIONS = {
+    "rcs": dict(panel=False),
+    "unbalanced": dict(allow_unbalanced=True),
+    "weights": dict(weights="w"),
+    "ipw": dict(covariates=["x"], est_method="ipw"),
+    "reg": dict(covariates=["x"], est_method="reg"),
+}
+
+
+def _run_att_gt_option(data, option):
+    from asn_eval.estimators.did import att_gt
+
+    res = att_gt(data, outcome="y", unit="employee", time="year", cohort="cohort",
+                 **_OUR_OPTIONS[option])  # fmt: skip
+    simple = res.aggregate("simple")
+    return _cells(res.params.index, res.params, res.std_errors, simple.overall_att,
+                  simple.overall_se)  # fmt: skip
+
+
+def _run_moderndid_option(data, option):
+    import moderndid
+
+    options = dict(yname="y", tname="year", gname="cohort", idname="employee")
+    options |= {
+        "rcs": dict(panel=False, idname="rowid"),
+        # moderndid 0.2.0 fails with panel=True here; panel=False runs R did's unbalanced path
+        "unbalanced": dict(panel=False, allow_unbalanced_panel=True),
+        "weights": dict(weightsname="w"),
+        "ipw": dict(xformla="~x", est_method="ipw"),
+        "reg": dict(xformla="~x", est_method="reg"),
+    }[option]
+    res = moderndid.att_gt(data, **options)
+    # moderndid 0.2.0's aggte drops the sampling weights (tests/estimators/did/references):
+    # its simple ATT with weights is not R's, so only its cells are compared there
+    simple = moderndid.aggte(res, type="simple")
+    return _cells(zip(res.groups, res.times, strict=True), res.att_gt, res.se_gt,
+                  simple.overall_att, simple.overall_se)  # fmt: skip
+
+
+def _run_diffdiff_option(data, option):
+    from diff_diff import CallawaySantAnna, SurveyDesign
+
+    model = {
+        "rcs": dict(panel=False),
+        "unbalanced": dict(allow_unbalanced_panel=True),
+        "weights": {},
+        "ipw": dict(estimation_method="ipw"),
+        "reg": dict(estimation_method="reg"),
+    }[option]
+    fit = {
+        "weights": dict(survey_design=SurveyDesign(weights="w")),
+        "ipw": dict(covariates=["x"]),
+        "reg": dict(covariates=["x"]),
+    }.get(option, {})
+    unit = "rowid" if option == "rcs" else "employee"
+    res = CallawaySantAnna(**model).fit(data, "y", unit, "year", "cohort", **fit)
+    cells = res.group_time_effects
+    return _cells(cells, [c["effect"] for c in cells.values()],
+                  [c["se"] for c in cells.values()], res.overall_att, res.overall_se)  # fmt: skip
+
+
 WORKERS = {
     "twfe": _run_twfe,
     "pyfixest": _run_pyfixest,
@@ -229,6 +339,16 @@ WORKERS = {
     "synthetic_did": _run_synthetic_did,
     "diff_diff_sdid": _run_diff_diff_sdid,
 }
+_OPTION_RUNNERS = {
+    "att_gt": _run_att_gt_option,
+    "moderndid": _run_moderndid_option,
+    "diffdiff": _run_diffdiff_option,
+}
+for _lib, _runner in _OPTION_RUNNERS.items():
+    for _option in OPTIONS:
+        WORKERS[f"{_lib}:{_option}"] = lambda data, runner=_runner, option=_option: runner(
+            data, option
+        )
 
 
 def worker(name: str, n_units: int, n_years: int, n_agencies: int, repeat: int = 1) -> None:
@@ -236,7 +356,8 @@ def worker(name: str, n_units: int, n_years: int, n_agencies: int, repeat: int =
 
     A warm-up run on a tiny panel first keeps import and compilation time out of the timing.
     On Prop 99 the warm-up is a run with two placebo replications and the timing the best
-    of ``repeat`` runs.
+    of ``repeat`` runs. An option's worker (``lib:option``) runs on the data derived for it
+    (:func:`option_data`).
     """
     if name in PROP99_WORKERS:
         data = _prop99()
@@ -250,9 +371,14 @@ def worker(name: str, n_units: int, n_years: int, n_agencies: int, repeat: int =
         print(json.dumps({"seconds": min(times), "all_seconds": times, "peak_gb": _peak_gb(),
                           "data_gb": data_gb, **estimates}))  # fmt: skip
         return
-    WORKERS[name](generate_panel(200, n_years, 10, seed=1))
+
+    def make(*args, **kwargs):
+        data = generate_panel(*args, **kwargs)
+        return option_data(data, name.split(":")[1]) if ":" in name else data
+
+    WORKERS[name](make(200, n_years, 10, seed=1))
     start = time.perf_counter()
-    data = generate_panel(n_units, n_years, n_agencies)
+    data = make(n_units, n_years, n_agencies)
     generated = time.perf_counter() - start
     data_gb = _peak_gb()
     start = time.perf_counter()
@@ -270,8 +396,16 @@ def _available_gb() -> float:
     return float("nan")
 
 
-def _launch(name: str, n_units: int, n_years: int, n_agencies: int, *,
-            python: str = sys.executable, repeat: int = 1) -> dict:  # fmt: skip
+def _launch(
+    name: str,
+    n_units: int,
+    n_years: int,
+    n_agencies: int,
+    *,
+    python: str = sys.executable,
+    timeout: float | None = None,
+    repeat: int = 1,
+) -> dict:
     command = [python, __file__, "--worker", name, "--units", str(n_units),
                "--years", str(n_years), "--agencies", str(n_agencies),
                "--repeat", str(repeat)]  # fmt: skip
@@ -283,7 +417,11 @@ def _launch(name: str, n_units: int, n_years: int, n_agencies: int, *,
     def cap_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    proc = subprocess.run(command, capture_output=True, text=True, env=env, preexec_fn=cap_memory)
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, env=env,
+                              preexec_fn=cap_memory, timeout=timeout)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return {"error": f"stopped after {timeout:g} s"}
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
@@ -478,6 +616,59 @@ def _comparison_lines(comparisons: dict) -> list[str]:
     return lines
 
 
+def run_options(scale: str, only: list[str] | None) -> dict:
+    """Time att_gt's options against moderndid and diff-diff on the same data, one run."""
+    n_units, n_years, n_agencies = SCALES[scale]
+    options = [o for o in OPTIONS if not only or o in only]
+    has_peer_python = PEER_PYTHON.exists()
+    print(f"options at scale {scale}: {n_units:,} employees x {n_years} years, "
+          f"{n_agencies:,} agencies; {os.cpu_count()} cores, "
+          f"{_available_gb():.1f} GB available")  # fmt: skip
+    results: dict = {}
+    comparisons: dict = {}
+    for option in options:
+        for lib in ("att_gt", *OPTION_PEERS):
+            label = f"{lib}:{option}"
+            if lib == "diffdiff" and not has_peer_python:
+                results[label] = {"skipped": f"no diff-diff interpreter at {PEER_PYTHON}"}
+                continue
+            python = str(PEER_PYTHON) if lib == "diffdiff" else sys.executable
+            out = _launch(label, n_units, n_years, n_agencies, python=python,
+                          timeout=OPTION_TIMEOUT)  # fmt: skip
+            results[label] = out
+            if "error" in out:
+                print(f"  {label:<22} failed: {out['error']}")
+            else:
+                print(f"  {label:<22} {out['seconds']:8.2f} s   peak {out['peak_gb']:6.2f} GB "
+                      f"  cells {len(out['att_gt'])}")  # fmt: skip
+        ours = results[f"att_gt:{option}"]
+        for peer in OPTION_PEERS:
+            theirs = results.get(f"{peer}:{option}")
+            if _ok(ours) and _ok(theirs):
+                comparisons[f"att_gt {option} vs {peer}"] = {
+                    "speedup": theirs["seconds"] / ours["seconds"],
+                    "target_speedup": 1.0,
+                    "att_gt_abs_diff": _max_diff(ours["att_gt"], theirs["att_gt"]),
+                    "att_gt_se_abs_diff": _max_diff(ours["att_gt_se"], theirs["att_gt_se"]),
+                    "overall_att_abs_diff": abs(ours["overall_att"] - theirs["overall_att"]),
+                    "cells_compared": len(set(ours["att_gt"]) & set(theirs["att_gt"])),
+                    "our_peak_gb": ours["peak_gb"],
+                    "their_peak_gb": theirs["peak_gb"],
+                }
+    report = {
+        "scale": scale,
+        "employees": n_units,
+        "years": n_years,
+        "agencies": n_agencies,
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "results": results,
+        "comparisons": comparisons,
+    }
+    for line in _comparison_lines(comparisons):
+        print(line)
+    return report
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=[*sorted(SCALES), "prop99"], default="city")
@@ -486,6 +677,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="prop99: best of this many")
     parser.add_argument("--csdid-units", type=int, default=CSDID_UNITS)
     parser.add_argument("--only", nargs="*", help="run only these (twfe, pyfixest, ...)")
+    parser.add_argument("--options", action="store_true",
+                        help="time att_gt's options against moderndid and diff-diff")  # fmt: skip
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--units", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--years", type=int, help=argparse.SUPPRESS)
@@ -496,10 +689,14 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.scale == "prop99":
         report = run_prop99(args.peer_python, args.repeat)
+        path = RESULTS / "prop99.json"
+    elif args.options:
+        report = run_options(args.scale, args.only)
+        path = RESULTS / f"options-{args.scale}.json"
     else:
         report = run(args.scale, args.csdid_units, args.only)
+        path = RESULTS / f"{args.scale}.json"
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{args.scale}.json"
     if args.only and path.exists():
         # A partial run updates its own entries and keeps the others' last measurements.
         earlier = json.loads(path.read_text())

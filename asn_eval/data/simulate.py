@@ -164,3 +164,82 @@ def true_att(panel: pd.DataFrame, *, by: str | list[str] | None = None) -> pd.Se
     if by is None:
         return float(treated["true_effect"].mean())
     return treated.groupby(by)["true_effect"].mean()
+
+
+# --- designs researchers bring, drawn from a simulated panel (issue 22) --------------------
+def cross_sections(panel: pd.DataFrame, *, seed: int = 0) -> pd.DataFrame:
+    """Repeated cross-sections from a panel: each employee answers in one random year.
+
+    A respondent survey with new respondents every period (the IKM survey's design): rows
+    keep their ``true_effect``, so the group-time ATT of the population is known, but no
+    one is seen twice and the employee effect no longer differences out.
+
+    Examples
+    --------
+    >>> rows = cross_sections(simulate_panel(n_employees=100, n_agencies=10, seed=1))
+    >>> int(rows["employee_id"].duplicated().sum())
+    0
+    """
+    rng = np.random.default_rng(seed)
+    years = np.sort(panel["year"].unique())
+    ids = panel["employee_id"].unique()
+    year = dict(zip(ids, rng.choice(years, ids.size), strict=True))
+    return panel[panel["year"] == panel["employee_id"].map(year)].reset_index(drop=True)
+
+
+def with_attrition(panel: pd.DataFrame, *, rate: float, seed: int = 0) -> pd.DataFrame:
+    """An unbalanced panel: each employee-year row is lost with probability ``rate``.
+
+    The loss is unrelated to outcomes and treatment (missing completely at random), the
+    case in which an unbalanced panel's rows still identify ATT(g, t).
+
+    Examples
+    --------
+    >>> panel = simulate_panel(n_employees=100, n_agencies=10, seed=1)
+    >>> len(with_attrition(panel, rate=0.2)) < len(panel)
+    True
+    """
+    keep = np.random.default_rng(seed).random(len(panel)) >= rate
+    return panel[keep].reset_index(drop=True)
+
+
+def stratified_sample(
+    panel: pd.DataFrame,
+    *,
+    stratum_share: float = 0.2,
+    stratum_gain: float = 3.0,
+    keep_rest: float = 0.25,
+    seed: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A population with a high-effect stratum and a sample that over-represents it.
+
+    Employees fall in stratum 1 with probability ``stratum_share`` (independently of their
+    agency, so of their cohort); there the effect is ``stratum_gain`` times the panel's. The
+    sample keeps every stratum-1 employee and a share ``keep_rest`` of the others, with the
+    sampling weight ``weight`` = 1 / inclusion probability. Unweighted estimates on the sample
+    are pulled towards stratum 1; weighted ones target the population.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(population, sample)``: the panel with columns ``stratum`` and the rescaled ``y``
+        and ``true_effect``, and the sampled employees' rows with ``weight``.
+
+    Examples
+    --------
+    >>> pop, sample = stratified_sample(simulate_panel(n_employees=200, n_agencies=10))
+    >>> sorted(sample["weight"].unique().tolist())
+    [1.0, 4.0]
+    """
+    rng = np.random.default_rng(seed)
+    ids = panel["employee_id"].to_numpy()
+    n = int(ids.max()) + 1
+    stratum = (rng.random(n) < stratum_share).astype(np.int8)
+    inclusion = np.where(stratum == 1, 1.0, keep_rest)
+    sampled = rng.random(n) < inclusion
+    gain = np.where(stratum[ids] == 1, stratum_gain - 1.0, 0.0) * panel["true_effect"]
+    population = panel.assign(
+        stratum=stratum[ids], y=panel["y"] + gain, true_effect=panel["true_effect"] + gain
+    )
+    sample = population[sampled[ids]].assign(weight=1.0 / inclusion[ids[sampled[ids]]])
+    return population, sample.reset_index(drop=True)

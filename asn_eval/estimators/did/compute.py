@@ -191,6 +191,8 @@ def _cell(
         design = np.column_stack([np.ones(dy.size), xs])
     if weights is None and method == "dr":
         att, local = _dr_panel(dy, d, design)
+    elif x is None:  # weighted, no covariates: every method is a difference of means
+        att, local = _panel_means(dy, d, weights[idx])
     else:
         w = np.ones(dy.size) if weights is None else weights[idx]
         att, local = _panel_2x2(dy, d, design, w, method)
@@ -257,6 +259,17 @@ def _trim(d, ps) -> np.ndarray:
     keep = np.ones(d.size, dtype=bool)
     keep[d == 0] = ps[d == 0] < PS_TRIM_LEVEL
     return keep
+
+
+def _panel_means(dy, d, w) -> tuple[float, np.ndarray]:
+    """:func:`_panel_2x2` without covariates, in closed form: the weighted difference of the
+    cohort's and the comparison group's mean changes, and each unit's deviation from its
+    group's mean over the group's share of the weight (the normalisation of ``w`` cancels)."""
+    group = d.astype(np.intp)
+    total = np.bincount(group, weights=w, minlength=2)
+    mean = np.bincount(group, weights=w * dy, minlength=2) / total
+    scale = np.array([-1.0, 1.0]) * (w.size / total)
+    return float(mean[1] - mean[0]), scale[group] * w * (dy - mean[group])
 
 
 def _panel_2x2(dy, d, x, w, method) -> tuple[float, np.ndarray]:
@@ -395,6 +408,24 @@ def _rc_2x2(y, post, d, x, w, method) -> tuple[float, np.ndarray]:
     return float(att), inf_t - inf_c + inf_eff + inf_or
 
 
+def _rc_means(y, post, d, w) -> tuple[float, np.ndarray]:
+    """:func:`_rc_2x2` without covariates, in closed form.
+
+    With an intercept only, the propensity score and the outcome regressions of every method
+    are (weighted) means of the four cohort-period groups, so the ATT is
+    ``(Y[g, t] - Y[g, b]) - (Y[c, t] - Y[c, b])`` and a row's influence is its deviation from
+    its group's mean over the group's share of the weight (with the group's sign).
+    """
+    group = (2 * d + post).astype(np.intp)  # 0: comparison base, 1: comparison t, 2, 3: g
+    total = np.bincount(group, weights=w, minlength=4)
+    mean = np.bincount(group, weights=w * y, minlength=4) / total
+    sign = np.array([1.0, -1.0, -1.0, 1.0])
+    # DRDID's w_i (y_i - mean_k) / mean(w 1_k), w normalised to mean one: the normalisation
+    # cancels, leaving n_rows * w_i (y_i - mean_k) / total_k
+    scale = sign * (w.size / total)
+    return float(sign @ mean), scale[group] * w * (y - mean[group])
+
+
 def _cell_long(long, rows, g, ti, n, code, out, method):
     """ATT of one 2x2 comparison of rows (repeated cross-sections, or an unbalanced panel).
 
@@ -413,11 +444,11 @@ def _cell_long(long, rows, g, ti, n, code, out, method):
     ):
         return None, n_t, n_c
     y = long.y[rows]
+    w = np.ones(rows.size) if long.weights is None else long.weights[rows]
     if long.x is None:
-        design = np.ones((rows.size, 1))
+        att, local = _rc_means(y, post, d, w)
     else:
         design = np.column_stack([np.ones(rows.size), long.x[rows]])
-    w = np.ones(rows.size) if long.weights is None else long.weights[rows]
-    att, local = _rc_2x2(y, post, d, design, w, method)
+        att, local = _rc_2x2(y, post, d, design, w, method)
     out[:] = np.bincount(code[rows], weights=(n / rows.size) * local, minlength=out.size)
     return att, n_t, n_c

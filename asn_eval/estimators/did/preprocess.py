@@ -21,6 +21,8 @@ from asn_eval.config import NEVER_TREATED
 CONTROL_GROUPS = ("never", "notyet")
 BASE_PERIODS = ("varying", "universal")
 UNBALANCED = ("drop", "pairwise")
+# a panel unit is sampled once, so its sampling weight is one number (R's did refuses too)
+_W_HINT = " (in a panel a unit's sampling weight does not change over time)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,17 +46,31 @@ def _require_columns(data: pd.DataFrame, columns: dict[str, str | None]) -> None
         )
 
 
-def _per_unit(values: np.ndarray, codes: np.ndarray, n: int, what: str, unit: str) -> np.ndarray:
-    """Value of a unit-level column; raise if it varies within a unit."""
+def _per_unit(
+    values: np.ndarray, codes: np.ndarray, n: int, what: str, unit: str, hint: str = ""
+) -> np.ndarray:
+    """Value of a unit-level column; raise if it varies within a unit (``hint`` ends the
+    message)."""
     out = np.empty(n, dtype=values.dtype)
     out[codes] = values
     changed = out[codes] != values
     if changed.any():
         raise ValueError(
             f"att_gt: {what} must be constant within each {unit}, but it varies for "
-            f"{np.unique(codes[changed]).size} of them."
+            f"{np.unique(codes[changed]).size} of them{hint}."
         )
     return out
+
+
+def _require_present(data: pd.DataFrame, columns: dict[str, str]) -> None:
+    """Raise, naming the column and the number of rows, if an id column has missing values."""
+    for role, name in columns.items():
+        missing = int(data[name].isna().sum())
+        if missing:
+            raise ValueError(
+                f"att_gt: the {role} column {name!r} has {missing} missing value"
+                f"{'' if missing == 1 else 's'}; every row needs one."
+            )
 
 
 def _prepare(
@@ -79,8 +95,7 @@ def _prepare(
     info: dict[str, Any] = {}
     n_rows = len(data)
     needed = data[[outcome, *covariates]].notna().all(axis=1).to_numpy()
-    if data[time].isna().any() or data[unit].isna().any():
-        raise ValueError(f"att_gt: {unit!r} and {time!r} must not be missing.")
+    _require_present(data, {"unit": unit, "time": time})
     dropped_rows = int(n_rows - needed.sum())
 
     unit_codes, unit_labels = pd.factorize(data[unit], sort=False)
@@ -95,7 +110,9 @@ def _prepare(
     key = unit_codes.astype(np.int64) * n_periods + time_codes
     if np.bincount(key, minlength=n * n_periods).max(initial=0) > 1:
         raise ValueError(
-            f"att_gt: each ({unit}, {time}) pair must appear once; the data have duplicates."
+            f"att_gt: each ({unit}, {time}) pair must appear once; the data have duplicates "
+            "(for repeated cross-sections, with new respondents each period, use "
+            "panel=False)."
         )
 
     cohort_values = pd.to_numeric(data[cohort]).fillna(NEVER_TREATED).to_numpy(dtype=float)
@@ -103,7 +120,7 @@ def _prepare(
     unit_weight = None
     if weights is not None:
         unit_weight = _per_unit(
-            _check_weights(data, weights), unit_codes, n, f"weights {weights!r}", unit
+            _check_weights(data, weights), unit_codes, n, f"weights {weights!r}", unit, _W_HINT
         )
 
     if cluster is not None:
@@ -241,10 +258,23 @@ class _Long:
 def _check_weights(data: pd.DataFrame, weights: str) -> np.ndarray:
     """The weights column as floats divided by their mean (as R's did), or a clear message."""
     values = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
-    if not np.isfinite(values).all() or (values < 0).any() or values.sum() <= 0:
+    problems = (
+        (np.isnan(values), "missing or non-numeric"),
+        (np.isinf(values), "infinite"),
+        (values < 0, "negative"),
+    )
+    for bad, what in problems:
+        if bad.any():
+            count = int(bad.sum())
+            raise ValueError(
+                f"att_gt: the weights column {weights!r} has {count} {what} value"
+                f"{'' if count == 1 else 's'}; sampling weights must be numbers >= 0 in "
+                "every row."
+            )
+    if values.sum() <= 0:
         raise ValueError(
-            f"att_gt: weights {weights!r} must be finite, non-negative and not missing, "
-            "with a positive mean."
+            f"att_gt: the weights column {weights!r} is zero in every row; at least one "
+            "weight must be positive."
         )
     return values / values.mean()
 
@@ -293,8 +323,8 @@ def _prepare_long(
         | ({"weights": weights} if weights else {})
         | {f"covariate {i + 1}": c for i, c in enumerate(covariates)},
     )
-    if data[time].isna().any() or (panel and data[unit].isna().any()):
-        raise ValueError(f"att_gt: {unit!r} and {time!r} must not be missing.")
+    # repeated cross-sections do not use the id, so a respondent without one is kept
+    _require_present(data, {"unit": unit, "time": time} if panel else {"time": time})
     info: dict[str, Any] = {}
     w_all = None if weights is None else _check_weights(data, weights)
     needed = data[[outcome, *covariates]].notna().all(axis=1).to_numpy()
@@ -309,11 +339,13 @@ def _prepare_long(
         key = codes.astype(np.int64) * periods.size + np.searchsorted(periods, time_values)
         if np.bincount(key).max(initial=0) > 1:
             raise ValueError(
-                f"att_gt: each ({unit}, {time}) pair must appear once; the data have duplicates."
+                f"att_gt: each ({unit}, {time}) pair must appear once; the data have duplicates "
+                "(for repeated cross-sections, with new respondents each period, use "
+                "panel=False)."
             )
         _per_unit(cohort_values, codes, len(labels), f"cohort {cohort!r}", unit)
         if w_all is not None:
-            _per_unit(w_all, codes, len(labels), f"weights {weights!r}", unit)
+            _per_unit(w_all, codes, len(labels), f"weights {weights!r}", unit, _W_HINT)
     cohort_values, early, info["recoded_never"] = _recode_cohorts(
         cohort_values, periods, anticipation, time, f"{unit}s" if panel else "rows"
     )
