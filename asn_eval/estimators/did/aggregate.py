@@ -108,6 +108,11 @@ def _aggregate(res: GroupTimeResult, kind: str, *, min_e=None, max_e=None) -> di
         psi_adj_rows = np.vstack([full @ res.influence_adj + wif for full, wif in recorded])
     # reference cells of a universal base period have an exactly zero influence function
     se, crit = inf.standard_errors(psi_rows)
+    if kind == "simple":
+        # one row: its interval is pointwise, estimate +/- z * SE, as R's aggte prints it
+        # (summary.AGGTEobj: qnorm(1 - alp/2) * overall.se); a sup-t value of one row is a
+        # Monte Carlo draw of that quantile, not a band
+        crit = None
     overall_se = inf.standard_errors(overall_if[None, :])[0][0]
     return dict(
         params=pd.Series([r[1] for r in rows], index=labels, name="estimate"),

@@ -58,6 +58,9 @@ class AggregateResult(_InfluenceTable):
     ``params``/``std_errors`` are indexed by ``event_time`` (dynamic), ``cohort`` (group),
     ``time`` (calendar) or a single ``aggregation`` row (simple). ``overall_att`` and
     ``overall_se`` are the single summary of the aggregation, as R's ``aggte`` reports it.
+    With the multiplier bootstrap the rows of dynamic, group and calendar aggregations have
+    uniform (sup-t) bands; the single simple row, like every ``overall_interval``, has the
+    pointwise interval (R's ``aggte`` and moderndid: ``qnorm(1 - alpha/2)`` times the SE).
     """
 
     kind: str = "simple"

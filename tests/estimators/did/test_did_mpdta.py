@@ -13,6 +13,7 @@ import moderndid  # the Python port of R's did: mpdta and a second reference
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from asn_eval.estimators.did import att_gt, event_study, pretrend_test
 
@@ -249,3 +250,26 @@ def test_uniform_critical_value_matches_r_within_monte_carlo_error(mpdta, table)
     ours = res.critical_value if table == "att_gt" else res.aggregate("dynamic").critical_value
     assert abs(ours - np.mean(r_runs)) <= CRIT_TOLERANCE, (ours, r_runs)
     assert "Rademacher weights" in res.info["standard_errors"]
+
+
+# R did 2.5.1 man/aggte.Rd example at 71ba8a5 (att_gt with its default multiplier bootstrap,
+# then aggte(out, type = "simple")): ATT, SE and the printed 95% interval.
+R_SIMPLE_BOOTSTRAP_ROW = (-0.04, 0.0119, -0.0633, -0.0166)
+
+
+@pytest.mark.parametrize("cluster", [None, "state"])
+def test_simple_aggregation_interval_is_pointwise_under_the_bootstrap(mpdta, cluster):
+    data = mpdta
+    if cluster:  # 13 pseudo-states of about 40 counties each
+        data = mpdta.assign(state=mpdta["countyreal"] % 13)
+    res = att_gt(data, **COLUMNS, cluster=cluster, n_boot=999, seed=1)
+    simple = res.aggregate("simple")
+    z = stats.norm.ppf(0.975)
+    row = simple.to_frame().iloc[0]
+    assert row["ci_low"] == pytest.approx(row["estimate"] - z * row["std_error"], abs=1e-15)
+    assert row["ci_high"] == pytest.approx(row["estimate"] + z * row["std_error"], abs=1e-15)
+    # the row and the overall summary are one interval
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(simple.overall_interval(), abs=1e-15)
+    # R's printed row, given its 4-decimal rounding, admits critical values in [1.950, 1.975]:
+    # qnorm(0.975), not a sup-t value of one row (1.85 here before this was fixed)
+    assert abs(_printed_critical_value([R_SIMPLE_BOOTSTRAP_ROW]) - z) < 0.02
