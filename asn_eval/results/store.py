@@ -224,6 +224,13 @@ def _from_json(entry: dict[str, Any]) -> ResultRecord:
     return ResultRecord(**values)
 
 
+def as_stored(record: ResultRecord) -> ResultRecord:
+    """``record`` as ``results.json`` holds it: floats at :data:`SIGNIFICANT_DIGITS`
+    significant digits, NaN as None. A chapter that shows a record it has just saved reads it
+    this way, so that it shows what later chapters load."""
+    return _from_json(_to_json(record))
+
+
 def load_results(output_dir: str | Path) -> list[ResultRecord]:
     """All records in ``output_dir/results.json`` (empty list if there is no file yet)."""
     data = _read_results(output_dir)

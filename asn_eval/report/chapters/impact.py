@@ -35,7 +35,7 @@ from asn_eval.report import narrative, plots
 from asn_eval.report.chapters.base import Chapter
 from asn_eval.report.effects import EffectSummary
 from asn_eval.report.figures import figure_size, wrap_label
-from asn_eval.results.store import save_results
+from asn_eval.results.store import as_stored, save_results
 
 # Goodman-Bacon comparison types -> their label keys (chapters.impact.sections.twfe_bacon.types).
 BACON_TYPE_KEYS: dict[str, str] = {
@@ -107,7 +107,7 @@ class Impact(Chapter):
         """The Callaway-Sant'Anna records as results.json stores them (with the family's
         adjusted p-values), so every table and sentence reads the same decision."""
         return {
-            (r.policy, r.outcome): r
+            (r.policy, r.outcome): as_stored(r)
             for r in self.results.records()
             if r.estimator == CS_METHOD
         }
