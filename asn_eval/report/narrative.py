@@ -176,10 +176,11 @@ def text(key: str, lang: str = fmt.DEFAULT_LANGUAGE, **values: Any) -> str:
         raise KeyError(f"Report text {key!r} needs a value: {err.message}.") from None
 
 
-def text_group(key: str, lang: str = fmt.DEFAULT_LANGUAGE) -> dict[str, Any]:
+def text_group(key: str, lang: str = fmt.DEFAULT_LANGUAGE, **values: Any) -> dict[str, Any]:
     """All texts under the group ``key`` (e.g. a table's column labels), in template order.
 
-    Nested groups come back as nested dictionaries; every text is rendered without values.
+    Nested groups come back as nested dictionaries; every text is rendered with ``values``
+    (e.g. the confidence ``level`` a column label names).
 
     Examples
     --------
@@ -197,8 +198,28 @@ def text_group(key: str, lang: str = fmt.DEFAULT_LANGUAGE) -> dict[str, Any]:
         node = group
         for parent in parents:
             node = node.setdefault(parent, {})
-        node[leaf] = text(name, lang)
+        node[leaf] = text(name, lang, **values)
     return group
+
+
+def level_percent(level: float, lang: str = fmt.DEFAULT_LANGUAGE) -> str:
+    """A confidence level as the templates write it before their ``%``: ``"95"``, ``"97,5"``.
+
+    Every "95%" a reader sees is this, from the analysis's own level, so that a report made
+    with ``level=0.9`` says 90% wherever its intervals are 90% intervals.
+
+    Examples
+    --------
+    >>> level_percent(0.95, "id"), level_percent(0.975, "id"), level_percent(0.975, "en")
+    ('95', '97,5', '97.5')
+    """
+    percent = 100 * float(level)
+    return fmt.fmt_number(percent, lang, 0 if abs(percent - round(percent)) < 1e-9 else 1)
+
+
+def misses_one_in(level: float) -> int:
+    """How many intervals at ``level`` it takes, on average, for one to miss: 20 at 95%."""
+    return round(1 / (1 - float(level)))
 
 
 def _hint(key: str, candidates: Iterable[str]) -> str:
@@ -268,15 +289,17 @@ def estimator_label(name: str, lang: str = fmt.DEFAULT_LANGUAGE, *, title: bool 
     return _capfirst(words) if title else words
 
 
-def glossary(lang: str = fmt.DEFAULT_LANGUAGE) -> pd.DataFrame:
+def glossary(lang: str = fmt.DEFAULT_LANGUAGE, *, level: float = 0.95) -> pd.DataFrame:
     """The glossary as a two-column table: the personnel terms (ASN, PNS, PPPK, NIP, OPD,
-    SKP, JP, TPP, IKM), then the method terms in the report's language."""
+    SKP, JP, TPP, IKM), then the method terms in the report's language; the confidence
+    interval is defined at the report's ``level``."""
     methods = [text(f"glossary_term.{t}", lang) for t in GLOSSARY_METHOD_TERMS]
+    percent = level_percent(level, lang)
     return pd.DataFrame(
         {
             "term": [*GLOSSARY_TERMS, *methods],
             "definition": [text(f"glossary.{t}", lang) for t in GLOSSARY_TERMS]
-            + [text(f"glossary.{t}", lang) for t in GLOSSARY_METHOD_TERMS],
+            + [text(f"glossary.{t}", lang, level=percent) for t in GLOSSARY_METHOD_TERMS],
         }
     )
 

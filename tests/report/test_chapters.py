@@ -521,6 +521,9 @@ def test_challenges_chapter_renders_the_results_it_is_given(shown, tmp_path):
     stored = [r for r in load_results(tmp_path) if r.chapter == "4"]
     assert len(stored) == len(results.records()) > 0
     assert {r.level for r in stored} == {0.9}
+    # ... and every caption, column label and sentence names that level, never a typed 95%
+    page = " ".join(shown)
+    assert "90% CI" in page and "95%" not in page
     # Every agency has 20 employees, below the spec's small-cell limit of 25: the share
     # meeting the 20 JP minimum is withheld in the shortfall table.
     shortfall = pd.read_csv(tmp_path / "tables" / "4-3_training_shortfall.csv")

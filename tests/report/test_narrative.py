@@ -458,9 +458,12 @@ def test_text_groups_keep_template_order_and_explain_mistakes():
     assert list(limits) == ["parallel", "few", "measure", "mentoring", "cost"]
     assert limits["cost"].startswith("Without cost data per policy, this report cannot judge")
     # A group holding a group comes back nested.
-    twfe = text_group("chapters.impact.sections.twfe_bacon", "id")
+    twfe = text_group("chapters.impact.sections.twfe_bacon", "id", level="90")
     assert twfe["types"]["later_vs_earlier"] == "lebih lambat vs lebih awal (terlarang)"
     assert twfe["columns"]["twfe"] == "TWFE"
+    assert twfe["columns"]["twfe_interval"] == "Selang 90% TWFE"  # the level it is given
+    with pytest.raises(KeyError, match="twfe_interval' needs a value: 'level' is undefined"):
+        text_group("chapters.impact.sections.twfe_bacon", "id")
     with pytest.raises(KeyError) as err:
         text_group("chapters.impact.sections.overall.colums", "en")
     assert err.value.args[0] == (

@@ -155,16 +155,27 @@ class Chapter:
         A key naming a group (e.g. column labels) returns the group as a dictionary.
         """
         full = f"chapters.{self.key}.{key}"
-        if full not in narrative.templates(self.lang) and not values:
+        values = {**self.level_values, **values}
+        if full not in narrative.templates(self.lang):
             try:
-                return narrative.text_group(full, self.lang)
+                return narrative.text_group(full, self.lang, **values)
             except KeyError:
                 pass  # not a group either: text() below names the key and close matches
         return narrative.text(full, self.lang, **values)
 
     def common(self, key: str, **values: Any) -> str:
         """Report-wide text ``report.<key>`` (e.g. ``source``, ``synthetic_notice``)."""
-        return narrative.text(f"report.{key}", self.lang, **values)
+        return narrative.text(f"report.{key}", self.lang, **{**self.level_values, **values})
+
+    @property
+    def level_values(self) -> dict[str, Any]:
+        """What every text of the chapter may name of the confidence level: ``level`` (``95``
+        before a ``%``) and ``one_in`` (``20``: one interval in so many misses by chance). A
+        text that means something else by ``level`` is given its own value."""
+        return {
+            "level": narrative.level_percent(self.spec.level, self.lang),
+            "one_in": narrative.misses_one_in(self.spec.level),
+        }
 
     def num(self, x: Any, digits: int = 1) -> str:
         return fmt.fmt_number(x, self.lang, digits)

@@ -174,7 +174,7 @@ class Conclusion(Chapter):
             return
         self.paragraph(self.t("sections.findings.lead", **finding_counts(records, self.all_tests)))
         head = {k: narrative.text(f"findings.{k}", self.lang) for k in _FINDINGS_KEYS}
-        level = round(100 * records[0].level)  # every headline record shares one level
+        level = narrative.level_percent(records[0].level, self.lang)  # one level for all
         head["interval"] = narrative.text("findings.interval", self.lang, level=level)
         # Headline records carry the randomization-inference p (the TWFE wild bootstrap p
         # stays in chapter 3), so the column is named for what it holds.

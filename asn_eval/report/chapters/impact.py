@@ -322,7 +322,7 @@ class Impact(Chapter):
             rcs_interval=self.interval(rcs.ci_low, rcs.ci_high),
             agencies=self.num(res.n_agencies, 0),
             df=self.num(res.n_agencies - 1, 0),
-            level=round(100 * self.spec.level),
+            level=narrative.level_percent(self.spec.level, self.lang),
         )
         said = [self.t("sections.survey.respondents", **values)]
         if means is not None:
@@ -332,7 +332,7 @@ class Impact(Chapter):
                     means=self.num(means.estimate, 2),
                     means_interval=self.interval(means.ci_low, means.ci_high),
                     difference=self.num(rcs.estimate - means.estimate, 2),
-                    level=round(100 * self.spec.level),
+                    level=narrative.level_percent(self.spec.level, self.lang),
                 )
             )
             said.append(

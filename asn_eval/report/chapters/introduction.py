@@ -59,7 +59,7 @@ class Introduction(Chapter):
         self.bullets(items)
         self.paragraph(self.t("sections.setting.questions"))
         self.bullets([s for s, _ in context.statements("questions", self.lang)])
-        glossary = narrative.glossary(self.lang)
+        glossary = narrative.glossary(self.lang, level=self.spec.level)
         self.table(
             glossary,
             "glossary",
@@ -425,7 +425,7 @@ class Introduction(Chapter):
                 last=int(frame["year"].max()),
                 reliability=self.t(f"sections.quality.ikm.reliability.{pooled.interpretation}"),
                 alpha=self.num(pooled.alpha, 2),
-                level=round(pooled.level * 100),
+                level=narrative.level_percent(pooled.level, self.lang),
                 low=self.num(pooled.ci_low, 2),
                 high=self.num(pooled.ci_high, 2),
                 weakest=elements[weakest],
