@@ -315,8 +315,8 @@ def _run_diff_diff_did(data, replications=None, estimator="DifferenceInDifferenc
     extra = {"unit": "State"} if estimator == "TwoWayFixedEffects" else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = getattr(diff_diff, estimator)().fit(data, outcome="PacksPerCapita",
-                                                  treatment="ever", time="post", **extra)  # fmt: skip
+        model = getattr(diff_diff, estimator)()
+        fit = model.fit(data, outcome="PacksPerCapita", treatment="ever", time="post", **extra)
     return {"estimate": float(fit.att),
             "versions": {p: version(p) for p in ("diff-diff", "numpy", "pandas")}}  # fmt: skip
 
