@@ -198,11 +198,15 @@ def _steps_one(x, h, xmx, cx, rows_h, pairs, threshold, max_iter):
     h = h[0]
     xmx, cx = float(xmx[0]), float(cx[0])
     c, u = pairs[:, 0].tolist(), pairs[:, 1].tolist()
+    # bound methods, row views and one buffer: a step's update of h is three numpy calls
+    # that allocate nothing (the same arithmetic, so the same numbers)
+    rows, step = list(rows_h), np.empty_like(h)
+    argmin, item, subtract, multiply, add = h.argmin, h.item, np.subtract, np.multiply, np.add
     vertices, sizes = [], []
     stop = max_iter
     for t in range(max_iter):
-        j = int(h.argmin())
-        h_j = h.item(j)
+        j = argmin()
+        h_j = item(j)
         ns = (xmx - cx) - h_j
         d = (u[j] + xmx) - (h_j + h_j)
         if d != 0.0:
@@ -211,9 +215,9 @@ def _steps_one(x, h, xmx, cx, rows_h, pairs, threshold, max_iter):
             s = 0.0 if ns <= 0.0 else 1.0
         vertices.append(j)
         sizes.append(s)
-        step = rows_h[j] - h
-        step *= s
-        h += step
+        subtract(rows[j], h, step)
+        multiply(step, s, step)
+        add(h, step, h)
         xmx += s * (2.0 * (h_j + c[j] - xmx) + s * d)
         cx += s * (c[j] - cx)
         if t >= 1 and s * (ns + ns - s * d) <= threshold:
