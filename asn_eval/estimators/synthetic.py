@@ -198,11 +198,15 @@ def _steps_one(x, h, xmx, cx, rows_h, pairs, threshold, max_iter):
     h = h[0]
     xmx, cx = float(xmx[0]), float(cx[0])
     c, u = pairs[:, 0].tolist(), pairs[:, 1].tolist()
+    # bound methods, row views and one buffer: a step's update of h is three numpy calls
+    # that allocate nothing (the same arithmetic, so the same numbers)
+    rows, step = list(rows_h), np.empty_like(h)
+    argmin, item, subtract, multiply, add = h.argmin, h.item, np.subtract, np.multiply, np.add
     vertices, sizes = [], []
     stop = max_iter
     for t in range(max_iter):
-        j = int(h.argmin())
-        h_j = h.item(j)
+        j = argmin()
+        h_j = item(j)
         ns = (xmx - cx) - h_j
         d = (u[j] + xmx) - (h_j + h_j)
         if d != 0.0:
@@ -211,9 +215,9 @@ def _steps_one(x, h, xmx, cx, rows_h, pairs, threshold, max_iter):
             s = 0.0 if ns <= 0.0 else 1.0
         vertices.append(j)
         sizes.append(s)
-        step = rows_h[j] - h
-        step *= s
-        h += step
+        subtract(rows[j], h, step)
+        multiply(step, s, step)
+        add(h, step, h)
         xmx += s * (2.0 * (h_j + c[j] - xmx) + s * d)
         cx += s * (c[j] - cx)
         if t >= 1 and s * (ns + ns - s * d) <= threshold:
@@ -529,9 +533,13 @@ def _block_matrix(data, *, outcome, unit, time, treated, name):
             f"that period); found {found} (the first in unit {_label(other[unit].iloc[0])}, "
             f"period {_label(other[time].iloc[0])})."
         )
-    counts = frame.groupby([unit, time]).size()
-    n_units, n_times = frame[unit].nunique(), frame[time].nunique()
-    if counts.max() > 1 or len(counts) != n_units * n_times:
+    # The unit x period matrices by codes rather than two pivots: the same sorted units and
+    # periods and the same values (bit for bit) in about a third of the time on Prop 99.
+    unit_codes, units = frame[unit].factorize(sort=True)
+    time_codes, times = frame[time].factorize(sort=True)
+    n_units, n_times = len(units), len(times)
+    cell = unit_codes * n_times + time_codes
+    if (np.bincount(cell, minlength=n_units * n_times) != 1).any():
         per_unit = frame.groupby(unit)[time].agg(["size", "nunique"])
         off = per_unit[(per_unit["size"] != n_times) | (per_unit["nunique"] != n_times)]
         raise ValueError(
@@ -539,8 +547,18 @@ def _block_matrix(data, *, outcome, unit, time, treated, name):
             f"{n_units} units do not have exactly one row in each of the {n_times} periods "
             f"(the first is {_label(off.index[0])})."
         )
-    y = frame.pivot(index=unit, columns=time, values=outcome).sort_index(axis=1)
-    w = frame.pivot(index=unit, columns=time, values=treated).sort_index(axis=1)
+    values = np.empty(n_units * n_times)
+    values[cell] = frame[outcome].to_numpy(dtype=float)
+    y = pd.DataFrame(
+        # column-major as a pivot leaves it: the sums over it, and so the last digits of
+        # every estimate, follow the memory order
+        np.asfortranarray(values.reshape(n_units, n_times)),
+        index=pd.Index(units, name=unit),
+        columns=pd.Index(times, name=time),
+    )
+    on = np.zeros(n_units * n_times, dtype=bool)
+    on[cell] = status.to_numpy() == 1
+    w = pd.DataFrame(on.reshape(n_units, n_times), index=y.index, columns=y.columns)
     ever = w.to_numpy().any(axis=1)
     if not ever.any():
         raise ValueError(
@@ -581,7 +599,7 @@ def _block_matrix(data, *, outcome, unit, time, treated, name):
             f"estimator needs at least two to measure the noise level."
         )
     order = np.concatenate([np.flatnonzero(~ever), np.flatnonzero(ever)])
-    y = y.iloc[order].astype(float)
+    y = y.iloc[order]
     return y, int((~ever).sum()), t0
 
 

@@ -4,10 +4,10 @@ Run it in a separate environment holding the peers, not the project's (they pin 
 versions of numpy and pandas)::
 
     python3 -m venv /tmp/peer-venv
-    /tmp/peer-venv/bin/pip install diff-diff synthdid
+    /tmp/peer-venv/bin/pip install diff-diff==3.13.0 synthdid==0.10.1 numpy==1.23.5 pandas==1.5.3
     /tmp/peer-venv/bin/python tests/estimators/references/synthetic/make_references.py
 
-Peers:
+(the versions references.json records; Python 3.11). Peers:
 
 - diff-diff's ``SyntheticDiD`` (placebo variance, 200 replications, seed 0): synthdid's
   Algorithm 1 and 4 in Python; its placebo permutations are numpy ``default_rng(seed)``
