@@ -75,7 +75,10 @@ def heterogeneity_panel(dataset: Any, *, years: list[int], policy: str) -> pd.Da
     person["education_group"] = pd.Categorical(
         education, categories=list(EDUCATION_ORDER), ordered=True
     )
-    person["position_type"] = person["position_type"].astype(str)
+    # a position set aside by the data check stays missing: no subgroup of its own
+    person["position_type"] = person["position_type"].astype(object).where(
+        person["position_type"].notna()
+    )
     return person.dropna(subset=[HETEROGENEITY_OUTCOME])
 
 

@@ -187,14 +187,16 @@ CONTRACT: dict[str, Table] = {
             Column("agency_code", "str"),
             # Age and age band are missing for a missing birth date (panels, adoption).
             Column("birth_date", "date", until_data_date=True, field_reject=True),
-            _cat("sex", SEXES),
-            # Points of the IP ASN index and chapter 1's counts skip a missing level. Sex,
-            # rank, position and employment type are not field-level: chapter 1 reads a
-            # missing one as "not female", a "nan" golongan or a "nan" position.
+            # Descriptive columns, read as "unknown" when missing: chapter 1's shares (female,
+            # PPPK, degree) are over the employees whose value is known, its bars skip the
+            # unknown, the golongan is taken from the rank itself, and chapter 4's subgroup
+            # estimates leave out (and count) employees without a group. A typo in one of
+            # them sets aside only that value, not the employee and their other rows.
+            _cat("sex", SEXES, field_reject=True),
             _cat("education", EDUCATION_LEVELS, ordered=True, field_reject=True),
-            _cat("rank", PNS_RANKS + PPPK_GRADES),
-            _cat("position_type", POSITION_TYPES),
-            _cat("employment_type", EMPLOYMENT_TYPES),
+            _cat("rank", PNS_RANKS + PPPK_GRADES, field_reject=True),
+            _cat("position_type", POSITION_TYPES, field_reject=True),
+            _cat("employment_type", EMPLOYMENT_TYPES, field_reject=True),
             Column("service_start", "date", until_data_date=True),
             Column("service_end", "date", required=False, nullable=True),
         ),

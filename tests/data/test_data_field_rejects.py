@@ -18,7 +18,7 @@ import pytest
 
 from asn_eval.config import PROJECT_ROOT
 from asn_eval.data import DataError, load_dataset
-from asn_eval.data.contract import CONTRACT
+from asn_eval.data.contract import CONTRACT, PPPK_GRADES
 from asn_eval.report import narrative
 from asn_eval.report.chapters.introduction import Introduction
 
@@ -101,23 +101,36 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 # --- a field-level column: the value goes, the person stays ------------------------------------
-def test_a_note_in_education_sets_aside_the_value_and_keeps_every_row_of_the_person(data):
+@pytest.mark.parametrize(
+    ("column", "typed"),
+    [
+        ("education", "belum diisi"),
+        ("sex", "laki-laki"),
+        ("rank", "III-a"),
+        ("position_type", "fungsional tertentu"),
+        ("employment_type", "PNSS"),
+    ],
+)
+def test_a_note_in_a_descriptive_column_sets_aside_the_value_and_keeps_every_row_of_the_person(
+    data, column, typed
+):
+    """One typo in a descriptive column used to reject the employee and, with them, every
+    row of theirs in the other tables (16 rows for one 'PNSS')."""
     clean = load_dataset(data, key=KEY)
     line, nip = _clean_person(data)
-    assert _set(data, "employees", line, "education", "belum diisi") in CONTRACT[
+    assert _set(data, "employees", line, column, typed) in CONTRACT[
         "employees"
-    ].column("education").values  # fmt: skip
+    ].column(column).values  # fmt: skip
     dataset = load_dataset(data, key=KEY)
 
     new = dataset.rejects.merge(clean.rejects, how="left", indicator=True)
     assert new.loc[new["_merge"] == "left_only"].drop(columns="_merge").values.tolist() == [
-        ["employees", "employees.csv", line, "education", "belum diisi", "invalid_category",
-         "field", ""],
-    ]  # fmt: skip
+        ["employees", "employees.csv", line, column, typed, "invalid_category", "field", ""],
+    ]
     # No row of any table was lost to the note, the person's rows in other tables included.
     pd.testing.assert_frame_equal(dataset.quality, clean.quality)
     employees = dataset.tables["employees"]
-    missing = employees.loc[employees["education"].isna(), "employee_id"]
+    missing = employees.loc[employees[column].isna(), "employee_id"]
     assert len(missing) == 1
     for name in ("performance", "training", "digital_adoption"):
         kept = int((dataset.tables[name]["employee_id"] == missing.iloc[0]).sum())
@@ -192,12 +205,13 @@ def test_an_empty_field_level_cell_is_listed_as_set_aside(data):
 
 def test_a_bad_value_in_a_row_level_column_still_rejects_the_row(data):
     line, _ = _clean_person(data)
-    _set(data, "employees", line, "sex", "laki-laki")
+    _set(data, "employees", line, "service_start", "31/02/2010")  # places the row in time
     dataset = load_dataset(data, key=KEY)
     mine = dataset.rejects[(dataset.rejects["table"] == "employees")]
     assert mine.loc[mine["line"] == line].values.tolist() == [
-        ["employees", "employees.csv", line, "sex", "laki-laki", "invalid_category", "row", ""]
-    ]
+        ["employees", "employees.csv", line, "service_start", "31/02/2010", "invalid_date",
+         "row", ""]
+    ]  # fmt: skip
     _identity(dataset, data)
 
 
@@ -213,7 +227,7 @@ def test_key_and_reference_columns_cannot_be_field_level():
 # --- the cascade: a rejected employee's other rows name the row to fix ------------------------
 def test_rows_of_a_rejected_employee_name_its_row_and_rule_not_a_missing_nip(data):
     line, nip = _clean_person(data)
-    _set(data, "employees", line, "sex", "laki-laki")
+    _set(data, "employees", line, "service_start", "31/02/2010")
     dataset = load_dataset(data, key=KEY)
     rejects = dataset.rejects
     cascade = rejects[rejects["rule"] == "rejected_employee"]
@@ -222,7 +236,8 @@ def test_rows_of_a_rejected_employee_name_its_row_and_rule_not_a_missing_nip(dat
         for at in _table(data, name).index[_table(data, name)["nip"] == nip]:
             expected.append([name, f"{name}.csv", int(at), "nip", "(hidden)",
                              "rejected_employee", "row",
-                             f"employees.csv line {line} (sex: invalid_category)"])  # fmt: skip
+                             f"employees.csv line {line} (service_start: "
+                             "invalid_date)"])  # fmt: skip
     got = cascade.sort_values(["table", "line"]).values.tolist()
     assert got == sorted(expected)
     # The NIP is in employees.csv: no row of that person says it is absent.
@@ -361,3 +376,42 @@ def test_table_1_6_shows_values_set_aside_only_when_there_are_some(data, tmp_pat
         " Selain itu 1 isian dikosongkan tanpa menolak barisnya (barisnya tetap dipakai); "
         "rejects.csv mencantumkan masing-masing."
     )
+
+
+def test_chapter_1_reads_set_aside_values_as_unknown_and_says_how_many(data, tmp_path):
+    """Shares are of the employees whose value is known, the golongan comes from the rank
+    when the employment type is unknown, no bar is labelled 'nan', and the text says how
+    many values are unknown."""
+    from asn_eval.analysis.panels import workforce_snapshot
+    from asn_eval.common.formatting import fmt_percent
+
+    employees = _table(data, "employees")
+    dirty = {row["line"] for row in DIRTY.get("employees", [])}
+    women = [int(i) for i in employees.index[employees["sex"] == "P"] if i not in dirty][:200]
+    for line in women:  # enough to move the share of women by several points
+        _set(data, "employees", line, "sex", "perempuan")
+    pppk = next(
+        int(i) for i in employees.index[employees["employment_type"] == "PPPK"] if i not in dirty
+    )
+    _set(data, "employees", pppk, "employment_type", "P3K")
+    dataset = load_dataset(data, key=KEY)
+    snap = workforce_snapshot(dataset, year=2025)
+    unknown_sex = int(snap["sex"].isna().sum())
+    assert 0 < unknown_sex <= len(women)
+    known = snap["sex"].dropna()
+    chapter = Introduction(dataset, year=2025, lang="en", output_dir=tmp_path)
+    chapter.section_workforce()
+    paragraphs = [text for kind, text in chapter.emitted if kind == "paragraph"]
+    assert f"{fmt_percent((known == 'P').mean(), 'en')} were women" in paragraphs[0]
+    assert fmt_percent((snap["sex"] == "P").mean(), "en") not in paragraphs[0]  # the old read
+    assert paragraphs[1] == (
+        f"Values set aside by the data check are read as unknown (sex, {unknown_sex} employees"
+        f" and employment type, {int(snap['employment_type'].isna().sum())} employees): the "
+        "shares above and in the tables below are of the employees whose value is known."
+    )
+    # the PPPK employee without an employment type is still counted as PPPK, by their grade
+    from asn_eval.report.chapters.introduction import rank_group
+
+    groups = rank_group(snap["rank"], snap["employment_type"])
+    assert not groups.isin(["nan", "None"]).any()
+    assert (groups == "PPPK").sum() == snap["rank"].isin(PPPK_GRADES).sum()

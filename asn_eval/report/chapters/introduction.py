@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from babel.lists import format_list
 
 from asn_eval import indices
 from asn_eval.analysis.panels import POLICIES, workforce_snapshot
-from asn_eval.data.contract import TABLES
+from asn_eval.data.contract import PPPK_GRADES, TABLES
 from asn_eval.domain import setting as context
 from asn_eval.domain.regulations import IKM_ELEMENTS, IKM_REPORT_WEIGHTS
 from asn_eval.domain.subgroups import AGE_BAND_LABELS
@@ -20,6 +21,9 @@ from asn_eval.report.plots import format_axis_numbers
 
 # Education levels counted as a degree (D-IV and above).
 DEGREE_LEVELS: tuple[str, ...] = ("D4", "S1", "S2", "S3")
+# Descriptive columns whose values the data check may set aside: chapter 1 says how many are
+# unknown, and its shares are of the known ones.
+UNKNOWN_READ: tuple[str, ...] = ("sex", "employment_type", "education", "rank", "position_type")
 
 
 def _set_aside_cells(rejects: pd.DataFrame | None, tables: pd.Series) -> pd.Series:
@@ -31,9 +35,26 @@ def _set_aside_cells(rejects: pd.DataFrame | None, tables: pd.Series) -> pd.Seri
 
 
 def rank_group(rank: pd.Series, employment_type: pd.Series) -> pd.Series:
-    """PNS golongan (I-IV, the part of the rank before the slash) or "PPPK"."""
-    golongan = rank.astype(str).str.split("/").str[0]
-    return golongan.where(employment_type.astype(str) != "PPPK", "PPPK")
+    """PNS golongan (I-IV, the part of the rank before the slash) or "PPPK"; missing when the
+    rank is missing (a value set aside by the data check).
+
+    An employee whose employment type is missing is placed by the rank itself: a PPPK grade
+    (``V``-``XVII``, no slash) is PPPK, a PNS rank (``III/a``) its golongan.
+    """
+    text = rank.astype(object).where(rank.notna())
+    golongan = text.str.split("/").str[0]
+    known = employment_type.notna()
+    pppk = (known & (employment_type.astype(str) == "PPPK")) | (
+        ~known & text.isin(PPPK_GRADES)
+    )
+    return golongan.where(~pppk, "PPPK").where(text.notna())
+
+
+def share_of(values: pd.Series, value: str) -> float:
+    """Share of the employees whose ``values`` is ``value``, among those whose value is known
+    (a value set aside by the data check is unknown, not "not ``value``")."""
+    known = values.dropna()
+    return float((known.astype(str) == value).mean()) if len(known) else float("nan")
 
 
 class Introduction(Chapter):
@@ -126,11 +147,25 @@ class Introduction(Chapter):
                 n=self.num(len(snap), 0),
                 agencies=self.num(snap["agency_code"].nunique(), 0),
                 date=self.date(pd.Timestamp(year=self.year, month=12, day=31)),
-                female=self.pct((snap["sex"] == "P").mean()),
-                pppk=self.pct((snap["employment_type"] == "PPPK").mean()),
+                female=self.pct(share_of(snap["sex"], "P")),
+                pppk=self.pct(share_of(snap["employment_type"], "PPPK")),
                 age=self.num(snap["age"].median(), 0),
             )
         )
+        names = self.t("sections.workforce.unknown_columns")
+        unknown = [
+            self.t(
+                "sections.workforce.unknown_count",
+                column=names[column],
+                n=self.num(int(snap[column].isna().sum()), 0),
+            )
+            for column in UNKNOWN_READ
+            if snap[column].isna().any()
+        ]
+        if unknown:
+            self.paragraph(
+                self.t("sections.workforce.unknown", counts=format_list(unknown, locale=self.lang))
+            )
         self.figure(self._workforce_figure(snap), "workforce", self.t("sections.workforce.fig"))
 
         cols = self.t("sections.workforce.columns")
@@ -257,11 +292,11 @@ class Introduction(Chapter):
             {
                 "n": grouped.size(),
                 "agencies": grouped["agency_code"].nunique(),
-                "female": grouped["sex"].apply(lambda s: (s == "P").mean()),
-                "pppk": grouped["employment_type"].apply(lambda s: (s == "PPPK").mean()),
+                "female": grouped["sex"].apply(lambda s: share_of(s, "P")),
+                "pppk": grouped["employment_type"].apply(lambda s: share_of(s, "PPPK")),
                 "age": grouped["age"].median(),
                 "degree": grouped["education"].apply(
-                    lambda s: s.astype(str).isin(DEGREE_LEVELS).mean()
+                    lambda s: s.dropna().astype(str).isin(DEGREE_LEVELS).mean()
                 ),
             }
         ).reset_index()
@@ -290,13 +325,13 @@ class Introduction(Chapter):
         axes[0, 1].set_yticks(range(len(counts)), [str(c) for c in counts.index])
         axes[0, 1].invert_yaxis()
         roman = ("I", "II", "III", "IV")
-        present = set(snap["rank_group"])
+        present = set(snap["rank_group"].dropna())
         groups = [g for g in roman if g in present]
         groups += sorted(present - set(roman) - {"PPPK"}) + (["PPPK"] if "PPPK" in present else [])
         counts = snap["rank_group"].value_counts().reindex(groups)
         axes[1, 0].bar(range(len(counts)), counts.to_numpy(), color=PALETTE[2])
         axes[1, 0].set_xticks(range(len(counts)), groups)
-        positions = pd.crosstab(snap["position_type"].astype(str), snap["employment_type"])
+        positions = pd.crosstab(snap["position_type"].astype(object), snap["employment_type"])
         self._grouped_bars(axes[1, 1], positions.sort_index(), names={})
         titles = (labels["age"], labels["education"], labels["rank"], labels["position"])
         for ax, title in zip(axes.ravel(), titles, strict=True):
