@@ -699,7 +699,8 @@ class ServiceComparison:
     policy started earlier and ran through this one's pre-period, so the donors, which
     adopted neither, cannot show this policy's counterfactual). ``donors`` counts the offices
     used, ``donors_left_out`` those without a complete series; ``names`` maps donor codes to
-    names.
+    names; ``starts`` gives each Dukcapil policy's first month in Kupang's series (NaT:
+    never).
     """
 
     result: SyntheticResult | None
@@ -707,6 +708,18 @@ class ServiceComparison:
     donors: int = 0
     donors_left_out: int = 0
     names: dict[str, str] = field(default_factory=dict)
+    starts: dict[str, pd.Timestamp] = field(default_factory=dict)
+
+    def earlier_policy(self, policy: str) -> str | None:
+        """The Dukcapil policy that started before ``policy`` (the one running through its
+        pre-period), or None."""
+        start = self.starts.get(policy)
+        earlier = [
+            (when, other)
+            for other, when in self.starts.items()
+            if other != policy and pd.notna(when) and pd.notna(start) and when < start
+        ]
+        return min(earlier)[1] if earlier else None
 
     @property
     def ok(self) -> bool:
@@ -812,6 +825,7 @@ def dukcapil_sdid(
     pooled = pooled[pooled["month"].isin(_complete_months(dataset, years))]
     donors = donors[donors["documents"] == donors["documents"].max()]
     names = dict(zip(donors["office_code"], donors["office_name"], strict=False))
+    starts = {p: pooled[f"adopted_{p}"].iloc[0] for p in DUKCAPIL_POLICIES}
     out: dict[tuple[str, str], ServiceComparison] = {}
     for policy in DUKCAPIL_POLICIES:
         data, reason = _its_window(pooled, policy)
@@ -822,7 +836,12 @@ def dukcapil_sdid(
         window = donors[donors["month"].isin(months)]
         complete = window.groupby("office_code")["month"].nunique() == len(months)
         used = sorted(complete.index[complete])
-        counts = {"donors": len(used), "donors_left_out": len(names) - len(used), "names": names}
+        counts = {
+            "donors": len(used),
+            "donors_left_out": len(names) - len(used),
+            "names": names,
+            "starts": starts,
+        }
         if not reason and len(used) < 2:
             reason = "no_donors"
         for outcome in ITS_OUTCOMES:
@@ -838,6 +857,7 @@ def dukcapil_sdid(
             panel["treated"] = (
                 (panel["office_code"] == TREATED_OFFICE) & (panel["month"] >= start)
             ).astype(int)
+            panel["month"] = panel["month"].dt.to_period("M")  # periods read as 2021-02
             res = synthetic_did(
                 panel,
                 outcome=outcome,
