@@ -725,6 +725,16 @@ class ServiceComparison:
     def ok(self) -> bool:
         return self.result is not None
 
+    def __repr__(self) -> str:
+        if self.result is None:
+            return f"ServiceComparison(not estimated: {self.reason})"
+        return f"ServiceComparison({self.donors} donors)\n{self.result.summary()}"
+
+    def _repr_html_(self) -> str:
+        if self.result is None:
+            return f"<p>{repr(self)}</p>"
+        return self.result._repr_html_()
+
     @property
     def placebo_p(self) -> float | None:
         """Randomization inference from the placebo replications: the share of placebo
