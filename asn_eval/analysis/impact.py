@@ -737,13 +737,14 @@ class ServiceComparison:
 
     @property
     def placebo_p(self) -> float | None:
-        """Randomization inference from the placebo replications: the share of placebo
-        effects (a donor playing Kota Kupang) at least as large in absolute value as the
-        estimate, counting the estimate itself."""
-        if self.result is None or not len(self.result.placebo_estimates):
+        """The p-value of the placebo standard error (Arkhangelsky et al. 2021, Algorithm 4:
+        the spread of the estimate when each donor in turn plays Kota Kupang), the inference
+        the interval rests on, so that the p-value and the interval agree. A rank among the
+        placebo estimates instead could never fall below 1 / (replications + 1), too coarse
+        for a family of a dozen tests."""
+        if self.result is None or not np.isfinite(self.result.std_error):
             return None
-        placebo = np.abs(self.result.placebo_estimates)
-        return float((1 + (placebo >= abs(self.result.estimate)).sum()) / (1 + placebo.size))
+        return float(self.result.pvalues.iloc[0])
 
     def weights(self, top: int | None = None) -> pd.Series:
         """The donors' weights (omega) by office name, largest first, only those above zero;
