@@ -8,8 +8,10 @@ at which policies are adopted: Callaway and Sant'Anna (2021) group-time effects 
 to event-study curves and one overall effect, the pre-trend test, few-cluster inference
 (wild cluster bootstrap and randomization inference, because a city has only some tens of
 agencies), two-way fixed effects beside it with its Goodman-Bacon decomposition;
-interrupted time series for Dukcapil's monthly services; and the dose-response of training
-hours on the employee-year panel.
+interrupted time series for Dukcapil's monthly services and, when the dataset holds the
+province's other Dukcapil offices (``comparison_services``), a synthetic
+difference-in-differences against them; and the dose-response of training hours on the
+employee-year panel.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from asn_eval.analysis.survey import (
     respondent_frame,
 )
 from asn_eval.common.memory import release_memory
+from asn_eval.data.contract import COMPARISON_TABLE
 from asn_eval.domain.decision import ALPHA, FEW_CLUSTERS, MDE_POWER
 from asn_eval.domain.outcomes import OUTCOMES as REGISTERED
 from asn_eval.domain.outcomes import Outcome, kind
@@ -49,6 +52,7 @@ from asn_eval.estimators.did import att_gt, event_study, pretrend_test
 from asn_eval.estimators.imputation import did_imputation
 from asn_eval.estimators.its import METHOD_NAME as ITS_METHOD_NAME
 from asn_eval.estimators.multiple import holm
+from asn_eval.estimators.synthetic import METHOD_NAMES as SYNTHETIC_METHOD_NAMES
 from asn_eval.estimators.twfe import twfe
 from asn_eval.results.store import ResultRecord
 
@@ -60,6 +64,7 @@ if TYPE_CHECKING:
     from asn_eval.estimators.imputation import ImputationResult
     from asn_eval.estimators.its import InterruptedTimeSeriesResult
     from asn_eval.estimators.power import MDEResult
+    from asn_eval.estimators.synthetic import SyntheticResult
     from asn_eval.estimators.twfe import TwfeResult
 
 UNIT = "agency_code"
@@ -70,6 +75,12 @@ IMPUTATION_METHOD = "Borusyak-Jaravel-Spiess"
 OTHER_CONTROL_NAMES = {"notyet": "not yet treated", "never": "never treated"}
 TWFE_METHOD = "TWFE"
 ITS_METHOD = ITS_METHOD_NAME
+SDID_METHOD = SYNTHETIC_METHOD_NAMES["sdid"]
+# Placebo replications of the synthetic DiD's standard error (synthdid's default).
+SDID_REPLICATIONS = 200
+# Estimators of the headline family (Holm): the comparison designs, never a single office
+# against its own past.
+FAMILY_METHODS: tuple[str, ...] = (DID_METHOD_NAME, SDID_METHOD)
 # Months of a monthly series needed on each side of an intervention for a segmented
 # regression with month-of-year dummies.
 ITS_MIN_MONTHS = 12
@@ -250,8 +261,10 @@ def trusted_p(record: ResultRecord) -> float | None:
 def adjust_family(records: list[ResultRecord]) -> list[ResultRecord]:
     """Holm-adjusted p-values across the chapter's headline family.
 
-    The family is every Callaway-Sant'Anna estimate of performance or services (uptake is
-    not a finding); each enters with the p-value the report trusts (:func:`trusted_p`). Holm
+    The family is every estimate of performance or services by a comparison design
+    (:data:`FAMILY_METHODS`: Callaway-Sant'Anna, and the synthetic DiD of Dukcapil against
+    the province's other offices; uptake is not a finding); each enters with the p-value the
+    report trusts (:func:`trusted_p`). Holm
     controls the family-wise error rate under any dependence between the tests, which
     randomization-inference p-values of one panel have. A record whose adjusted p-value is
     not below 5% is tentative (:mod:`asn_eval.domain.decision`, reason ``multiple_testing``).
@@ -259,7 +272,9 @@ def adjust_family(records: list[ResultRecord]) -> list[ResultRecord]:
     family = [
         i
         for i, r in enumerate(records)
-        if r.estimator == CS_METHOD and kind(r.outcome) != "uptake" and trusted_p(r) is not None
+        if r.estimator in FAMILY_METHODS
+        and kind(r.outcome) != "uptake"
+        and trusted_p(r) is not None
     ]
     if not family:
         return records
@@ -674,6 +689,227 @@ def its_record(policy: str, outcome: str, result: Any) -> ResultRecord:
 
 
 @dataclass(frozen=True)
+class ServiceComparison:
+    """The synthetic difference-in-differences of one policy and one Dukcapil outcome: Kota
+    Kupang's pooled series (the treated unit) against a weighted mix of the province's other
+    Dukcapil offices (the donors, ``comparison_services``).
+
+    ``result`` is None when it cannot be estimated; ``reason`` says why (a key of the
+    chapter's ``services.reasons`` texts: ``other_policy_running`` when the other Dukcapil
+    policy started earlier and ran through this one's pre-period, so the donors, which
+    adopted neither, cannot show this policy's counterfactual). ``donors`` counts the offices
+    used, ``donors_left_out`` those without a complete series; ``names`` maps donor codes to
+    names; ``starts`` gives each Dukcapil policy's first month in Kupang's series (NaT:
+    never).
+    """
+
+    result: SyntheticResult | None
+    reason: str = ""
+    donors: int = 0
+    donors_left_out: int = 0
+    names: dict[str, str] = field(default_factory=dict)
+    starts: dict[str, pd.Timestamp] = field(default_factory=dict)
+
+    def earlier_policy(self, policy: str) -> str | None:
+        """The Dukcapil policy that started before ``policy`` (the one running through its
+        pre-period), or None."""
+        start = self.starts.get(policy)
+        earlier = [
+            (when, other)
+            for other, when in self.starts.items()
+            if other != policy and pd.notna(when) and pd.notna(start) and when < start
+        ]
+        return min(earlier)[1] if earlier else None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None
+
+    def __repr__(self) -> str:
+        if self.result is None:
+            return f"ServiceComparison(not estimated: {self.reason})"
+        return f"ServiceComparison({self.donors} donors)\n{self.result.summary()}"
+
+    def _repr_html_(self) -> str:
+        if self.result is None:
+            return f"<p>{repr(self)}</p>"
+        return self.result._repr_html_()
+
+    @property
+    def placebo_p(self) -> float | None:
+        """The p-value of the placebo standard error (Arkhangelsky et al. 2021, Algorithm 4:
+        the spread of the estimate when each donor in turn plays Kota Kupang), the inference
+        the interval rests on, so that the p-value and the interval agree. A rank among the
+        placebo estimates instead could never fall below 1 / (replications + 1), too coarse
+        for a family of a dozen tests."""
+        if self.result is None or not np.isfinite(self.result.std_error):
+            return None
+        return float(self.result.pvalues.iloc[0])
+
+    def weights(self, top: int | None = None) -> pd.Series:
+        """The donors' weights (omega) by office name, largest first, only those above zero;
+        ``top``: the first ``top`` of them."""
+        if self.result is None:
+            return pd.Series(dtype=float, name="omega")
+        omega = self.result.unit_weights
+        omega = omega[omega > 0].sort_values(ascending=False, kind="stable")
+        omega.index = [self.names.get(code, code) for code in omega.index]
+        return omega if top is None else omega.iloc[:top]
+
+    def record(self, policy: str, outcome: str) -> ResultRecord:
+        """The estimate as a result record: a comparison design of 1 + donors offices, its
+        few-unit p-value the placebo one (:attr:`placebo_p`); no pre-trend test of its own
+        (the weights are fitted to the pre-period)."""
+        better, unit = ITS_OUTCOMES[outcome].better, ITS_OUTCOMES[outcome].unit
+        return ResultRecord.from_estimate_table(
+            self.result,
+            policy=policy,
+            row="ATT",
+            outcome=outcome,
+            better=better,
+            n_agencies=1 + self.donors,
+            p_value_few_cluster=self.placebo_p,
+            unit=unit,
+        )
+
+
+def comparison_series(dataset: Any, *, years: list[int] | None = None) -> pd.DataFrame:
+    """The province's other Dukcapil offices per month (``comparison_services``), pooled over
+    the documents as :func:`dukcapil_series` pools Kota Kupang's: ``office_code``,
+    ``office_name``, ``month``, ``dukcapil_days``, ``share_within_standard``, ``requests``
+    and ``documents`` (how many documents the month pools). Empty when the dataset has no
+    comparison table."""
+    table = dataset.tables.get(COMPARISON_TABLE)
+    if table is None or len(table) == 0:
+        return pd.DataFrame()
+    rows = table[table["service"].isin(DUKCAPIL_SERVICES)].copy()
+    rows["month"] = pd.to_datetime(rows["month"]).dt.to_period("M").dt.to_timestamp()
+    if years is not None:
+        rows = rows[rows["month"].dt.year.isin(years)]
+    rows = rows.assign(
+        weighted=rows["median_time"] * rows["requests"],
+        weighted_share=rows["share_within_standard"] * rows["requests"],
+    )
+    keys = ["office_code", "office_name", "month"]
+    grouped = rows.groupby(keys)
+    out = grouped[["weighted", "weighted_share", "requests"]].sum()
+    out["documents"] = grouped["service"].nunique()
+    out = out.reset_index()
+    out["dukcapil_days"] = out["weighted"] / out["requests"]
+    out["share_within_standard"] = out["weighted_share"] / out["requests"]
+    return out.drop(columns=["weighted", "weighted_share"])
+
+
+def dukcapil_sdid(
+    dataset: Any,
+    *,
+    years: list[int] | None = None,
+    level: float = 0.95,
+    replications: int = SDID_REPLICATIONS,
+    seed: int = 0,
+) -> dict[tuple[str, str], ServiceComparison]:
+    """Synthetic difference-in-differences of Dukcapil's services, per policy and outcome.
+
+    Kota Kupang's pooled monthly series (:func:`pooled_dukcapil_series`) is the treated unit
+    and the province's other Dukcapil offices (:func:`comparison_series`), which adopted
+    neither policy, the donors: unit weights make the weighted donors move in parallel with
+    Kupang before the policy, time weights pick the pre-policy months that resemble the
+    months after it (Arkhangelsky et al. 2021, :func:`~asn_eval.estimators.synthetic_did`),
+    with the placebo standard error (``replications``, ``seed``: the same numbers each run).
+    Each policy sees the months the interrupted time series sees, cut at the other policy's
+    start; a policy that started while the other was already running has no clean
+    pre-period against donors that adopted neither (reason ``other_policy_running``).
+
+    Keys are ``(policy, outcome)`` as in :func:`dukcapil_its`; empty when the dataset has no
+    ``comparison_services`` table or no Dukcapil series.
+    """
+    from asn_eval.estimators.synthetic import synthetic_did
+
+    monthly = dukcapil_series(dataset, years=years)
+    donors = comparison_series(dataset, years=years)
+    if monthly.empty or donors.empty:
+        return {}
+    pooled, _, _ = pooled_dukcapil_series(monthly)
+    # A month missing one of its documents (a rejected row) would mix the documents'
+    # different processing days differently from the other months: it is left out, for
+    # Kupang and the donors alike, and a donor missing a document in a kept month is left out.
+    pooled = pooled[pooled["month"].isin(_complete_months(dataset, years))]
+    donors = donors[donors["documents"] == donors["documents"].max()]
+    names = dict(zip(donors["office_code"], donors["office_name"], strict=False))
+    starts = {p: pooled[f"adopted_{p}"].iloc[0] for p in DUKCAPIL_POLICIES}
+    out: dict[tuple[str, str], ServiceComparison] = {}
+    for policy in DUKCAPIL_POLICIES:
+        data, reason = _its_window(pooled, policy)
+        start = pooled[f"adopted_{policy}"].iloc[0]
+        if not reason and _other_policy_running(pooled, policy):
+            reason = "other_policy_running"
+        months = pd.Index(sorted(data["month"]))
+        window = donors[donors["month"].isin(months)]
+        complete = window.groupby("office_code")["month"].nunique() == len(months)
+        used = sorted(complete.index[complete])
+        counts = {
+            "donors": len(used),
+            "donors_left_out": len(names) - len(used),
+            "names": names,
+            "starts": starts,
+        }
+        if not reason and len(used) < 2:
+            reason = "no_donors"
+        for outcome in ITS_OUTCOMES:
+            if reason:
+                out[(policy, outcome)] = ServiceComparison(None, reason, **counts)
+                continue
+            treated = data[["month", outcome]].assign(office_code=TREATED_OFFICE)
+            panel = pd.concat(
+                [window[window["office_code"].isin(used)][["office_code", "month", outcome]],
+                 treated],
+                ignore_index=True,
+            )  # fmt: skip
+            panel["treated"] = (
+                (panel["office_code"] == TREATED_OFFICE) & (panel["month"] >= start)
+            ).astype(int)
+            panel["month"] = panel["month"].dt.to_period("M")  # periods read as 2021-02
+            res = synthetic_did(
+                panel,
+                outcome=outcome,
+                unit="office_code",
+                time="month",
+                treated="treated",
+                se_method="placebo",
+                replications=replications,
+                seed=seed,
+                level=level,
+            )
+            out[(policy, outcome)] = ServiceComparison(res, "", **counts)
+    return out
+
+
+# The treated unit's label in the synthetic DiD's panel (Kota Kupang's pooled Dukcapil).
+TREATED_OFFICE = "Kota Kupang"
+
+
+def _complete_months(dataset: Any, years: list[int] | None) -> set[pd.Timestamp]:
+    """The months in which every Dukcapil office and document has its row."""
+    series = monthly_service_series(dataset)
+    series = series[series["service"].isin(DUKCAPIL_SERVICES)]
+    if years is not None:
+        series = series[series["month"].dt.year.isin(years)]
+    rows = series.groupby("month").size()
+    return set(rows.index[rows == rows.max()])
+
+
+def _other_policy_running(pooled: pd.DataFrame, policy: str) -> bool:
+    """Whether another Dukcapil policy started before ``policy`` (and so runs through the
+    months before it)."""
+    start = pooled[f"adopted_{policy}"].iloc[0]
+    for other in DUKCAPIL_POLICIES:
+        other_start = pooled[f"adopted_{other}"].iloc[0]
+        if other != policy and pd.notna(other_start) and other_start < start:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
 class ImpactResults:
     """Everything chapter 3 estimates, as result objects.
 
@@ -687,6 +923,11 @@ class ImpactResults:
         ``(policy, outcome) -> PolicyOutcome`` for every pair in :data:`POLICY_OUTCOMES`.
     its
         ``(policy, outcome) -> ServiceSeries`` (the ITS result or why not) for Dukcapil.
+    sdid
+        ``(policy, outcome) -> ServiceComparison`` (the synthetic DiD against the province's
+        other Dukcapil offices, or why not); empty without ``comparison_services``. Where it
+        was estimated it leads: its record is the finding and enters the headline family,
+        and the ITS of that pair is shown beside it with no verdict (no record).
     sensitivity
         ``(policy, main outcome) -> HonestDiD result``: how large a violation of parallel
         trends the effect at adoption survives (:func:`parallel_trends_sensitivity`).
@@ -707,6 +948,13 @@ class ImpactResults:
     dose: Attempt[DoseResponseResult] = field(default_factory=lambda: Attempt(problem="not run"))
     sensitivity: dict[tuple[str, str], HonestResult] = field(default_factory=dict)
     survey: Attempt[SurveyEstimate] = field(default_factory=lambda: Attempt(problem="not run"))
+    sdid: dict[tuple[str, str], ServiceComparison] = field(default_factory=dict)
+
+    def comparison_leads(self, policy: str, outcome: str) -> bool:
+        """Whether Dukcapil's ``(policy, outcome)`` has a synthetic DiD, the finding the ITS
+        of that pair stands beside."""
+        found = self.sdid.get((policy, outcome))
+        return found is not None and found.ok
 
     def example_pair(self) -> tuple[str, str]:
         """The first policy and outcome (in :data:`POLICY_OUTCOMES` order) that could be
@@ -738,12 +986,14 @@ class ImpactResults:
     def records(self) -> list[ResultRecord]:
         """Every estimate the chapter states, for ``results.json``; the headline family
         carries its Holm-adjusted p-values (:func:`adjust_family`)."""
-        records = adjust_family([r.record() for r in self.estimates.values() if r.ok])
+        family = [r.record() for r in self.estimates.values() if r.ok]
+        family += [c.record(p, o) for (p, o), c in self.sdid.items() if c.ok]
+        records = adjust_family(family)
         records += [r.imputation_record() for r in self.estimates.values() if r.imputation]
         records += [r.other_control_record() for r in self.estimates.values() if r.other_control]
         records += [r.twfe_record() for r in self.estimates.values() if r.twfe is not None]
         for (policy, outcome), its in self.its.items():
-            if its.ok:
+            if its.ok and not self.comparison_leads(policy, outcome):
                 records.append(its_record(policy, outcome, its.result))
         if self.survey.ok:
             records.append(self.survey.result.record())
@@ -754,7 +1004,8 @@ class ImpactResults:
         base period, clustering, draws), so a reader can name what produced each number."""
         spec = self.spec
         rows = []
-        adjusted = {(r.policy, r.outcome): r for r in self.records() if r.estimator == CS_METHOD}
+        records = self.records()
+        adjusted = {(r.policy, r.outcome): r for r in records if r.estimator == CS_METHOD}
         for (policy, key), res in self.estimates.items():
             if not res.ok:
                 continue
@@ -820,6 +1071,35 @@ class ImpactResults:
                     "adopting": 1,
                 }
             )
+        led = {(r.policy, r.outcome): r for r in records if r.estimator == SDID_METHOD}
+        for (policy, outcome), comparison in self.sdid.items():
+            if not comparison.ok:
+                continue
+            rec = led[(policy, outcome)]
+            rows.append(
+                {
+                    "policy": policy,
+                    "outcome": outcome,
+                    "estimator": SDID_METHOD,
+                    "control_group": f"weighted mix of {comparison.donors} other Dukcapil "
+                    "offices of the province",
+                    "base_period": "",
+                    "cluster": "",
+                    "estimate": rec.estimate,
+                    "std_error": rec.std_error,
+                    "ci_low": rec.ci_low,
+                    "ci_high": rec.ci_high,
+                    "p_value": rec.p_value,
+                    "p_value_few_cluster": rec.p_value_few_cluster,
+                    "few_cluster_method": "placebo (Algorithm 4), "
+                    f"{comparison.result.replications} replications, seed "
+                    f"{comparison.result.seed}",
+                    "p_value_holm": rec.p_value_adjusted,
+                    "pretrend_p": None,
+                    "agencies": rec.n_agencies,
+                    "adopting": 1,
+                }
+            )
         if self.survey.ok:
             rows.append(self.survey.result.option_row())
         return pd.DataFrame(rows)
@@ -829,7 +1109,8 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
     """Run every estimate of chapter 3 with the options in ``spec``.
 
     For each policy and each outcome it is expected to move (:data:`POLICY_OUTCOMES`), the
-    calls of :func:`estimate_policy_outcome`; for Dukcapil, :func:`dukcapil_its`; for
+    calls of :func:`estimate_policy_outcome`; for Dukcapil, :func:`dukcapil_its` and, with
+    the province's other offices, :func:`dukcapil_sdid`; for
     training hours, :func:`training_dose_response`.
     """
     years = spec.years(dataset)
@@ -862,6 +1143,7 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
         survey=estimate_survey_outcome(
             respondent_frame(dataset, years=years), SURVEY_POLICY, spec=spec
         ),
+        sdid=dukcapil_sdid(dataset, years=years, level=spec.level, seed=spec.seed),
     )
 
 

@@ -29,6 +29,11 @@ TABLES: tuple[str, ...] = (
     "satisfaction",
     "budget",
 )
+# Optional tables: read when their file is in the folder, their absence changes nothing.
+# comparison_services: the monthly services of the other Dukcapil offices of the province,
+# the comparison group of the city's own office (chapter 3's synthetic DiD).
+COMPARISON_TABLE = "comparison_services"
+OPTIONAL_TABLES: tuple[str, ...] = (COMPARISON_TABLE,)
 POLICIES: tuple[str, ...] = (
     "training_programme",
     "performance_appraisal",
@@ -265,6 +270,22 @@ CONTRACT: dict[str, Table] = {
         ),
         key=("agency_code", "month", "service"),
         references={"agency_code": "agencies"},
+    ),
+    COMPARISON_TABLE: Table(
+        COMPARISON_TABLE,
+        (
+            Column("office_code", "str"),
+            Column("office_name", "str"),
+            Column("month", "month", in_years=True),
+            _cat("service", SERVICES[:3]),
+            Column("requests", "int", minimum=0),
+            Column("completed", "int", minimum=0),
+            Column("median_time", "float", minimum=0),
+            _cat("time_unit", TIME_UNITS[:1]),
+            Column("share_within_standard", "float", minimum=0, maximum=1),
+            Column("complaints", "int", minimum=0),
+        ),
+        key=("office_code", "month", "service"),
     ),
     "satisfaction": Table(
         "satisfaction",

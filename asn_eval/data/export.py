@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from .contract import TABLES
+from .contract import COMPARISON_TABLE, TABLES
 from .io import format_date_id, format_decimal_id, format_thousands_id
 from .synth import (
     CSV_MAX_EMPLOYEES,
@@ -44,6 +44,7 @@ CSV_STYLE = {
     "services": (";", False),
     "satisfaction": (",", False),
     "budget": (";", True),
+    COMPARISON_TABLE: (";", False),
 }
 DIRTY_RULES_DOC = {
     "duplicate_row": "the line repeats an earlier line exactly (exported twice)",
@@ -99,6 +100,15 @@ def format_tables(tables: Mapping[str, pd.DataFrame], rng: np.random.Generator) 
     out["budget"] = bud
     out["agencies"] = tables["agencies"].copy()
     return {name: out[name].astype(object).where(out[name].notna(), "") for name in TABLES}
+
+
+def _comparison_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The comparison offices' services in the formats of services.csv."""
+    out = frame.copy()
+    out["month"] = format_date_id(out["month"], style="iso")
+    out["median_time"] = format_decimal_id(out["median_time"], 1)
+    out["share_within_standard"] = format_decimal_id(out["share_within_standard"], 3)
+    return out.astype(object).where(out.notna(), "")
 
 
 def _fake_nip(rng: np.random.Generator, used: set[str]) -> str:
@@ -355,8 +365,8 @@ def write_dataset(
     out.mkdir(parents=True, exist_ok=True)
     year_range = range(years[0], years[1] + 1)
     stream = iter_city(n_employees=n_employees, years=year_range, effects=effects, seed=seed)
-    for name in TABLES:  # a table left in the other format would be a second file for it
-        for suffix in (".csv", ".parquet"):
+    for name in (*TABLES, COMPARISON_TABLE):  # a table left in the other format would be a
+        for suffix in (".csv", ".parquet"):  # second file for it
             stale = out / f"{name}{suffix}"
             if stale.is_file():
                 stale.unlink()
@@ -366,7 +376,7 @@ def write_dataset(
         for kind, part in stream:
             if kind == "end":
                 truth = part["truth"]
-                part = {"budget": part["budget"]}
+                part = {k: part[k] for k in ("budget", COMPARISON_TABLE) if k in part}
             for name, frame in part.items():
                 if fmt == "csv":
                     collected.setdefault(name, []).append(frame)
@@ -388,6 +398,10 @@ def write_dataset(
             manifest = inject_dirty_rows(text, np.random.default_rng([seed, 3]))
         for name in TABLES:
             _write_csv(text[name], out / f"{name}.csv", name)
+        if COMPARISON_TABLE in collected:  # written clean: its dirty rows would be new draws
+            comparison = pd.concat(collected[COMPARISON_TABLE], ignore_index=True)
+            _write_csv(_comparison_text(comparison), out / f"{COMPARISON_TABLE}.csv",
+                       COMPARISON_TABLE)  # fmt: skip
     meta = _metadata(n_employees, years, seed, fmt)
     (out / "metadata.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
     if manifest is not None:

@@ -51,6 +51,7 @@ import yaml
 from scipy import stats
 
 from asn_eval.config import DEFAULT_SEED
+from asn_eval.domain.regions import NTT_REGIONS
 from asn_eval.domain.regulations import (
     DISCIPLINE_LADDER,
     JP_MINIMUM_PER_YEAR,
@@ -67,7 +68,15 @@ from asn_eval.domain.subgroups import (
     age_band_at,
 )
 
-from .contract import EDUCATION_LEVELS, IKM_COLUMNS, PNS_RANKS, POLICIES, PPPK_GRADES, TABLES
+from .contract import (
+    COMPARISON_TABLE,
+    EDUCATION_LEVELS,
+    IKM_COLUMNS,
+    PNS_RANKS,
+    POLICIES,
+    PPPK_GRADES,
+    TABLES,
+)
 from .simulate import PANEL_EFFECTS, simulate_panel, true_att
 
 __all__ = [
@@ -681,12 +690,17 @@ def _subgroup_truth_rows(
     return pd.concat(parts, ignore_index=True)
 
 
-def _services(world: World, rng: np.random.Generator) -> tuple[pd.DataFrame, list[dict]]:
+def _services(
+    world: World, rng: np.random.Generator
+) -> tuple[pd.DataFrame, list[dict], dict[str, dict]]:
+    """The services table, its truth rows and, per document of the first Dukcapil office,
+    what its comparison offices share and its pooled truth reads (:func:`_comparison`)."""
     eff, ag = world.effects, world.agencies
     y0, y1 = int(world.years[0]), int(world.years[-1])
     months = pd.date_range(f"{y0}-01-01", f"{y1}-12-01", freq="MS")
     year = months.year.to_numpy()
     frames, truth = [], []
+    dukcapil: dict[str, dict] = {}
     start = world.start_year
     for i, row in ag.iterrows():
         if row["template"] == DUKCAPIL:
@@ -712,7 +726,8 @@ def _services(world: World, rng: np.random.Generator) -> tuple[pd.DataFrame, lis
                 log_effect[p] = np.where(on, level + growth * (year - g), 0.0)
             total = sum(log_effect.values())
             season = 0.08 * np.cos(2 * np.pi * (months.month.to_numpy() - 2) / 12)
-            base = np.log(med) + season + 0.01 * (year - y0) + rng.normal(0, 0.04, n)
+            shock = rng.normal(0, 0.04, n)  # the month's shock, shared by the province
+            base = np.log(med) + season + 0.01 * (year - y0) + shock
             median = np.exp(base + total)
             for p, values in log_effect.items():
                 on = values != 0
@@ -738,6 +753,16 @@ def _services(world: World, rng: np.random.Generator) -> tuple[pd.DataFrame, lis
             requests = rng.poisson(req * (1 + 0.02 * (year - y0)))
             completed = rng.binomial(requests, 0.96)
             complaints = rng.poisson(requests * 0.002 * median / med)
+            if row["template"] == DUKCAPIL and len(dukcapil) < len(specs):
+                dukcapil[service] = {
+                    "months": months,
+                    "shock": shock,
+                    "median": median,
+                    "standard": med,
+                    "requests": requests,
+                    "log_effect": log_effect,
+                    "starts": {p: world.policy_start[p].iloc[i] for p, _, _ in terms},
+                }
             frames.append(
                 pd.DataFrame(
                     {
@@ -753,7 +778,109 @@ def _services(world: World, rng: np.random.Generator) -> tuple[pd.DataFrame, lis
                     }
                 )
             )
-    return pd.concat(frames, ignore_index=True), truth
+    return pd.concat(frames, ignore_index=True), truth, dukcapil
+
+
+def _on_time_share(log_median: np.ndarray, standard: float) -> np.ndarray:
+    """Share of documents completed within the standard, noise-free, at a log median."""
+    return 1 / (1 + np.exp(-(2.5 - 4.0 * (log_median - np.log(standard)))))
+
+
+def _comparison(world: World, dukcapil: dict[str, dict], rng: np.random.Generator) -> pd.DataFrame:
+    """The monthly services of the other Dukcapil offices of the province.
+
+    Each office (:data:`~asn_eval.domain.regions.NTT_REGIONS`) has its own level of
+    processing days and its own volume of requests, shares Kota Kupang's season, trend and
+    monthly shocks (common time effects) plus a small noise of its own, and never adopts
+    either policy: the donor pool of a synthetic difference-in-differences.
+    """
+    frames = []
+    for code, name in NTT_REGIONS.items():
+        level = rng.normal(0.0, 0.15)
+        volume = np.exp(rng.normal(-0.6, 0.4))
+        for service, d in dukcapil.items():
+            months, n = d["months"], len(d["months"])
+            year = months.year.to_numpy()
+            season = 0.08 * np.cos(2 * np.pi * (months.month.to_numpy() - 2) / 12)
+            trend = 0.01 * (year - int(world.years[0]))
+            log_median = np.log(d["standard"]) + level + season + trend + d["shock"]
+            log_median = log_median + rng.normal(0, 0.02, n)
+            median = np.exp(log_median)
+            share = _on_time_share(log_median, d["standard"]) + rng.normal(0, 0.01, n)
+            share = np.clip(share, 0, 1)
+            growth = 1 + 0.02 * (year - int(world.years[0]))
+            requests = rng.poisson(volume * DUKCAPIL_SERVICES[service][0] * growth)
+            completed = rng.binomial(requests, 0.96)
+            complaints = rng.poisson(requests * 0.002 * median / d["standard"])
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "office_code": code,
+                        "office_name": f"Dinas Kependudukan dan Pencatatan Sipil {name}",
+                        "month": months,
+                        "service": service,
+                        "requests": requests,
+                        "completed": completed,
+                        "median_time": np.round(median, 1),
+                        "time_unit": "days",
+                        "share_within_standard": np.round(share, 3),
+                        "complaints": complaints,
+                    }
+                )
+            )
+    return pd.concat(frames, ignore_index=True)
+
+
+def _pooled_truth(dukcapil: dict[str, dict]) -> list[dict]:
+    """The effects a comparison design on Dukcapil's pooled monthly series targets.
+
+    Per policy, the months from its start until the other Dukcapil policy starts (or the end
+    of the window), the same months the interrupted time series of that policy sees after its
+    start; per month, the request-weighted mean over the documents (as
+    ``dukcapil_series`` pools them) of the potential-outcome difference, with minus without
+    that policy, averaged over those months.
+    """
+    first = next(iter(dukcapil.values()))
+    months, starts = first["months"], first["starts"]
+    rows = []
+    for policy, begun in starts.items():
+        if pd.isna(begun):
+            continue
+        start = begun.to_period("M").to_timestamp()
+        window = months >= start
+        for other, other_begun in starts.items():
+            if other == policy or pd.isna(other_begun):
+                continue
+            other_start = other_begun.to_period("M").to_timestamp()
+            if other_start > start:
+                window &= months < other_start
+        weights = np.array([d["requests"] for d in dukcapil.values()], dtype=float)
+        days, share = [], []
+        for d in dukcapil.values():
+            effect = d["log_effect"][policy]
+            days.append(d["median"] - d["median"] / np.exp(effect))
+            log_median = np.log(d["median"])
+            share.append(
+                _on_time_share(log_median, d["standard"])
+                - _on_time_share(log_median - effect, d["standard"])
+            )
+        for outcome, values, unit in (
+            ("dukcapil_days", np.array(days), "days"),
+            ("share_within_standard", np.array(share), "share"),
+        ):
+            monthly = (weights * values).sum(axis=0) / weights.sum(axis=0)
+            rows.append(
+                {
+                    "policy": policy,
+                    "outcome": outcome,
+                    "first_month": str(months[window][0].date()),
+                    "last_month": str(months[window][-1].date()),
+                    "months": int(window.sum()),
+                    "effect": round(float(monthly[window].mean()), 6),
+                    "unit": unit,
+                }
+            )
+    return rows
 
 
 def _satisfaction(world: World, services: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -797,6 +924,8 @@ class SyntheticCity:
     tables: dict[str, pd.DataFrame]
     truth: dict
     world: World
+    # The province's other Dukcapil offices (the optional comparison_services table), or None.
+    comparison: pd.DataFrame | None = None
 
 
 def _add(total: dict, part: dict) -> None:
@@ -915,7 +1044,7 @@ def iter_city(
         raise ValueError("the synthetic city needs at least four years.")
     world = _make_world(n_employees, years, resolve_effects(effects), seed)
     rng = np.random.default_rng([seed, 2])
-    services, service_truth = _services(world, rng)
+    services, service_truth, dukcapil = _services(world, rng)
     yield (
         "agency",
         {
@@ -936,14 +1065,22 @@ def iter_city(
             "chunk",
             {k: part[k] for k in ("employees", "performance", "training", "digital_adoption")},
         )
-    yield (
-        "end",
-        {
-            "budget": _budget(world, sums["headcount"]),
-            "truth": _truth(world, sums, service_truth, n_employees),
-            "world": world,
-        },
-    )
+    truth = _truth(world, sums, service_truth, n_employees)
+    end = {"budget": _budget(world, sums["headcount"]), "truth": truth, "world": world}
+    # Only a city (one Dukcapil office) has the province's other offices to compare with.
+    # Their own stream, drawn after everything else: the other tables do not change.
+    if dukcapil and (world.agencies["template"] == DUKCAPIL).sum() == 1:
+        end[COMPARISON_TABLE] = _comparison(world, dukcapil, np.random.default_rng([seed, 5]))
+        truth["definitions"]["dukcapil_pooled"] = (
+            "the effect a comparison design (synthetic difference-in-differences, Kota Kupang "
+            "against the other Dukcapil offices of the province in comparison_services) "
+            "targets on Dukcapil's request-weighted monthly series: per policy, the mean over "
+            "the months from its start until the other Dukcapil policy starts (or the end) "
+            "of the potential-outcome difference, with minus without that policy; "
+            "share_within_standard as a share (0-1)"
+        )
+        truth["dukcapil_pooled"] = _pooled_truth(dukcapil)
+    yield ("end", end)
 
 
 def generate_city(
@@ -982,12 +1119,15 @@ def generate_city(
     for kind, part in iter_city(n_employees=n_employees, years=years, effects=effects, seed=seed):
         if kind == "end":
             tables["budget"] = [part["budget"]]
+            if COMPARISON_TABLE in part:
+                tables[COMPARISON_TABLE] = [part[COMPARISON_TABLE]]
             truth, world = part["truth"], part["world"]
         else:
             for name, frame in part.items():
                 tables.setdefault(name, []).append(frame)
     merged = {name: pd.concat(tables[name], ignore_index=True) for name in TABLES}
-    return SyntheticCity(merged, truth, world)
+    comparison = tables.get(COMPARISON_TABLE, [None])[0]
+    return SyntheticCity(merged, truth, world, comparison)
 
 
 def _budget(world: World, headcount: pd.DataFrame) -> pd.DataFrame:

@@ -30,7 +30,15 @@ from asn_eval.common.memory import release_memory
 from asn_eval.config import MAX_REJECT_SHARE
 from asn_eval.domain.regulations import NIP_LENGTH, NIP_SEX_DIGITS
 
-from .contract import CONTRACT, IKM_PERIOD_PATTERN, SERVICE_UNITS, TABLES, Table
+from .contract import (
+    COMPARISON_TABLE,
+    CONTRACT,
+    IKM_PERIOD_PATTERN,
+    OPTIONAL_TABLES,
+    SERVICE_UNITS,
+    TABLES,
+    Table,
+)
 from .errors import DataError
 from .export import SYNTHETIC_NOTICE
 from .io import (
@@ -371,7 +379,7 @@ def load_mapping(mapping: str | Path | Mapping | None) -> dict:
     tables = mapping.get("tables", {}) or {}
     if not isinstance(tables, Mapping):
         raise DataError(Message("mapping.tables_not_entries", where=where, kind=_kind_of(tables)))
-    unknown = set(tables) - set(TABLES)
+    unknown = set(tables) - set(TABLES) - set(OPTIONAL_TABLES)
     if unknown:
         raise DataError(
             Message("mapping.unknown_tables", tables=str(sorted(unknown)), known=", ".join(TABLES))
@@ -801,7 +809,7 @@ def _schema(spec: Table) -> pa.DataFrameSchema:
         if checks:
             columns[column.name] = pa.Column(checks=checks, nullable=True, required=False)
     frame_checks = []
-    if spec.name == "services":
+    if spec.name in ("services", COMPARISON_TABLE):
         frame_checks.append(
             pa.Check(
                 lambda d: ~(d["completed"] > d["requests"]).fillna(False).astype(bool),
@@ -1482,14 +1490,21 @@ def load_dataset(
                     context.employee_agency = dict(
                         zip(pairs["nip"], pairs["agency_code"], strict=True)
                     )
+        # An optional table is read when its file is there; without it nothing changes.
+        for name in OPTIONAL_TABLES:
+            if find_table_file(data_dir, name, (table_maps.get(name) or {}).get("file")):
+                parsed[name] = _read_table(
+                    data_dir, CONTRACT[name], table_maps.get(name) or {}, context
+                )
+        present = [*TABLES, *(name for name in OPTIONAL_TABLES if name in parsed)]
         if "years" not in metadata:
             found = parsed["performance"].frame["year"].dropna().astype(int)
             metadata["years"] = [int(found.min()), int(found.max())]
         years = list(range(int(metadata["years"][0]), int(metadata["years"][1]) + 1))
         data_date = _as_date(metadata.get("data_date")) or pd.Timestamp(years[-1], 12, 31)
-        for name in TABLES:
+        for name in present:
             _check_window(parsed[name], CONTRACT[name], years, data_date)
-        for name in TABLES:
+        for name in present:
             _check_keys(name, parsed[name], CONTRACT[name])
         _check_policy_dates(parsed["policies"], years)
         known: dict[str, set] = {}
@@ -1523,7 +1538,7 @@ def load_dataset(
             )
         )
 
-    for name in TABLES:
+    for name in present:
         for column in parsed[name].absent:
             notes.append(
                 Message("note.column_absent", file=parsed[name].file, column=column, table=name)
@@ -1537,7 +1552,7 @@ def load_dataset(
     rejects = _rejects_frame(parsed)
     context.employees_export = None
     tables, quality = {}, []
-    for name in TABLES:
+    for name in present:
         p = parsed[name]
         bad = p.rejected_lines
         frame = _typed(p.accepted(), CONTRACT[name])

@@ -65,6 +65,7 @@ from asn_eval.domain.policy_decision import DESIGN_REASONS, MAIN_OUTCOMES
 from asn_eval.domain.policy_decision import RULES as POLICY_RULES
 from asn_eval.domain.privacy import SUPPRESSED_MARK
 from asn_eval.domain.regulations import JP_MINIMUM_PER_YEAR, MIN_CELL_SIZE
+from asn_eval.estimators.synthetic import METHOD_NAMES as _SYNTHETIC_METHOD_NAMES
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 # Share of employees below the JP minimum that the report tolerates before recommending more
@@ -82,6 +83,8 @@ POLICY_ORDER: tuple[str, ...] = POLICIES
 _JINJA_CONSTANTS = frozenset({"none", "None", "true", "True", "false", "False"})
 # Units whose estimates are shares (0-1) shown as percentage points.
 _SHARE_UNITS = frozenset({"share"})
+# The synthetic DiD of Dukcapil compares offices, not the city's agencies.
+SDID_ESTIMATOR = _SYNTHETIC_METHOD_NAMES["sdid"]
 
 
 # --- templates -------------------------------------------------------------------------
@@ -500,6 +503,8 @@ def effect_sentence(record: Any, lang: str = fmt.DEFAULT_LANGUAGE, *, digits: in
             lang,
             estimator=estimator_label(_get(record, "estimator"), lang),
             n_agencies=fmt.fmt_number(n_agencies, lang, 0),
+            # a comparison of offices of several governments, not of the city's agencies
+            offices=_get(record, "estimator") == SDID_ESTIMATOR,
             n_employees=None
             if fmt.is_missing(n_employees)
             else fmt.fmt_number(n_employees, lang, 0),

@@ -920,6 +920,7 @@ def synthetic(
     ylabel: str | None = None,
     labels: Mapping[str, str] | None = None,
     legend: bool = True,
+    percent: bool = False,
 ) -> Axes:
     """Plot a synthetic DID, synthetic control or block DID as synthdid's ``plot`` does.
 
@@ -936,6 +937,9 @@ def synthetic(
         A :class:`~asn_eval.estimators.synthetic.SyntheticResult`.
     ax, lang, title, xlabel, ylabel, labels, legend
         As in :func:`event_study`.
+    percent
+        The outcome is a share (0-1): the axis shows percentages and the effect percentage
+        points.
 
     Returns
     -------
@@ -945,7 +949,8 @@ def synthetic(
     """
     words = _words(lang, labels)
     ax = _new_axes(ax, aspect=0.5)
-    paths = result.trajectories
+    factor = _scale_of(1.0, percent)
+    paths = result.trajectories * factor
     times = paths.index
     x = np.arange(len(times), dtype=float) if not _is_numeric_index(times) else times
     x = np.asarray(x, dtype=float)
@@ -1000,16 +1005,22 @@ def synthetic(
         (onset, "onset"),
     ):
         artist.set_gid(gid)
-    if not _is_numeric_index(times):
+    if isinstance(times, pd.PeriodIndex) and times.freqstr.startswith("M"):
+        january = np.flatnonzero(times.month == 1)  # monthly periods: one tick a year
+        ax.set_xticks(x[january], [str(year) for year in times.year[january]])
+    elif not _is_numeric_index(times):
         ticks = np.linspace(0, len(times) - 1, min(len(times), 6)).round().astype(int)
         ax.set_xticks(x[ticks], [str(times[i]) for i in ticks])
     ax.set_xlabel(words["period"] if xlabel is None else xlabel)
     ax.set_ylabel(result.outcome if ylabel is None else ylabel)
-    format_axis_numbers(ax, lang, axis="y")
+    if percent:
+        percent_axis(ax, lang, axis="y", scale=1.0)
+    else:
+        format_axis_numbers(ax, lang, axis="y")
     if title:
         ax.set_title(title)
     if legend:
-        value = fmt_number(result.estimate, lang, digits=1)
+        value = fmt_number(result.estimate * factor, lang, digits=1)
         handles = [treated, synth, cf, weights]
         names = [words[k] for k in ("treated", "synthetic", "synthetic_counterfactual")]
         names.append(words["time_weights"])

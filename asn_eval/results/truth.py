@@ -40,6 +40,7 @@ import pandas as pd
 
 from asn_eval.estimators.did import METHOD_NAME as DID_METHOD_NAME
 from asn_eval.estimators.its import METHOD_NAME as ITS_METHOD_NAME
+from asn_eval.estimators.synthetic import METHOD_NAMES as SYNTHETIC_METHOD_NAMES
 
 __all__ = [
     "TRUTH_COLUMNS",
@@ -51,6 +52,7 @@ __all__ = [
 TRUTH_FILE = "truth.json"
 CS_ESTIMATOR = DID_METHOD_NAME
 ITS_ESTIMATOR = ITS_METHOD_NAME
+SDID_ESTIMATOR = SYNTHETIC_METHOD_NAMES["sdid"]
 # Agency-year outcome of the impact chapter -> employee-level outcome in truth.json.
 EMPLOYEE_OUTCOMES: dict[str, str] = {
     "skp_good_share": "skp_good",
@@ -199,8 +201,9 @@ def true_effect(
     policy, outcome
         Policy key and the impact chapter's outcome key (e.g. ``skp_good_share``).
     estimator
-        ``"Callaway-Sant'Anna"`` (simple ATT) or ``"Interrupted time series"`` (level
-        change of Dukcapil's processing days).
+        ``"Callaway-Sant'Anna"`` (simple ATT), ``"Interrupted time series"`` (level
+        change of Dukcapil's processing days) or ``"Synthetic difference-in-differences"``
+        (Dukcapil against the province's other offices: ``dukcapil_pooled``).
     cohorts
         One row per agency with its adoption year per policy (0 = never), as
         :func:`asn_eval.analysis.panels.adoption_cohorts` gives; cohorts are weighted by their
@@ -241,6 +244,12 @@ def true_effect(
             # IKM moves only through service quality; its size has no closed form, but with
             # that channel switched off the truth is zero.
             return 0.0 if _all_zero(truth, "ikm.") else None
+    if estimator == SDID_ESTIMATOR:
+        # Dukcapil against the province's other offices: the pooled truth of its window.
+        for row in truth.get("dukcapil_pooled", ()):
+            if row["policy"] == policy and row["outcome"] == outcome:
+                return float(row["effect"])
+        return None
     if estimator == ITS_ESTIMATOR and outcome == DUKCAPIL_OUTCOME:
         return _dukcapil_effect(truth, policy)
     if estimator == ITS_ESTIMATOR and outcome == STANDARD_OUTCOME:

@@ -192,7 +192,8 @@ def test_a_table_not_used_is_not_read(cache_dir, reads):
     dataset = cache.validated_dataset(KUPANG, cache_dir=cache_dir, key=KEY)
     assert reads == ["quality.parquet", "rejects.parquet", "policy_gaps.parquet"]
     reads.clear()
-    assert "satisfaction" in dataset.tables and len(dataset.tables) == 9
+    # nine contract tables and the optional comparison_services of the committed dataset
+    assert "satisfaction" in dataset.tables and len(dataset.tables) == 10
     assert dataset.parquet_path("satisfaction").name == "satisfaction.parquet"
     dataset.tables["performance"]
     dataset.tables.get("performance")

@@ -25,7 +25,7 @@ def test_same_seed_gives_byte_identical_files_and_matches_committed_data(tmp_pat
     out = write_dataset(tmp_path / "again")
     files = sorted(p.name for p in DEFAULT.iterdir())
     assert files == sorted(p.name for p in out.iterdir())
-    assert len(files) == 12  # nine tables, metadata.yaml, truth.json, README.md
+    assert len(files) == 13  # nine tables, comparison_services, metadata, truth.json, README
     for name in files:
         assert (out / name).read_bytes() == (DEFAULT / name).read_bytes(), name
     other = write_dataset(tmp_path / "other", n_employees=200, seed=1)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from asn_eval.analysis.impact import CS_METHOD, ITS_METHOD
+from asn_eval.analysis.impact import CS_METHOD, ITS_METHOD, SDID_METHOD
 from asn_eval.analysis.panels import (
     POLICIES,
     adoption_cohorts,
@@ -39,9 +39,11 @@ from asn_eval.results import truth
 from asn_eval.results.store import load_results, save_policy_decisions
 
 # Records shown as findings: the impact chapter's headline estimators (TWFE is shown there
-# only to explain why it is not used; subgroup estimates stay in chapter 4).
+# only to explain why it is not used; subgroup estimates stay in chapter 4). Dukcapil's
+# finding is its synthetic DiD where the comparison offices allow one, else its ITS (the
+# chapter stores no ITS record for a pair its synthetic DiD leads).
 FINDINGS_CHAPTER = "3"
-FINDINGS_ESTIMATORS: tuple[str, ...] = (CS_METHOD, ITS_METHOD)
+FINDINGS_ESTIMATORS: tuple[str, ...] = (CS_METHOD, SDID_METHOD, ITS_METHOD)
 # Chapter 4's subgroup estimates set beside their truth ("Callaway-Sant'Anna (simple ATT) by
 # <variable>"); its TWFE comparison, if saved, has no truth of its own.
 SUBGROUP_ESTIMATOR = CS_METHOD

@@ -21,6 +21,8 @@ from asn_eval.analysis.impact import (
     CS_METHOD,
     ITS_OUTCOMES,
     POLICY_OUTCOMES,
+    SDID_METHOD,
+    TREATED_OFFICE,
     UNIT,
     ImpactResults,
     Outcome,
@@ -110,6 +112,16 @@ class Impact(Chapter):
             (r.policy, r.outcome): as_stored(r)
             for r in self.results.records()
             if r.estimator == CS_METHOD
+        }
+
+    @cached_property
+    def service_records(self) -> dict[tuple[str, str], Any]:
+        """The synthetic DiD records of Dukcapil as results.json stores them (with the
+        family's adjusted p-values): the findings the ITS stands beside."""
+        return {
+            (r.policy, r.outcome): r
+            for r in self.results.records()
+            if r.estimator == SDID_METHOD
         }
 
     def after_heading(self) -> None:
@@ -467,7 +479,10 @@ class Impact(Chapter):
         if not its:
             self.paragraph(self.t("sections.services.none"))
         else:
-            self.paragraph(self.t("sections.services.lead"))
+            if self.results.sdid:
+                self._comparison_paragraphs()
+            else:
+                self.paragraph(self.t("sections.services.lead"))
             first = next(iter(its.values()))
             offices, left_out = first.offices, first.offices_left_out
             if offices > 1 or left_out:
@@ -480,6 +495,8 @@ class Impact(Chapter):
                     self._its_figure(results), "dukcapil_its", self.t("sections.services.fig")
                 )
                 self.bullets([self._its_sentence(p, o, r) for (p, o), r in results.items()])
+                if any(self.results.comparison_leads(p, o) for p, o in results):
+                    self.paragraph(self.t("sections.services.beside_note"))
             skipped = sorted(
                 {
                     self.t(
@@ -519,18 +536,107 @@ class Impact(Chapter):
         return fig
 
     def _its_sentence(self, policy: str, outcome: str, result: Any) -> str:
+        """One ITS in words: with its verdict when it is the finding, without one when a
+        synthetic DiD of the same pair leads (the ITS is then shown beside it)."""
         rec = its_record(policy, outcome, result)
         scale = 100.0 if rec.unit == "share" else 1.0
         digits = 3 if rec.unit == "share" else 2
+        beside = self.results.comparison_leads(policy, outcome)
         return self.t(
-            f"sections.services.sentence.{outcome}",
+            f"sections.services.{'beside' if beside else 'sentence'}.{outcome}",
             policy=self.policy_name(policy),
             month=self.month(result.intervention),
             level=self.num(rec.estimate * scale, 2),
             interval=self.interval(rec.ci_low * scale, rec.ci_high * scale),
             slope=self.num(float(result.params["slope_change"]) * scale, digits),
-            verdict=narrative.verdict_label(rec, self.lang),
+            confidence=round(100 * rec.level),
+            verdict=None if beside else EffectSummary(rec, self.lang).verdict,
         )
+
+    def _comparison_paragraphs(self) -> None:
+        """The synthetic DiD of Dukcapil: the design, Kupang against its synthetic Kupang, each
+        estimate with its verdict (read as tables 3.1 and 5.1 read it) and the donors that
+        make the synthetic Kupang; and why a policy has none."""
+        sdid = self.results.sdid
+        first = next(iter(sdid.values()))
+        self.paragraph(
+            self.t(
+                "sections.services.lead_comparison",
+                donors=first.donors + first.donors_left_out,
+                replications=next((c.result.replications for c in sdid.values() if c.ok), 0),
+            )
+        )
+        if first.donors_left_out:
+            self.paragraph(
+                self.t("sections.services.donors_left_out", left_out=first.donors_left_out)
+            )
+        led = {k: c for k, c in sdid.items() if c.ok}
+        if led:
+            self.figure(
+                self._sdid_figure(led), "dukcapil_sdid", self.t("sections.services.fig_sdid")
+            )
+            bullets = []
+            for (policy, outcome), comparison in led.items():
+                effect = EffectSummary(self.service_records[(policy, outcome)], self.lang)
+                weights = comparison.weights(top=3)
+                weights.index = _short_names(list(weights.index), comparison.names.values())
+                bullets.append(
+                    self.t(
+                        "sections.services.sdid_sentence",
+                        sentence=effect.sentence,
+                        verdict=effect.verdict,
+                        used=int((comparison.result.unit_weights > 0).sum()),
+                        donors=comparison.donors,
+                        top=format_list(
+                            [
+                                f"{name} ({self.num(100 * w, 1)}%)"
+                                for name, w in weights.items()
+                            ],
+                            locale=self.lang,
+                        ),
+                    )
+                )
+            self.bullets(bullets)
+        skipped = []
+        for (policy, outcome), comparison in sdid.items():
+            if comparison.ok or outcome != next(iter(ITS_OUTCOMES)):
+                continue  # one line per policy
+            earlier = comparison.earlier_policy(policy)
+            start = comparison.starts.get(policy)
+            skipped.append(
+                self.t(
+                    f"sections.services.sdid_skipped.{comparison.reason}",
+                    policy=self.policy_name(policy),
+                    month=self.month(start) if pd.notna(start) else "",
+                    other=self.policy_name(earlier) if earlier else "",
+                    other_month=self.month(comparison.starts[earlier]) if earlier else "",
+                )
+            )
+        if skipped:
+            self.bullets(skipped)
+
+    def _sdid_figure(self, led: dict[tuple, Any]) -> plt.Figure:
+        fig, axes = _panels(len(led))
+        words = {
+            "treated": TREATED_OFFICE,
+            "synthetic": self.t("sections.services.synthetic_kupang"),
+        }
+        for ax, ((policy, outcome), comparison) in zip(axes, led.items(), strict=True):
+            comparison.result.plot(
+                ax=ax,
+                lang=self.lang,
+                percent=ITS_OUTCOMES[outcome].unit == "share",
+                xlabel=self.t("sections.services.axis_month"),
+                ylabel=self.t(f"sections.services.axis.{outcome}"),
+                labels=words,
+            )
+            plots.panel_title(
+                ax,
+                _panel_title(self.policy_name(policy)),
+                wrap_label(self.outcome_name(outcome), 40),
+            )
+        plots.shared_legend(fig, source=axes[0], ncol=2)
+        return fig
 
     def month(self, when: Any) -> str:
         from babel.dates import format_date
@@ -566,6 +672,16 @@ class Impact(Chapter):
             )
         )
         self.paragraph(self.t("sections.dose_response.caveat"))
+
+
+def _short_names(names: list[str], every: Any) -> list[str]:
+    """Office names without the words all of them start with ("Dinas Kependudukan dan
+    Pencatatan Sipil"), so that a list names the regencies."""
+    words = [str(n).split() for n in every]
+    common = 0
+    while words and all(len(w) > common + 1 and w[common] == words[0][common] for w in words):
+        common += 1
+    return [" ".join(str(n).split()[common:]) for n in names]
 
 
 def _table_unit(outcome: Any) -> str:
