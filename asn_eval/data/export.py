@@ -11,8 +11,10 @@ chunk, without dirty rows.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -406,9 +408,30 @@ def write_dataset(
     (out / "metadata.yaml").write_text(yaml.safe_dump(meta, sort_keys=False, allow_unicode=True))
     if manifest is not None:
         truth["dirty_rows"] = manifest
-    (out / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n")
+    (out / "truth.json").write_text(
+        json.dumps(rounded_truth(truth), indent=1, ensure_ascii=False) + "\n"
+    )
     (out / "README.md").write_text(_readme(meta, manifest))
     return out
+
+
+# Significant digits of the true effects in truth.json. The effects are averages over many
+# cells, and their last binary digit depends on the order numpy sums in, which differs
+# between CPUs (SIMD widths): 12 digits are the same on every machine and far finer than
+# any estimate is compared with them.
+TRUTH_DIGITS = 12
+
+
+def rounded_truth(value: Any) -> Any:
+    """``value`` (the truth's nested dicts and lists) with every float at
+    :data:`TRUTH_DIGITS` significant digits, as ``truth.json`` stores it."""
+    if isinstance(value, dict):
+        return {k: rounded_truth(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded_truth(v) for v in value]
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.{TRUTH_DIGITS}g}")
+    return value
 
 
 def parse_years(text: str) -> tuple[int, int]:

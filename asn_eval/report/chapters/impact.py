@@ -546,10 +546,10 @@ class Impact(Chapter):
             f"sections.services.{'beside' if beside else 'sentence'}.{outcome}",
             policy=self.policy_name(policy),
             month=self.month(result.intervention),
-            level=self.num(rec.estimate * scale, 2),
+            jump=self.num(rec.estimate * scale, 2),
             interval=self.interval(rec.ci_low * scale, rec.ci_high * scale),
             slope=self.num(float(result.params["slope_change"]) * scale, digits),
-            confidence=round(100 * rec.level),
+            level=narrative.level_percent(rec.level, self.lang),
             verdict=None if beside else EffectSummary(rec, self.lang).verdict,
         )
 
