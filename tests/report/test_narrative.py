@@ -574,3 +574,13 @@ def test_estimator_names_are_written_in_the_report_language():
         its, "id"
     )
     assert "Estimated with Callaway-Sant'Anna on 80 agencies" in effect_sentence(_record(), "en")
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_table_of_the_data_contract_has_its_name_in_each_language(lang):
+    """Table 1.6 and the CLI's quality table name every contract table in the reader's words,
+    never by its key (a new optional table once read 'comparison services')."""
+    from asn_eval.data.contract import CONTRACT
+
+    missing = [name for name in CONTRACT if f"table.{name}" not in templates(lang)]
+    assert missing == []
