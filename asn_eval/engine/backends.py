@@ -22,7 +22,12 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from asn_eval.engine.queries import COLUMNS, agency_year_statistics_sql
+from asn_eval.engine.queries import (
+    ADOPTION_COUNT_COLUMNS,
+    COLUMNS,
+    adoption_counts_sql,
+    agency_year_statistics_sql,
+)
 
 Table = pd.DataFrame | str | os.PathLike
 
@@ -249,6 +254,39 @@ def agency_year_statistics(backend: Backend, years: Iterable[int], **constants) 
     frame = frame.astype(types)
     frame["agency_code"] = frame["agency_code"].astype(str)
     return frame.sort_values(["agency_code", "year"]).reset_index(drop=True)
+
+
+def adoption_counts(backend: Backend, as_of, *, by: str | None = "age_band") -> pd.DataFrame:
+    """Employees per group, duration and status for the adoption curves, run by ``backend``.
+
+    Parameters
+    ----------
+    backend
+        A backend whose views ``employees``, ``digital_adoption`` and ``policies`` hold the
+        contract's columns.
+    as_of, by
+        As :func:`asn_eval.engine.adoption_counts_sql`.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`asn_eval.engine.ADOPTION_COUNT_COLUMNS`, sorted: ``status`` as text,
+        ``grp`` (the age band's position as a number, the ``by`` value as text), ``days``,
+        ``adopted`` and ``early`` as float64 (NaN where the status leaves them out), ``n``
+        as int64; the input of :func:`asn_eval.estimators.adoption.adoption_curves_from_counts`.
+    """
+    frame = backend.run(adoption_counts_sql(as_of, by=by))[list(ADOPTION_COUNT_COLUMNS)]
+    numeric = ["days", "adopted", "early"] + (["grp"] if by == "age_band" or by is None else [])
+    frame = frame.astype({c: "float64" for c in numeric} | {"n": "int64"})
+    frame["status"] = frame["status"].astype(str)
+    if by is not None and by != "age_band":
+        frame["grp"] = frame["grp"].astype(object).where(frame["grp"].notna(), None)
+    order = ["status", "grp", "days", "adopted", "early"]
+    return frame.sort_values(order, key=_sort_key).reset_index(drop=True)
+
+
+def _sort_key(column: pd.Series) -> pd.Series:
+    return column.astype(str) if column.dtype == object else column
 
 
 # Which engine the report's employee-level aggregation runs on (the chapter kernels inherit

@@ -288,3 +288,185 @@ WHERE year(date) IN ({year_list})
 GROUP BY employee_id, year(date)
 ORDER BY employee_id, year
 """
+
+
+# What became of each employee (or adoption record) in the adoption curves, as
+# asn_eval.estimators.adoption.adoption_curves sorts them: at risk from the agency's
+# digitalisation start, or left out for the reason named.
+ADOPTION_STATUSES: tuple[str, ...] = (
+    "at_risk",
+    "not_digitalised",  # the agency had not digitalised by the data date (or has no date)
+    "left_before",  # left service before the agency's start
+    "no_birth_date",  # at risk, but no age band (grouping by age band only)
+    "no_record",  # an employee without a row in digital_adoption
+    "orphan",  # a digital_adoption row of no known employee
+)
+ADOPTION_COUNT_COLUMNS: tuple[str, ...] = ("status", "grp", "days", "adopted", "early", "n")
+
+
+def _day_number(column: str) -> str:
+    """Days from a fixed origin to the date of ``column`` (proleptic Gregorian calendar).
+
+    Written with ``year``, ``month``, ``day`` and FLOOR of a DOUBLE division, which DuckDB and
+    Spark read alike (their own day-difference functions take their arguments in opposite
+    orders). The March-based year puts the leap day last, so the count of days before each
+    month is ``floor((153 * m + 2) / 5)`` (m = 0 for March).
+    """
+    y = f"(year({column}) - CASE WHEN month({column}) <= 2 THEN 1 ELSE 0 END)"
+    m = f"((month({column}) + 9) % 12)"
+
+    def floor(numerator: str, denominator: int) -> str:
+        return f"FLOOR(CAST({numerator} AS DOUBLE) / {denominator})"
+
+    return (
+        f"CAST(365 * {y} + {floor(y, 4)} - {floor(y, 100)} + {floor(y, 400)} "
+        f"+ {floor(f'153 * {m} + 2', 5)} + day({column}) AS BIGINT)"
+    )
+
+
+def _timestamp(value) -> str:
+    """A date or time as a TIMESTAMP literal both engines read (``YYYY-MM-DD HH:MM:SS``)."""
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        raise ValueError(f"{value!r} cannot be written into the query: it must be a date")
+    return f"CAST('{stamp:%Y-%m-%d %H:%M:%S}' AS TIMESTAMP)"
+
+
+def adoption_counts_sql(as_of, *, by: str | None = "age_band") -> str:
+    """SQL for the grouped inputs of the adoption curves: employees per group, day and status.
+
+    The Kaplan-Meier curves of :func:`asn_eval.estimators.adoption.adoption_curves` depend on
+    the employees only through how many share each group, duration and event status; this
+    query counts them, with the clock of ``adoption_curves`` (the later of the agency's
+    ``digitalisation`` start and the employee's ``service_start``, stopped at the first use or,
+    censored, at the earlier of ``as_of`` and ``service_end``) and its reasons for leaving an
+    employee out. It reads three views: ``employees`` (``employee_id, agency_code,
+    birth_date, service_start, service_end`` and the ``by`` column), ``digital_adoption``
+    (``employee_id, first_use``) and ``policies`` (``agency_code, digitalisation``, one row
+    per agency). Dates are calendar days, as the data contract has them.
+
+    Parameters
+    ----------
+    as_of
+        End of follow-up (the data date).
+    by
+        ``"age_band"`` (age in completed years at the start of the clock, the position of its
+        band in :data:`asn_eval.domain.subgroups.AGE_BAND_LABELS`), another column of
+        ``employees`` (its value as text), or ``None`` (one group).
+
+    Returns
+    -------
+    str
+        One ``SELECT`` with the columns of :data:`ADOPTION_COUNT_COLUMNS`: ``status`` (one of
+        :data:`ADOPTION_STATUSES`), ``grp``, ``days`` (from the start of the clock to the first
+        use or censoring; negative for a first use before the start), ``adopted`` and
+        ``early`` (first use before the start) as 0/1, and ``n`` employees. ``grp``, ``days``,
+        ``adopted`` and ``early`` are NULL for the statuses that are not at risk (``early`` is
+        kept for ``no_birth_date``, which ``adoption_curves`` counts there too).
+
+    Examples
+    --------
+    >>> "FULL OUTER JOIN digital_adoption" in adoption_counts_sql("2025-12-31")
+    True
+    """
+    from asn_eval.domain.subgroups import AGE_BAND_EDGES
+
+    as_of_sql = _timestamp(as_of)
+    if by == "age_band":
+        group = "CAST(NULL AS BIGINT)"
+    elif by is None:
+        group = "CAST(0 AS BIGINT)"
+    else:
+        if not isinstance(by, str) or not by.isidentifier():
+            raise ValueError(f"{by!r} is not a column name: use letters, digits and _ only")
+        group = f"CAST(e.{by} AS STRING)"
+    bands = " ".join(
+        f"WHEN age >= {low} AND age < {high} THEN {i}"
+        for i, (low, high) in enumerate(zip(AGE_BAND_EDGES[:-1], AGE_BAND_EDGES[1:], strict=True))
+    )
+    band = f"CASE {bands} END" if by == "age_band" else "grp"
+    no_birth = "band IS NULL" if by == "age_band" else "FALSE"
+    return f"""\
+-- Employees per group, duration and status for the adoption curves (asn_eval.engine).
+WITH staff AS (
+    SELECT
+        e.employee_id,
+        e.birth_date,
+        e.service_start,
+        e.service_end,
+        {group} AS grp,
+        p.digitalisation AS start
+    FROM employees AS e
+    LEFT JOIN policies AS p ON p.agency_code = e.agency_code
+),
+linked AS (
+    SELECT
+        s.*,
+        u.first_use,
+        CASE
+            WHEN s.employee_id IS NULL THEN 'orphan'
+            WHEN u.employee_id IS NULL THEN 'no_record'
+        END AS unlinked
+    FROM staff AS s
+    FULL OUTER JOIN digital_adoption AS u ON u.employee_id = s.employee_id
+),
+clock AS (
+    -- The clock starts at the later of the agency's start and the service start and ends,
+    -- censored, at the earlier of the data date and the service end.
+    SELECT
+        grp,
+        birth_date,
+        first_use,
+        start,
+        unlinked,
+        CASE WHEN service_start IS NULL OR start >= service_start
+            THEN start ELSE service_start END AS origin,
+        CASE WHEN service_end IS NOT NULL AND service_end < {as_of_sql}
+            THEN service_end ELSE {as_of_sql} END AS stop_end
+    FROM linked
+),
+stopped AS (
+    SELECT
+        *,
+        CASE
+            WHEN unlinked IS NOT NULL THEN unlinked
+            WHEN start IS NULL OR start > {as_of_sql} THEN 'not_digitalised'
+            WHEN stop_end < origin THEN 'left_before'
+            ELSE 'at_risk'
+        END AS kept,
+        CASE WHEN first_use IS NOT NULL AND first_use <= stop_end THEN 1 ELSE 0 END AS adopted
+    FROM clock
+),
+timed AS (
+    SELECT
+        *,
+        CASE WHEN adopted = 1 THEN first_use ELSE stop_end END AS stop,
+        CASE WHEN adopted = 1 AND first_use < origin THEN 1 ELSE 0 END AS early,
+        -- Age in completed years at the start of the clock (subgroups.age_band_at).
+        year(origin) - year(birth_date)
+            - CASE WHEN month(origin) * 100 + day(origin)
+                < month(birth_date) * 100 + day(birth_date) THEN 1 ELSE 0 END AS age
+    FROM stopped
+),
+banded AS (
+    SELECT *, {band} AS band FROM timed
+),
+classified AS (
+    SELECT
+        CASE WHEN kept = 'at_risk' AND {no_birth} THEN 'no_birth_date' ELSE kept END AS status,
+        band AS grp,
+        {_day_number("stop")} - {_day_number("origin")} AS days,
+        adopted,
+        early
+    FROM banded
+)
+SELECT
+    status,
+    CASE WHEN status = 'at_risk' THEN grp END AS grp,
+    CASE WHEN status = 'at_risk' THEN days END AS days,
+    CASE WHEN status = 'at_risk' THEN adopted END AS adopted,
+    CASE WHEN status IN ('at_risk', 'no_birth_date') THEN early END AS early,
+    COUNT(*) AS n
+FROM classified
+GROUP BY 1, 2, 3, 4, 5
+"""
