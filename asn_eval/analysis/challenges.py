@@ -29,7 +29,12 @@ import numpy as np
 import pandas as pd
 
 from asn_eval.analysis.attempt import Attempt
-from asn_eval.analysis.panels import UNKNOWN_COHORT, employee_year_panel, training_capacity
+from asn_eval.analysis.panels import (
+    UNKNOWN_COHORT,
+    adoption_counts,
+    employee_year_panel,
+    training_capacity,
+)
 from asn_eval.analysis.spec import AnalysisSpec
 from asn_eval.common.memory import release_memory
 from asn_eval.domain.regulations import JP_MINIMUM_PER_YEAR
@@ -40,7 +45,7 @@ from asn_eval.domain.subgroups import (
     RESISTANCE_POLICY,
 )
 from asn_eval.domain.subgroups import age_band_at as age_band
-from asn_eval.estimators.adoption import AdoptionCurves, adoption_curves
+from asn_eval.estimators.adoption import AdoptionCurves, adoption_curves_from_counts
 from asn_eval.estimators.dose import HeterogeneityResult, heterogeneity
 from asn_eval.estimators.multiple import holm
 from asn_eval.results.store import ResultRecord
@@ -264,17 +269,19 @@ def challenges(dataset: Any, spec: AnalysisSpec) -> ChallengesResults:
 
     The calls, with their options, are those the notebook 04_challenges shows:
     :func:`~asn_eval.estimators.adoption.adoption_curves` by age band up to
-    :func:`follow_up_end`, :func:`subgroup_effects` on :func:`heterogeneity_panel`, and
+    :func:`follow_up_end` (here in its grouped form,
+    :func:`~asn_eval.estimators.adoption.adoption_curves_from_counts` on the engine's
+    :func:`~asn_eval.analysis.panels.adoption_counts`, which gives the same curves),
+    :func:`subgroup_effects` on :func:`heterogeneity_panel`, and
     :func:`~asn_eval.analysis.panels.training_capacity` in ``spec.year``.
     """
-    tables = dataset.tables
     as_of = follow_up_end(dataset, year=spec.year)
-    curves = adoption_curves(
-        tables["digital_adoption"],
-        tables["employees"],
+    # The grouped form of adoption_curves (the same curves, medians and log-rank test): the
+    # engine counts the employees per age band, duration and status.
+    curves = adoption_curves_from_counts(
+        adoption_counts(dataset, as_of=as_of, by="age_band"),
         by="age_band",
         as_of=as_of,
-        policies=tables["policies"],
         level=spec.level,
     )
     panel = heterogeneity_panel(dataset, years=spec.years(dataset), policy=RESISTANCE_POLICY)

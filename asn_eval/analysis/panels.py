@@ -226,6 +226,23 @@ def _on_engine(tables: dict[str, Any], query: Callable[[Any], pd.DataFrame]) -> 
         backend.close()
 
 
+def adoption_counts(dataset: Any, *, as_of: Any, by: str | None = "age_band") -> pd.DataFrame:
+    """Employees per group, duration and status for the adoption curves, on DuckDB (or Spark).
+
+    The grouped input of :func:`asn_eval.estimators.adoption.adoption_curves_from_counts`
+    (:func:`asn_eval.engine.adoption_counts`): the engine reads the ``employees``,
+    ``digital_adoption`` and ``policies`` tables (the cached Parquet files in place when the
+    dataset comes from the columnar cache), so the employees never pass through pandas.
+    """
+    from asn_eval.engine import adoption_counts as counts_on
+
+    tables: dict[str, Any] = {}
+    for name in ("employees", "digital_adoption", "policies"):
+        path = _parquet_path(dataset, name)
+        tables[name] = path if path is not None else dataset.tables[name]
+    return _on_engine(tables, lambda backend: counts_on(backend, as_of, by=by))
+
+
 @_reused
 def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
     """One row per employee and year, the unit of the individual-level analyses.
