@@ -18,6 +18,9 @@ Public API
 - :func:`adoption_counts_sql` and :func:`adoption_counts`: employees per group, duration and
   status, the grouped input of the adoption curves
   (:func:`asn_eval.estimators.adoption.adoption_curves_from_counts`).
+- :func:`dose_moments_sql` and :func:`dose_moments`: per-agency cross-products of the
+  within-employee outcome and training-hour terms, the grouped input of the dose-response
+  (:func:`asn_eval.estimators.dose.dose_response_from_moments`).
 - :func:`default_backend`: the engine the report uses, DuckDB unless ``ASN_EVAL_ENGINE=spark``
   (then ``ASN_EVAL_SPARK_MASTER`` names the cluster, default ``local[2]``).
 
@@ -41,6 +44,7 @@ from asn_eval.engine.backends import (
     adoption_counts,
     agency_year_statistics,
     default_backend,
+    dose_moments,
     engine_setting,
     java_home,
     local_spark_session,
@@ -50,11 +54,14 @@ from asn_eval.engine.queries import (
     ADOPTION_COUNT_COLUMNS,
     ADOPTION_STATUSES,
     COLUMNS,
+    DOSE_OUTCOMES,
     OUTCOMES,
     STATISTICS,
     adoption_counts_sql,
     agency_year_means,
     agency_year_statistics_sql,
+    dose_moments_sql,
+    dose_terms,
     employee_year_jp_sql,
 )
 
@@ -62,6 +69,7 @@ __all__ = [
     "ADOPTION_COUNT_COLUMNS",
     "ADOPTION_STATUSES",
     "COLUMNS",
+    "DOSE_OUTCOMES",
     "ENGINES",
     "ENGINE_ENV",
     "SPARK_MASTER_ENV",
@@ -76,6 +84,9 @@ __all__ = [
     "agency_year_statistics",
     "agency_year_statistics_sql",
     "default_backend",
+    "dose_moments",
+    "dose_moments_sql",
+    "dose_terms",
     "engine_setting",
     "employee_year_jp_sql",
     "java_home",

@@ -27,6 +27,7 @@ from asn_eval.engine.queries import (
     COLUMNS,
     adoption_counts_sql,
     agency_year_statistics_sql,
+    dose_moments_sql,
 )
 
 Table = pd.DataFrame | str | os.PathLike
@@ -283,6 +284,21 @@ def adoption_counts(backend: Backend, as_of, *, by: str | None = "age_band") -> 
         frame["grp"] = frame["grp"].astype(object).where(frame["grp"].notna(), None)
     order = ["status", "grp", "days", "adopted", "early"]
     return frame.sort_values(order, key=_sort_key).reset_index(drop=True)
+
+
+def dose_moments(backend: Backend, years: Iterable[int], **options) -> pd.DataFrame:
+    """Per-agency sufficient statistics of the TWFE dose-response, run by ``backend``.
+
+    ``options`` go to :func:`asn_eval.engine.dose_moments_sql` (``outcome``, ``bins``,
+    ``threshold``, ...). Returns one row per agency, sorted by ``agency_code``, every
+    statistic as float64 and ``n`` as int64: the input of
+    :func:`asn_eval.estimators.dose.dose_response_from_moments`.
+    """
+    frame = backend.run(dose_moments_sql(years, **options))
+    numeric = [c for c in frame.columns if c != "agency_code"]
+    frame = frame.astype({c: "float64" for c in numeric} | {"n": "int64"})
+    frame["agency_code"] = frame["agency_code"].astype(str)
+    return frame.sort_values("agency_code").reset_index(drop=True)
 
 
 def _sort_key(column: pd.Series) -> pd.Series:

@@ -470,3 +470,163 @@ SELECT
 FROM classified
 GROUP BY 1, 2, 3, 4, 5
 """
+
+
+# Outcomes of the employee-year panel that the dose-response moments can take.
+DOSE_OUTCOMES: tuple[str, ...] = ("skp_good", "absence_days", "sanctioned")
+
+
+def dose_terms(bins: Iterable[float], threshold: float, years: Iterable[int]) -> dict[str, list]:
+    """Names of the columns of :func:`dose_moments_sql`: ``y``, then the regressors.
+
+    ``bin<j>`` is the j-th hour bin above ``0 JP`` (as :func:`asn_eval.estimators.dose.
+    hour_bin_labels`), ``hours`` the JP, ``above<i>`` the JP above the i-th candidate knot
+    (the bin edges above 0 and the threshold, sorted), ``step`` 1 from the threshold on and
+    ``year<yyyy>`` the dummy of each year.
+    """
+    edges = [float(b) for b in bins]
+    knots = sorted(set(edges[1:]) | {float(threshold)})
+    return {
+        "bins": [f"bin{j}" for j in range(1, len(edges) + 1)],
+        "knots": knots,
+        "spline": ["hours", *(f"above{i}" for i in range(len(knots))), "step"],
+        "years": [f"year{int(y)}" for y in sorted({operator.index(y) for y in years})],
+    }
+
+
+def dose_moments_sql(
+    years: Iterable[int],
+    *,
+    outcome: str = "skp_good",
+    bins: Iterable[float] = (0, 10, 20, 40, 80),
+    threshold: float = reg.JP_MINIMUM_PER_YEAR,
+    good_predicates: Iterable[str] = reg.SKP_GOOD_PREDICATES,
+    good_score: float = _GOOD_SCORE,
+) -> str:
+    """SQL for the sufficient statistics of the TWFE dose-response, per agency.
+
+    :func:`asn_eval.estimators.dose.dose_response` regresses an employee-year outcome on
+    training-hour bins (and on a piecewise-linear function of hours with a step at the
+    threshold) with employee and year fixed effects, clustered by agency. By the
+    Frisch-Waugh-Lovell theorem its estimates and CRV1 standard errors depend on the rows
+    only through, per agency, the cross-products of the outcome, the regressors and the year
+    dummies after each is demeaned within employee (the employee fixed effect removed
+    exactly; the year effects are then partialled out of these sums); the employee mean is
+    taken over all the employee's rows, whichever agency each is in. This query computes
+    them with the panel of :func:`asn_eval.analysis.panels.employee_year_panel`: performance
+    rows of ``years`` with an agency and a non-missing ``outcome``, JP of the calendar year
+    (0 without a course).
+
+    Returns
+    -------
+    str
+        One ``SELECT`` with a row per ``agency_code``: ``n`` rows, ``m_<a>__<b>`` (sum of the
+        product of demeaned columns ``a`` and ``b`` of :func:`dose_terms`, ``a`` before ``b``),
+        ``s_<a>`` and ``ss_<a>`` (sum and sum of squares of the raw regressor), and the
+        panel-wide ``n_units`` (employees), ``n_times`` (years), ``split_units`` (employees in
+        more than one agency), ``max_clusters_per_year``, ``jp_min`` and ``jp_max``.
+
+    Examples
+    --------
+    >>> "PARTITION BY employee_id" in dose_moments_sql([2024, 2025])
+    True
+    """
+    if outcome not in DOSE_OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(DOSE_OUTCOMES)}; got {outcome!r}")
+    year_list = _years(years)
+    terms = dose_terms(bins, threshold, [int(y) for y in year_list.split(", ")])
+    edges = [float(b) for b in bins]
+    statistics = agency_year_statistics_sql(
+        years, good_predicates=good_predicates, good_score=good_score
+    )
+    # The employee-year outcomes of the agency-year query, one row each, before its GROUP BY.
+    body = statistics[: statistics.rindex("SELECT\n    agency_code,")].rstrip()
+    body = body.replace(
+        "    SELECT\n        e.agency_code,",
+        "    SELECT\n        e.employee_id,\n        e.agency_code,",
+        1,
+    )
+    zero, one = "CAST(0 AS DOUBLE)", "CAST(1 AS DOUBLE)"
+
+    def flag(condition: str) -> str:
+        return f"CASE WHEN {condition} THEN {one} ELSE {zero} END"
+
+    upper = [_number(e) for e in edges[1:]]
+    columns = {"y": outcome}
+    for j, name in enumerate(terms["bins"], start=1):
+        if j == 1:
+            columns[name] = flag(f"jp > {zero} AND jp < {upper[0]}")
+        elif j <= len(upper):
+            columns[name] = flag(f"jp >= {upper[j - 2]} AND jp < {upper[j - 1]}")
+        else:
+            columns[name] = flag(f"jp >= {upper[-1]}")
+    columns["hours"] = "jp"
+    for i, knot in enumerate(terms["knots"]):
+        k = _number(knot)
+        columns[f"above{i}"] = f"CASE WHEN jp > {k} THEN jp - {k} ELSE {zero} END"
+    columns["step"] = flag(f"jp >= {_number(threshold)}")
+    for name in terms["years"]:
+        columns[name] = flag(f"year = {int(name[4:])}")
+    names = list(columns)
+    regressors = names[1:]
+    raw = ",\n        ".join(f"{expr} AS {name}" for name, expr in columns.items())
+    within = ",\n        ".join(
+        f"{name} - AVG({name}) OVER (PARTITION BY employee_id) AS {name}" for name in names
+    )
+    kept = ",\n        ".join(f"{name} AS r_{name}" for name in regressors)
+    products = ",\n    ".join(
+        f"SUM({a} * {b}) AS m_{a}__{b}" for i, a in enumerate(names) for b in names[i:]
+    )
+    raw_sums = ",\n    ".join(
+        f"SUM(r_{a}) AS s_{a},\n    SUM(r_{a} * r_{a}) AS ss_{a}" for a in regressors
+    )
+    return f"""\
+-- Per-agency sufficient statistics of the TWFE dose-response (asn_eval.engine).
+{body},
+panel AS (
+    SELECT employee_id, agency_code, year, {outcome}, jp
+    FROM outcome
+    WHERE {outcome} IS NOT NULL
+),
+terms AS (
+    SELECT
+        employee_id,
+        agency_code,
+        {raw}
+    FROM panel
+),
+demeaned AS (
+    -- The employee fixed effect removed: each column minus the employee's mean.
+    SELECT
+        agency_code,
+        {within},
+        {kept}
+    FROM terms
+),
+by_agency AS (
+    SELECT
+    agency_code,
+    COUNT(*) AS n,
+    {products},
+    {raw_sums}
+    FROM demeaned
+    GROUP BY agency_code
+),
+split AS (
+    SELECT employee_id FROM panel GROUP BY employee_id HAVING COUNT(DISTINCT agency_code) > 1
+),
+per_year AS (
+    SELECT year, COUNT(DISTINCT agency_code) AS clusters FROM panel GROUP BY year
+),
+scalars AS (
+    SELECT
+        (SELECT COUNT(DISTINCT employee_id) FROM panel) AS n_units,
+        (SELECT COUNT(DISTINCT year) FROM panel) AS n_times,
+        (SELECT COUNT(*) FROM split) AS split_units,
+        (SELECT MAX(clusters) FROM per_year) AS max_clusters_per_year,
+        (SELECT MIN(jp) FROM panel) AS jp_min,
+        (SELECT MAX(jp) FROM panel) AS jp_max
+)
+SELECT by_agency.*, scalars.*
+FROM by_agency CROSS JOIN scalars
+"""
