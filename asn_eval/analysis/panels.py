@@ -389,6 +389,30 @@ def agency_year_outcomes(dataset: Any, *, years: Sequence[int] | None = None) ->
     from asn_eval.engine import agency_year_means, agency_year_statistics
 
     covered = _years(dataset, years)
+    tables = _performance_and_training(dataset)
+    statistics = _on_engine(tables, lambda backend: agency_year_statistics(backend, covered))
+    return agency_year_means(statistics)
+
+
+def dose_moments(dataset: Any, *, years: Sequence[int] | None = None, **options) -> pd.DataFrame:
+    """Per-agency sufficient statistics of the training dose-response, on DuckDB (or Spark).
+
+    :func:`asn_eval.engine.dose_moments` over the ``performance`` and ``training`` tables
+    (the cached Parquet files in place when the dataset comes from the columnar cache), for
+    the covered years: the input of
+    :func:`asn_eval.estimators.dose.dose_response_from_moments`, which gives the
+    dose-response of the employee-year panel (:func:`employee_year_panel`) without building
+    it. ``options`` go to :func:`asn_eval.engine.dose_moments_sql`.
+    """
+    from asn_eval.engine import dose_moments as moments_on
+
+    covered = _years(dataset, years)
+    tables = _performance_and_training(dataset)
+    return _on_engine(tables, lambda backend: moments_on(backend, covered, **options))
+
+
+def _performance_and_training(dataset: Any) -> dict[str, Any]:
+    """The ``performance`` and ``training`` views of the engine queries (Parquet or frames)."""
     tables: dict[str, Any] = {}
     for name in ("performance", "training"):
         path = _parquet_path(dataset, name)
@@ -403,8 +427,7 @@ def agency_year_outcomes(dataset: Any, *, years: Sequence[int] | None = None) ->
         tables["training"] = pd.DataFrame(
             {"employee_id": pd.Series([], dtype=object), "date": [], "jp": []}
         ).astype({"date": "datetime64[ns]", "jp": float})
-    statistics = _on_engine(tables, lambda backend: agency_year_statistics(backend, covered))
-    return agency_year_means(statistics)
+    return tables
 
 
 @_reused
