@@ -411,6 +411,37 @@ def dose_moments(dataset: Any, *, years: Sequence[int] | None = None, **options)
     return _on_engine(tables, lambda backend: moments_on(backend, covered, **options))
 
 
+def subgroup_cells(
+    dataset: Any, *, policy: str, years: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """Employees and outcome sums per subgroup, cluster, cohort and year, on DuckDB (or Spark).
+
+    :func:`asn_eval.engine.subgroup_cells` over the ``performance``, ``training`` and
+    ``employees`` tables (cached Parquet files in place when the dataset comes from the
+    columnar cache) and the agencies' adoption years of ``policy``
+    (:func:`adoption_cohorts`), with the age band on 1 January of the first covered year and
+    the education groups of :data:`asn_eval.domain.subgroups.EDUCATION_GROUPS`: the input of
+    :func:`asn_eval.estimators.dose.heterogeneity_from_cells`.
+    """
+    from asn_eval.domain.subgroups import EDUCATION_GROUPS
+    from asn_eval.engine import subgroup_cells as cells_on
+
+    _check_policy(policy)
+    covered = _years(dataset, years)
+    tables = _performance_and_training(dataset)
+    path = _parquet_path(dataset, "employees")
+    tables["employees"] = path if path is not None else dataset.tables["employees"]
+    cohorts = adoption_cohorts(dataset, years=covered)[["agency_code", policy]]
+    tables["cohorts"] = cohorts.rename(columns={policy: "cohort"})
+    age_at = pd.Timestamp(year=covered[0], month=1, day=1)
+    return _on_engine(
+        tables,
+        lambda backend: cells_on(
+            backend, covered, age_at=age_at, education_groups=EDUCATION_GROUPS
+        ),
+    )
+
+
 def _performance_and_training(dataset: Any) -> dict[str, Any]:
     """The ``performance`` and ``training`` views of the engine queries (Parquet or frames)."""
     tables: dict[str, Any] = {}

@@ -21,6 +21,9 @@ Public API
 - :func:`dose_moments_sql` and :func:`dose_moments`: per-agency cross-products of the
   within-employee outcome and training-hour terms, the grouped input of the dose-response
   (:func:`asn_eval.estimators.dose.dose_response_from_moments`).
+- :func:`subgroup_cells_sql` and :func:`subgroup_cells`: employees and outcome sums per
+  subgroup, cluster, cohort and year, the grouped input of the subgroup effects
+  (:func:`asn_eval.estimators.dose.heterogeneity_from_cells`).
 - :func:`default_backend`: the engine the report uses, DuckDB unless ``ASN_EVAL_ENGINE=spark``
   (then ``ASN_EVAL_SPARK_MASTER`` names the cluster, default ``local[2]``).
 
@@ -49,6 +52,7 @@ from asn_eval.engine.backends import (
     java_home,
     local_spark_session,
     spark_session,
+    subgroup_cells,
 )
 from asn_eval.engine.queries import (
     ADOPTION_COUNT_COLUMNS,
@@ -57,12 +61,14 @@ from asn_eval.engine.queries import (
     DOSE_OUTCOMES,
     OUTCOMES,
     STATISTICS,
+    SUBGROUP_CELL_COLUMNS,
     adoption_counts_sql,
     agency_year_means,
     agency_year_statistics_sql,
     dose_moments_sql,
     dose_terms,
     employee_year_jp_sql,
+    subgroup_cells_sql,
 )
 
 __all__ = [
@@ -75,6 +81,7 @@ __all__ = [
     "SPARK_MASTER_ENV",
     "OUTCOMES",
     "STATISTICS",
+    "SUBGROUP_CELL_COLUMNS",
     "Backend",
     "DuckDBBackend",
     "SparkBackend",
@@ -92,4 +99,6 @@ __all__ = [
     "java_home",
     "local_spark_session",
     "spark_session",
+    "subgroup_cells",
+    "subgroup_cells_sql",
 ]

@@ -25,9 +25,11 @@ import pandas as pd
 from asn_eval.engine.queries import (
     ADOPTION_COUNT_COLUMNS,
     COLUMNS,
+    SUBGROUP_CELL_COLUMNS,
     adoption_counts_sql,
     agency_year_statistics_sql,
     dose_moments_sql,
+    subgroup_cells_sql,
 )
 
 Table = pd.DataFrame | str | os.PathLike
@@ -299,6 +301,25 @@ def dose_moments(backend: Backend, years: Iterable[int], **options) -> pd.DataFr
     frame = frame.astype({c: "float64" for c in numeric} | {"n": "int64"})
     frame["agency_code"] = frame["agency_code"].astype(str)
     return frame.sort_values("agency_code").reset_index(drop=True)
+
+
+def subgroup_cells(backend: Backend, years: Iterable[int], **options) -> pd.DataFrame:
+    """Cluster x cohort x year cells of the subgroup effects, run by ``backend``.
+
+    ``backend`` has the views ``performance``, ``training``, ``employees`` and ``cohorts``
+    (``agency_code, cohort``); ``options`` go to :func:`asn_eval.engine.subgroup_cells_sql`
+    (``age_at`` and ``education_groups`` are required). Returns the columns of
+    :data:`asn_eval.engine.SUBGROUP_CELL_COLUMNS`, sorted, with ``age_band`` as float64
+    (NaN without a birth date), text subgroups and cluster, integer counts: the input of
+    :func:`asn_eval.estimators.dose.heterogeneity_from_cells`.
+    """
+    frame = backend.run(subgroup_cells_sql(years, **options))[list(SUBGROUP_CELL_COLUMNS)]
+    counts = ["cohort", "year", "n_years", "n", "n_employees", "n_agencies"]
+    frame = frame.astype({c: "int64" for c in counts} | {"age_band": "float64", "sum_y": "float64"})
+    for column in ("education_group", "position_type", "cluster"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    order = ["age_band", "education_group", "position_type", "cluster", "cohort", "year", "n_years"]
+    return frame.sort_values(order, key=_sort_key).reset_index(drop=True)
 
 
 def _sort_key(column: pd.Series) -> pd.Series:

@@ -630,3 +630,152 @@ scalars AS (
 SELECT by_agency.*, scalars.*
 FROM by_agency CROSS JOIN scalars
 """
+
+
+SUBGROUP_CELL_COLUMNS: tuple[str, ...] = (
+    "age_band",
+    "education_group",
+    "position_type",
+    "cluster",
+    "cohort",
+    "year",
+    "n_years",
+    "n",
+    "sum_y",
+    "n_employees",
+    "n_agencies",
+)
+
+
+def subgroup_cells_sql(
+    years: Iterable[int],
+    *,
+    outcome: str = "skp_good",
+    age_at,
+    education_groups: dict[str, str],
+    good_predicates: Iterable[str] = reg.SKP_GOOD_PREDICATES,
+    good_score: float = _GOOD_SCORE,
+) -> str:
+    """SQL for the cell sums behind the subgroup effects of chapter 4.
+
+    Without covariates, Callaway and Sant'Anna's ATT(g, t) on a balanced panel and its
+    influence function depend on the employees only through, per cluster, cohort and year,
+    the number of employees and the sum of their outcome: the cells this query returns.
+    The panel is that of :func:`asn_eval.analysis.challenges.heterogeneity_panel`: the
+    performance rows of ``years`` with an agency, each employee in the cohort of the agency
+    of his or her first row (view ``cohorts``: ``agency_code, cohort``, 0 = never; agencies
+    missing from it count as never; ``-1``, dates unknown, is left out), rows with a missing
+    ``outcome`` left out after that. The subgroups are fixed per employee: the age band in
+    completed years at ``age_at`` (its position in
+    :data:`asn_eval.domain.subgroups.AGE_BAND_LABELS`), ``education_groups`` of the
+    ``education`` and the ``position_type`` (view ``employees``).
+
+    Returns
+    -------
+    str
+        One ``SELECT`` with the columns of :data:`SUBGROUP_CELL_COLUMNS`: the three subgroups,
+        ``cluster`` (the agency of the employee's first row with an outcome), ``cohort``,
+        ``year``, ``n_years`` (years with an outcome of the employees of the cell: a balanced
+        employee has them all), ``n`` and ``sum_y``, and the panel-wide ``n_employees`` and
+        ``n_agencies``.
+
+    Examples
+    --------
+    >>> "ROW_NUMBER() OVER" in subgroup_cells_sql([2024], age_at="2024-01-01",
+    ...                                           education_groups={"S1": "D4/S1"})
+    True
+    """
+    from asn_eval.domain.subgroups import AGE_BAND_EDGES
+
+    if outcome not in DOSE_OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(DOSE_OUTCOMES)}; got {outcome!r}")
+    at = pd.Timestamp(age_at)
+    statistics = agency_year_statistics_sql(
+        years, good_predicates=good_predicates, good_score=good_score
+    )
+    body = statistics[: statistics.rindex("SELECT\n    agency_code,")].rstrip()
+    body = body.replace(
+        "    SELECT\n        e.agency_code,",
+        "    SELECT\n        e.employee_id,\n        e.agency_code,",
+        1,
+    )
+    bands = " ".join(
+        f"WHEN age >= {low} AND age < {high} THEN {i}"
+        for i, (low, high) in enumerate(zip(AGE_BAND_EDGES[:-1], AGE_BAND_EDGES[1:], strict=True))
+    )
+    education = " ".join(
+        f"WHEN {_text(level)} THEN {_text(group)}" for level, group in education_groups.items()
+    )
+    return f"""\
+-- Cells (subgroup x cluster x cohort x year) of the subgroup effects (asn_eval.engine).
+{body},
+first_row AS (
+    -- The employee's cohort is that of the agency of his or her first row.
+    SELECT employee_id, agency_code
+    FROM (
+        SELECT employee_id, agency_code,
+            ROW_NUMBER() OVER (PARTITION BY employee_id ORDER BY year) AS r
+        FROM outcome
+    ) AS ranked
+    WHERE r = 1
+),
+person AS (
+    SELECT
+        f.employee_id,
+        COALESCE(CAST(c.cohort AS BIGINT), CAST(0 AS BIGINT)) AS cohort,
+        {int(at.year)} - year(e.birth_date)
+            - CASE WHEN {int(at.month) * 100 + int(at.day)}
+                < month(e.birth_date) * 100 + day(e.birth_date) THEN 1 ELSE 0 END AS age,
+        CASE CAST(e.education AS STRING) {education} END AS education_group,
+        COALESCE(CAST(e.position_type AS STRING), 'nan') AS position_type
+    FROM first_row AS f
+    LEFT JOIN cohorts AS c ON c.agency_code = f.agency_code
+    LEFT JOIN employees AS e ON e.employee_id = f.employee_id
+),
+panel AS (
+    SELECT
+        o.employee_id,
+        o.agency_code,
+        o.year,
+        o.{outcome} AS y,
+        p.cohort,
+        CASE {bands} END AS age_band,
+        p.education_group,
+        p.position_type
+    FROM outcome AS o
+    JOIN person AS p ON p.employee_id = o.employee_id
+    WHERE p.cohort <> -1 AND o.{outcome} IS NOT NULL
+),
+unit AS (
+    SELECT employee_id, agency_code AS cluster, n_years
+    FROM (
+        SELECT employee_id, agency_code,
+            COUNT(*) OVER (PARTITION BY employee_id) AS n_years,
+            ROW_NUMBER() OVER (PARTITION BY employee_id ORDER BY year) AS r
+        FROM panel
+    ) AS ranked
+    WHERE r = 1
+),
+cells AS (
+    SELECT
+        p.age_band,
+        p.education_group,
+        p.position_type,
+        u.cluster,
+        p.cohort,
+        p.year,
+        u.n_years,
+        COUNT(*) AS n,
+        SUM(p.y) AS sum_y
+    FROM panel AS p
+    JOIN unit AS u ON u.employee_id = p.employee_id
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
+),
+scalars AS (
+    SELECT
+        (SELECT COUNT(DISTINCT employee_id) FROM panel) AS n_employees,
+        (SELECT COUNT(DISTINCT agency_code) FROM panel) AS n_agencies
+)
+SELECT cells.*, scalars.*
+FROM cells CROSS JOIN scalars
+"""

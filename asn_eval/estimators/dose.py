@@ -25,6 +25,7 @@ __all__ = [
     "dose_response",
     "dose_response_from_moments",
     "heterogeneity",
+    "heterogeneity_from_cells",
     "hour_bin_labels",
 ]
 
@@ -423,6 +424,13 @@ def heterogeneity(
             method=method,
         )
         estimates[group], errors[group], results[group] = est, se, res
+    return _heterogeneity_result(
+        estimates, errors, results, by=by, outcome=outcome, level=level, method=method
+    )
+
+
+def _heterogeneity_result(estimates, errors, results, *, by, outcome, level, method):
+    """The subgroup estimates as a :class:`HeterogeneityResult`, with the equality test."""
     if len(estimates) < 2:
         raise ValueError(
             f"heterogeneity: fewer than two groups of {by} have both treated and never-treated "
@@ -684,3 +692,100 @@ def dose_response_from_moments(
             f"employee-years change sides of the threshold within employee)."
         )
     return _dose_result(bin_fit, spline_fit, estimated, step, counts, outcome, level, threshold)
+
+
+def heterogeneity_from_cells(
+    cells: pd.DataFrame,
+    *,
+    by: str,
+    outcome: str,
+    time: str = "year",
+    cluster: str = "agency_code",
+    categories: Sequence | None = None,
+    label: str | None = None,
+    level: float = 0.95,
+) -> HeterogeneityResult:
+    """:func:`heterogeneity` (Callaway-Sant'Anna, clustered) from cluster x cohort x year cells.
+
+    The grouped form, exact for what :func:`heterogeneity` runs by default (``method="cs"``,
+    no covariates, ``att_gt``'s balanced panel, ``unbalanced="drop"``, analytic standard
+    errors clustered on ``cluster``, each employee in the cluster of his or her first row):
+    ATT(g, t) is a difference of cohort means of the change in the outcome, and the cluster
+    sums of its influence function, of the simple aggregation's weights too, are linear in
+    the number of employees and the sum of their outcome per cluster, cohort and year. So
+    each cluster x cohort becomes one unit with the cell means as its outcome and its
+    employees as ``att_gt``'s sampling weights (constant over time in a balanced panel),
+    which gives the same estimates and standard errors to rounding
+    (``tests/estimators/test_heterogeneity_cells.py``).
+
+    Not exact, and not offered: ``method="twfe"``; unclustered (unit-level) standard errors,
+    whose sum of squared influence functions needs each employee's own change; covariates;
+    ``unbalanced="pairwise"`` or ``allow_unbalanced=True``, which use the unbalanced
+    employees per cell or per row. The per-group ``results`` are ``att_gt`` aggregates over
+    these cluster x cohort units, so their unit counts are cells, not employees.
+
+    Parameters
+    ----------
+    cells
+        Columns of :data:`asn_eval.engine.SUBGROUP_CELL_COLUMNS` (``n_years``: years with an
+        outcome of the cell's employees; those seen in every year of their group are kept,
+        the others count only for the check that a group has treated and never-treated
+        employees, as in :func:`heterogeneity`).
+    by
+        Subgroup column of ``cells`` (``age_band`` holds the band's position in
+        :data:`asn_eval.domain.subgroups.AGE_BAND_LABELS`, turned into its label).
+    outcome, time, cluster
+        Names, for the result's labels.
+    categories
+        Order of the groups; sorted values when None (as :func:`heterogeneity` orders a
+        column that is not categorical).
+    label
+        Name of the subgroup in the result (the ``by`` of :func:`heterogeneity` on the
+        employee-year panel, e.g. ``"age_band_start"``); ``by`` when None.
+    level
+        Confidence level.
+    """
+    from asn_eval.domain.subgroups import AGE_BAND_LABELS
+    from asn_eval.estimators.did import att_gt
+
+    frame = cells.loc[cells[by].notna()].copy()
+    n_no_group = int(cells.loc[cells[by].isna(), "n"].sum())
+    if n_no_group:
+        warnings.warn(f"heterogeneity dropped {n_no_group} rows with a missing {by}.", stacklevel=2)
+    if by == "age_band":
+        frame[by] = [AGE_BAND_LABELS[int(code)] for code in frame[by]]
+        categories = list(AGE_BAND_LABELS) if categories is None else categories
+    present = set(frame[by])
+    groups = [g for g in categories if g in present] if categories is not None else sorted(present)
+    estimates, errors, results = {}, {}, {}
+    for group in groups:
+        sub = frame.loc[frame[by] == group]
+        never = sub["cohort"].eq(0)
+        if never.all() or not never.any():
+            warnings.warn(
+                f"heterogeneity: {by} = {group} has "
+                f"{'no treated' if never.all() else 'no never-treated'} units; left out.",
+                stacklevel=2,
+            )
+            continue
+        balanced = sub.loc[sub["n_years"] == sub[time].nunique()]
+        units = balanced.groupby(["cluster", "cohort", time], as_index=False)[["n", "sum_y"]].sum()
+        units["y"] = units["sum_y"] / units["n"]
+        units["unit"] = units["cluster"].astype(str) + "|" + units["cohort"].astype(str)
+        agg = att_gt(
+            units,
+            outcome="y",
+            unit="unit",
+            time=time,
+            cohort="cohort",
+            cluster="cluster",
+            weights="n",
+        ).aggregate("simple")
+        estimates[group], errors[group], results[group] = (
+            float(agg.overall_att),
+            float(agg.overall_se),
+            agg,
+        )
+    return _heterogeneity_result(
+        estimates, errors, results, by=label or by, outcome=outcome, level=level, method="cs"
+    )
