@@ -29,6 +29,7 @@ from asn_eval.analysis.panels import (
     POLICIES,
     agency_year_panel,
     dose_moments,
+    employee_count,
     known_adoption,
     monthly_service_series,
 )
@@ -835,8 +836,7 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
     """
     years = spec.years(dataset)
     agency_panel = agency_year_panel(dataset, years=years)
-    performance = dataset.tables["performance"]
-    employees = int(performance.loc[performance["year"].isin(years), "employee_id"].nunique())
+    employees = employee_count(dataset, years=years)
     estimates = {}
     for policy in POLICIES:
         for key in POLICY_OUTCOMES[policy]:

@@ -442,6 +442,21 @@ def subgroup_cells(
     )
 
 
+def employee_count(dataset: Any, *, years: Sequence[int] | None = None) -> int:
+    """Employees with a performance row in the covered years, counted by the engine.
+
+    The number of distinct ``employee_id`` of :func:`employee_year_panel`, without loading
+    the performance table into pandas when the dataset comes from the columnar cache.
+    """
+    covered = _years(dataset, years)
+    sql = (
+        "SELECT COUNT(DISTINCT employee_id) AS n FROM performance "
+        f"WHERE year IN ({', '.join(str(int(year)) for year in covered)})"
+    )
+    tables = {"performance": _performance_and_training(dataset)["performance"]}
+    return int(_on_engine(tables, lambda backend: backend.run(sql))["n"].iloc[0])
+
+
 def _performance_and_training(dataset: Any) -> dict[str, Any]:
     """The ``performance`` and ``training`` views of the engine queries (Parquet or frames)."""
     tables: dict[str, Any] = {}

@@ -155,3 +155,15 @@ def test_spark_gives_the_duckdb_moments():
     finally:
         spark.stop()
     pd.testing.assert_frame_equal(on_spark, duck, check_exact=False, rtol=1e-12, atol=1e-9)
+
+
+def test_employee_count_is_that_of_the_employee_year_panel(kupang_dataset):
+    """Chapter 3's count of employees, now from the engine, as the panel counted them."""
+    from asn_eval.analysis.panels import employee_count
+
+    years = kupang_dataset.years
+    panel = employee_year_panel(kupang_dataset, years=years)
+    assert employee_count(kupang_dataset, years=years) == panel["employee_id"].nunique()
+    assert employee_count(kupang_dataset, years=years[-2:]) == (
+        panel.loc[panel["year"].isin(years[-2:]), "employee_id"].nunique()
+    )
