@@ -619,7 +619,10 @@ def dose_response_from_moments(
     needs each employee's own mean.
 
     Classical (unclustered) standard errors are not offered here (the report clusters); the
-    rows dropped for a missing value are not counted (the query leaves them out).
+    rows dropped for a missing value are not counted (the query leaves them out). The engine
+    adds its sums in parallel, in no fixed order, so the last digits (about 1e-13 relative
+    on 120,000 employees) may change from run to run; the employee-level form is
+    deterministic.
 
     Parameters
     ----------
