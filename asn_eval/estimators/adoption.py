@@ -24,7 +24,13 @@ from asn_eval.domain.regulations import MIN_CELL_SIZE
 from asn_eval.domain.subgroups import age_band_at as age_band
 from asn_eval.estimators.results import Summary
 
-__all__ = ["AdoptionCurves", "adoption_curves", "age_band", "kaplan_meier"]
+__all__ = [
+    "AdoptionCurves",
+    "adoption_curves",
+    "adoption_curves_from_counts",
+    "age_band",
+    "kaplan_meier",
+]
 
 DAYS_PER_MONTH = 365.25 / 12
 ALL = "all"
@@ -110,11 +116,19 @@ def kaplan_meier(
     events,
     groups=None,
     *,
+    counts=None,
     by: str | None = None,
     level: float = 0.95,
     min_group_size: int = MIN_CELL_SIZE,
 ) -> AdoptionCurves:
     """Kaplan-Meier curves, medians and the log-rank test for durations by group.
+
+    Each row is one employee, or with ``counts`` a group of employees who share the
+    duration, the event status and the group: the grouped form. The Kaplan-Meier estimate,
+    its Greenwood band and the log-rank statistic depend on the data only through the
+    numbers at risk, of events and of censorings at each distinct duration of each group, so
+    the two forms give the same curves, medians and test (lifelines sums the ``weights`` it
+    is given, here whole numbers, exactly; ``tests/estimators/test_adoption_counts.py``).
 
     Parameters
     ----------
@@ -124,6 +138,8 @@ def kaplan_meier(
         True where the event was observed, False where the duration is censored.
     groups
         Group label per duration; ``None`` for one group.
+    counts
+        Employees per row (whole numbers, 0 or more); ``None`` for one employee per row.
     by
         Name of the grouping, for labels.
     level
@@ -143,6 +159,17 @@ def kaplan_meier(
             "adopted": np.asarray(events, dtype=bool),
         }
     )
+    if counts is not None:
+        n = np.asarray(counts, dtype=float)
+        if n.shape != (len(frame),) or np.isnan(n).any() or (n < 0).any() or (n % 1).any():
+            raise ValueError(
+                "kaplan_meier: counts must give a whole number of employees (0 or more) for "
+                "each duration."
+            )
+        frame["n"] = n.astype(np.int64)
+        frame = frame.loc[frame["n"] > 0]
+    else:
+        frame["n"] = 1
     if (frame["months"] < 0).any() or frame["months"].isna().any():
         raise ValueError("kaplan_meier: durations must be non-negative numbers.")
     if frame["group"].isna().any():
@@ -150,7 +177,7 @@ def kaplan_meier(
             f"kaplan_meier: {int(frame['group'].isna().sum())} duration(s) have no group; "
             f"drop them or give them a group first."
         )
-    sizes = frame.groupby("group", sort=False).size()
+    sizes = frame.groupby("group", sort=False)["n"].sum()
     small = sizes[sizes < min_group_size]
     if len(small):
         warnings.warn(
@@ -161,6 +188,18 @@ def kaplan_meier(
         frame = frame.loc[~frame["group"].isin(small.index)]
     if frame.empty:
         raise ValueError("kaplan_meier: no group is large enough to show.")
+    # Employees per row, as lifelines' weights (None without counts: lifelines' own one each).
+    weighted = counts is not None
+
+    def weight(rows: pd.DataFrame):
+        return rows["n"].to_numpy() if weighted else None
+
+    def n_employees(rows: pd.DataFrame) -> int:
+        return int(rows["n"].sum())
+
+    def n_adopted(rows: pd.DataFrame) -> int:
+        return int(rows.loc[rows["adopted"], "n"].sum())
+
     present = set(frame["group"])
     labels = (
         [g for g in groups.cat.categories if g in present]
@@ -171,7 +210,9 @@ def kaplan_meier(
     curve_parts, median_rows = [], []
     for label in labels:
         sub = frame.loc[frame["group"] == label]
-        kmf = KaplanMeierFitter(alpha=alpha).fit(sub["months"], sub["adopted"], label="km")
+        kmf = KaplanMeierFitter(alpha=alpha).fit(
+            sub["months"], sub["adopted"], label="km", weights=weight(sub)
+        )
         survival = kmf.survival_function_["km"]
         band = kmf.confidence_interval_
         curve_parts.append(
@@ -190,8 +231,8 @@ def kaplan_meier(
         median_rows.append(
             {
                 "group": label,
-                "employees": len(sub),
-                "adopted": int(sub["adopted"].sum()),
+                "employees": n_employees(sub),
+                "adopted": n_adopted(sub),
                 "median_months": float(kmf.median_survival_time_),
                 "ci_low": float(median_ci.iloc[0, 0]),
                 "ci_high": float(median_ci.iloc[0, 1]),
@@ -199,7 +240,9 @@ def kaplan_meier(
         )
     stat, df, pvalue = np.nan, 0, np.nan
     if len(labels) > 1:
-        test = multivariate_logrank_test(frame["months"], frame["group"], frame["adopted"])
+        test = multivariate_logrank_test(
+            frame["months"], frame["group"], frame["adopted"], weights=weight(frame)
+        )
         stat, df, pvalue = (
             float(test.test_statistic),
             int(test.degrees_of_freedom),
@@ -215,7 +258,7 @@ def kaplan_meier(
         logrank_df=df,
         logrank_pvalue=pvalue,
         level=level,
-        info={"Employees": f"{len(frame)} ({int(frame['adopted'].sum())} adopted)"},
+        info={"Employees": f"{n_employees(frame)} ({n_adopted(frame)} adopted)"},
     )
 
 
@@ -341,6 +384,135 @@ def adoption_curves(
             "group": ALL if groups is None else np.asarray(groups, dtype=object),
             "months": months.to_numpy(),
             "adopted": adopted.to_numpy(),
+        }
+    )
+    info = {**result.info, "Follow-up until": f"{as_of:%Y-%m-%d}", **info}
+    return AdoptionCurves(
+        curves=result.curves,
+        medians=result.medians,
+        by=by,
+        logrank_stat=result.logrank_stat,
+        logrank_df=result.logrank_df,
+        logrank_pvalue=result.logrank_pvalue,
+        level=level,
+        durations=durations,
+        info=info,
+    )
+
+
+def adoption_curves_from_counts(
+    counts: pd.DataFrame,
+    *,
+    by: str | None = "age_band",
+    as_of,
+    level: float = 0.95,
+    categories=None,
+) -> AdoptionCurves:
+    """:func:`adoption_curves` from employees counted per group, duration and status.
+
+    The grouped form: the same curves, medians, log-rank test and ``info`` as
+    :func:`adoption_curves` on the employee tables, from the counts that
+    :func:`asn_eval.engine.adoption_counts` computes on DuckDB or Spark (so the employee
+    tables need not be loaded into pandas). It is exact, not an approximation: the
+    Kaplan-Meier estimate, its band and the log-rank test depend on the employees only
+    through these counts (:func:`kaplan_meier` with ``counts``).
+
+    Parameters
+    ----------
+    counts
+        Columns :data:`asn_eval.engine.ADOPTION_COUNT_COLUMNS`: ``status`` (one of
+        :data:`asn_eval.engine.ADOPTION_STATUSES`), ``grp`` (for ``by="age_band"`` the band's
+        position in :data:`asn_eval.domain.subgroups.AGE_BAND_LABELS`), ``days``, ``adopted``,
+        ``early`` and ``n``.
+    by
+        The grouping the counts were made with (``"age_band"``, a column, or ``None``).
+    as_of
+        The end of follow-up the counts were made with.
+    level
+        Confidence level.
+    categories
+        Order of the groups of a ``by`` column (e.g. its categories in the employees
+        table); sorted labels when None, as :func:`kaplan_meier` orders plain labels.
+
+    Returns
+    -------
+    AdoptionCurves
+        With ``durations`` holding the grouped rows (``group, months, adopted, n``) instead
+        of one row per employee.
+    """
+    from asn_eval.domain.subgroups import AGE_BAND_LABELS
+    from asn_eval.engine import ADOPTION_COUNT_COLUMNS, ADOPTION_STATUSES
+
+    missing = [c for c in ADOPTION_COUNT_COLUMNS if c not in counts.columns]
+    if missing:
+        raise KeyError(f"adoption_curves_from_counts: counts has no column(s) {missing}.")
+    unknown = sorted(set(counts["status"]) - set(ADOPTION_STATUSES))
+    if unknown:
+        raise ValueError(f"adoption_curves_from_counts: unknown status(es) {unknown}.")
+    as_of = pd.Timestamp(as_of)
+    total = counts.groupby("status")["n"].sum()
+
+    def n_of(status: str) -> int:
+        return int(total.get(status, 0))
+
+    # The reasons in the order adoption_curves records them.
+    info: dict[str, Any] = {}
+    if n_of("orphan"):
+        info["Orphan adoption records"] = n_of("orphan")
+    if n_of("no_record"):
+        warnings.warn(
+            f"adoption_curves: {n_of('no_record')} employee(s) have no row in digital_adoption "
+            f"and are left out.",
+            stacklevel=2,
+        )
+        info["No adoption record"] = n_of("no_record")
+    info["Agency not digitalised"] = n_of("not_digitalised")
+    if n_of("left_before"):
+        info["Left before the start"] = n_of("left_before")
+    timed = counts["status"].isin(["at_risk", "no_birth_date"])
+    early = int(counts.loc[timed & counts["early"].eq(1), "n"].sum())
+    if early:
+        info["Used before the start"] = early
+    if n_of("no_birth_date"):
+        warnings.warn(
+            f"adoption_curves: {n_of('no_birth_date')} employee(s) without a birth date have "
+            f"no age band and are left out.",
+            stacklevel=2,
+        )
+        info["No birth date"] = n_of("no_birth_date")
+    rows = counts.loc[counts["status"].eq("at_risk")]
+    days = rows["days"].to_numpy(dtype=float)
+    # As adoption_curves: whole days in months of 365.25 / 12 days, a first use before the
+    # start at month 0.
+    months = pd.Series(days / DAYS_PER_MONTH).clip(lower=0.0).to_numpy()
+    adopted = rows["adopted"].to_numpy(dtype=float) == 1
+    if by == "age_band":
+        labels = list(AGE_BAND_LABELS)
+        groups = pd.Categorical.from_codes(
+            rows["grp"].to_numpy(dtype=int), categories=labels, ordered=True
+        )
+        groups = pd.Series(groups)
+    elif by is None:
+        groups = None
+    else:
+        n_missing = int(rows.loc[rows["grp"].isna(), "n"].sum())
+        if n_missing:
+            raise ValueError(
+                f"adoption_curves: {n_missing} employee(s) have no {by}; fill or drop them first."
+            )
+        values = rows["grp"].astype(str).to_numpy()
+        groups = (
+            pd.Series(pd.Categorical(values, categories=[str(c) for c in categories]))
+            if categories is not None
+            else values
+        )
+    result = kaplan_meier(months, adopted, groups, counts=rows["n"], by=by, level=level)
+    durations = pd.DataFrame(
+        {
+            "group": ALL if groups is None else np.asarray(groups, dtype=object),
+            "months": months,
+            "adopted": adopted,
+            "n": rows["n"].to_numpy(),
         }
     )
     info = {**result.info, "Follow-up until": f"{as_of:%Y-%m-%d}", **info}

@@ -23,7 +23,9 @@ __all__ = [
     "DoseResponseResult",
     "HeterogeneityResult",
     "dose_response",
+    "dose_response_from_moments",
     "heterogeneity",
+    "heterogeneity_from_cells",
     "hour_bin_labels",
 ]
 
@@ -236,6 +238,19 @@ def dose_response(
             f"dose_response: the step at {_fmt(threshold)} JP is not identified (too few "
             f"employee-years change sides of the threshold within employee)."
         )
+    return _dose_result(bin_fit, spline_fit, estimated, step, counts, outcome, level, threshold)
+
+
+def _dose_result(
+    bin_fit: TwfeResult,
+    spline_fit: TwfeResult,
+    estimated: list[str],
+    step: str,
+    counts: pd.Series,
+    outcome: str,
+    level: float,
+    threshold: float,
+) -> DoseResponseResult:
     params = bin_fit.params[estimated].rename_axis("hours_bin")
     std_errors = bin_fit.std_errors[estimated].rename_axis("hours_bin")
     return DoseResponseResult(
@@ -409,6 +424,13 @@ def heterogeneity(
             method=method,
         )
         estimates[group], errors[group], results[group] = est, se, res
+    return _heterogeneity_result(
+        estimates, errors, results, by=by, outcome=outcome, level=level, method=method
+    )
+
+
+def _heterogeneity_result(estimates, errors, results, *, by, outcome, level, method):
+    """The subgroup estimates as a :class:`HeterogeneityResult`, with the equality test."""
     if len(estimates) < 2:
         raise ValueError(
             f"heterogeneity: fewer than two groups of {by} have both treated and never-treated "
@@ -451,4 +473,322 @@ def heterogeneity(
         equality_df=df,
         equality_pvalue=float(stats.chi2.sf(stat, df)),
         results=results,
+    )
+
+
+def _moment_matrix(row: pd.Series, names: list[str]) -> np.ndarray:
+    """The symmetric cross-product matrix of ``names`` from ``m_<a>__<b>`` entries (the
+    query writes each pair once, in its own column order)."""
+    p = len(names)
+    out = np.empty((p, p))
+    for i, a in enumerate(names):
+        for j in range(i, p):
+            b = names[j]
+            key = f"m_{a}__{b}" if f"m_{a}__{b}" in row.index else f"m_{b}__{a}"
+            out[i, j] = out[j, i] = row[key]
+    return out
+
+
+def _twfe_from_moments(
+    moments: pd.DataFrame,
+    *,
+    regressors: list[str],
+    labels: list[str],
+    years: list[str],
+    outcome: str,
+    unit: str,
+    time: str,
+    cluster: str,
+    level: float,
+) -> TwfeResult:
+    """:func:`~asn_eval.estimators.twfe.twfe` (clustered) from per-cluster within-unit moments.
+
+    The columns of ``moments`` are demeaned within unit, so the unit effects are gone; the
+    year dummies are partialled out of the sums (Frisch-Waugh-Lovell), which leaves what
+    ``twfe`` computes from its residualised columns: ``x'x``, ``x'y`` and, per cluster, the
+    score ``x'e``. One year dummy is dropped: the demeaned dummies sum to zero.
+    """
+    from asn_eval.estimators.twfe import ABSORBED_TOLERANCE
+
+    names = ["y", *regressors, *years[1:]]
+    k = len(regressors)
+    per_cluster = [_moment_matrix(row, names) for _, row in moments.iterrows()]
+    total = np.sum(per_cluster, axis=0)
+    x_idx = np.arange(1, 1 + k)
+    d_idx = np.arange(1 + k, len(names))
+    # Projection of y and the regressors on the (within-unit) year dummies.
+    dd = total[np.ix_(d_idx, d_idx)]
+    coef = np.linalg.solve(dd, total[np.ix_(d_idx, np.r_[0, x_idx])]) if len(d_idx) else None
+    # Each residualised column as a combination of the moment columns (rows: y, x...).
+    lin = np.zeros((1 + k, len(names)))
+    lin[0, 0] = 1.0
+    lin[1:, x_idx] = np.eye(k)
+    if coef is not None:
+        lin[:, d_idx] = -coef.T
+    resid_total = lin @ total @ lin.T
+    xtx = resid_total[1:, 1:]
+    raw_ss = np.array(
+        [
+            moments[f"ss_{r}"].sum() - moments[f"s_{r}"].sum() ** 2 / moments["n"].sum()
+            for r in regressors
+        ]
+    )
+    absorbed = [
+        name
+        for name, w, r in zip(labels, np.diag(xtx), raw_ss, strict=True)
+        if w <= ABSORBED_TOLERANCE**2 * r or w == 0
+    ]
+    if absorbed:
+        raise ValueError(
+            f"twfe: {', '.join(absorbed)} do(es) not vary within units and periods once the "
+            f"{unit} and {time} fixed effects are removed, so no effect can be estimated; "
+            "drop it or use a variable that changes over time within units."
+        )
+    xtx_inv = np.linalg.inv(xtx)
+    params = xtx_inv @ resid_total[1:, 0]
+    # Per cluster: score x'e = x'y - x'x b of the residualised columns.
+    e_vec = lin[0] - params @ lin[1:]
+    scores = np.array([lin[1:] @ m @ e_vec for m in per_cluster])
+    first = moments.iloc[0]
+    n = int(moments["n"].sum())
+    n_units, n_times = int(first["n_units"]), int(first["n_times"])
+    n_clusters = len(moments)
+    if n_clusters < 2:
+        raise ValueError(f"twfe: clustering needs at least 2 clusters; {cluster} has 1.")
+    unit_nested = int(first["split_units"]) == 0
+    time_nested = int(first["max_clusters_per_year"]) == 1
+    df_k = (
+        k
+        + (n_units + n_times - 1)
+        - (n_units if unit_nested else 0)
+        - (n_times if time_nested else 0)
+        + int(unit_nested)
+        + int(time_nested)
+    )
+    factor = n_clusters / (n_clusters - 1) * (n - 1) / (n - df_k)
+    vcov = factor * xtx_inv @ (scores.T @ scores) @ xtx_inv
+    df = n_clusters - 1
+    se_type = (
+        f"clustered by {cluster} (CRV1, fixest/pyfixest convention: G/(G-1) x (N-1)/(N-K), "
+        f"fixed effects nested in clusters not counted in K = {df_k:,}); t({df}) intervals"
+    )
+    index = pd.Index(labels, name="term")
+    return TwfeResult(
+        params=pd.Series(params, index=index, name="estimate"),
+        std_errors=pd.Series(np.sqrt(np.diag(vcov)), index=index, name="std_error"),
+        method="TWFE",
+        outcome=outcome,
+        level=level,
+        info={
+            "Observations": f"{n:,}",
+            "Units": f"{n_units:,}",
+            "Periods": f"{n_times:,}",
+            "Fixed effects": f"{unit}, {time}",
+            "Standard errors": se_type,
+            "Clusters": f"{n_clusters:,}",
+        },
+        vcov=pd.DataFrame(vcov, index=index, columns=index.rename(None)),
+        nobs=n,
+        n_clusters=n_clusters,
+        df=df,
+        se_type=se_type,
+    )
+
+
+def dose_response_from_moments(
+    moments: pd.DataFrame,
+    *,
+    outcome: str,
+    unit: str = "employee_id",
+    time: str = "year",
+    cluster: str = "agency_code",
+    bins: Sequence[float] = DEFAULT_BINS,
+    threshold: float = JP_MINIMUM_PER_YEAR,
+    level: float = 0.95,
+) -> DoseResponseResult:
+    """:func:`dose_response` (clustered) from per-cluster sufficient statistics.
+
+    The grouped form, exact rather than approximate: both TWFE regressions of
+    :func:`dose_response` depend on the employee-years only through, per cluster, the
+    cross-products of the outcome, the regressors and the year dummies demeaned within
+    employee (Frisch-Waugh-Lovell: the employee effect is removed by the demeaning, the year
+    effects are partialled out of the sums; the cluster scores ``x'e`` are linear in the same
+    per-cluster sums). :func:`asn_eval.engine.dose_moments` computes them on DuckDB or Spark
+    (``moments`` is its result for the same ``bins`` and ``threshold``), so the employee-year
+    panel is never built in pandas. Agency-year-bin cells would not do: the employee effect
+    needs each employee's own mean.
+
+    Classical (unclustered) standard errors are not offered here (the report clusters); the
+    rows dropped for a missing value are not counted (the query leaves them out). The engine
+    adds its sums in parallel, in no fixed order, so the last digits (about 1e-13 relative
+    on 120,000 employees) may change from run to run; the employee-level form is
+    deterministic.
+
+    Parameters
+    ----------
+    moments
+        One row per cluster, columns of :func:`asn_eval.engine.dose_moments_sql`.
+    outcome, unit, time, cluster
+        Names, for the result's labels.
+    bins, threshold, level
+        As :func:`dose_response`.
+
+    Returns
+    -------
+    DoseResponseResult
+    """
+    from asn_eval.engine.queries import dose_terms
+
+    edges = [float(b) for b in bins]
+    if len(edges) < 2 or edges[0] != 0 or np.any(np.diff(edges) <= 0):
+        raise ValueError(
+            f"dose_response: bins must be increasing edges starting at 0, e.g. (0, 10, 20, 40, "
+            f"80); got {tuple(bins)}."
+        )
+    years = sorted(c[len("m_y__") :] for c in moments.columns if c.startswith("m_y__year"))
+    terms = dose_terms(edges, threshold, [int(y[4:]) for y in years])
+    first = moments.iloc[0]
+    n = int(moments["n"].sum())
+    if first["jp_min"] < 0:
+        raise ValueError(
+            "dose_response: hours has negative value(s); training hours must be 0 or more."
+        )
+    n_above = int(round(moments["s_step"].sum()))
+    if n_above == 0 or n_above == n:
+        raise ValueError(
+            f"dose_response: no employee-years on one side of the {_fmt(threshold)} JP "
+            f"threshold, so the step there cannot be estimated."
+        )
+    labels = hour_bin_labels(edges)
+    in_bins = [int(round(moments[f"s_{b}"].sum())) for b in terms["bins"]]
+    counts = pd.Series(
+        np.array([n - sum(in_bins), *in_bins]), index=pd.Index(labels, name="hours_bin")
+    )
+    if counts[REFERENCE_BIN] == 0:
+        raise ValueError(
+            "dose_response: no employee-year has 0 JP, the reference category, so the bin "
+            "effects have nothing to be compared with."
+        )
+    empty = [label for label, c in counts.items() if c == 0]
+    if empty:
+        warnings.warn(
+            f"dose_response: no employee-years in bin(s) {empty}; left out.", stacklevel=2
+        )
+    estimated = [label for label in labels[1:] if counts[label] > 0]
+    bin_columns = [terms["bins"][labels.index(label) - 1] for label in estimated]
+    jp_max = float(first["jp_max"])
+    knots = sorted({e for e in edges[1:] if e < jp_max} | {float(threshold)})
+    knot_columns = [f"above{terms['knots'].index(k)}" for k in knots]
+    spline_terms = ["hours_slope"] + [f"hours_above_{_fmt(k)}" for k in knots]
+    step = f"step_at_{_fmt(threshold)}"
+    common = dict(years=years, outcome=outcome, unit=unit, time=time, cluster=cluster, level=level)
+    bin_fit = _twfe_from_moments(moments, regressors=bin_columns, labels=estimated, **common)
+    spline_fit = _twfe_from_moments(
+        moments,
+        regressors=["step", "hours", *knot_columns],
+        labels=[step, *spline_terms],
+        **common,
+    )
+    if step not in spline_fit.params.index or not np.isfinite(spline_fit.std_errors[step]):
+        raise ValueError(
+            f"dose_response: the step at {_fmt(threshold)} JP is not identified (too few "
+            f"employee-years change sides of the threshold within employee)."
+        )
+    return _dose_result(bin_fit, spline_fit, estimated, step, counts, outcome, level, threshold)
+
+
+def heterogeneity_from_cells(
+    cells: pd.DataFrame,
+    *,
+    by: str,
+    outcome: str,
+    time: str = "year",
+    cluster: str = "agency_code",
+    categories: Sequence | None = None,
+    label: str | None = None,
+    level: float = 0.95,
+) -> HeterogeneityResult:
+    """:func:`heterogeneity` (Callaway-Sant'Anna, clustered) from cluster x cohort x year cells.
+
+    The grouped form, exact for what :func:`heterogeneity` runs by default (``method="cs"``,
+    no covariates, ``att_gt``'s balanced panel, ``unbalanced="drop"``, analytic standard
+    errors clustered on ``cluster``, each employee in the cluster of his or her first row):
+    ATT(g, t) is a difference of cohort means of the change in the outcome, and the cluster
+    sums of its influence function, of the simple aggregation's weights too, are linear in
+    the number of employees and the sum of their outcome per cluster, cohort and year. So
+    each cluster x cohort becomes one unit with the cell means as its outcome and its
+    employees as ``att_gt``'s sampling weights (constant over time in a balanced panel),
+    which gives the same estimates and standard errors to rounding
+    (``tests/estimators/test_heterogeneity_cells.py``).
+
+    Not exact, and not offered: ``method="twfe"``; unclustered (unit-level) standard errors,
+    whose sum of squared influence functions needs each employee's own change; covariates;
+    ``unbalanced="pairwise"`` or ``allow_unbalanced=True``, which use the unbalanced
+    employees per cell or per row. The per-group ``results`` are ``att_gt`` aggregates over
+    these cluster x cohort units, so their unit counts are cells, not employees.
+
+    Parameters
+    ----------
+    cells
+        Columns of :data:`asn_eval.engine.SUBGROUP_CELL_COLUMNS` (``n_years``: years with an
+        outcome of the cell's employees; those seen in every year of their group are kept,
+        the others count only for the check that a group has treated and never-treated
+        employees, as in :func:`heterogeneity`).
+    by
+        Subgroup column of ``cells`` (``age_band`` holds the band's position in
+        :data:`asn_eval.domain.subgroups.AGE_BAND_LABELS`, turned into its label).
+    outcome, time, cluster
+        Names, for the result's labels.
+    categories
+        Order of the groups; sorted values when None (as :func:`heterogeneity` orders a
+        column that is not categorical).
+    label
+        Name of the subgroup in the result (the ``by`` of :func:`heterogeneity` on the
+        employee-year panel, e.g. ``"age_band_start"``); ``by`` when None.
+    level
+        Confidence level.
+    """
+    from asn_eval.domain.subgroups import AGE_BAND_LABELS
+    from asn_eval.estimators.did import att_gt
+
+    frame = cells.loc[cells[by].notna()].copy()
+    n_no_group = int(cells.loc[cells[by].isna(), "n"].sum())
+    if n_no_group:
+        warnings.warn(f"heterogeneity dropped {n_no_group} rows with a missing {by}.", stacklevel=2)
+    if by == "age_band":
+        frame[by] = [AGE_BAND_LABELS[int(code)] for code in frame[by]]
+        categories = list(AGE_BAND_LABELS) if categories is None else categories
+    present = set(frame[by])
+    groups = [g for g in categories if g in present] if categories is not None else sorted(present)
+    estimates, errors, results = {}, {}, {}
+    for group in groups:
+        sub = frame.loc[frame[by] == group]
+        never = sub["cohort"].eq(0)
+        if never.all() or not never.any():
+            warnings.warn(
+                f"heterogeneity: {by} = {group} has "
+                f"{'no treated' if never.all() else 'no never-treated'} units; left out.",
+                stacklevel=2,
+            )
+            continue
+        balanced = sub.loc[sub["n_years"] == sub[time].nunique()]
+        units = balanced.groupby(["cluster", "cohort", time], as_index=False)[["n", "sum_y"]].sum()
+        units["y"] = units["sum_y"] / units["n"]
+        units["unit"] = units["cluster"].astype(str) + "|" + units["cohort"].astype(str)
+        agg = att_gt(
+            units,
+            outcome="y",
+            unit="unit",
+            time=time,
+            cohort="cohort",
+            cluster="cluster",
+            weights="n",
+        ).aggregate("simple")
+        estimates[group], errors[group], results[group] = (
+            float(agg.overall_att),
+            float(agg.overall_se),
+            agg,
+        )
+    return _heterogeneity_result(
+        estimates, errors, results, by=label or by, outcome=outcome, level=level, method="cs"
     )

@@ -8,7 +8,6 @@ import warnings
 from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from asn_eval.analysis import AnalysisSpec
@@ -130,7 +129,6 @@ def results(kupang_dataset):
     return ImpactResults(
         spec=spec,
         agency_panel=panel,
-        person_panel=pd.DataFrame(),
         estimates={("digitalisation", "ikm"): means},
         its={},
         survey=survey,
