@@ -55,7 +55,6 @@ def results(committed, committed_sdid):
     return ImpactResults(
         spec=SPEC,
         agency_panel=pd.DataFrame(),
-        person_panel=pd.DataFrame(),
         estimates={},
         its=dukcapil_its(committed, level=SPEC.level),
         sdid=committed_sdid,
@@ -119,7 +118,6 @@ def test_without_the_comparison_table_only_the_its_and_the_same_records(
     before = ImpactResults(
         spec=SPEC,
         agency_panel=pd.DataFrame(),
-        person_panel=pd.DataFrame(),
         estimates={},
         its=its,
     )
