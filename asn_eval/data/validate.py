@@ -623,13 +623,18 @@ def _on_uniques(values: pd.Series, parse) -> Any:
     category many times; parsing the distinct values only gives the same result for a
     fraction of the work. ``parse`` takes a Series and returns a Series or a tuple of Series
     aligned with it (other parts of a tuple pass through). Columns of numbers, or with mostly
-    distinct values, are parsed directly.
+    distinct values, are parsed directly; categorical columns (a Parquet file's text, see
+    :func:`~asn_eval.data.io.read_raw`) always through their categories, as text.
     """
-    if values.dtype != object or len(values) < 2 * _UNIQUE_MIN_ROWS:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        uniques = values.cat.categories.to_numpy(dtype=object)
+    elif values.dtype != object or len(values) < 2 * _UNIQUE_MIN_ROWS:
         return parse(values)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if 2 * len(uniques) > len(values):
-        return parse(values)
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        if 2 * len(uniques) > len(values):
+            return parse(values)
     # The distinct values, then one missing value for the rows that were missing.
     distinct = pd.Series(np.append(np.asarray(uniques, dtype=object), None), dtype=object)
     positions = np.where(codes < 0, len(uniques), codes)
@@ -893,7 +898,10 @@ def _read_table(
                 tables=", ".join(TABLES),
             )
         )
-    raw = read_raw(path, sheet=table_map.get("sheet"))
+    # Text columns of a Parquet file as categoricals, unless mapping rules write into them.
+    raw = read_raw(
+        path, sheet=table_map.get("sheet"), categories=not any(k in table_map for k in RULE_KEYS)
+    )
     mapped = _apply_mapping(raw, spec, table_map, path.name)
     context = context or Context(data_dir)
     if spec.name == "employees":
@@ -966,6 +974,9 @@ def _read_table(
             parsed.reject(values.index[empty.to_numpy()], column.name, "missing_value")
     convert_units(parsed.frame, table_map)
     parsed.raw = _compact(mapped)
+    if spec.name == "employees":
+        # Later tables' rules read the export as text; its cells need not be kept as objects.
+        context.employees_export = _compact(raw)
     for line, column, rule in _pandera_rejects(parsed.frame, spec):
         parsed.reject([line], column, rule)
     _check_rows(parsed, spec)
@@ -1550,15 +1561,20 @@ def load_dataset(
     secret = get_key(key)
     pseudonyms: dict[str, str] = {}  # each NIP hashed once across the tables
     rejects = _rejects_frame(parsed)
+    # The cells as read were kept only to show rejected values: freed before any table is
+    # typed, so that typing the largest one does not also hold the others' cells.
     context.employees_export = None
+    for p in parsed.values():
+        p.raw = None
+    release_memory()
     tables, quality = {}, []
     for name in present:
         p = parsed[name]
         bad = p.rejected_lines
         frame = _typed(p.accepted(), CONTRACT[name])
-        # The cells as read and as parsed are no longer needed once the table is typed:
-        # freed table by table, the national tables are never held twice.
-        p.frame = p.raw = None
+        # The parsed cells are no longer needed once the table is typed: freed table by
+        # table, the national tables are never held twice.
+        p.frame = None
         quality.append((name, p.read, len(frame), len(bad)))
         if name == "employees":
             frame["nip_flag"] = _nip_flags(frame)
