@@ -7,10 +7,10 @@ the synthetic generator names them with these codes and names.
 UNCONFIRMED: the codes and names are written from memory of the Kemendagri/BPS region codes
 (Permendagri on kode wilayah; BPS "Master File Desa"), not read from the official list. Check
 them against BPS (https://sig.bps.go.id) before the comparison table of a real export is
-matched to them. Checked so far, against secondary public pages only: the province has 21 kabupaten and
-one kota (province code 53 at both Kemendagri and BPS), and the 21 names below are the
-kabupaten those pages list (for example a list of vehicle registration areas by island,
-buliran.com). The four-digit codes and their order are not checked.
+matched to them. Checked so far, against secondary public pages only: the province has 21
+kabupaten and one kota (province code 53 at both Kemendagri and BPS), and the 21 names below
+are the kabupaten those pages list (for example a list of vehicle registration areas by
+island, buliran.com). The four-digit codes and their order are not checked.
 """
 
 from __future__ import annotations
