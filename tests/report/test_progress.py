@@ -166,7 +166,9 @@ def test_previous_must_name_an_earlier_report(tmp_path):
 
 
 def test_the_rejected_rows_stop_reads_in_indonesian(tmp_path):
+    from asn_eval.common.formatting import fmt_number
     from asn_eval.config import DEFAULT_DATA_DIR
+    from asn_eval.data import load_dataset
 
     try:
         check_inputs(DEFAULT_DATA_DIR, max_reject_share=0.0)
@@ -174,7 +176,14 @@ def test_the_rejected_rows_stop_reads_in_indonesian(tmp_path):
         said = error.localized("id")
         assert said.startswith("Terlalu banyak baris ditolak untuk menyusun laporan dari sisanya:")
         *_, total, notice = said.splitlines()
-        assert total.split() == ["jumlah", "65.855", "65.821", "34"]
+        # the totals of the data check, written as Indonesian numbers (71.147, not 71,147)
+        quality = load_dataset(DEFAULT_DATA_DIR).quality
+        counts = [
+            fmt_number(int(quality[column].sum()), "id", 0)
+            for column in ("read", "accepted", "rejected")
+        ]
+        assert total.split() == ["jumlah", *counts]
+        assert "." in counts[0]  # the thousands separator of Indonesian
         assert notice == "data sintetis: hanya ilustrasi"
         assert "Too many" not in said and "rows" not in said
         assert error.localized("en") == str(error)
