@@ -13,6 +13,8 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -33,3 +35,19 @@ class Attempt(Generic[T]):
     @property
     def ok(self) -> bool:
         return self.result is not None
+
+    @classmethod
+    def of(cls, compute: Callable[[], T]) -> Attempt[T]:
+        """``compute()``'s result, or its ``ValueError`` message as the problem (the way the
+        estimators refuse data they cannot use); the estimators' warnings are silenced, the
+        chapters state what matters from the result itself.
+
+        >>> Attempt.of(lambda: int("x")).problem
+        "invalid literal for int() with base 10: 'x'"
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                return cls(compute())
+            except ValueError as error:
+                return cls(problem=str(error))

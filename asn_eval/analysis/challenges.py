@@ -21,7 +21,6 @@ shadow the function :func:`challenges` exported from :mod:`asn_eval.analysis`.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -123,23 +122,18 @@ def subgroup_effects(
     """
     attempts: dict[str, Attempt[HeterogeneityResult]] = {}
     for by in HETEROGENEITY_BY:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                attempts[by] = Attempt(
-                    heterogeneity(
-                        panel,
-                        outcome=HETEROGENEITY_OUTCOME,
-                        unit=UNIT,
-                        time=TIME,
-                        cohort="cohort",
-                        by=by,
-                        cluster=CLUSTER,
-                        level=spec.level,
-                    )
-                )
-            except ValueError as error:
-                attempts[by] = Attempt(problem=str(error))
+        attempts[by] = Attempt.of(
+            lambda by=by: heterogeneity(
+                panel,
+                outcome=HETEROGENEITY_OUTCOME,
+                unit=UNIT,
+                time=TIME,
+                cohort="cohort",
+                by=by,
+                cluster=CLUSTER,
+                level=spec.level,
+            )
+        )
     return attempts
 
 
@@ -152,23 +146,18 @@ def subgroup_effects_from_cells(
     Callaway-Sant'Anna estimate (no covariates, balanced panel, clustered by agency)."""
     attempts: dict[str, Attempt[HeterogeneityResult]] = {}
     for by in HETEROGENEITY_BY:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                attempts[by] = Attempt(
-                    heterogeneity_from_cells(
-                        cells,
-                        by=CELL_COLUMNS[by],
-                        outcome=HETEROGENEITY_OUTCOME,
-                        time=TIME,
-                        cluster=CLUSTER,
-                        categories=CELL_ORDER[by],
-                        label=by,
-                        level=spec.level,
-                    )
-                )
-            except ValueError as error:
-                attempts[by] = Attempt(problem=str(error))
+        attempts[by] = Attempt.of(
+            lambda by=by: heterogeneity_from_cells(
+                cells,
+                by=CELL_COLUMNS[by],
+                outcome=HETEROGENEITY_OUTCOME,
+                time=TIME,
+                cluster=CLUSTER,
+                categories=CELL_ORDER[by],
+                label=by,
+                level=spec.level,
+            )
+        )
     return attempts
 
 

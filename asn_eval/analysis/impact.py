@@ -1184,22 +1184,17 @@ def training_dose_response(
     # Only the columns the estimator reads (the whole panel would be copied otherwise).
     columns = ["skp_good", "jp", "employee_id", TIME, UNIT]
     person = person_panel[columns].dropna(subset=["skp_good"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            return Attempt(
-                dose_response(
-                    person,
-                    outcome="skp_good",
-                    hours="jp",
-                    unit="employee_id",
-                    time=TIME,
-                    cluster=UNIT,
-                    level=spec.level,
-                )
-            )
-        except ValueError as error:
-            return Attempt(problem=str(error))
+    return Attempt.of(
+        lambda: dose_response(
+            person,
+            outcome="skp_good",
+            hours="jp",
+            unit="employee_id",
+            time=TIME,
+            cluster=UNIT,
+            level=spec.level,
+        )
+    )
 
 
 def training_dose_response_from_engine(
@@ -1214,19 +1209,13 @@ def training_dose_response_from_engine(
     """
     from asn_eval.estimators.dose import dose_response_from_moments
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            moments = dose_moments(dataset, years=years, outcome="skp_good")
-            return Attempt(
-                dose_response_from_moments(
-                    moments,
-                    outcome="skp_good",
-                    unit="employee_id",
-                    time=TIME,
-                    cluster=UNIT,
-                    level=spec.level,
-                )
-            )
-        except ValueError as error:
-            return Attempt(problem=str(error))
+    return Attempt.of(
+        lambda: dose_response_from_moments(
+            dose_moments(dataset, years=years, outcome="skp_good"),
+            outcome="skp_good",
+            unit="employee_id",
+            time=TIME,
+            cluster=UNIT,
+            level=spec.level,
+        )
+    )
